@@ -1,0 +1,52 @@
+"""The application factory. No app is built at import time (except in run.py)."""
+import logging
+
+from flask import Flask
+from flask_appbuilder import AppBuilder
+
+from .extensions import csrf, db, migrate
+
+
+def create_app(config_class="config.Config", **overrides) -> Flask:
+    """Build the app: config → database → CSRF → FAB (security, Babel) → views → public site
+    → CLI. Touches neither the database nor Redis: migrations (`flask db upgrade`) and roles
+    (`flask init-roles`) are explicit steps, so a fresh or older database is never half-built."""
+    app = Flask(__name__, instance_relative_config=False)
+    _load_config(app, config_class, overrides)
+    with app.app_context():
+        db.init_app(app)
+        csrf.init_app(app)  # before FAB: FAB does not register CSRF protection itself
+
+        from . import models  # noqa: F401  all tables on FAB's metadata
+
+        migrate.init_app(app, db, directory=_migrations_dir(), compare_type=True,
+                         render_as_batch=True)
+        appbuilder = AppBuilder()  # one per app (a module-level one breaks a second app)
+        appbuilder.init_app(app, db.session)
+        from .views import register_views
+
+        register_views(appbuilder)
+        from . import public
+
+        app.register_blueprint(public.bp)
+        from .cli import register_cli
+
+        register_cli(app)
+    logging.getLogger("rq").setLevel(logging.WARNING)
+    return app
+
+
+def _load_config(app, config_class, overrides):
+    if isinstance(config_class, str):
+        from werkzeug.utils import import_string
+
+        config_class = import_string(config_class)
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    config_class.validate(app.config)
+
+
+def _migrations_dir():
+    import os
+
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")

@@ -1,0 +1,94 @@
+"""Flask CLI commands: ``flask seed | init-roles | demo | worker | translate ...``."""
+import subprocess
+import sys
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from .extensions import db
+
+
+@click.command("seed")
+@with_appcontext
+def seed_command():
+    """Load the reference data and the 2020 Hubei round (idempotent)."""
+    from .seed.loader import seed_reference_data
+
+    counts = seed_reference_data()
+    click.echo(f"reference data: {counts['created']} created, {counts['updated']} updated")
+
+
+@click.command("init-roles")
+@with_appcontext
+def init_roles_command():
+    """Create every view's permissions and converge the six roles to ROLE_DEFINITIONS."""
+    from .security import sync_roles
+
+    for role, count in sync_roles(current_app.appbuilder).items():
+        click.echo(f"{role}: {count} permissions")
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command():
+    """Load a small demo dataset and print the demo accounts (never for production)."""
+    from .seed.demo import load_demo
+
+    for line in load_demo():
+        click.echo(line)
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.argument("queues", nargs=-1)
+@with_appcontext
+def worker_command(burst, queues):
+    """Run an RQ worker with this app preloaded (stock `rq worker` rebuilds it per job)."""
+    from rq import Worker
+
+    from .jobs import QUEUES, get_queue, init_worker_app, redis_connection
+
+    app = current_app._get_current_object()
+    init_worker_app(app)
+    db.engine.dispose()  # forked work-horses must not share the parent's connections
+    unknown = set(queues) - set(QUEUES)
+    if unknown:
+        raise click.BadParameter(f"unknown queue(s): {', '.join(sorted(unknown))}")
+    names = list(queues) or list(QUEUES)
+    worker = Worker([get_queue(n) for n in names], connection=redis_connection(app))
+    worker.work(burst=burst, with_scheduler=True)
+
+
+@click.group("translate")
+def translate():
+    """Extract, update and compile the message catalogs."""
+
+
+def _pybabel(*args):
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True)
+
+
+@translate.command("extract")
+def translate_extract():
+    """Extract messages into translations/messages.pot."""
+    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location",
+             "--sort-output", "--omit-header", "-o", "translations/messages.pot", ".")
+
+
+@translate.command("update")
+def translate_update():
+    """Merge the template into the zh and en catalogs."""
+    _pybabel("update", "-i", "translations/messages.pot", "-d", "translations", "--no-fuzzy-matching",
+             "--omit-header")
+
+
+@translate.command("compile")
+def translate_compile():
+    """Compile the catalogs to .mo files."""
+    _pybabel("compile", "-d", "translations")
+
+
+def register_cli(app):
+    for command in (seed_command, init_roles_command, demo_command, worker_command, translate):
+        app.cli.add_command(command)

@@ -1,0 +1,101 @@
+"""The one jurisdiction rule. Every view, API, action, download, export and job asks here.
+
+Who sees which rows of a record that declares ``jurisdiction_keys()``:
+
+1. Anonymous users see nothing.
+2. ``Admin``, ``Platform`` and ``Province`` see every row (GLOBAL_ROLES).
+3. ``Bureau`` sees the rows whose enterprise lies in the user's region, or, for records not tied
+   to an enterprise (researchers, institutions), whose own region is the user's.
+4. ``Enterprise`` sees the rows of its own enterprise.
+5. ``Researcher`` sees its own rows, plus the rows the record declares public (published needs).
+6. Records addressed to a user (notifications) are also visible to that user.
+
+A user holding several roles sees the union. A record without keys is visible to global roles only.
+"""
+from flask import g
+from sqlalchemy import false, or_, select
+
+GLOBAL_ROLES = frozenset({"Admin", "Platform", "Province"})
+STAFF_ROLES = GLOBAL_ROLES | {"Bureau"}
+
+
+def _user(user=None):
+    if user is not None:
+        return user
+    return getattr(g, "user", None)
+
+
+def role_names(user) -> set[str]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return set()
+    return {r.name for r in user.roles}
+
+
+def is_global(user=None) -> bool:
+    return bool(role_names(_user(user)) & GLOBAL_ROLES)
+
+
+def clause_for(model, user=None):
+    """The WHERE clause limiting ``model`` to what ``user`` (default: ``g.user``) may see.
+
+    Returns ``None`` when the user may see every row. Pure: touches no session.
+    """
+    from .models import Enterprise
+
+    user = _user(user)
+    roles = role_names(user)
+    if not roles:
+        return false()
+    if roles & GLOBAL_ROLES:
+        return None
+    keys = model.jurisdiction_keys() if hasattr(model, "jurisdiction_keys") else {}
+    parts = []
+    if "Bureau" in roles and user.region_id is not None:
+        if "enterprise" in keys:
+            in_region = select(Enterprise.id).where(Enterprise.region_id == user.region_id)
+            parts.append(keys["enterprise"].in_(in_region))
+        elif "region" in keys:
+            parts.append(keys["region"] == user.region_id)
+    if "Enterprise" in roles and user.enterprise_id is not None and "enterprise" in keys:
+        parts.append(keys["enterprise"] == user.enterprise_id)
+    if "Researcher" in roles:
+        if user.researcher_id is not None and "researcher" in keys:
+            parts.append(keys["researcher"] == user.researcher_id)
+        if "public" in keys:
+            parts.append(keys["public"])
+    if "user" in keys:
+        parts.append(keys["user"] == user.id)
+    return or_(*parts) if parts else false()
+
+
+def scoped(query, model, user=None):
+    """Apply the rule to a legacy ``Query`` or a 2.0 ``Select``."""
+    clause = clause_for(model, user)
+    if clause is None:
+        return query
+    return query.filter(clause) if hasattr(query, "filter") else query.where(clause)
+
+
+def visible(session, model, pk, user=None):
+    """The row ``pk`` of ``model`` if ``user`` may see it, else ``None``."""
+    stmt = scoped(select(model).where(model.id == pk), model, user)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def visible_ids(session, model, pks, user=None) -> set:
+    """Those of ``pks`` that ``user`` may see (one query, for bulk actions)."""
+    ids = [int(p) for p in pks if str(p).isdigit()]
+    if not ids:
+        return set()
+    stmt = scoped(select(model.id).where(model.id.in_(ids)), model, user)
+    return {row[0] for row in session.execute(stmt)}
+
+
+def region_ids_for(user=None) -> list | None:
+    """Regions a user may pick in forms: ``None`` for all, else the user's own."""
+    user = _user(user)
+    if is_global(user):
+        return None
+    if user is not None and getattr(user, "region_id", None) is not None:
+        return [user.region_id]
+    return []

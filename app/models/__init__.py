@@ -1,0 +1,28 @@
+"""Every model module, imported in one place so Alembic and FAB see all tables."""
+from .audit import AuditLog
+from .contract import Contract, Project
+from .enterprise import Enterprise, SmeWhitelistEntry
+from .enums import (
+    Channel,
+    ContractState,
+    EnterpriseState,
+    InstitutionType,
+    MatchDirection,
+    NeedState,
+    NotificationState,
+    Position,
+    ProjectState,
+    ProposalState,
+    ResearcherState,
+)
+from .match import Match
+from .need import PUBLIC_NEED_STATES, Need
+from .notification import Notification
+from .program_round import ProgramRound, RoundPhase
+from .proposal import Message, Proposal
+from .reference import HighTechZone, NeedCategory, Region, TechDomain, TechField
+from .researcher import Institution, Researcher
+from .review import ReviewRecord
+from .user import AppUser
+
+__all__ = [name for name in dir() if not name.startswith("_")]

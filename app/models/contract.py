@@ -1,0 +1,86 @@
+"""Technology development contracts (技术开发合同) and the funded projects they become."""
+from flask_appbuilder import Model
+from sqlalchemy import CheckConstraint, Column, Date, DateTime, ForeignKey, Integer, Numeric, String
+from sqlalchemy import Text, UniqueConstraint
+from sqlalchemy.orm import relationship
+
+from .enums import ContractState, ProjectState
+from .mixins import SafeFileColumn, TimestampMixin, VersionedMixin, state_column
+
+
+class Contract(TimestampMixin, VersionedMixin, Model):
+    __tablename__ = "contracts"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="ck_contract_amount_positive"),
+        CheckConstraint(
+            "state <> 'returned' OR return_reason IS NOT NULL", name="ck_contract_returned_reason"
+        ),
+    )
+
+    @classmethod
+    def jurisdiction_keys(cls):
+        return {"enterprise": cls.enterprise_id, "researcher": cls.researcher_id}
+
+    id = Column(Integer, primary_key=True)
+    round_id = Column(Integer, ForeignKey("program_rounds.id"), nullable=False, index=True)
+    round = relationship("ProgramRound")
+    need_id = Column(Integer, ForeignKey("needs.id"), nullable=False, index=True)
+    need = relationship("Need")
+    proposal_id = Column(Integer, ForeignKey("proposals.id"), nullable=True)
+    proposal = relationship("Proposal")
+    enterprise_id = Column(Integer, ForeignKey("enterprises.id"), nullable=False, index=True)
+    enterprise = relationship("Enterprise")
+    researcher_id = Column(Integer, ForeignKey("researchers.id"), nullable=False, index=True)
+    researcher = relationship("Researcher")
+    institution_id = Column(Integer, ForeignKey("institutions.id"), nullable=False)
+    institution = relationship("Institution")
+    amount = Column(Numeric(14, 2), nullable=False)
+    signed_on = Column(Date, nullable=False)
+    registration_number = Column(String(60))
+    contract_file = Column(SafeFileColumn, nullable=False)
+    invoice_file = Column(SafeFileColumn, nullable=False)
+    invoice_amount = Column(Numeric(14, 2))
+    invoice_date = Column(Date)
+    transfer_file = Column(SafeFileColumn, nullable=False)
+    transfer_amount = Column(Numeric(14, 2))
+    transfer_date = Column(Date)
+    state = state_column(ContractState, ContractState.submitted, index=True)
+    return_reason = Column(Text)
+
+    def __str__(self):
+        return f"#{self.id}"
+
+
+class Project(TimestampMixin, VersionedMixin, Model):
+    __tablename__ = "projects"
+    __table_args__ = (
+        # Notice §四(二): 每家企业仅限一项 — enforced by the database, not only by the code.
+        UniqueConstraint("round_id", "enterprise_id", name="uq_project_enterprise_round"),
+        CheckConstraint("funding > 0", name="ck_project_funding_positive"),
+    )
+
+    @classmethod
+    def jurisdiction_keys(cls):
+        return {"enterprise": cls.enterprise_id, "researcher": cls.researcher_id}
+
+    id = Column(Integer, primary_key=True)
+    number = Column(String(30), unique=True, nullable=False)
+    round_id = Column(Integer, ForeignKey("program_rounds.id"), nullable=False, index=True)
+    round = relationship("ProgramRound")
+    contract_id = Column(Integer, ForeignKey("contracts.id"), nullable=False, unique=True)
+    contract = relationship("Contract")
+    enterprise_id = Column(Integer, ForeignKey("enterprises.id"), nullable=False, index=True)
+    enterprise = relationship("Enterprise")
+    researcher_id = Column(Integer, ForeignKey("researchers.id"), nullable=False, index=True)
+    researcher = relationship("Researcher")
+    funding = Column(Numeric(14, 2), nullable=False)
+    state = state_column(ProjectState, ProjectState.funded, index=True)
+    summary_report = Column(SafeFileColumn)
+    summary_submitted_at = Column(DateTime)
+    self_accepted_at = Column(DateTime)
+    evaluation_score = Column(Numeric(5, 2))
+    evaluation_result = Column(Text)
+    evaluated_at = Column(DateTime)
+
+    def __str__(self):
+        return self.number or ""

@@ -1,0 +1,212 @@
+"""Enumerations stored as codes. Labels are translated lazily at display time."""
+import enum
+
+from flask_babel import lazy_gettext as _l
+
+
+class LabelledEnum(str, enum.Enum):
+    """A str enum whose members carry a translatable title (``__titles__``)."""
+
+    @property
+    def title(self):
+        return self.__titles__[self.value]
+
+    def __str__(self):
+        return str(self.title)
+
+    @classmethod
+    def choices(cls):
+        return [(m.value, m.title) for m in cls]
+
+
+class RegionKind(LabelledEnum):
+    prefecture_city = "prefecture_city"
+    autonomous_prefecture = "autonomous_prefecture"
+    direct_city = "direct_city"
+    forestry_district = "forestry_district"
+
+
+RegionKind.__titles__ = {
+    "prefecture_city": _l("Prefecture-level city"),
+    "autonomous_prefecture": _l("Autonomous prefecture"),
+    "direct_city": _l("Directly administered city"),
+    "forestry_district": _l("Forestry district"),
+}
+
+
+class ZoneLevel(LabelledEnum):
+    national = "national"
+    provincial = "provincial"
+
+
+ZoneLevel.__titles__ = {"national": _l("National"), "provincial": _l("Provincial")}
+
+
+class InstitutionType(LabelledEnum):
+    university = "university"
+    public_research_institute = "public_research_institute"
+    provincial_lab = "provincial_lab"
+    new_rd_institution = "new_rd_institution"
+    other = "other"
+
+    @property
+    def eligible(self):
+        """Notice §二(一): only these four institution types may dispatch researchers."""
+        return self is not InstitutionType.other
+
+
+InstitutionType.__titles__ = {
+    "university": _l("Higher education institution"),
+    "public_research_institute": _l("State-run public research institute"),
+    "provincial_lab": _l("Provincial or higher-level laboratory"),
+    "new_rd_institution": _l("New R&D institution recognised by the provincial authority"),
+    "other": _l("Other organisation"),
+}
+
+
+class Position(LabelledEnum):
+    staff_researcher = "staff_researcher"
+    postdoc = "postdoc"
+    phd_student = "phd_student"
+
+
+Position.__titles__ = {
+    "staff_researcher": _l("Employed researcher"),
+    "postdoc": _l("Postdoctoral researcher"),
+    "phd_student": _l("Full-time PhD student"),
+}
+
+
+class EnterpriseState(LabelledEnum):
+    draft = "draft"
+    submitted = "submitted"
+    verified = "verified"
+    returned = "returned"
+
+
+EnterpriseState.__titles__ = {
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted"),
+    "verified": _l("Verified"),
+    "returned": _l("Returned"),
+}
+
+
+class ResearcherState(LabelledEnum):
+    submitted = "submitted"
+    approved = "approved"
+    returned = "returned"
+
+
+ResearcherState.__titles__ = {
+    "submitted": _l("Submitted"),
+    "approved": _l("Approved"),
+    "returned": _l("Returned"),
+}
+
+
+class NeedState(LabelledEnum):
+    draft = "draft"
+    submitted = "submitted"
+    recommended = "recommended"
+    returned_by_bureau = "returned_by_bureau"
+    published = "published"
+    returned_by_platform = "returned_by_platform"
+    docking = "docking"
+    contracted = "contracted"
+    closed = "closed"
+    withdrawn = "withdrawn"
+
+
+NeedState.__titles__ = {
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted"),
+    "recommended": _l("Recommended by bureau"),
+    "returned_by_bureau": _l("Returned by bureau"),
+    "published": _l("Published"),
+    "returned_by_platform": _l("Returned by platform"),
+    "docking": _l("Docking"),
+    "contracted": _l("Contracted"),
+    "closed": _l("Closed"),
+    "withdrawn": _l("Withdrawn"),
+}
+
+
+class ProposalState(LabelledEnum):
+    draft = "draft"
+    submitted = "submitted"
+    shortlisted = "shortlisted"
+    selected = "selected"
+    declined = "declined"
+    withdrawn = "withdrawn"
+
+
+ProposalState.__titles__ = {
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted"),
+    "shortlisted": _l("Shortlisted"),
+    "selected": _l("Selected"),
+    "declined": _l("Declined"),
+    "withdrawn": _l("Withdrawn"),
+}
+
+
+class ContractState(LabelledEnum):
+    submitted = "submitted"
+    approved = "approved"
+    returned = "returned"
+
+
+ContractState.__titles__ = {
+    "submitted": _l("Submitted"),
+    "approved": _l("Approved"),
+    "returned": _l("Returned"),
+}
+
+
+class ProjectState(LabelledEnum):
+    funded = "funded"
+    reported = "reported"
+    accepted = "accepted"
+    evaluated = "evaluated"
+
+
+ProjectState.__titles__ = {
+    "funded": _l("Funded"),
+    "reported": _l("Summary report submitted"),
+    "accepted": _l("Self-accepted"),
+    "evaluated": _l("Evaluated"),
+}
+
+
+class MatchDirection(LabelledEnum):
+    need_to_researcher = "need_to_researcher"
+    researcher_to_need = "researcher_to_need"
+
+
+MatchDirection.__titles__ = {
+    "need_to_researcher": _l("Researchers for a need"),
+    "researcher_to_need": _l("Needs for a researcher"),
+}
+
+
+class Channel(LabelledEnum):
+    site = "site"
+    email = "email"
+    sms = "sms"
+
+
+Channel.__titles__ = {"site": _l("In-site message"), "email": _l("E-mail"), "sms": _l("SMS")}
+
+
+class NotificationState(LabelledEnum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"
+
+
+NotificationState.__titles__ = {
+    "pending": _l("Pending"),
+    "sent": _l("Sent"),
+    "failed": _l("Failed"),
+}

@@ -1,0 +1,61 @@
+"""Technical needs (技术需求), the centre of the platform."""
+from flask_appbuilder import Model
+from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy.orm import relationship
+
+from .enums import NeedState
+from .mixins import PinyinMixin, SafeFileColumn, TimestampMixin, VersionedMixin, state_column
+
+# States in which a need is visible to the public and to every researcher.
+PUBLIC_NEED_STATES = (NeedState.published, NeedState.docking)
+
+
+class Need(PinyinMixin, TimestampMixin, VersionedMixin, Model):
+    __tablename__ = "needs"
+    __pinyin_source__ = "title"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="ck_need_amount_positive"),
+        CheckConstraint(
+            "state NOT IN ('returned_by_bureau', 'returned_by_platform') OR return_reason IS NOT NULL",
+            name="ck_need_returned_reason",
+        ),
+        CheckConstraint(
+            "state NOT IN ('published', 'docking', 'contracted', 'closed') OR published_at IS NOT NULL",
+            name="ck_need_published_at",
+        ),
+    )
+
+    @classmethod
+    def jurisdiction_keys(cls):
+        return {"enterprise": cls.enterprise_id, "public": cls.state.in_(PUBLIC_NEED_STATES)}
+
+    id = Column(Integer, primary_key=True)
+    round_id = Column(Integer, ForeignKey("program_rounds.id"), nullable=False, index=True)
+    round = relationship("ProgramRound")
+    enterprise_id = Column(Integer, ForeignKey("enterprises.id"), nullable=False, index=True)
+    enterprise = relationship("Enterprise", back_populates="needs")
+    title = Column(String(200), nullable=False)
+    category_id = Column(Integer, ForeignKey("need_categories.id"), nullable=False, index=True)
+    category = relationship("NeedCategory")
+    field_id = Column(Integer, ForeignKey("tech_fields.id"), nullable=False, index=True)
+    field = relationship("TechField")
+    # The standardized template of notice §三(一).
+    background = Column(Text, nullable=False, default="")
+    problem = Column(Text, nullable=False, default="")
+    targets = Column(Text, nullable=False, default="")
+    basis = Column(Text, nullable=False, default="")
+    cooperation_mode = Column(Text, nullable=False, default="")
+    timeline = Column(Text, nullable=False, default="")
+    keywords = Column(String(300), nullable=False, default="")
+    amount = Column(Numeric(14, 2), nullable=False)
+    contact_name = Column(String(60))
+    contact_phone = Column(String(20))
+    attachment = Column(SafeFileColumn)
+    state = state_column(NeedState, NeedState.draft, index=True)
+    return_reason = Column(Text)
+    recommendation = Column(Text)  # the bureau's 推荐意见
+    submitted_at = Column(DateTime)
+    published_at = Column(DateTime)
+
+    def __str__(self):
+        return self.title or ""

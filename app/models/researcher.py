@@ -1,0 +1,72 @@
+"""Researchers (科技人员) and their dispatching institutions (派出单位)."""
+from flask_appbuilder import Model
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import select
+from sqlalchemy.orm import relationship
+
+from .enums import InstitutionType, Position, ResearcherState
+from .mixins import PinyinMixin, SafeFileColumn, TimestampMixin, VersionedMixin, state_column
+
+researcher_fields = Table(
+    "researcher_fields",
+    Model.metadata,
+    Column("researcher_id", Integer, ForeignKey("researchers.id", ondelete="CASCADE"), primary_key=True),
+    Column("field_id", Integer, ForeignKey("tech_fields.id"), primary_key=True),
+)
+
+
+class Institution(PinyinMixin, TimestampMixin, Model):
+    __tablename__ = "institutions"
+    @classmethod
+    def jurisdiction_keys(cls):
+        return {"region": cls.region_id}
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(200), unique=True, nullable=False)
+    type = state_column(InstitutionType, InstitutionType.university)
+    region_id = Column(Integer, ForeignKey("regions.id"), nullable=True, index=True)
+    region = relationship("Region")
+
+    def __str__(self):
+        return self.name or ""
+
+
+class Researcher(PinyinMixin, TimestampMixin, VersionedMixin, Model):
+    __tablename__ = "researchers"
+    __table_args__ = (
+        CheckConstraint(
+            "state <> 'returned' OR return_reason IS NOT NULL", name="ck_researcher_returned_reason"
+        ),
+    )
+    @classmethod
+    def jurisdiction_keys(cls):
+        """A bureau sees the researchers of its region's institutions; a researcher itself."""
+        region = select(Institution.region_id).where(Institution.id == cls.institution_id)
+        return {"researcher": cls.id, "region": region.scalar_subquery()}
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(60), nullable=False)
+    institution_id = Column(Integer, ForeignKey("institutions.id"), nullable=False, index=True)
+    institution = relationship("Institution")
+    position = state_column(Position, Position.staff_researcher)
+    title = Column(String(60))
+    degree = Column(String(40))
+    fields = relationship("TechField", secondary=researcher_fields)
+    keywords = Column(String(300), nullable=False, default="")
+    expertise = Column(Text, nullable=False, default="")
+    achievements = Column(Text, nullable=False, default="")
+    phone = Column(String(20), unique=True)
+    email = Column(String(120), unique=True)
+    proof_file = Column(SafeFileColumn)
+    willing_to_serve = Column(Boolean, nullable=False, default=False)
+    state = state_column(ResearcherState, ResearcherState.submitted, index=True)
+    return_reason = Column(Text)
+
+    def refresh_pinyin(self):
+        from ..utils.pinyin import initials_of, pinyin_of
+
+        self.name_pinyin = pinyin_of(self.name or "", person=True)
+        self.name_initials = initials_of(self.name or "", person=True)
+
+    def __str__(self):
+        return self.name or ""

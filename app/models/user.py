@@ -1,0 +1,21 @@
+"""The FAB user, extended with what the jurisdiction rule needs: a bureau user's region,
+a participant's own enterprise or researcher profile, and a preferred language."""
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy.orm import relationship
+
+
+class AppUser(User):
+    __tablename__ = "ab_user"
+    region_id = Column(Integer, ForeignKey("regions.id"), nullable=True, index=True)
+    region = relationship("Region")
+    enterprise_id = Column(Integer, ForeignKey("enterprises.id"), nullable=True, index=True)
+    enterprise = relationship("Enterprise", foreign_keys=[enterprise_id])
+    researcher_id = Column(Integer, ForeignKey("researchers.id"), nullable=True, index=True)
+    researcher = relationship("Researcher", foreign_keys=[researcher_id])
+    phone = Column(String(20))
+    locale = Column(String(8), nullable=False, default="zh", server_default="zh")
+
+    @property
+    def role_names(self) -> set[str]:
+        return {r.name for r in self.roles}

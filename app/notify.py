@@ -1,0 +1,88 @@
+"""The notification outbox: rows added in the caller's transaction, sent by a job after commit."""
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from .extensions import db
+from .jobs import enqueue_after_commit
+from .models import AppUser, Channel, Notification
+
+SUBJECT_NAMES = {
+    "enterprises": lambda: _("enterprise registration"),
+    "researchers": lambda: _("researcher registration"),
+    "needs": lambda: _("technical need"),
+    "proposals": lambda: _("proposal"),
+    "contracts": lambda: _("contract"),
+    "projects": lambda: _("project"),
+}
+
+
+def _owner_users(obj):
+    model = type(obj)
+    keys = model.jurisdiction_keys()
+    users = []
+    for key, column in (("enterprise", AppUser.enterprise_id), ("researcher", AppUser.researcher_id)):
+        if key not in keys:
+            continue
+        owner_id = db.session.execute(select(keys[key]).where(model.id == obj.id)).scalar()
+        if owner_id is not None:
+            users += db.session.scalars(select(AppUser).where(column == owner_id)).all()
+    return users
+
+
+def notify(user, template: str, payload: dict, event_key: str, channels=None):
+    """Add one outbox row per channel for ``user``; the send job is queued after commit.
+
+    Idempotent per (event, user, channel): a second call with the same ``event_key`` adds nothing.
+    Does not flush or commit.
+    """
+    channels = channels or [Channel.site] + ([Channel.email] if user.email else [])
+    created = []
+    for channel in channels:
+        key = f"{event_key}:user{user.id}:{channel.value}"
+        exists = db.session.execute(
+            select(Notification.id).where(Notification.idempotency_key == key)
+        ).first()
+        if exists:
+            continue
+        row = Notification(user_id=user.id, channel=channel, template=template,
+                           payload=payload, idempotency_key=key)
+        db.session.add(row)
+        created.append(row)
+    if created:
+        db.session.flush()
+        from .jobs.notifications import send_notification
+
+        for row in created:
+            enqueue_after_commit(send_notification, row.id, queue="notifications")
+    return created
+
+
+def notify_owners(obj, actor, template, payload, event_key):
+    """Tell the participant accounts owning ``obj`` (other than the actor) about an event."""
+    for user in _owner_users(obj):
+        if actor is not None and user.id == getattr(actor, "id", None):
+            continue
+        notify(user, template, payload, event_key)
+
+
+def render(notification) -> tuple[str, str]:
+    """Subject and body of a notification in its recipient's language."""
+    payload = notification.payload or {}
+    table = notification.template.split(".")[0]
+    with force_locale(notification.user.locale or "zh"):
+        from .models import enums
+
+        state = payload.get("state")
+        state_title = state
+        for enum_cls in (enums.NeedState, enums.EnterpriseState, enums.ResearcherState,
+                         enums.ProposalState, enums.ContractState, enums.ProjectState):
+            if table.rstrip("s") in enum_cls.__name__.lower() and state in enum_cls._value2member_map_:
+                state_title = str(enum_cls(state).title)
+        noun = SUBJECT_NAMES.get(table, lambda: table)()
+        subject = _("Your %(noun)s #%(id)s is now “%(state)s”", noun=noun,
+                    id=payload.get("subject_id"), state=state_title)
+        body = subject
+        if payload.get("opinion"):
+            body += "\n" + _("Opinion: %(opinion)s", opinion=payload["opinion"])
+        return str(subject), str(body)

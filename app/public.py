@@ -1,0 +1,50 @@
+"""The thin public site: home page, health check and the language switch."""
+import logging
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
+from flask import url_for
+from sqlalchemy import text
+
+from .extensions import db
+from .jobs import redis_connection
+from .rounds import current_round
+
+logger = logging.getLogger(__name__)
+bp = Blueprint("public", __name__)
+
+
+@bp.route("/")
+def index():
+    program_round = current_round()
+    return render_template("public/index.html", program_round=program_round)
+
+
+@bp.route("/language/<code>")
+def set_language(code):
+    """Switch the interface language (kept in the session, shared with the back office)."""
+    if code not in current_app.config["LANGUAGES"]:
+        return redirect(url_for("public.index"))
+    session["locale"] = code
+    target = request.referrer or url_for("public.index")
+    if not target.startswith(request.host_url):
+        target = url_for("public.index")
+    return redirect(target)
+
+
+@bp.route("/healthz")
+def healthz():
+    """Database and Redis status as JSON; 503 when either is down."""
+    status = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        status["database"] = "ok"
+    except Exception as exc:  # report, never raise: this is the page that tells what is broken
+        status["database"] = f"error: {exc.__class__.__name__}"
+        db.session.rollback()
+    try:
+        redis_connection().ping()
+        status["redis"] = "ok"
+    except Exception as exc:
+        status["redis"] = f"error: {exc.__class__.__name__}"
+    healthy = all(v == "ok" for v in status.values())
+    return jsonify(status=("ok" if healthy else "degraded"), **status), (200 if healthy else 503)

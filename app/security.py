@@ -1,0 +1,157 @@
+"""Security: the FAB security manager with our user model, and the six roles as data.
+
+ROLE_DEFINITIONS is the single declarative table of which role may use which screen, button
+and API verb; ``sync_roles()`` (``flask init-roles``) converges the database to it. Which
+*rows* a role sees is a separate rule: ``app/jurisdiction.py``.
+"""
+import logging
+import re
+
+from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.views import UserDBModelView
+from flask_babel import lazy_gettext as _l
+
+from .models import AppUser
+
+logger = logging.getLogger(__name__)
+
+READ = r"can_(list|show)$"
+READ_FILES = r"can_(list|show|download)$"
+API_READ = r"can_(get|info)$"
+DECIDE = r"can_decide$"
+MENU = r"menu_access$"
+
+REFERENCE_VIEWS = (r"(Region|HighTechZone|TechDomain|TechField|NeedCategory|ProgramRound|"
+                   r"Institution)ModelView$")
+STAFF_MENUS = (r"(Reference data|Registrations|Needs|Docking|Funding|Records|Enterprise|Researcher|"
+               r"Need|Match|Proposal|Message|Contract|Project|ProgramRound|Region|HighTechZone|"
+               r"TechDomain|TechField|NeedCategory|Institution|ReviewRecord)$")
+PERSONAL = [  # every signed-in participant and staff member
+    [r"NotificationModelView$", READ],
+    [r"UserInfoEditView$", r"can_this_form_(get|post)$"],
+    [r"(UserDBModelView)$", r"can_(userinfo|resetmypassword)$"],
+    [r"ResetMyPasswordView$", r"can_this_form_(get|post)$"],
+    [r"(My space|Notification)$", MENU],
+]
+
+ROLE_DEFINITIONS = {
+    "Platform": PERSONAL + [
+        [REFERENCE_VIEWS, READ],
+        [r"(TechDomain|TechField|Institution)ModelView$", r"can_(add|edit)$"],
+        [r"(Enterprise|Researcher|Need)ModelView$", READ_FILES],
+        [r"(Enterprise|Researcher|Need)ModelView$", DECIDE],
+        [r"EnterpriseModelView$", r"^verify$"],
+        [r"ResearcherModelView$", r"^approve$"],
+        [r"NeedModelView$", r"^publish$"],
+        [r"(Proposal|Match|Message|Contract|Project|ReviewRecord)ModelView$", READ_FILES],
+        [r"(Enterprise|Researcher|Need|Proposal|Contract|Project)Api$", API_READ],
+        [STAFF_MENUS, MENU],
+    ],
+    "Bureau": PERSONAL + [
+        [REFERENCE_VIEWS, READ],
+        [r"(Enterprise|Researcher|Need|Proposal|Contract|Project)ModelView$", READ_FILES],
+        [r"(Enterprise|Need)ModelView$", DECIDE],
+        [r"EnterpriseModelView$", r"^verify$"],
+        [r"(Enterprise|Researcher|Need|Proposal|Contract|Project)Api$", API_READ],
+        [r"EnterpriseApi$", r"can_put$"],
+        [r"(Reference data|Registrations|Needs|Docking|Funding|Enterprise|Researcher|Need|"
+         r"Proposal|Contract|Project|Region|HighTechZone|TechDomain|TechField|NeedCategory|"
+         r"ProgramRound|Institution)$", MENU],
+    ],
+    "Province": PERSONAL + [
+        [REFERENCE_VIEWS, READ],
+        [r"(Enterprise|Researcher|Need|Proposal|Match|Contract|Project|ReviewRecord)ModelView$",
+         READ_FILES],
+        [r"(Contract|Project|Need)ModelView$", DECIDE],
+        [r"ContractModelView$", r"^approve$"],
+        [r"(Enterprise|Researcher|Need|Proposal|Contract|Project)Api$", API_READ],
+        [STAFF_MENUS, MENU],
+    ],
+    "Enterprise": PERSONAL + [
+        [r"EnterpriseModelView$", r"can_(list|show|edit|download|decide)$"],
+        [r"NeedModelView$", r"can_(list|show|add|edit|delete|download|decide)$"],
+        [r"(Proposal|Contract|Project)ModelView$", r"can_(list|show|download|decide)$"],
+        [r"MessageModelView$", r"can_(list|show|add)$"],
+        [r"(NeedCategory|TechField)ModelView$", READ],
+        [r"NeedApi$", r"can_(get|info|post|put)$"],
+        [r"(Enterprise|Proposal|Contract|Project)Api$", API_READ],
+        [r"(Needs|Docking|Funding|Registrations|Enterprise|Need|Proposal|Contract|Project|"
+         r"Message)$", MENU],
+    ],
+    "Researcher": PERSONAL + [
+        [r"ResearcherModelView$", r"can_(list|show|edit|download|decide)$"],
+        [r"NeedModelView$", READ_FILES],
+        [r"ProposalModelView$", r"can_(list|show|add|edit|download|decide)$"],
+        [r"(Match|Contract|Project)ModelView$", READ_FILES],
+        [r"MessageModelView$", r"can_(list|show|add)$"],
+        [r"(NeedCategory|TechField)ModelView$", READ],
+        [r"(Need|Researcher|Proposal|Contract|Project)Api$", API_READ],
+        [r"(Needs|Docking|Funding|Registrations|Researcher|Need|Proposal|Match|Contract|Project|"
+         r"Message)$", MENU],
+    ],
+}
+ROLE_NAMES = ("Admin",) + tuple(ROLE_DEFINITIONS)
+
+
+class PlatformUserDBModelView(UserDBModelView):
+    """User administration (Admin only) with the jurisdiction links of our users."""
+
+    label_columns = {
+        **UserDBModelView.label_columns,
+        "region": _l("Region"),
+        "enterprise": _l("Enterprise"),
+        "researcher": _l("Researcher"),
+        "phone": _l("Phone"),
+        "locale": _l("Language"),
+    }
+    show_fieldsets = [
+        (_l("User info"), {"fields": ["username", "active", "roles", "login_count"]}),
+        (_l("Personal Info"), {"fields": ["first_name", "last_name", "email", "phone", "locale"],
+                               "expanded": True}),
+        (_l("Jurisdiction"), {"fields": ["region", "enterprise", "researcher"], "expanded": True}),
+        (_l("Audit Info"), {"fields": ["last_login", "fail_login_count", "created_on",
+                                       "changed_on"], "expanded": False}),
+    ]
+    add_columns = ["first_name", "last_name", "username", "active", "email", "phone", "roles",
+                   "region", "enterprise", "researcher", "password", "conf_password"]
+    edit_columns = ["first_name", "last_name", "username", "active", "email", "phone", "roles",
+                    "region", "enterprise", "researcher"]
+
+
+class PlatformSecurityManager(SecurityManager):
+    user_model = AppUser
+    userdbmodelview = PlatformUserDBModelView
+
+
+def _matching_pvms(sm, rules):
+    wanted = []
+    for pvm in sm.session.query(sm.permissionview_model).all():
+        if pvm.view_menu is None or pvm.permission is None:
+            continue
+        for view_re, perm_re in rules:
+            if re.match(view_re, pvm.view_menu.name) and re.search(perm_re, pvm.permission.name):
+                wanted.append(pvm)
+                break
+    return wanted
+
+
+def sync_roles(appbuilder) -> dict:
+    """Converge roles to ROLE_DEFINITIONS: create permissions of every registered view, create
+    the six roles, and set each role's permissions to exactly its definition. Idempotent;
+    commits. Returns ``{role: number_of_permissions}``."""
+    sm = appbuilder.sm
+    admin = sm.add_role("Admin")  # FAB grants every new permission to it while adding them
+    sm.add_role("Public")
+    appbuilder.add_permissions(update_perms=True)
+    all_pvms = sm.session.query(sm.permissionview_model).all()
+    if set(admin.permissions) != set(all_pvms):
+        admin.permissions = all_pvms
+    summary = {"Admin": len(all_pvms)}
+    for name, rules in ROLE_DEFINITIONS.items():
+        role = sm.add_role(name)
+        wanted = _matching_pvms(sm, rules)
+        if set(role.permissions) != set(wanted):
+            role.permissions = wanted
+        summary[name] = len(wanted)
+    sm.session.commit()
+    return summary

@@ -1,0 +1,71 @@
+"""Every back-office view and API, registered in one place and grouped by menu.
+
+Menu item names are the view class names without "ModelView" (stable permission names for
+ROLE_DEFINITIONS; equal to the class name they would clash with the view's own permissions);
+what people read are the translated labels.
+"""
+from flask_babel import lazy_gettext as _l
+
+from .docking import MatchModelView, MessageModelView, ProposalApi, ProposalModelView
+from .funding import ContractApi, ContractModelView, ProjectApi, ProjectModelView
+from .needs import NeedApi, NeedModelView
+from .records import AuditLogModelView, NotificationModelView, ReviewRecordModelView
+from .reference import (
+    HighTechZoneModelView,
+    InstitutionModelView,
+    NeedCategoryModelView,
+    ProgramRoundModelView,
+    RegionModelView,
+    TechDomainModelView,
+    TechFieldModelView,
+)
+from .registration import EnterpriseApi, EnterpriseModelView, ResearcherApi, ResearcherModelView
+
+MENUS = [
+    ("Registrations", _l("Registrations"), "fa-id-card", [
+        (EnterpriseModelView, _l("Enterprises"), "fa-building"),
+        (ResearcherModelView, _l("Researchers"), "fa-user-graduate"),
+    ]),
+    ("Needs", _l("Needs"), "fa-list", [
+        (NeedModelView, _l("Technical needs"), "fa-lightbulb"),
+    ]),
+    ("Docking", _l("Docking"), "fa-handshake", [
+        (MatchModelView, _l("Matches"), "fa-link"),
+        (ProposalModelView, _l("Proposals"), "fa-file-alt"),
+        (MessageModelView, _l("Messages"), "fa-comments"),
+    ]),
+    ("Funding", _l("Funding"), "fa-yen-sign", [
+        (ContractModelView, _l("Contracts"), "fa-file-signature"),
+        (ProjectModelView, _l("Funded projects"), "fa-award"),
+    ]),
+    ("Reference data", _l("Reference data"), "fa-book", [
+        (ProgramRoundModelView, _l("Program rounds"), "fa-calendar"),
+        (RegionModelView, _l("Regions"), "fa-map"),
+        (HighTechZoneModelView, _l("High-tech zones"), "fa-industry"),
+        (TechDomainModelView, _l("Technical domains"), "fa-sitemap"),
+        (TechFieldModelView, _l("Technical fields"), "fa-tags"),
+        (NeedCategoryModelView, _l("Need categories"), "fa-th-list"),
+        (InstitutionModelView, _l("Institutions"), "fa-university"),
+    ]),
+    ("Records", _l("Records"), "fa-history", [
+        (ReviewRecordModelView, _l("Review records"), "fa-check-square"),
+        (AuditLogModelView, _l("Audit log"), "fa-shield-alt"),
+    ]),
+    ("My space", _l("My space"), "fa-inbox", [
+        (NotificationModelView, _l("Notifications"), "fa-bell"),
+    ]),
+]
+APIS = [EnterpriseApi, ResearcherApi, NeedApi, ProposalApi, ContractApi, ProjectApi]
+
+
+def menu_name(view) -> str:
+    return view.__name__.removesuffix("ModelView")
+
+
+def register_views(appbuilder):
+    for category, category_label, category_icon, views in MENUS:
+        for view, label, icon in views:
+            appbuilder.add_view(view, menu_name(view), label=label, icon=icon, category=category,
+                                category_label=category_label, category_icon=category_icon)
+    for api in APIS:
+        appbuilder.add_api(api)

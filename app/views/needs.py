@@ -1,0 +1,104 @@
+"""Technical needs in the back office: enterprises write them, bureaus and the platform review."""
+from flask import g
+from flask_appbuilder.actions import action as fab_action
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import BadRequest
+
+from ..models import Need, NeedState
+from ..rounds import round_for_filing
+from ..workflows import Action
+from .base import ScopedModelRestApi, WorkflowModelView, interface
+from .uploads import UnicodeFileUploadField
+
+EDITABLE_STATES = (NeedState.draft, NeedState.returned_by_bureau, NeedState.returned_by_platform)
+
+NEED_LABELS = {
+    "title": _l("Title"), "enterprise": _l("Enterprise"), "round": _l("Program round"),
+    "category": _l("Category"), "field": _l("Technical field"), "background": _l("Background"),
+    "problem": _l("Technical problem"), "targets": _l("Target indicators"),
+    "basis": _l("Existing basis"), "cooperation_mode": _l("Expected cooperation mode"),
+    "timeline": _l("Timeline"), "keywords": _l("Keywords"), "amount": _l("Intended amount (CNY)"),
+    "contact_name": _l("Contact person"), "contact_phone": _l("Contact phone"),
+    "attachment": _l("Attachment"), "state": _l("State"), "recommendation": _l("Recommendation"),
+    "return_reason": _l("Reason for return"), "submitted_at": _l("Submitted"),
+    "published_at": _l("Published"),
+}
+FORM_COLUMNS = ["title", "category", "field", "background", "problem", "targets", "basis",
+                "cooperation_mode", "timeline", "keywords", "amount", "contact_name",
+                "contact_phone", "attachment"]
+
+
+def prepare_new_need(item):
+    """An enterprise's new need belongs to that enterprise and to the round open for filing."""
+    user = g.user
+    if getattr(user, "enterprise_id", None) is None:
+        raise ValueError(_("Only an enterprise account can write a need."))
+    program_round = round_for_filing()
+    if program_round is None:
+        raise ValueError(_("No program round is open for filing needs."))
+    item.enterprise_id = user.enterprise_id
+    item.round_id = program_round.id
+    item.state = NeedState.draft
+
+
+def check_editable(item):
+    if item.state not in EDITABLE_STATES:
+        raise ValueError(_("A need can only be changed while it is a draft or returned."))
+
+
+class NeedModelView(WorkflowModelView):
+    datamodel = interface(Need)
+    list_title = _l("Technical needs")
+    show_title = _l("Technical need")
+    add_title = _l("New technical need")
+    edit_title = _l("Edit technical need")
+    list_columns = ["title", "enterprise", "category", "field", "amount", "state"]
+    show_columns = ["title", "enterprise", "round", "category", "field"] + FORM_COLUMNS[3:] + [
+        "state", "recommendation", "return_reason", "submitted_at", "published_at"]
+    add_columns = edit_columns = FORM_COLUMNS
+    add_form_extra_fields = edit_form_extra_fields = {
+        "attachment": UnicodeFileUploadField(_l("Attachment"))}
+    search_columns = ["title", "name_pinyin", "name_initials", "category", "field", "state"]
+    base_order = ("id", "desc")
+    label_columns = NEED_LABELS
+
+    def pre_add(self, item):
+        prepare_new_need(item)
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        check_editable(item)
+        super().pre_update(item)
+
+    def pre_delete(self, item):
+        if item.state is not NeedState.draft:
+            raise ValueError(_("Only a draft can be deleted; withdraw the need instead."))
+
+    @fab_action("publish", _l("Publish"), _l("Publish the selected needs?"), "fa-bullhorn")
+    def publish(self, items):
+        return self._apply_many(items, Action.publish)
+
+
+class NeedApi(ScopedModelRestApi):
+    include_route_methods = {"get", "get_list", "info", "post", "put", "delete"}
+    resource_name = "need"
+    datamodel = interface(Need)
+    list_columns = ["id", "title", "enterprise.id", "enterprise.name", "category.name",
+                    "field.name", "amount", "state"]
+    show_columns = list_columns + FORM_COLUMNS[3:12]
+    add_columns = edit_columns = FORM_COLUMNS[:12] + ["enterprise"]
+
+    def pre_add(self, item):
+        try:
+            prepare_new_need(item)
+        except ValueError as err:
+            raise BadRequest(str(err)) from None
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        try:
+            check_editable(item)
+        except ValueError as err:
+            raise BadRequest(str(err)) from None
+        super().pre_update(item)

@@ -1,0 +1,87 @@
+"""Reference data and program rounds (Admin edits; Platform maintains the taxonomy)."""
+from flask_babel import lazy_gettext as _l
+
+from ..models import HighTechZone, Institution, NeedCategory, ProgramRound, Region, TechDomain
+from ..models import TechField
+from .base import ScopedModelView, interface
+
+LABELS = {
+    "code": _l("Code"), "name": _l("Name"), "name_en": _l("English name"),
+    "short_name": _l("Short name"), "kind": _l("Kind"), "region": _l("Region"),
+    "level": _l("Level"), "domain": _l("Domain"), "keywords": _l("Keywords"),
+    "description": _l("Description"), "type": _l("Type"),
+}
+
+
+class RegionModelView(ScopedModelView):
+    datamodel = interface(Region)
+    list_title = _l("Regions")
+    list_columns = ["code", "name", "kind"]
+    order_columns = ["code", "name"]
+    base_order = ("code", "asc")
+    label_columns = LABELS
+
+
+class HighTechZoneModelView(ScopedModelView):
+    datamodel = interface(HighTechZone)
+    list_title = _l("High-tech zones")
+    list_columns = ["code", "name", "level", "region"]
+    base_order = ("code", "asc")
+    label_columns = LABELS
+
+
+class TechDomainModelView(ScopedModelView):
+    datamodel = interface(TechDomain)
+    list_title = _l("Technical domains")
+    list_columns = ["code", "name", "name_en"]
+    add_columns = edit_columns = ["code", "name", "name_en"]
+    base_order = ("code", "asc")
+    label_columns = LABELS
+
+
+class TechFieldModelView(ScopedModelView):
+    datamodel = interface(TechField)
+    list_title = _l("Technical fields")
+    list_columns = ["code", "name", "domain"]
+    add_columns = edit_columns = ["code", "name", "name_en", "domain", "keywords"]
+    base_order = ("code", "asc")
+    label_columns = LABELS
+
+
+class NeedCategoryModelView(ScopedModelView):
+    datamodel = interface(NeedCategory)
+    list_title = _l("Need categories")
+    list_columns = ["name", "description"]
+    base_order = ("sort_order", "asc")
+    label_columns = LABELS
+
+
+class InstitutionModelView(ScopedModelView):
+    datamodel = interface(Institution)
+    list_title = _l("Institutions")
+    list_columns = ["name", "type", "region"]
+    add_columns = edit_columns = ["name", "type", "region"]
+    base_order = ("name_pinyin", "asc")
+    search_columns = ["name", "name_pinyin", "name_initials"]
+    label_columns = LABELS
+
+
+class ProgramRoundModelView(ScopedModelView):
+    datamodel = interface(ProgramRound)
+    list_title = _l("Program rounds")
+    list_columns = ["code", "name", "needs_filing_end", "matching_end", "project_quota"]
+    edit_columns = add_columns = [
+        "code", "name", "name_en", "document_number", "province", "needs_filing_start",
+        "needs_filing_end", "matching_end", "execution_end", "evaluation_end", "min_need_amount",
+        "funding_cap", "project_quota", "projects_per_enterprise", "allow_over_quota",
+    ]
+    label_columns = {
+        **LABELS,
+        "document_number": _l("Document number"), "province": _l("Province"),
+        "needs_filing_start": _l("Needs filing opens"), "needs_filing_end": _l("Needs filing ends"),
+        "matching_end": _l("Matching and signing end"), "execution_end": _l("Execution ends"),
+        "evaluation_end": _l("Evaluation ends"), "min_need_amount": _l("Minimum need amount"),
+        "funding_cap": _l("Funding cap per project"), "project_quota": _l("Project quota"),
+        "projects_per_enterprise": _l("Projects per enterprise"),
+        "allow_over_quota": _l("Allow approvals past the quota"),
+    }

