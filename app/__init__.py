@@ -4,7 +4,7 @@ import logging
 from flask import Flask
 from flask_appbuilder import AppBuilder
 
-from .extensions import csrf, db, migrate
+from .extensions import configure_sqlite, csrf, db, migrate
 
 
 def create_app(config_class="config.Config", **overrides) -> Flask:
@@ -15,6 +15,7 @@ def create_app(config_class="config.Config", **overrides) -> Flask:
     _load_config(app, config_class, overrides)
     with app.app_context():
         db.init_app(app)
+        configure_sqlite(db.engine)
         csrf.init_app(app)  # before FAB: FAB does not register CSRF protection itself
 
         from . import models  # noqa: F401  all tables on FAB's metadata

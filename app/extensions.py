@@ -19,3 +19,23 @@ class Session(FlaskSession):
 db = SQLA(session_options={"class_": Session})
 csrf = CSRFProtect()
 migrate = Migrate()
+
+
+def configure_sqlite(engine):
+    """Real transactions on SQLite: pysqlite's own BEGIN handling breaks SAVEPOINTs (the
+    documented SQLAlchemy recipe), and foreign keys are off unless asked for."""
+    from sqlalchemy import event
+
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN")

@@ -13,6 +13,13 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("public", __name__)
 
 
+@bp.app_context_processor
+def _template_globals():
+    from flask_babel import get_locale
+
+    return {"get_locale": get_locale, "appbuilder": current_app.appbuilder}
+
+
 @bp.route("/")
 def index():
     program_round = current_round()

@@ -73,7 +73,7 @@ ROLE_DEFINITIONS = {
         [r"(Proposal|Contract|Project)ModelView$", r"can_(list|show|download|decide)$"],
         [r"MessageModelView$", r"can_(list|show|add)$"],
         [r"(NeedCategory|TechField)ModelView$", READ],
-        [r"NeedApi$", r"can_(get|info|post|put)$"],
+        [r"NeedApi$", r"can_(get|info|post|put|delete)$"],
         [r"(Enterprise|Proposal|Contract|Project)Api$", API_READ],
         [r"(Needs|Docking|Funding|Registrations|Enterprise|Need|Proposal|Contract|Project|"
          r"Message)$", MENU],

@@ -5,7 +5,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest
 
-from ..models import Need, NeedState
+from ..extensions import db
+from ..models import Enterprise, Need, NeedState
 from ..rounds import round_for_filing
 from ..workflows import Action
 from .base import ScopedModelRestApi, WorkflowModelView, interface
@@ -34,17 +35,25 @@ def prepare_new_need(item):
     user = g.user
     if getattr(user, "enterprise_id", None) is None:
         raise ValueError(_("Only an enterprise account can write a need."))
-    program_round = round_for_filing()
-    if program_round is None:
-        raise ValueError(_("No program round is open for filing needs."))
-    item.enterprise_id = user.enterprise_id
-    item.round_id = program_round.id
+    # Whatever enterprise the request named is replaced: set the relationship, not only the
+    # column, because a relationship set by the form or JSON would win at flush.
+    with db.session.no_autoflush:
+        program_round = round_for_filing()
+        if program_round is None:
+            raise ValueError(_("No program round is open for filing needs."))
+        item.enterprise = db.session.get(Enterprise, user.enterprise_id)
+        item.round = program_round
     item.state = NeedState.draft
 
 
 def check_editable(item):
     if item.state not in EDITABLE_STATES:
         raise ValueError(_("A need can only be changed while it is a draft or returned."))
+
+
+def check_deletable(item):
+    if item.state is not NeedState.draft:
+        raise ValueError(_("Only a draft can be deleted; withdraw the need instead."))
 
 
 class NeedModelView(WorkflowModelView):
@@ -72,8 +81,7 @@ class NeedModelView(WorkflowModelView):
         super().pre_update(item)
 
     def pre_delete(self, item):
-        if item.state is not NeedState.draft:
-            raise ValueError(_("Only a draft can be deleted; withdraw the need instead."))
+        check_deletable(item)
 
     @fab_action("publish", _l("Publish"), _l("Publish the selected needs?"), "fa-bullhorn")
     def publish(self, items):
@@ -102,3 +110,9 @@ class NeedApi(ScopedModelRestApi):
         except ValueError as err:
             raise BadRequest(str(err)) from None
         super().pre_update(item)
+
+    def pre_delete(self, item):
+        try:
+            check_deletable(item)
+        except ValueError as err:
+            raise BadRequest(str(err)) from None

@@ -1,0 +1,146 @@
+"""Factories: small callables that create valid records (Indico style, no library)."""
+import datetime as dt
+import itertools
+from decimal import Decimal
+
+from sqlalchemy import select
+from stdnum.cn import uscc
+
+from app.extensions import db
+from app.models import (
+    Contract,
+    Enterprise,
+    EnterpriseState,
+    Institution,
+    InstitutionType,
+    Need,
+    NeedCategory,
+    NeedState,
+    ProgramRound,
+    Project,
+    Proposal,
+    ProposalState,
+    Region,
+    Researcher,
+    ResearcherState,
+    TechField,
+)
+from app.models.mixins import utcnow
+
+PASSWORD = "pw-Test-123456"
+_seq = itertools.count(1)
+
+
+class Factories:
+    def __init__(self, app):
+        self.app = app
+
+    def region(self, code="420100"):
+        return db.session.scalars(select(Region).where(Region.code == code)).one()
+
+    def field(self, code="0101"):
+        return db.session.scalars(select(TechField).where(TechField.code == code)).one()
+
+    def category(self, code="product_innovation"):
+        return db.session.scalars(select(NeedCategory).where(NeedCategory.code == code)).one()
+
+    def open_round(self):
+        """A round whose filing phase contains today."""
+        today = dt.date.today()
+        code = "T-OPEN"
+        found = db.session.scalars(select(ProgramRound).where(ProgramRound.code == code)).first()
+        if found:
+            return found
+        found = ProgramRound(code=code, name="测试批次", needs_filing_start=today - dt.timedelta(10),
+                             needs_filing_end=today + dt.timedelta(10),
+                             matching_end=today + dt.timedelta(20),
+                             execution_end=today + dt.timedelta(30),
+                             evaluation_end=today + dt.timedelta(40))
+        db.session.add(found)
+        db.session.flush()
+        return found
+
+    def user(self, role, username=None, **links):
+        sm = self.app.appbuilder.sm
+        n = next(_seq)
+        username = username or f"{role.lower()}{n}"
+        user = sm.add_user(username, role, str(n), f"{username}@test.local", sm.find_role(role),
+                           password=PASSWORD)
+        assert user, f"could not create {username}"
+        for key, value in links.items():
+            setattr(user, key, value)
+        db.session.commit()
+        return user
+
+    def enterprise(self, region_code="420100", state=EnterpriseState.verified, **kw):
+        n = next(_seq)
+        body = f"91420100MA4K{n:05d}"[:17]
+        values = dict(name=f"测试企业{n}有限公司", credit_code=body + uscc.calc_check_digit(body),
+                      region=self.region(region_code), state=state,
+                      phone=f"1370000{n:04d}", email=f"e{n}@test.local")
+        values.update(kw)
+        enterprise = Enterprise(**values)
+        if state.value == "returned":
+            enterprise.return_reason = "材料不全"
+        db.session.add(enterprise)
+        db.session.commit()
+        return enterprise
+
+    def institution(self, region_code="420100", kind=InstitutionType.university):
+        n = next(_seq)
+        inst = Institution(name=f"测试大学{n}", type=kind, region=self.region(region_code))
+        db.session.add(inst)
+        db.session.commit()
+        return inst
+
+    def researcher(self, region_code="420100", state=ResearcherState.approved, **kw):
+        n = next(_seq)
+        values = dict(name=f"研究员{n}", institution=self.institution(region_code), state=state,
+                      fields=[self.field()], keywords="传感器 物联网", phone=f"1360000{n:04d}",
+                      email=f"r{n}@test.local", willing_to_serve=True)
+        values.update(kw)
+        researcher = Researcher(**values)
+        if state.value == "returned":
+            researcher.return_reason = "材料不全"
+        db.session.add(researcher)
+        db.session.commit()
+        return researcher
+
+    def need(self, enterprise, state=NeedState.draft, attachment=None, **kw):
+        values = dict(round=self.open_round(), enterprise=enterprise, title=f"技术需求{next(_seq)}",
+                      category=self.category(), field=self.field(), background="背景",
+                      problem="问题", targets="良品率98%", amount=Decimal(150000), state=state,
+                      attachment=attachment)
+        if state.value.startswith("returned"):
+            values["return_reason"] = "请补充"
+        if state in (NeedState.published, NeedState.docking, NeedState.contracted,
+                     NeedState.closed):
+            values["published_at"] = utcnow()
+        values.update(kw)
+        need = Need(**values)
+        db.session.add(need)
+        db.session.commit()
+        return need
+
+    def proposal(self, need, researcher, state=ProposalState.submitted):
+        proposal = Proposal(need=need, researcher=researcher, approach="方案", state=state)
+        db.session.add(proposal)
+        db.session.commit()
+        return proposal
+
+    def contract(self, need, researcher, files=("c.pdf", "i.pdf", "t.pdf")):
+        contract = Contract(round=need.round, need=need, enterprise=need.enterprise,
+                            researcher=researcher, institution=researcher.institution,
+                            amount=Decimal(120000), signed_on=dt.date.today(),
+                            contract_file=files[0], invoice_file=files[1], transfer_file=files[2])
+        db.session.add(contract)
+        db.session.commit()
+        return contract
+
+    def project(self, contract, number=None):
+        project = Project(number=number or f"HB-T-{next(_seq):04d}", round=contract.round,
+                          contract=contract, enterprise=contract.enterprise,
+                          researcher=contract.researcher, funding=Decimal(100000))
+        db.session.add(project)
+        db.session.commit()
+        return project
