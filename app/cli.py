@@ -41,22 +41,25 @@ def demo_command():
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--simple", is_flag=True, help="Run jobs in this process (no fork per job).")
 @click.argument("queues", nargs=-1)
 @with_appcontext
-def worker_command(burst, queues):
+def worker_command(burst, simple, queues):
     """Run an RQ worker with this app preloaded (stock `rq worker` rebuilds it per job)."""
-    from rq import Worker
+    from rq import SimpleWorker, Worker
 
     from .jobs import QUEUES, get_queue, init_worker_app, redis_connection
 
     app = current_app._get_current_object()
     init_worker_app(app)
-    db.engine.dispose()  # forked work-horses must not share the parent's connections
+    if not simple:
+        db.engine.dispose()  # forked work-horses must not share the parent's connections
     unknown = set(queues) - set(QUEUES)
     if unknown:
         raise click.BadParameter(f"unknown queue(s): {', '.join(sorted(unknown))}")
     names = list(queues) or list(QUEUES)
-    worker = Worker([get_queue(n) for n in names], connection=redis_connection(app))
+    worker_class = SimpleWorker if simple else Worker
+    worker = worker_class([get_queue(n) for n in names], connection=redis_connection(app))
     worker.work(burst=burst, with_scheduler=True)
 
 
