@@ -76,14 +76,29 @@ def _pybabel(*args):
 def translate_extract():
     """Extract messages into translations/messages.pot."""
     _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location",
-             "--sort-output", "--omit-header", "-o", "translations/messages.pot", ".")
+             "--sort-output", "--omit-header", "--width=100", "-o", "translations/messages.pot",
+             ".")
 
 
 @translate.command("update")
 def translate_update():
-    """Merge the template into the zh and en catalogs."""
-    _pybabel("update", "-i", "translations/messages.pot", "-d", "translations", "--no-fuzzy-matching",
-             "--omit-header")
+    """Merge the template into the zh and en catalogs; English msgids are their own English."""
+    _pybabel("update", "-i", "translations/messages.pot", "-d", "translations",
+             "--no-fuzzy-matching", "--ignore-obsolete")
+    fill_english_catalog("translations/en/LC_MESSAGES/messages.po")
+
+
+def fill_english_catalog(path):
+    """The source strings are English, so the en catalog is the identity: filled, never stale."""
+    from babel.messages.pofile import read_po, write_po
+
+    with open(path, "rb") as fh:
+        catalog = read_po(fh, locale="en")
+    for message in catalog:
+        if message.id and not message.string:
+            message.string = message.id
+    with open(path, "wb") as fh:
+        write_po(fh, catalog, width=100, sort_output=True, omit_header=False)
 
 
 @translate.command("compile")

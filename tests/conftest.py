@@ -1,9 +1,11 @@
 """Test fixtures: one app per session on a migrated database (SQLite in memory by default,
 PostgreSQL with TEST_DATABASE_URL), a real Redis (REDIS_URL, else the bundled one), and per-test
 isolation by an outer transaction that every request joins through savepoints."""
+import contextvars
 import os
 
 import pytest
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -61,8 +63,17 @@ def db_session(app):
             connection.close()
 
 
+class IsolatedClient(FlaskClient):
+    """Runs each request in an empty context, so it gets its own app context, ``g``, locale and
+    database session, as in production, although the test itself holds an app context."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture()
 def client(app, db_session):
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

@@ -244,6 +244,8 @@ def test_api_deletes_only_own_drafts(client, world, make, db_session):
     headers = api_headers(client, "ent_a")
     draft = make.need(world["A"]["enterprise"], NeedState.draft)
     submitted = world["A"]["need"]
-    assert client.delete(f"/api/v1/need/{submitted.id}", headers=headers).status_code == 400
-    assert client.delete(f"/api/v1/need/{draft.id}", headers=headers).status_code == 200
-    assert db_session.get(Need, draft.id) is None and db_session.get(Need, submitted.id)
+    draft_id, submitted_id = draft.id, submitted.id
+    assert client.delete(f"/api/v1/need/{submitted_id}", headers=headers).status_code == 400
+    assert client.delete(f"/api/v1/need/{draft_id}", headers=headers).status_code == 200
+    db_session.expire_all()
+    assert db_session.get(Need, draft_id) is None and db_session.get(Need, submitted_id)

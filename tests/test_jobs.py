@@ -78,7 +78,7 @@ def test_decision_writes_outbox_rows_and_the_worker_sends_them(app, make, db_ses
 
     message = email.message_from_bytes(smtp.messages[0].content, policy=email.policy.default)
     assert "请补充量化指标" in message.get_body().get_content()
-    assert f"#{need.id}" in str(message["Subject"])
+    assert "地方科技局已退回" in str(message["Subject"])  # rendered in the owner's language
 
 
 def test_rolled_back_decision_enqueues_nothing(app, make, db_session, async_queue):

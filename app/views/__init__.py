@@ -29,7 +29,7 @@ MENUS = [
     ("Needs", _l("Needs"), "fa-list", [
         (NeedModelView, _l("Technical needs"), "fa-lightbulb"),
     ]),
-    ("Docking", _l("Docking"), "fa-handshake", [
+    ("Docking", _l("Supply and demand docking"), "fa-handshake", [
         (MatchModelView, _l("Matches"), "fa-link"),
         (ProposalModelView, _l("Proposals"), "fa-file-alt"),
         (MessageModelView, _l("Messages"), "fa-comments"),
