@@ -9,6 +9,7 @@ import atexit
 import logging
 import os
 import secrets
+import signal
 import subprocess
 import sys
 
@@ -69,7 +70,16 @@ def create_cli_app():
 
     ensure_secret_key()
     os.makedirs(instance_dir, exist_ok=True)
-    return create_app("config.Config")
+    return create_app("config.Config", SECRET_KEY=os.environ["SECRET_KEY"])
+
+
+def _check_redis(app):
+    from .jobs import redis_connection
+
+    try:
+        redis_connection(app).ping()
+    except Exception as exc:
+        raise ConfigError(f"Redis at {app.config['REDIS_URL']} is unreachable: {exc}") from None
 
 
 def main(demo=False, host="127.0.0.1", port=5000) -> int:
@@ -79,9 +89,12 @@ def main(demo=False, host="127.0.0.1", port=5000) -> int:
     if not os.environ.get("REDIS_URL"):
         url, _server = start_embedded_redis()
         os.environ["REDIS_URL"] = url
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so atexit stops Redis and the worker
     from . import create_app
 
-    app = create_app("config.Config")
+    app = create_app("config.Config", SECRET_KEY=os.environ["SECRET_KEY"],
+                     REDIS_URL=os.environ["REDIS_URL"])
+    _check_redis(app)
     try:
         lines = bootstrap(app, demo=demo)
     except Exception as exc:

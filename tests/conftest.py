@@ -41,6 +41,9 @@ def app(tmp_path_factory):
         seed_reference_data()
         sync_roles(app.appbuilder)
     yield app
+    server = getattr(_redis_url, "server", None)
+    if server is not None:
+        server.shutdown()
 
 
 @pytest.fixture()
