@@ -100,6 +100,9 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            # SQLite runs DDL in transactions too (with the BEGIN recipe of app.extensions):
+            # a migration that fails half-way leaves the old schema, not half a new one.
+            transactional_ddl=True,
             **conf_args
         )
 
