@@ -9,6 +9,8 @@ Who sees which rows of a record that declares ``jurisdiction_keys()``:
 4. ``Enterprise`` sees the rows of its own enterprise.
 5. ``Researcher`` sees its own rows, plus the rows the record declares public (published needs).
 6. Records addressed to a user (notifications) are also visible to that user.
+7. Reference data (``__reference_data__ = True``: regions, zones, taxonomy, categories, rounds)
+   is visible to every signed-in user.
 
 A user holding several roles sees the union. A record without keys is visible to global roles only.
 """
@@ -46,7 +48,7 @@ def clause_for(model, user=None):
     roles = role_names(user)
     if not roles:
         return false()
-    if roles & GLOBAL_ROLES:
+    if roles & GLOBAL_ROLES or getattr(model, "__reference_data__", False):
         return None
     keys = model.jurisdiction_keys() if hasattr(model, "jurisdiction_keys") else {}
     parts = []

@@ -249,3 +249,13 @@ def test_api_deletes_only_own_drafts(client, world, make, db_session):
     assert client.delete(f"/api/v1/need/{draft_id}", headers=headers).status_code == 200
     db_session.expire_all()
     assert db_session.get(Need, draft_id) is None and db_session.get(Need, submitted_id)
+
+
+@pytest.mark.parametrize("role", ["Bureau", "Enterprise", "Researcher"])
+def test_reference_data_is_readable_by_every_signed_in_role(client, make, role):
+    user = make.user(role, region_id=make.region(A).id if role == "Bureau" else None)
+    login(client, user.username)
+    page = client.get("/needcategorymodelview/list/").get_data(as_text=True)
+    assert "共建研发平台" in page
+    if role == "Bureau":
+        assert "宜昌市" in client.get("/regionmodelview/list/").get_data(as_text=True)

@@ -29,6 +29,7 @@ RoundPhase.__titles__ = {
 
 
 class ProgramRound(LabelledMixin, TimestampMixin, Model):
+    __reference_data__ = True
     __tablename__ = "program_rounds"
     __table_args__ = (
         CheckConstraint(

@@ -9,6 +9,7 @@ from .mixins import LabelledMixin, state_column
 
 
 class Region(LabelledMixin, Model):
+    __reference_data__ = True
     __tablename__ = "regions"
     id = Column(Integer, primary_key=True)
     code = Column(String(12), unique=True, nullable=False)
@@ -22,6 +23,7 @@ class Region(LabelledMixin, Model):
 
 
 class HighTechZone(LabelledMixin, Model):
+    __reference_data__ = True
     __tablename__ = "high_tech_zones"
     id = Column(Integer, primary_key=True)
     code = Column(String(20), unique=True, nullable=False)
@@ -35,6 +37,7 @@ class HighTechZone(LabelledMixin, Model):
 class TechDomain(LabelledMixin, Model):
     """First level of 国家重点支持的高新技术领域."""
 
+    __reference_data__ = True
     __tablename__ = "tech_domains"
     id = Column(Integer, primary_key=True)
     code = Column(String(8), unique=True, nullable=False)
@@ -46,6 +49,7 @@ class TechDomain(LabelledMixin, Model):
 class TechField(LabelledMixin, Model):
     """Second level of the taxonomy: what needs and researchers are classified by."""
 
+    __reference_data__ = True
     __tablename__ = "tech_fields"
     id = Column(Integer, primary_key=True)
     code = Column(String(8), unique=True, nullable=False)
@@ -60,6 +64,7 @@ class TechField(LabelledMixin, Model):
 class NeedCategory(LabelledMixin, Model):
     """Exactly the five categories of the notice §一(二)."""
 
+    __reference_data__ = True
     __tablename__ = "need_categories"
     id = Column(Integer, primary_key=True)
     code = Column(String(40), unique=True, nullable=False)
