@@ -41,6 +41,8 @@ def app(tmp_path_factory):
         seed_reference_data()
         sync_roles(app.appbuilder)
     yield app
+    with app.app_context():
+        db.engine.dispose()  # close pooled connections now, not in the garbage collector
     server = getattr(_redis_url, "server", None)
     if server is not None:
         server.shutdown()
