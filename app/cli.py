@@ -84,7 +84,7 @@ def translate_extract():
 def translate_update():
     """Merge the template into the zh and en catalogs; English msgids are their own English."""
     _pybabel("update", "-i", "translations/messages.pot", "-d", "translations",
-             "--no-fuzzy-matching", "--ignore-obsolete")
+             "--no-fuzzy-matching", "--ignore-obsolete", "--width=100")
     fill_english_catalog("translations/en/LC_MESSAGES/messages.po")
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from .extensions import db
 from .jobs import enqueue_after_commit
 from .models import AppUser, Channel, Notification
+from .models.enums import state_title
 
 SUBJECT_NAMES = {
     "enterprises": lambda: _("enterprise registration"),
@@ -71,17 +72,10 @@ def render(notification) -> tuple[str, str]:
     payload = notification.payload or {}
     table = notification.template.split(".")[0]
     with force_locale(notification.user.locale or "zh"):
-        from .models import enums
-
-        state = payload.get("state")
-        state_title = state
-        for enum_cls in (enums.NeedState, enums.EnterpriseState, enums.ResearcherState,
-                         enums.ProposalState, enums.ContractState, enums.ProjectState):
-            if table.rstrip("s") in enum_cls.__name__.lower() and state in enum_cls._value2member_map_:
-                state_title = str(enum_cls(state).title)
         noun = SUBJECT_NAMES.get(table, lambda: table)()
         subject = _("Your %(noun)s #%(id)s is now “%(state)s”", noun=noun,
-                    id=payload.get("subject_id"), state=state_title)
+                    id=payload.get("subject_id"),
+                    state=state_title(table, payload.get("state")))
         body = subject
         if payload.get("opinion"):
             body += "\n" + _("Opinion: %(opinion)s", opinion=payload["opinion"])

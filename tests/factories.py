@@ -31,6 +31,15 @@ PASSWORD = "pw-Test-123456"
 _seq = itertools.count(1)
 
 
+def _save(record):
+    """Commit a record; a returned one gets the reason the database requires."""
+    if record.state.value == "returned" and not record.return_reason:
+        record.return_reason = "材料不全"
+    db.session.add(record)
+    db.session.commit()
+    return record
+
+
 class Factories:
     def __init__(self, app):
         self.app = app
@@ -79,12 +88,7 @@ class Factories:
                       region=self.region(region_code), state=state,
                       phone=f"1370000{n:04d}", email=f"e{n}@test.local")
         values.update(kw)
-        enterprise = Enterprise(**values)
-        if state.value == "returned":
-            enterprise.return_reason = "材料不全"
-        db.session.add(enterprise)
-        db.session.commit()
-        return enterprise
+        return _save(Enterprise(**values))
 
     def institution(self, region_code="420100", kind=InstitutionType.university):
         n = next(_seq)
@@ -99,12 +103,7 @@ class Factories:
                       fields=[self.field()], keywords="传感器 物联网", phone=f"1360000{n:04d}",
                       email=f"r{n}@test.local", willing_to_serve=True)
         values.update(kw)
-        researcher = Researcher(**values)
-        if state.value == "returned":
-            researcher.return_reason = "材料不全"
-        db.session.add(researcher)
-        db.session.commit()
-        return researcher
+        return _save(Researcher(**values))
 
     def need(self, enterprise, state=NeedState.draft, attachment=None, **kw):
         values = dict(round=self.open_round(), enterprise=enterprise, title=f"技术需求{next(_seq)}",

@@ -1,5 +1,4 @@
 """The catalogs: no drift from the source, nothing missing in zh or en, compiled files current."""
-import io
 import os
 import subprocess
 import sys

@@ -8,7 +8,6 @@ from rq import SimpleWorker
 from sqlalchemy import select
 
 from app import jobs
-from app.extensions import db
 from app.jobs.notifications import send_notification
 from app.models import Channel, NeedState, Notification, NotificationState
 from app.workflows import apply_action

@@ -12,7 +12,6 @@ from app.models import (
     EnterpriseState,
     Need,
     NeedState,
-    Project,
     Proposal,
     Researcher,
     ReviewRecord,
@@ -185,6 +184,8 @@ def test_decide_page_applies_and_shows_the_timeline(client, make, db_session):
     assert db_session.get(Need, need.id).state is NeedState.recommended
     show = client.get(f"/needmodelview/show/{need.id}").get_data(as_text=True)
     assert "推荐：需求明确" in show and "bureau_dec" in show
+    assert "submitted → recommended" not in show  # states are shown by their titles
+    assert f"{NeedState.submitted.title} → {NeedState.recommended.title}" in show
 
 
 def test_project_numbers_are_unique_per_enterprise_and_round(make, db_session):

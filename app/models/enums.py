@@ -210,3 +210,23 @@ NotificationState.__titles__ = {
     "sent": _l("Sent"),
     "failed": _l("Failed"),
 }
+
+
+# The state enum of each record type, by table name (review records and notifications store the
+# table name and a state code; this turns the code back into its translated title).
+STATE_ENUMS = {
+    "enterprises": EnterpriseState,
+    "researchers": ResearcherState,
+    "needs": NeedState,
+    "proposals": ProposalState,
+    "contracts": ContractState,
+    "projects": ProjectState,
+}
+
+
+def state_title(subject_type: str, code: str):
+    """The translated title of ``code`` for a record of table ``subject_type``."""
+    enum_cls = STATE_ENUMS.get(subject_type)
+    if enum_cls is None or code not in enum_cls._value2member_map_:
+        return code
+    return enum_cls(code).title

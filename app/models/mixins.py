@@ -58,13 +58,14 @@ class PinyinMixin:
     that lists sort by pinyin and search accepts ``whdx`` for 武汉大学."""
 
     __pinyin_source__ = "name"
+    __pinyin_person__ = False  # personal names: surnames such as 曾 (zeng) read correctly
     name_pinyin = Column(String(400), index=True)
     name_initials = Column(String(120), index=True)
 
     def refresh_pinyin(self):
         text = getattr(self, self.__pinyin_source__) or ""
-        self.name_pinyin = pinyin_of(text)
-        self.name_initials = initials_of(text)
+        self.name_pinyin = pinyin_of(text, person=self.__pinyin_person__)
+        self.name_initials = initials_of(text, person=self.__pinyin_person__)
 
 
 @event.listens_for(PinyinMixin, "before_insert", propagate=True)

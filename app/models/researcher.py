@@ -33,6 +33,7 @@ class Institution(PinyinMixin, TimestampMixin, Model):
 
 class Researcher(PinyinMixin, TimestampMixin, VersionedMixin, Model):
     __tablename__ = "researchers"
+    __pinyin_person__ = True
     __table_args__ = (
         CheckConstraint(
             "state <> 'returned' OR return_reason IS NOT NULL", name="ck_researcher_returned_reason"
@@ -61,12 +62,6 @@ class Researcher(PinyinMixin, TimestampMixin, VersionedMixin, Model):
     willing_to_serve = Column(Boolean, nullable=False, default=False)
     state = state_column(ResearcherState, ResearcherState.submitted, index=True)
     return_reason = Column(Text)
-
-    def refresh_pinyin(self):
-        from ..utils.pinyin import initials_of, pinyin_of
-
-        self.name_pinyin = pinyin_of(self.name or "", person=True)
-        self.name_initials = initials_of(self.name or "", person=True)
 
     def __str__(self):
         return self.name or ""

@@ -3,6 +3,7 @@ from flask_appbuilder import Model
 from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import relationship
 
+from .enums import state_title
 from .mixins import utcnow
 
 
@@ -20,3 +21,11 @@ class ReviewRecord(Model):
     actor_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)
     actor = relationship("AppUser")
     created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    @property
+    def from_title(self):
+        return state_title(self.subject_type, self.from_state)
+
+    @property
+    def to_title(self):
+        return state_title(self.subject_type, self.to_state)

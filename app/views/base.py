@@ -7,6 +7,7 @@ another region or owner. They also add the generic ``decide`` page that applies 
 actions through ``app/workflows``.
 """
 import logging
+from contextlib import contextmanager
 import os.path as op
 
 from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
@@ -181,6 +182,16 @@ class ScopedModelRestApi(ModelRestApi):
         if out_of_scope(item):
             db.session.rollback()
             raise BadRequest(_("This record would lie outside your jurisdiction."))
+
+
+@contextmanager
+def as_bad_request():
+    """A refused workflow rule inside a REST hook becomes HTTP 400 with its message."""
+    try:
+        yield
+    except WorkflowError as err:
+        db.session.rollback()
+        raise BadRequest(str(err)) from None
 
 
 def interface(model):

@@ -1,18 +1,13 @@
 """Technical needs in the back office: enterprises write them, bureaus and the platform review."""
 from flask import g
 from flask_appbuilder.actions import action as fab_action
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import BadRequest
 
-from ..extensions import db
-from ..models import Enterprise, Need, NeedState
-from ..rounds import round_for_filing
+from ..models import Need
 from ..workflows import Action
-from .base import ScopedModelRestApi, WorkflowModelView, interface
+from ..workflows.need_filing import check_deletable, check_editable, prepare_new_need
+from .base import ScopedModelRestApi, WorkflowModelView, as_bad_request, interface
 from .uploads import UnicodeFileUploadField
-
-EDITABLE_STATES = (NeedState.draft, NeedState.returned_by_bureau, NeedState.returned_by_platform)
 
 NEED_LABELS = {
     "title": _l("Title"), "enterprise": _l("Enterprise"), "round": _l("Program round"),
@@ -28,32 +23,6 @@ NEED_LABELS = {
 FORM_COLUMNS = ["title", "category", "field", "background", "problem", "targets", "basis",
                 "cooperation_mode", "timeline", "keywords", "amount", "contact_name",
                 "contact_phone", "attachment"]
-
-
-def prepare_new_need(item):
-    """An enterprise's new need belongs to that enterprise and to the round open for filing."""
-    user = g.user
-    if getattr(user, "enterprise_id", None) is None:
-        raise ValueError(_("Only an enterprise account can write a need."))
-    # Whatever enterprise the request named is replaced: set the relationship, not only the
-    # column, because a relationship set by the form or JSON would win at flush.
-    with db.session.no_autoflush:
-        program_round = round_for_filing()
-        if program_round is None:
-            raise ValueError(_("No program round is open for filing needs."))
-        item.enterprise = db.session.get(Enterprise, user.enterprise_id)
-        item.round = program_round
-    item.state = NeedState.draft
-
-
-def check_editable(item):
-    if item.state not in EDITABLE_STATES:
-        raise ValueError(_("A need can only be changed while it is a draft or returned."))
-
-
-def check_deletable(item):
-    if item.state is not NeedState.draft:
-        raise ValueError(_("Only a draft can be deleted; withdraw the need instead."))
 
 
 class NeedModelView(WorkflowModelView):
@@ -72,8 +41,9 @@ class NeedModelView(WorkflowModelView):
     base_order = ("id", "desc")
     label_columns = NEED_LABELS
 
+    # FAB flashes an exception raised by these hooks and saves nothing.
     def pre_add(self, item):
-        prepare_new_need(item)
+        prepare_new_need(item, g.user)
         super().pre_add(item)
 
     def pre_update(self, item):
@@ -98,21 +68,15 @@ class NeedApi(ScopedModelRestApi):
     add_columns = edit_columns = FORM_COLUMNS[:12] + ["enterprise"]
 
     def pre_add(self, item):
-        try:
-            prepare_new_need(item)
-        except ValueError as err:
-            raise BadRequest(str(err)) from None
+        with as_bad_request():
+            prepare_new_need(item, g.user)
         super().pre_add(item)
 
     def pre_update(self, item):
-        try:
+        with as_bad_request():
             check_editable(item)
-        except ValueError as err:
-            raise BadRequest(str(err)) from None
         super().pre_update(item)
 
     def pre_delete(self, item):
-        try:
+        with as_bad_request():
             check_deletable(item)
-        except ValueError as err:
-            raise BadRequest(str(err)) from None

@@ -9,7 +9,8 @@ LABELS = {
     "state": _l("State"), "attempts": _l("Attempts"), "last_error": _l("Last error"),
     "created_at": _l("Created"), "sent_at": _l("Sent"), "subject_type": _l("Record type"),
     "subject_id": _l("Record"), "action": _l("Action"), "from_state": _l("From"),
-    "to_state": _l("To"), "opinion": _l("Opinion"), "actor": _l("By"), "before": _l("Before"),
+    "to_state": _l("To"), "from_title": _l("From"), "to_title": _l("To"),
+    "opinion": _l("Opinion"), "actor": _l("By"), "before": _l("Before"),
     "after": _l("After"), "ip": _l("IP address"),
 }
 
@@ -27,8 +28,8 @@ class NotificationModelView(ScopedModelView):
 class ReviewRecordModelView(ScopedModelView):
     datamodel = interface(ReviewRecord)
     list_title = _l("Review records")
-    list_columns = ["created_at", "subject_type", "subject_id", "action", "from_state",
-                    "to_state", "actor"]
+    list_columns = ["created_at", "subject_type", "subject_id", "action", "from_title",
+                    "to_title", "actor"]
     base_order = ("created_at", "desc")
     label_columns = LABELS
 
