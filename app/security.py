@@ -43,6 +43,8 @@ ROLE_DEFINITIONS = {
         [r"EnterpriseModelView$", r"^verify$"],
         [r"ResearcherModelView$", r"^approve$"],
         [r"NeedModelView$", r"^publish$"],
+        [r"SmeWhitelistView$", r"can_import$"],
+        [r"SmeWhitelist$", MENU],
         [r"(Proposal|Match|Message|Contract|Project|ReviewRecord)ModelView$", READ_FILES],
         [r"(Enterprise|Researcher|Need|Proposal|Contract|Project)Api$", API_READ],
         [STAFF_MENUS, MENU],

@@ -98,6 +98,7 @@ def redis_conn(app):
 
 
 def login(client, username, password="pw-Test-123456"):
+    client.get("/logout/")  # FAB ignores a login form while someone is signed in
     response = client.post("/login/", data={"username": username, "password": password})
     assert response.status_code == 302 and "/login" not in response.headers["Location"], (
         f"login failed for {username}")

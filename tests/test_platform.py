@@ -115,3 +115,22 @@ def test_csrf_protection_is_on(tmp_path):
     client = app.test_client()
     assert client.post("/login/", data={"username": "x", "password": "y"}).status_code == 400
     assert "csrf" in app.extensions
+
+
+def test_whitelist_migration_keeps_what_was_known(file_app):
+    from sqlalchemy import text
+
+    with file_app.app_context():
+        upgrade(revision="2cefba653ec2")
+        seed_sql = ("INSERT INTO regions (id, code, name, kind, sort_order) "
+                    "VALUES (1, '420100', '武汉市', 'prefecture_city', 0)")
+        with db.engine.begin() as conn:
+            conn.execute(text(seed_sql))
+            conn.execute(text(
+                "INSERT INTO enterprises (name, credit_code, region_id, on_whitelist, state, "
+                "created_at, updated_at, version) VALUES ('甲', '91420100MA4K00001U', 1, 1, "
+                "'submitted', '2026-01-01', '2026-01-01', 1)"))
+        upgrade()
+        with db.engine.connect() as conn:
+            status = conn.execute(text("SELECT whitelist_status FROM enterprises")).scalar()
+        assert status == "found"

@@ -44,3 +44,15 @@ def test_a_submitted_need_cannot_be_edited_and_nothing_changes(client, make, db_
         "amount": "150000"})
     db_session.expire_all()
     assert db_session.get(Need, need.id).title == "原标题"
+
+
+def test_lists_show_translated_states_not_codes(client, make):
+    enterprise = make.enterprise()
+    make.need(enterprise, NeedState.returned_by_platform, title="状态显示测试")
+    make.user("Platform", "plat_states")
+    login(client, "plat_states")
+    page = client.get("/needmodelview/list/").get_data(as_text=True)
+    assert str(NeedState.returned_by_platform.title) in page
+    # The code may be an option *value*; it is never displayed as text.
+    assert ">returned_by_platform<" not in page
+    assert "\\u003ereturned_by_platform\\u003c" not in page

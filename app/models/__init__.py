@@ -14,6 +14,7 @@ from .enums import (
     ProjectState,
     ProposalState,
     ResearcherState,
+    WhitelistStatus,
 )
 from .match import Match
 from .need import PUBLIC_NEED_STATES, Need

@@ -1,9 +1,9 @@
 """Enterprises (企业) and the national tech-SME whitelist they are checked against."""
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import relationship
 
-from .enums import EnterpriseState
+from .enums import EnterpriseState, WhitelistStatus
 from .mixins import PinyinMixin, SafeFileColumn, TimestampMixin, VersionedMixin, state_column
 
 
@@ -35,7 +35,8 @@ class Enterprise(PinyinMixin, TimestampMixin, VersionedMixin, Model):
     email = Column(String(120), unique=True)
     license_file = Column(SafeFileColumn)
     sme_proof_file = Column(SafeFileColumn)
-    on_whitelist = Column(Boolean, nullable=False, default=False)  # found in the SME database
+    # Eligibility (notice §一(一)): in the national tech-SME database, checked automatically.
+    whitelist_status = state_column(WhitelistStatus, WhitelistStatus.unchecked)
     state = state_column(EnterpriseState, EnterpriseState.draft, index=True)
     return_reason = Column(Text)
 

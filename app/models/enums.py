@@ -230,3 +230,18 @@ def state_title(subject_type: str, code: str):
     if enum_cls is None or code not in enum_cls._value2member_map_:
         return code
     return enum_cls(code).title
+
+
+class WhitelistStatus(LabelledEnum):
+    unchecked = "unchecked"
+    found = "found"
+    not_found = "not_found"
+    name_mismatch = "name_mismatch"
+
+
+WhitelistStatus.__titles__ = {
+    "unchecked": _l("Not checked yet"),
+    "found": _l("Found in the tech-SME database"),
+    "not_found": _l("Not found in the tech-SME database"),
+    "name_mismatch": _l("Found, but under another name"),
+}

@@ -28,6 +28,7 @@ from ..models import (
     Researcher,
     ResearcherState,
     TechField,
+    WhitelistStatus,
 )
 from ..models.mixins import utcnow
 
@@ -117,7 +118,7 @@ def load_demo() -> list[str]:
                 region=region, zone=zone, field=by_code(TechField, field_code),
                 address=f"{region.name}高新大道{seq}号", contact_name="联系人",
                 phone=f"1380000{seq:04d}", email=f"enterprise{seq}@demo.platform.local",
-                state=EnterpriseState.verified, on_whitelist=True)
+                state=EnterpriseState.verified, whitelist_status=WhitelistStatus.found)
             db.session.add(found)
         enterprises.append(found)
     institutions = {}

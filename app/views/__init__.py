@@ -19,12 +19,14 @@ from .reference import (
     TechDomainModelView,
     TechFieldModelView,
 )
+from .whitelist import SmeWhitelistView
 from .registration import EnterpriseApi, EnterpriseModelView, ResearcherApi, ResearcherModelView
 
 MENUS = [
     ("Registrations", _l("Registrations"), "fa-id-card", [
         (EnterpriseModelView, _l("Enterprises"), "fa-building"),
         (ResearcherModelView, _l("Researchers"), "fa-user-graduate"),
+        (SmeWhitelistView, _l("Tech-SME database"), "fa-database"),
     ]),
     ("Needs", _l("Needs"), "fa-list", [
         (NeedModelView, _l("Technical needs"), "fa-lightbulb"),
@@ -59,7 +61,7 @@ APIS = [EnterpriseApi, ResearcherApi, NeedApi, ProposalApi, ContractApi, Project
 
 
 def menu_name(view) -> str:
-    return view.__name__.removesuffix("ModelView")
+    return view.__name__.removesuffix("ModelView").removesuffix("View")
 
 
 def register_views(appbuilder):

@@ -13,6 +13,8 @@ import os.path as op
 from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.api import ModelRestApi
+from flask_appbuilder.fields import EnumField
+from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.filemanager import uuid_originalname
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -20,10 +22,12 @@ from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from werkzeug.exceptions import BadRequest
+from wtforms.validators import Optional
 
 from .. import jurisdiction
 from ..extensions import db
 from ..models import ReviewRecord
+from ..models.enums import LabelledEnum
 from ..models.mixins import SafeFileColumn
 from ..workflows import Action, WorkflowError, apply_action, available_actions
 
@@ -43,6 +47,35 @@ class JurisdictionFilter(BaseFilter):
 JURISDICTION = [["id", JurisdictionFilter, lambda: None]]
 
 
+def enum_formatters(model) -> dict:
+    formatters = {}
+    for column in model.__table__.columns:
+        enum_cls = getattr(column.type, "enum_class", None)
+        if enum_cls is not None and issubclass(enum_cls, LabelledEnum):
+            formatters[column.name] = (
+                lambda code, e=enum_cls: e(code).title if code in e._value2member_map_ else code)
+    return formatters
+
+
+class LabelledEnumField(EnumField):
+    """FAB's EnumField with the translated titles as option labels."""
+
+    def __init__(self, enum_class, enums, **kwargs):
+        super().__init__(enum_class, enums, **kwargs)
+        self.choices = [(code, enum_class(code).title) for code, _label in self.choices]
+
+
+def enum_fields(model, labels) -> dict:
+    fields = {}
+    for column in model.__table__.columns:
+        enum_cls = getattr(column.type, "enum_class", None)
+        if enum_cls is not None and issubclass(enum_cls, LabelledEnum):
+            fields[column.name] = LabelledEnumField(
+                enum_cls, column.type.enums, label=labels.get(column.name, column.name),
+                widget=Select2Widget(), validators=[Optional()])
+    return fields
+
+
 def file_columns(model) -> list[str]:
     return [c.name for c in model.__table__.columns if isinstance(c.type, SafeFileColumn)]
 
@@ -58,6 +91,21 @@ def out_of_scope(item) -> bool:
 class ScopedModelView(ModelView):
     base_filters = JURISDICTION
     page_size = 25
+    # Columns whose search offers one box for Chinese, full pinyin or initials.
+    pinyin_search_columns = ()
+
+    def _init_properties(self):
+        super()._init_properties()
+        from .search import add_pinyin_search
+
+        for column in self.pinyin_search_columns:
+            add_pinyin_search(self, column)
+        # FAB displays and offers an Enum by its code; people read its translated title.
+        self.formatters_columns = {**enum_formatters(self.datamodel.obj),
+                                   **(self.formatters_columns or {})}
+        for attr in ("search_form_extra_fields", "add_form_extra_fields", "edit_form_extra_fields"):
+            setattr(self, attr, {**enum_fields(self.datamodel.obj, self.label_columns),
+                                 **(getattr(self, attr) or {})})
 
     def pre_add(self, item):
         self._guard_scope(item)

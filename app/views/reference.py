@@ -62,7 +62,8 @@ class InstitutionModelView(ScopedModelView):
     list_columns = ["name", "type", "region"]
     add_columns = edit_columns = ["name", "type", "region"]
     base_order = ("name_pinyin", "asc")
-    search_columns = ["name", "name_pinyin", "name_initials"]
+    search_columns = ["name", "type", "region"]
+    pinyin_search_columns = ("name",)
     label_columns = LABELS
 
 

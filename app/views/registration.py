@@ -4,7 +4,8 @@ from flask_babel import lazy_gettext as _l
 
 from ..models import Enterprise, Researcher
 from ..workflows import Action
-from .base import ScopedModelRestApi, WorkflowModelView, interface
+from ..workflows.registration import check_profile_editable, check_zone_in_region, recheck_whitelist
+from .base import ScopedModelRestApi, WorkflowModelView, as_bad_request, interface
 from .uploads import UnicodeFileUploadField
 
 ENTERPRISE_LABELS = {
@@ -13,7 +14,7 @@ ENTERPRISE_LABELS = {
     "zone": _l("High-tech zone"), "field": _l("Technical field"), "address": _l("Address"),
     "contact_name": _l("Contact person"), "phone": _l("Phone"), "email": _l("E-mail"),
     "license_file": _l("Business licence"), "sme_proof_file": _l("Tech-SME proof"),
-    "on_whitelist": _l("In the tech-SME database"), "state": _l("State"),
+    "whitelist_status": _l("Tech-SME database"), "state": _l("State"),
     "return_reason": _l("Reason for return"), "created_at": _l("Created"),
 }
 
@@ -23,19 +24,27 @@ class EnterpriseModelView(WorkflowModelView):
     list_title = _l("Enterprises")
     show_title = _l("Enterprise")
     edit_title = _l("Edit enterprise")
-    list_columns = ["name", "credit_code", "region", "zone", "state"]
+    list_columns = ["name", "credit_code", "region", "zone", "whitelist_status", "state"]
     show_columns = ["name", "credit_code", "sme_number", "region", "zone", "field", "address",
                     "contact_name", "phone", "email", "license_file", "sme_proof_file",
-                    "on_whitelist", "state", "return_reason", "created_at"]
-    edit_columns = ["name", "sme_number", "zone", "field", "address", "contact_name", "phone",
-                    "email", "license_file", "sme_proof_file"]
+                    "whitelist_status", "state", "return_reason", "created_at"]
+    # Phone and e-mail are the account's identity: not edited here.
+    edit_columns = ["name", "sme_number", "zone", "field", "address", "contact_name",
+                    "license_file", "sme_proof_file"]
     edit_form_extra_fields = {
         "license_file": UnicodeFileUploadField(_l("Business licence")),
         "sme_proof_file": UnicodeFileUploadField(_l("Tech-SME proof")),
     }
-    search_columns = ["name", "name_pinyin", "name_initials", "credit_code", "region", "state"]
+    search_columns = ["name", "credit_code", "region", "whitelist_status", "state"]
+    pinyin_search_columns = ("name",)
     base_order = ("name_pinyin", "asc")
     label_columns = ENTERPRISE_LABELS
+
+    def pre_update(self, item):
+        check_profile_editable(item)
+        check_zone_in_region(item.zone, item.region_id)
+        recheck_whitelist(item)
+        super().pre_update(item)
 
     @fab_action("verify", _l("Verify"), _l("Verify the selected registrations?"), "fa-check")
     def verify(self, items):
@@ -62,11 +71,16 @@ class ResearcherModelView(WorkflowModelView):
                     "expertise", "achievements", "phone", "email", "proof_file",
                     "willing_to_serve", "state", "return_reason"]
     edit_columns = ["title", "degree", "fields", "keywords", "expertise", "achievements",
-                    "phone", "email", "proof_file"]
+                    "proof_file"]
     edit_form_extra_fields = {"proof_file": UnicodeFileUploadField(_l("Proof document"))}
-    search_columns = ["name", "name_pinyin", "name_initials", "institution", "state"]
+    search_columns = ["name", "institution", "position", "state"]
+    pinyin_search_columns = ("name",)
     base_order = ("name_pinyin", "asc")
     label_columns = RESEARCHER_LABELS
+
+    def pre_update(self, item):
+        check_profile_editable(item)
+        super().pre_update(item)
 
     @fab_action("approve", _l("Approve"), _l("Approve the selected researchers?"), "fa-check")
     def approve(self, items):
@@ -81,6 +95,11 @@ class EnterpriseApi(ScopedModelRestApi):
     show_columns = list_columns + ["address", "contact_name", "zone.id"]
     edit_columns = ["name", "address", "contact_name", "region", "zone"]
     add_columns = edit_columns
+
+    def pre_update(self, item):
+        with as_bad_request():
+            check_zone_in_region(item.zone, item.region.id if item.region else item.region_id)
+        super().pre_update(item)
 
 
 class ResearcherApi(ScopedModelRestApi):

@@ -2,7 +2,7 @@
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..models import Enterprise, NeedState
+from ..models import Enterprise, EnterpriseState, NeedState
 from ..rounds import round_for_filing
 from .engine import WorkflowError
 
@@ -25,7 +25,11 @@ def prepare_new_need(need, user):
         program_round = round_for_filing()
         if program_round is None:
             raise NeedRuleError(_("No program round is open for filing needs."))
-        need.enterprise = db.session.get(Enterprise, user.enterprise_id)
+        enterprise = db.session.get(Enterprise, user.enterprise_id)
+        if enterprise.state is not EnterpriseState.verified:
+            raise NeedRuleError(_("Your registration must be verified before you publish needs; "
+                                  "it is now “%(state)s”.", state=enterprise.state.title))
+        need.enterprise = enterprise
         need.round = program_round
     need.state = NeedState.draft
 

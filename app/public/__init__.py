@@ -5,9 +5,9 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from flask import url_for
 from sqlalchemy import text
 
-from .extensions import db
-from .jobs import redis_connection
-from .rounds import current_round
+from ..extensions import db
+from ..jobs import redis_connection
+from ..rounds import current_round
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("public", __name__)
@@ -55,3 +55,6 @@ def healthz():
         status["redis"] = f"error: {exc.__class__.__name__}"
     healthy = all(v == "ok" for v in status.values())
     return jsonify(status=("ok" if healthy else "degraded"), **status), (200 if healthy else 503)
+
+
+from . import registration  # noqa: E402,F401  routes on the same blueprint
