@@ -19,6 +19,7 @@ def create_app(config_class="config.Config", **overrides) -> Flask:
         csrf.init_app(app)  # before FAB: FAB does not register CSRF protection itself
 
         from . import models  # noqa: F401  all tables on FAB's metadata
+        from . import search  # noqa: F401  keeps the need search index in step
 
         migrate.init_app(app, db, directory=_migrations_dir(), compare_type=True,
                          render_as_batch=True)

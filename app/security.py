@@ -23,6 +23,8 @@ MENU = r"menu_access$"
 
 REFERENCE_VIEWS = (r"(Region|HighTechZone|TechDomain|TechField|NeedCategory|ProgramRound|"
                    r"Institution)ModelView$")
+EXPORT = [r"NeedListExportView$", r"can_export$"]
+EXPORT_MENU = [r"NeedListExport$", MENU]
 STAFF_MENUS = (r"(Reference data|Registrations|Needs|Docking|Funding|Records|Enterprise|Researcher|"
                r"Need|Match|Proposal|Message|Contract|Project|ProgramRound|Region|HighTechZone|"
                r"TechDomain|TechField|NeedCategory|Institution|ReviewRecord)$")
@@ -35,32 +37,33 @@ PERSONAL = [  # every signed-in participant and staff member
 ]
 
 ROLE_DEFINITIONS = {
-    "Platform": PERSONAL + [
+    "Platform": PERSONAL + [EXPORT, EXPORT_MENU,
         [REFERENCE_VIEWS, READ],
         [r"(TechDomain|TechField|Institution)ModelView$", r"can_(add|edit)$"],
         [r"(Enterprise|Researcher|Need)ModelView$", READ_FILES],
         [r"(Enterprise|Researcher|Need)ModelView$", DECIDE],
         [r"EnterpriseModelView$", r"^verify$"],
         [r"ResearcherModelView$", r"^approve$"],
-        [r"NeedModelView$", r"^publish$"],
+        [r"NeedModelView$", r"^(publish|return_selected)$"],
         [r"SmeWhitelistView$", r"can_import$"],
         [r"SmeWhitelist$", MENU],
         [r"(Proposal|Match|Message|Contract|Project|ReviewRecord)ModelView$", READ_FILES],
         [r"(Enterprise|Researcher|Need|Proposal|Contract|Project)Api$", API_READ],
         [STAFF_MENUS, MENU],
     ],
-    "Bureau": PERSONAL + [
+    "Bureau": PERSONAL + [EXPORT, EXPORT_MENU,
         [REFERENCE_VIEWS, READ],
         [r"(Enterprise|Researcher|Need|Proposal|Contract|Project)ModelView$", READ_FILES],
         [r"(Enterprise|Need)ModelView$", DECIDE],
         [r"EnterpriseModelView$", r"^verify$"],
+        [r"NeedModelView$", r"^(recommend|return_selected)$"],
         [r"(Enterprise|Researcher|Need|Proposal|Contract|Project)Api$", API_READ],
         [r"EnterpriseApi$", r"can_put$"],
         [r"(Reference data|Registrations|Needs|Docking|Funding|Enterprise|Researcher|Need|"
          r"Proposal|Contract|Project|Region|HighTechZone|TechDomain|TechField|NeedCategory|"
          r"ProgramRound|Institution)$", MENU],
     ],
-    "Province": PERSONAL + [
+    "Province": PERSONAL + [EXPORT, EXPORT_MENU,
         [REFERENCE_VIEWS, READ],
         [r"(Enterprise|Researcher|Need|Proposal|Match|Contract|Project|ReviewRecord)ModelView$",
          READ_FILES],

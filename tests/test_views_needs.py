@@ -56,3 +56,82 @@ def test_lists_show_translated_states_not_codes(client, make):
     # The code may be an option *value*; it is never displayed as text.
     assert ">returned_by_platform<" not in page
     assert "\\u003ereturned_by_platform\\u003c" not in page
+
+
+def test_a_half_written_draft_is_saved_and_the_completeness_check_explains_it(
+        client, make, db_session):
+    enterprise = make.enterprise()
+    make.open_round()
+    db_session.commit()
+    make.user("Enterprise", "ent_draft", enterprise_id=enterprise.id)
+    login(client, "ent_draft")
+    response = client.post("/needmodelview/add", data={
+        "title": "半成品需求", "category": make.category().id, "field": make.field().id,
+        "targets": "尽量提高良品率", "amount": "120000"})
+    assert response.status_code == 302
+    need = db_session.scalars(select(Need).where(Need.title == "半成品需求")).one()
+    assert need.state is NeedState.draft and need.background == ""
+    page = client.get(f"/needmodelview/decide/{need.id}").get_data(as_text=True)
+    for expected in ("背景", "没有", "关键词"):
+        assert expected in page, expected
+    # Advice only: the enterprise may still submit; the reviewers see the same findings.
+    client.post(f"/needmodelview/decide/{need.id}", data={"action": "submit"})
+    db_session.expire_all()
+    assert db_session.get(Need, need.id).state is NeedState.submitted
+    make.user("Bureau", "bureau_findings", region_id=enterprise.region_id)
+    login(client, "bureau_findings")
+    assert "关键词" in client.get(f"/needmodelview/show/{need.id}").get_data(as_text=True)
+
+
+def test_an_amount_below_the_round_minimum_cannot_be_submitted(client, make, db_session):
+    from decimal import Decimal
+
+    enterprise = make.enterprise()
+    need = make.need(enterprise, NeedState.draft, amount=Decimal(50000))
+    make.user("Enterprise", "ent_amount", enterprise_id=enterprise.id)
+    login(client, "ent_amount")
+    page = client.post(f"/needmodelview/decide/{need.id}", data={"action": "submit"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "100,000" in page
+    db_session.expire_all()
+    assert db_session.get(Need, need.id).state is NeedState.draft
+
+
+def test_bureau_recommends_a_batch_with_one_opinion(client, make, db_session):
+    enterprise = make.enterprise()
+    mine = [make.need(enterprise, NeedState.submitted) for _ in range(3)]
+    foreign = make.need(make.enterprise("420500"), NeedState.submitted)
+    make.user("Bureau", "bureau_bulk", region_id=enterprise.region_id)
+    login(client, "bureau_bulk")
+    ids = [n.id for n in mine]
+    to_form = client.post("/needmodelview/action_post", data={"action": "recommend", "rowid": ids})
+    assert to_form.status_code == 302 and "decide_many" in to_form.headers["Location"]
+    assert client.get(to_form.headers["Location"]).status_code == 200
+    no_opinion = client.post("/needmodelview/decide_many",
+                             data={"action": "recommend", "rowid": ids, "opinion": " "})
+    assert no_opinion.status_code == 200
+    db_session.expire_all()
+    assert all(db_session.get(Need, i).state is NeedState.submitted for i in ids)
+    with_foreign = client.post("/needmodelview/decide_many", data={
+        "action": "recommend", "rowid": ids + [foreign.id], "opinion": "同意推荐"})
+    assert with_foreign.status_code == 404
+    done = client.post("/needmodelview/decide_many",
+                       data={"action": "recommend", "rowid": ids, "opinion": "同意推荐"})
+    assert done.status_code == 302
+    db_session.expire_all()
+    for i in ids:
+        need = db_session.get(Need, i)
+        assert need.state is NeedState.recommended and need.recommendation == "同意推荐"
+    assert db_session.get(Need, foreign.id).state is NeedState.submitted
+
+
+def test_writing_a_need_outside_the_filing_window_names_the_dates(client, make, db_session):
+    """Only the 2020 round exists here (its filing closed on 2020-12-31)."""
+    enterprise = make.enterprise()
+    make.user("Enterprise", "ent_late", enterprise_id=enterprise.id)
+    login(client, "ent_late")
+    page = client.post("/needmodelview/add", data={
+        "title": "逾期需求", "category": make.category().id, "field": make.field().id,
+        "amount": "120000"}, follow_redirects=True).get_data(as_text=True)
+    assert "2020-12-31" in page
+    assert db_session.scalars(select(Need).where(Need.title == "逾期需求")).first() is None

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from .docking import MatchModelView, MessageModelView, ProposalApi, ProposalModelView
 from .funding import ContractApi, ContractModelView, ProjectApi, ProjectModelView
+from .need_export import NeedListExportView
 from .needs import NeedApi, NeedModelView
 from .records import AuditLogModelView, NotificationModelView, ReviewRecordModelView
 from .reference import (
@@ -30,6 +31,7 @@ MENUS = [
     ]),
     ("Needs", _l("Needs"), "fa-list", [
         (NeedModelView, _l("Technical needs"), "fa-lightbulb"),
+        (NeedListExportView, _l("Export the need list (Excel)"), "fa-file-excel"),
     ]),
     ("Docking", _l("Supply and demand docking"), "fa-handshake", [
         (MatchModelView, _l("Matches"), "fa-link"),

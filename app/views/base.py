@@ -10,7 +10,7 @@ import logging
 from contextlib import contextmanager
 import os.path as op
 
-from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
+from flask import abort, current_app, request, send_file
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.fields import EnumField
@@ -18,7 +18,6 @@ from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.filemanager import uuid_originalname
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from werkzeug.exceptions import BadRequest
@@ -26,10 +25,9 @@ from wtforms.validators import Optional
 
 from .. import jurisdiction
 from ..extensions import db
-from ..models import ReviewRecord
 from ..models.enums import LabelledEnum
 from ..models.mixins import SafeFileColumn
-from ..workflows import Action, WorkflowError, apply_action, available_actions
+from ..workflows import WorkflowError
 
 logger = logging.getLogger(__name__)
 
@@ -146,74 +144,6 @@ class ScopedModelView(ModelView):
         if not op.isfile(path):
             abort(404)
         return send_file(path, download_name=uuid_originalname(filename), as_attachment=True)
-
-
-class WorkflowModelView(ScopedModelView):
-    """A scoped view whose records move through ``app/workflows`` on a ``decide`` page."""
-
-    show_template = "office/show_with_timeline.html"
-
-    def _apply_many(self, items, action):
-        items = items if isinstance(items, list) else [items]
-        done, refused = 0, []
-        for item in items:
-            try:
-                apply_action(item, action, g.user)
-                db.session.commit()
-                done += 1
-            except WorkflowError as err:
-                db.session.rollback()
-                refused.append(f"{item}: {err}")
-        if done:
-            flash(_("%(count)d record(s) updated.", count=done), "success")
-        for message in refused:
-            flash(message, "danger")
-        self.update_redirect()
-        return redirect(self.get_redirect())
-
-    @expose("/decide/<int:pk>", methods=["GET", "POST"])
-    @has_access
-    @permission_name("decide")
-    def decide(self, pk):
-        item = self.datamodel.get(pk, self._base_filters)
-        if item is None:
-            abort(404)
-        user = g.user
-        if request.method == "POST":
-            try:
-                action = Action(request.form.get("action", ""))
-            except ValueError:
-                flash(_("Unknown action."), "danger")
-                return redirect(url_for(f"{self.endpoint}.decide", pk=pk))
-            try:
-                apply_action(item, action, user, request.form.get("opinion"))
-                db.session.commit()
-            except WorkflowError as err:
-                db.session.rollback()
-                flash(str(err), "danger")
-                return redirect(url_for(f"{self.endpoint}.decide", pk=pk))
-            flash(_("Done: %(action)s.", action=action.title), "success")
-            return redirect(url_for(f"{self.endpoint}.show", pk=pk))
-        return self.render_template(
-            "office/decide.html", item=item, actions=available_actions(item, user),
-            timeline=timeline_of(item), title=_("Decide"),
-        )
-
-    def _get_show_widget(self, pk, item, **kwargs):
-        widgets = super()._get_show_widget(pk, item, **kwargs)
-        widgets["timeline"] = timeline_of(item)
-        widgets["decide_url"] = url_for(f"{self.endpoint}.decide", pk=pk)
-        return widgets
-
-
-def timeline_of(item):
-    stmt = (
-        select(ReviewRecord)
-        .where(ReviewRecord.subject_type == type(item).__tablename__,
-               ReviewRecord.subject_id == item.id)
-        .order_by(ReviewRecord.created_at, ReviewRecord.id)
-    )
-    return db.session.scalars(stmt).all()
 
 
 class ScopedModelRestApi(ModelRestApi):

@@ -2,7 +2,8 @@
 from flask_babel import lazy_gettext as _l
 
 from ..models import Match, Message, Proposal
-from .base import ScopedModelRestApi, ScopedModelView, WorkflowModelView, interface
+from .base import ScopedModelRestApi, ScopedModelView, interface
+from .workflow import WorkflowModelView
 
 LABELS = {
     "need": _l("Technical need"), "researcher": _l("Researcher"), "score": _l("Score"),

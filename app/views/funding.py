@@ -4,7 +4,8 @@ from flask_babel import lazy_gettext as _l
 
 from ..models import Contract, Project
 from ..workflows import Action
-from .base import ScopedModelRestApi, WorkflowModelView, interface
+from .base import ScopedModelRestApi, interface
+from .workflow import WorkflowModelView
 
 LABELS = {
     "need": _l("Technical need"), "enterprise": _l("Enterprise"), "researcher": _l("Researcher"),
@@ -31,7 +32,7 @@ class ContractModelView(WorkflowModelView):
 
     @fab_action("approve", _l("Approve"), _l("Approve the selected contracts?"), "fa-check")
     def approve(self, items):
-        return self._apply_many(items, Action.approve)
+        return self._act_on_list(items, Action.approve)
 
 
 class ProjectModelView(WorkflowModelView):

@@ -3,11 +3,30 @@ from flask import g
 from flask_appbuilder.actions import action as fab_action
 from flask_babel import lazy_gettext as _l
 
+from wtforms import StringField, TextAreaField
+from wtforms.validators import Length, Optional
+
 from ..models import Need
 from ..workflows import Action
+from ..workflows.completeness import SECTIONS, check_need
 from ..workflows.need_filing import check_deletable, check_editable, prepare_new_need
-from .base import ScopedModelRestApi, WorkflowModelView, as_bad_request, interface
+from .base import ScopedModelRestApi, as_bad_request, interface
+from .workflow import WorkflowModelView
 from .uploads import UnicodeFileUploadField
+
+TEMPLATE_HINTS = {
+    "background": _l("The product or process and why the problem matters to the enterprise."),
+    "problem": _l("The technical problem itself: what fails, under which conditions."),
+    "targets": _l("Measurable targets, e.g. 良品率由90%提高到98%."),
+    "basis": _l("Equipment, data, staff and earlier attempts the enterprise brings."),
+    "cooperation_mode": _l("E.g. commissioned development, joint development, on-site service."),
+    "timeline": _l("Milestones and the total duration."),
+}
+
+
+def _blank(value):
+    return value if value is not None else ""
+
 
 NEED_LABELS = {
     "title": _l("Title"), "enterprise": _l("Enterprise"), "round": _l("Program round"),
@@ -35,8 +54,17 @@ class NeedModelView(WorkflowModelView):
     show_columns = ["title", "enterprise", "round", "category", "field"] + FORM_COLUMNS[3:] + [
         "state", "recommendation", "return_reason", "submitted_at", "published_at"]
     add_columns = edit_columns = FORM_COLUMNS
+    # A draft may be saved half-written: the sections are optional in the form and the
+    # completeness check says what is missing before submission.
     add_form_extra_fields = edit_form_extra_fields = {
-        "attachment": UnicodeFileUploadField(_l("Attachment"))}
+        "attachment": UnicodeFileUploadField(_l("Attachment")),
+        **{column: TextAreaField(NEED_LABELS[column], [Optional(), Length(max=5000)],
+                                 description=TEMPLATE_HINTS.get(column), filters=[_blank])
+           for column, _label in SECTIONS},
+        "keywords": StringField(NEED_LABELS["keywords"], [Optional(), Length(max=300)],
+                                description=_l("Separated by spaces, e.g. 传感器 温度补偿"),
+                                filters=[_blank]),
+    }
     search_columns = ["title", "name_pinyin", "name_initials", "category", "field", "state"]
     base_order = ("id", "desc")
     label_columns = NEED_LABELS
@@ -53,9 +81,20 @@ class NeedModelView(WorkflowModelView):
     def pre_delete(self, item):
         check_deletable(item)
 
+    def findings_for(self, item):
+        return check_need(item)
+
     @fab_action("publish", _l("Publish"), _l("Publish the selected needs?"), "fa-bullhorn")
     def publish(self, items):
-        return self._apply_many(items, Action.publish)
+        return self._act_on_list(items, Action.publish)
+
+    @fab_action("recommend", _l("Recommend"), "", "fa-thumbs-up")
+    def recommend(self, items):
+        return self._redirect_many(items, Action.recommend)
+
+    @fab_action("return_selected", _l("Return"), "", "fa-undo")
+    def return_selected(self, items):
+        return self._redirect_many(items, Action.return_)
 
 
 class NeedApi(ScopedModelRestApi):

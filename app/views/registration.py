@@ -5,7 +5,8 @@ from flask_babel import lazy_gettext as _l
 from ..models import Enterprise, Researcher
 from ..workflows import Action
 from ..workflows.registration import check_profile_editable, check_zone_in_region, recheck_whitelist
-from .base import ScopedModelRestApi, WorkflowModelView, as_bad_request, interface
+from .base import ScopedModelRestApi, as_bad_request, interface
+from .workflow import WorkflowModelView
 from .uploads import UnicodeFileUploadField
 
 ENTERPRISE_LABELS = {
@@ -48,7 +49,7 @@ class EnterpriseModelView(WorkflowModelView):
 
     @fab_action("verify", _l("Verify"), _l("Verify the selected registrations?"), "fa-check")
     def verify(self, items):
-        return self._apply_many(items, Action.verify)
+        return self._act_on_list(items, Action.verify)
 
 
 RESEARCHER_LABELS = {
@@ -84,7 +85,7 @@ class ResearcherModelView(WorkflowModelView):
 
     @fab_action("approve", _l("Approve"), _l("Approve the selected researchers?"), "fa-check")
     def approve(self, items):
-        return self._apply_many(items, Action.approve)
+        return self._act_on_list(items, Action.approve)
 
 
 class EnterpriseApi(ScopedModelRestApi):

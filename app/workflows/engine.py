@@ -11,33 +11,17 @@ from ..extensions import db
 from ..models import ReviewRecord
 from ..models.mixins import utcnow
 from ..notify import notify_owners
+from .errors import (  # noqa: F401  re-exported
+    ConcurrentDecision,
+    InvalidTransition,
+    NotAllowed,
+    OpinionRequired,
+    OutOfPhase,
+    WorkflowError,
+)
 from .transitions import OWNER_ENTERPRISE, OWNER_RESEARCHER, TRANSITIONS, Action
 
 logger = logging.getLogger(__name__)
-
-
-class WorkflowError(Exception):
-    """A refused action; ``str(err)`` is a translated message fit for the user."""
-
-
-class InvalidTransition(WorkflowError):
-    pass
-
-
-class NotAllowed(WorkflowError):
-    pass
-
-
-class OpinionRequired(WorkflowError):
-    pass
-
-
-class OutOfPhase(WorkflowError):
-    pass
-
-
-class ConcurrentDecision(WorkflowError):
-    pass
 
 
 def _owns(obj, user, owner_role) -> bool:
@@ -86,7 +70,8 @@ def apply_action(obj, action, actor, opinion: str | None = None, today: dt.date 
     """Move ``obj`` along ``TRANSITIONS`` on behalf of ``actor``.
 
     Checks, in order: the transition exists for the current state, the actor's role and
-    jurisdiction, the opinion when one is required, and the round phase. Then sets the state,
+    jurisdiction, the opinion when one is required, the round phase, and the transition's
+    guard (e.g. the need's minimum amount). Then sets the state,
     writes a ReviewRecord and an audit row, writes the owners' notifications to the outbox, and
     flushes. Does not commit: the caller commits once (the jobs are enqueued after that commit).
 
@@ -118,6 +103,8 @@ def apply_action(obj, action, actor, opinion: str | None = None, today: dt.date 
                   action=action.title, phase=transition.phase.title,
                   deadline=program_round.phase_end(transition.phase), current=phase.title)
             )
+    if transition.guard is not None:
+        transition.guard(obj)
     obj.state = transition.to
     for column, source in transition.sets.items():
         setattr(obj, column, opinion if source == "opinion" else utcnow())

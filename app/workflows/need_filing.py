@@ -3,13 +3,13 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import Enterprise, EnterpriseState, NeedState
-from ..rounds import round_for_filing
-from .engine import WorkflowError
+from ..rounds import current_round, round_for_filing
+from .errors import RuleViolation
 
 EDITABLE_STATES = (NeedState.draft, NeedState.returned_by_bureau, NeedState.returned_by_platform)
 
 
-class NeedRuleError(WorkflowError):
+class NeedRuleError(RuleViolation):
     pass
 
 
@@ -24,7 +24,12 @@ def prepare_new_need(need, user):
     with db.session.no_autoflush:
         program_round = round_for_filing()
         if program_round is None:
-            raise NeedRuleError(_("No program round is open for filing needs."))
+            latest = current_round()
+            if latest is None:
+                raise NeedRuleError(_("No program round is open for filing needs."))
+            raise NeedRuleError(_("Needs of “%(round)s” could be filed from %(start)s to %(end)s; "
+                                  "no round is open for filing today.", round=latest.label,
+                                  start=latest.needs_filing_start, end=latest.needs_filing_end))
         enterprise = db.session.get(Enterprise, user.enterprise_id)
         if enterprise.state is not EnterpriseState.verified:
             raise NeedRuleError(_("Your registration must be verified before you publish needs; "
@@ -42,3 +47,12 @@ def check_editable(need):
 def check_deletable(need):
     if need.state is not NeedState.draft:
         raise NeedRuleError(_("Only a draft can be deleted; withdraw the need instead."))
+
+
+def check_submittable(need):
+    """Hard rules at submission (completeness findings are only advice): the amount must reach
+    the round's minimum (notice §一(一): 单个需求金额不低于10万元)."""
+    minimum = need.round.min_need_amount
+    if need.amount is None or need.amount < minimum:
+        raise NeedRuleError(_("The intended amount must be at least %(minimum)s CNY in this round.",
+                              minimum="{:,.0f}".format(minimum)))

@@ -25,7 +25,8 @@ from ..models import (
     Researcher,
     ResearcherState,
 )
-from .engine import WorkflowError, apply_action
+from .engine import apply_action
+from .errors import RuleViolation
 from .transitions import Action
 from .whitelist import status_for
 
@@ -34,7 +35,7 @@ EDITABLE_ENTERPRISE = (EnterpriseState.draft, EnterpriseState.returned)
 EDITABLE_RESEARCHER = (ResearcherState.returned,)
 
 
-class RegistrationError(WorkflowError):
+class RegistrationError(RuleViolation):
     """``field`` names the form field the message belongs to (or None)."""
 
     def __init__(self, message, field=None):

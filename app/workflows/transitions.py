@@ -7,6 +7,7 @@ code that changes a ``state`` column; views, jobs and CLI commands all call it.
 "the participant account this record belongs to". Staff roles are further limited by the
 jurisdiction rule (a bureau decides only its own region's records).
 """
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
@@ -27,6 +28,7 @@ from ..models import (
     RoundPhase,
 )
 from ..models.enums import LabelledEnum
+from .need_filing import check_submittable
 
 OWNER_ENTERPRISE = "@enterprise"
 OWNER_RESEARCHER = "@researcher"
@@ -81,6 +83,8 @@ class Transition:
     sets: dict = field(default_factory=dict)
     # The round phase the action must happen in (notice §四 deadlines).
     phase: RoundPhase | None = None
+    # A record-specific rule, called before the change; raises RuleViolation to refuse it.
+    guard: Callable | None = None
 
 
 def T(to, *roles, **kw):
@@ -106,7 +110,7 @@ TRANSITIONS = {
     Need: {
         **{
             (state, A.submit): T(N.submitted, OWNER_ENTERPRISE, phase=RoundPhase.filing,
-                                 sets={"submitted_at": "now"})
+                                 sets={"submitted_at": "now"}, guard=check_submittable)
             for state in (N.draft, N.returned_by_bureau, N.returned_by_platform)
         },
         (N.submitted, A.recommend): T(N.recommended, "Bureau", needs_opinion=True,

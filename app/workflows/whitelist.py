@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Enterprise, EnterpriseState, SmeWhitelistEntry, WhitelistStatus
-from .engine import WorkflowError
+from .errors import RuleViolation
 
 HEADERS = {  # accepted column titles → field
     "sme_number": "sme_number", "入库登记编号": "sme_number", "登记编号": "sme_number",
@@ -19,7 +19,7 @@ HEADERS = {  # accepted column titles → field
 BATCH = 2000
 
 
-class WhitelistImportError(WorkflowError):
+class WhitelistImportError(RuleViolation):
     pass
 
 

@@ -1,0 +1,43 @@
+"""The need list as the platform hands it out: one Excel sheet, grouped by technical field."""
+import io
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """Text that a spreadsheet would run as a formula is kept as text (CSV/Excel injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def need_list_workbook(needs) -> bytes:
+    """``needs`` in list order (grouped by domain and field); returns the .xlsx bytes."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Need list")[:31]
+    headers = [_("No."), _("Title"), _("Enterprise"), _("Region"), _("Category"),
+               _("Technical field"), _("Intended amount (CNY)"), _("Published")]
+    sheet.append(headers)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    current_field, number = None, 0
+    for need in needs:
+        if need.field_id != current_field:
+            current_field = need.field_id
+            sheet.append([f"{need.field.domain.label} › {need.field.label}"])
+            sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+        number += 1
+        sheet.append([safe_cell(v) for v in (
+            number, need.title, need.enterprise.name, need.enterprise.region.label,
+            need.category.label, need.field.label, float(need.amount),
+            need.published_at.strftime("%Y-%m-%d") if need.published_at else "")])
+    for column, width in zip("ABCDEFGH", (6, 40, 32, 12, 22, 24, 14, 12)):
+        sheet.column_dimensions[column].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

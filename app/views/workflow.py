@@ -1,0 +1,126 @@
+"""Back-office views of records that move through ``app/workflows``: the decide page (one
+record, with its opinion), bulk decisions, the review timeline and completeness findings."""
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.security.decorators import permission_name
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from .. import jurisdiction
+from ..extensions import db
+from ..models import ReviewRecord
+from ..workflows import Action, WorkflowError, apply_action, available_actions
+from .base import ScopedModelView
+
+
+class WorkflowModelView(ScopedModelView):
+    """A scoped view whose records move through ``app/workflows`` on a ``decide`` page."""
+
+    show_template = "office/show_with_timeline.html"
+
+    def findings_for(self, item) -> list:
+        """Advice shown beside the record (e.g. the completeness check of a need)."""
+        return []
+
+    def _apply_many(self, items, action, opinion=None):
+        """Apply ``action`` to each item, committing each on its own: one refusal (a state
+        that changed meanwhile, a missing reason) does not undo the others."""
+        items = items if isinstance(items, list) else [items]
+        done, refused = 0, []
+        for item in items:
+            try:
+                apply_action(item, action, g.user, opinion)
+                db.session.commit()
+                done += 1
+            except WorkflowError as err:
+                db.session.rollback()
+                refused.append(f"{item}: {err}")
+        if done:
+            flash(_("%(count)d record(s) updated.", count=done), "success")
+        for message in refused:
+            flash(message, "danger")
+        return done
+
+    def _act_on_list(self, items, action):
+        """A list action that needs no opinion (publish, verify, approve)."""
+        self._apply_many(items, action)
+        self.update_redirect()
+        return redirect(self.get_redirect())
+
+    def _redirect_many(self, items, action):
+        """From a list action to the bulk page that asks for the opinion."""
+        items = items if isinstance(items, list) else [items]
+        return redirect(url_for(f"{self.endpoint}.decide_many", action=Action(action).value,
+                                rowid=[i.id for i in items]))
+
+    @expose("/decide/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    @permission_name("decide")
+    def decide(self, pk):
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            abort(404)
+        user = g.user
+        if request.method == "POST":
+            try:
+                action = Action(request.form.get("action", ""))
+            except ValueError:
+                flash(_("Unknown action."), "danger")
+                return redirect(url_for(f"{self.endpoint}.decide", pk=pk))
+            try:
+                apply_action(item, action, user, request.form.get("opinion"))
+                db.session.commit()
+            except WorkflowError as err:
+                db.session.rollback()
+                flash(str(err), "danger")
+                return redirect(url_for(f"{self.endpoint}.decide", pk=pk))
+            flash(_("Done: %(action)s.", action=action.title), "success")
+            return redirect(url_for(f"{self.endpoint}.show", pk=pk))
+        return self.render_template(
+            "office/decide.html", item=item, actions=available_actions(item, user),
+            timeline=timeline_of(item), findings=self.findings_for(item), title=_("Decide"),
+        )
+
+    @expose("/decide_many", methods=["GET", "POST"])
+    @has_access
+    @permission_name("decide")
+    def decide_many(self):
+        """One opinion for several records (a bureau recommending a batch of needs)."""
+        try:
+            action = Action(request.values.get("action", ""))
+        except ValueError:
+            abort(400)
+        pks = request.values.getlist("rowid")
+        model = self.datamodel.obj
+        allowed = jurisdiction.visible_ids(db.session, model, pks)
+        if not pks or {str(p) for p in pks} - {str(i) for i in allowed}:
+            abort(404)
+        items = db.session.scalars(select(model).where(model.id.in_(allowed))
+                                   .order_by(model.id)).all()
+        if request.method == "POST":
+            opinion = (request.form.get("opinion") or "").strip()
+            if not opinion:
+                flash(_("Please give a reason or opinion for “%(action)s”.",
+                        action=action.title), "danger")
+            else:
+                self._apply_many(items, action, opinion)
+                return redirect(url_for(f"{self.endpoint}.list"))
+        return self.render_template("office/decide_many.html", items=items, action=action,
+                                    title=action.title)
+
+    def _get_show_widget(self, pk, item, **kwargs):
+        widgets = super()._get_show_widget(pk, item, **kwargs)
+        widgets["timeline"] = timeline_of(item)
+        widgets["findings"] = self.findings_for(item)
+        widgets["decide_url"] = url_for(f"{self.endpoint}.decide", pk=pk)
+        return widgets
+
+
+def timeline_of(item):
+    stmt = (
+        select(ReviewRecord)
+        .where(ReviewRecord.subject_type == type(item).__tablename__,
+               ReviewRecord.subject_id == item.id)
+        .order_by(ReviewRecord.created_at, ReviewRecord.id)
+    )
+    return db.session.scalars(stmt).all()

@@ -1,0 +1,12 @@
+"""The benchmarks run tiny in the test suite so they cannot rot (real sizes: see bench/)."""
+import io
+
+
+def test_need_search_benchmark_runs_and_keeps_pages_at_two_queries(tmp_path):
+    from bench.need_search import run
+
+    out = io.StringIO()
+    rows, statements = run(60, f"sqlite:///{tmp_path}/bench.db", out=out)
+    assert statements == {20: 2, 50: 2, 100: 2}
+    assert len(rows) >= 5 and "ratio" in out.getvalue()
+    assert any(found > 0 for _q, found, *_rest in rows)

@@ -1,0 +1,169 @@
+"""The public need list and detail, and search by Chinese, pinyin and initials."""
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import event
+
+from app.extensions import db
+from app.models import NeedState
+from conftest import login
+
+
+@pytest.fixture()
+def catalogue(make):
+    wuhan = make.enterprise("420100", name="武汉光电精密仪器有限公司")
+    yichang = make.enterprise("420500", name="宜昌三峡新能源有限公司")
+    n = {
+        "sensor": make.need(wuhan, NeedState.published, title="高精度光纤传感器温漂补偿",
+                            keywords="传感器 温度补偿", field=make.field("0106"),
+                            amount=Decimal(300000), contact_name="王工", contact_phone="13800001111"),
+        "battery": make.need(yichang, NeedState.published, title="储能电池热管理系统优化",
+                             keywords="储能 电池 热管理", field=make.field("0601"),
+                             category=make.category("common_technology"), amount=Decimal(150000)),
+        "draft": make.need(wuhan, NeedState.submitted, title="未发布的光纤需求",
+                           keywords="光纤"),
+        "docking": make.need(yichang, NeedState.docking, title="光伏逆变器效率提升",
+                             field=make.field("0601")),
+    }
+    return n
+
+
+def _page(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_list_shows_published_needs_grouped_by_field(client, catalogue):
+    page = _page(client, "/needs")
+    assert "高精度光纤传感器温漂补偿" in page and "储能电池热管理系统优化" in page
+    assert "光伏逆变器效率提升" in page and "未发布的光纤需求" not in page
+    first_group = page.index("field-group")
+    assert page.index("电子信息", first_group) < page.index("新能源与节能", first_group)
+
+
+@pytest.mark.parametrize("query,expected,absent", [
+    ("光纤", "高精度光纤传感器温漂补偿", "储能电池热管理系统优化"),
+    ("guangxian", "高精度光纤传感器温漂补偿", "储能电池热管理系统优化"),
+    ("whgd", "高精度光纤传感器温漂补偿", "储能电池热管理系统优化"),  # 武汉光电… initials
+    ("chuneng", "储能电池热管理系统优化", "高精度光纤传感器温漂补偿"),
+    ("储能 电池", "储能电池热管理系统优化", "高精度光纤传感器温漂补偿"),
+    ("三峡", "储能电池热管理系统优化", "高精度光纤传感器温漂补偿"),
+])
+def test_search_accepts_chinese_pinyin_and_initials(client, catalogue, query, expected, absent):
+    page = _page(client, f"/needs?q={query}")
+    assert expected in page and absent not in page
+    assert "未发布的光纤需求" not in page
+
+
+def test_exact_matches_rank_first(client, make, catalogue):
+    """`chuan` is a whole term of the older need (keyword 船) and only a prefix of 传感器."""
+    import datetime as dt
+
+    wuhan = catalogue["sensor"].enterprise
+    make.need(wuhan, NeedState.published, title="内河货运节能改造", keywords="船",
+              published_at=dt.datetime(2020, 7, 1))
+    page = _page(client, "/needs?q=chuan")
+    assert page.index("内河货运节能改造") < page.index("高精度光纤传感器温漂补偿")
+    unranked = _page(client, "/needs")  # without a query: grouped, newest first within a field
+    assert "内河货运节能改造" in unranked
+
+
+def test_filters_combine(client, catalogue, make):
+    region = make.region("420500").id
+    page = _page(client, f"/needs?region={region}&min=200000")
+    assert "储能电池热管理系统优化" not in page  # 150,000 < 200,000
+    page = _page(client, f"/needs?region={region}&max=200000")
+    assert "储能电池热管理系统优化" in page and "高精度光纤传感器温漂补偿" not in page
+    category = make.category("common_technology").id
+    page = _page(client, f"/needs?category={category}")
+    assert "储能电池热管理系统优化" in page and "光伏逆变器效率提升" not in page
+    assert _page(client, "/needs?min=abc&region=x&page=-3")  # bad values are ignored
+
+
+def test_detail_hides_contact_from_anonymous_visitors(client, make, catalogue):
+    need = catalogue["sensor"]
+    page = _page(client, f"/needs/{need.id}")
+    assert "高精度光纤传感器温漂补偿" in page and "13800001111" not in page and "王工" not in page
+    researcher = make.researcher()
+    make.user("Researcher", "res_contact", researcher_id=researcher.id)
+    login(client, "res_contact")
+    assert "13800001111" in _page(client, f"/needs/{need.id}")
+    assert client.get(f"/needs/{catalogue['draft'].id}").status_code == 404
+    assert client.get("/needs/999999").status_code == 404
+
+
+def test_a_page_costs_two_queries_whatever_its_size(app, client, make, catalogue):
+    enterprise = catalogue["sensor"].enterprise
+    for i in range(30):
+        make.need(enterprise, NeedState.published, title=f"批量需求{i}")
+    client.get("/needs")  # warm the filter-option cache
+    counts = {}
+    for size in (20, 50, 100):
+        statements = []
+        listener = lambda *args, **kw: statements.append(args[2])
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            client.get(f"/needs?per_page={size}&q=需求")
+            client.get(f"/needs?per_page={size}")
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        counts[size] = len([s for s in statements if not s.startswith(("SAVEPOINT", "RELEASE",
+                                                                         "ROLLBACK"))])
+    assert counts == {20: 4, 50: 4, 100: 4}, counts  # two requests × (count + rows)
+
+
+def test_search_index_follows_edits(client, make, db_session, catalogue):
+    need = catalogue["battery"]
+    need.title = "液流电池电解液配方"
+    db_session.commit()
+    assert "液流电池电解液配方" in _page(client, "/needs?q=yeliu")
+    assert "液流电池电解液配方" not in _page(client, "/needs?q=热管理系统")
+    enterprise = need.enterprise
+    enterprise.name = "荆州楚天化工有限公司"
+    db_session.commit()
+    assert "液流电池电解液配方" in _page(client, "/needs?q=jzct")
+
+
+def _sheet(response):
+    import io
+
+    from openpyxl import load_workbook
+
+    assert response.status_code == 200
+    rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
+    response.close()
+    return rows
+
+
+def test_platform_exports_every_published_need_grouped_by_field(client, make, catalogue):
+    make.user("Platform", "plat_export")
+    login(client, "plat_export")
+    rows = _sheet(client.get("/needlist/export.xlsx"))
+    titles = [r[1] for r in rows[1:] if r[1]]
+    assert set(titles) >= {"高精度光纤传感器温漂补偿", "储能电池热管理系统优化", "光伏逆变器效率提升"}
+    assert "未发布的光纤需求" not in titles
+    group_rows = [r[0] for r in rows[1:] if r[1] is None]
+    assert any("电子信息" in g for g in group_rows) and any("新能源" in g for g in group_rows)
+
+
+def test_bureau_exports_only_its_region(client, make, catalogue):
+    make.user("Bureau", "bureau_export", region_id=make.region("420500").id)
+    login(client, "bureau_export")
+    titles = [r[1] for r in _sheet(client.get("/needlist/export.xlsx"))[1:] if r[1]]
+    assert "储能电池热管理系统优化" in titles and "高精度光纤传感器温漂补偿" not in titles
+
+
+def test_participants_cannot_export(client, make, catalogue):
+    make.user("Enterprise", "ent_export", enterprise_id=catalogue["sensor"].enterprise_id)
+    login(client, "ent_export")
+    response = client.get("/needlist/export.xlsx")
+    assert response.status_code in (302, 403)
+
+
+def test_export_neutralises_spreadsheet_formulas(client, make, catalogue):
+    make.need(catalogue["sensor"].enterprise, NeedState.published, title="=HYPERLINK(\"x\")")
+    make.user("Province", "prov_export")
+    login(client, "prov_export")
+    titles = [r[1] for r in _sheet(client.get("/needlist/export.xlsx"))[1:] if r[1]]
+    assert "'=HYPERLINK(\"x\")" in titles
