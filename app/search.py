@@ -1,16 +1,17 @@
-"""Search over needs: Chinese words, full pinyin and pinyin initials, by indexed prefix.
+"""Search over published needs: Chinese words, full pinyin and pinyin initials, by prefix.
 
-Terms are written in the same flush as the need (session event), so the index never lags the
-data; queries turn into prefix ranges on ``need_search_terms.term``.
+Only needs in a public state are indexed, so a search never reads a draft and can count its
+hits from the index alone. Terms are written in the same flush as the need (session event),
+so the index never lags the data; queries turn into prefix ranges on ``need_search_terms.term``.
 """
 import logging
 import re
 from functools import lru_cache
 
-from sqlalchemy import and_, case, delete, event, exists, insert, inspect, select
+from sqlalchemy import Select, and_, case, delete, event, exists, func, insert, inspect, select
 
 from .extensions import Session
-from .models import Enterprise, Need, NeedSearchTerm
+from .models import PUBLIC_NEED_STATES, Enterprise, Need, NeedSearchTerm
 from .utils.pinyin import initials_of, pinyin_of
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,11 @@ def match_clause(tokens):
                   for t in tokens])
 
 
+def count_matches(token) -> Select:
+    """Published needs matching one token, counted from the index alone."""
+    return select(func.count(NeedSearchTerm.need_id.distinct())).where(_prefix(token))
+
+
 def exactness(tokens):
     """How many tokens match a whole term: exact matches rank first."""
     return sum(
@@ -93,7 +99,7 @@ def _reindex(connection, need_ids):
     rows = connection.execute(
         select(Need.id, Need.title, Need.keywords, Enterprise.name)
         .join(Enterprise, Enterprise.id == Need.enterprise_id)
-        .where(Need.id.in_(need_ids))).all()
+        .where(Need.id.in_(need_ids), Need.state.in_(PUBLIC_NEED_STATES))).all()
     values = [{"need_id": nid, "term": term}
               for nid, title, keywords, name in rows for term in terms_for(title, keywords, name)]
     if values:
@@ -120,7 +126,7 @@ def _keep_index(session, _context):
     changed = {obj.id for obj in session.new if isinstance(obj, Need)}
     enterprises = []
     for obj in session.dirty:
-        if isinstance(obj, Need) and _changed(obj, "title", "keywords", "enterprise_id"):
+        if isinstance(obj, Need) and _changed(obj, "title", "keywords", "enterprise_id", "state"):
             changed.add(obj.id)
         elif isinstance(obj, Enterprise) and _changed(obj, "name"):
             enterprises.append(obj.id)

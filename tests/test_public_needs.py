@@ -167,3 +167,26 @@ def test_export_neutralises_spreadsheet_formulas(client, make, catalogue):
     login(client, "prov_export")
     titles = [r[1] for r in _sheet(client.get("/needlist/export.xlsx"))[1:] if r[1]]
     assert "'=HYPERLINK(\"x\")" in titles
+
+
+def test_only_published_needs_are_in_the_search_index(make, db_session, catalogue):
+    from sqlalchemy import func, select
+
+    from app.models import NeedSearchTerm
+
+    def terms(need):
+        return db_session.scalar(select(func.count()).where(NeedSearchTerm.need_id == need.id))
+
+    draft = catalogue["draft"]
+    assert terms(draft) == 0 and terms(catalogue["sensor"]) > 0
+    draft.state, draft.recommendation = NeedState.recommended, "推荐"
+    db_session.commit()
+    assert terms(draft) == 0
+    import datetime as dt
+
+    draft.state, draft.published_at = NeedState.published, dt.datetime(2026, 1, 1)
+    db_session.commit()
+    assert terms(draft) > 0
+    draft.state = NeedState.withdrawn
+    db_session.commit()
+    assert terms(draft) == 0

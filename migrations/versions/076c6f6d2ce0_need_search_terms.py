@@ -26,14 +26,15 @@ def upgrade():
     with op.batch_alter_table('need_search_terms', schema=None) as batch_op:
         batch_op.create_index('ix_need_search_term', ['term', 'need_id'], unique=False)
 
-    # Index the needs written before this revision (the app keeps it in step from now on).
+    # Index the published needs written before this revision (the app keeps it in step).
     from app.search import terms_for
 
     bind = op.get_bind()
     terms = sa.table('need_search_terms', sa.column('need_id'), sa.column('term'))
     rows = bind.execute(sa.text(
         "SELECT needs.id, needs.title, needs.keywords, enterprises.name FROM needs "
-        "JOIN enterprises ON enterprises.id = needs.enterprise_id")).all()
+        "JOIN enterprises ON enterprises.id = needs.enterprise_id "
+        "WHERE needs.state IN ('published', 'docking')")).all()
     values = [{"need_id": nid, "term": term}
               for nid, title, keywords, name in rows for term in terms_for(title, keywords, name)]
     if values:
