@@ -96,17 +96,17 @@ def _ordered(stmt, tokens):
     return stmt.order_by(TechDomain.code, TechField.code, Need.published_at.desc(), Need.id)
 
 
-def _count(filters: NeedFilters, tokens):
-    only_words = filters == NeedFilters(q=filters.q) and len(tokens) == 1
-    if only_words:  # the common case: one word, no filter; the index alone answers
-        return search.count_matches(tokens[0])
-    return select(func.count(Need.id)).where(*_conditions(filters, tokens))
+def count_needs(filters: NeedFilters, tokens) -> int:
+    if tokens and filters == NeedFilters(q=filters.q):
+        # The common case, words and no filter: the index alone answers.
+        return search.count_matches(db.session, tokens)
+    return db.session.scalar(select(func.count(Need.id)).where(*_conditions(filters, tokens)))
 
 
 def page_of_needs(filters: NeedFilters, page: int = 1, per_page: int = 50, user=None):
     """``(needs, total)`` for one page. Anonymous callers pass ``user=None``."""
     tokens = search.query_tokens(filters.q)
-    total = db.session.scalar(_count(filters, tokens))
+    total = count_needs(filters, tokens)
     rows = db.session.scalars(_ordered(_base(filters, tokens), tokens).limit(per_page)
                               .offset((max(page, 1) - 1) * per_page)).unique().all()
     return rows, total

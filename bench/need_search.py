@@ -120,10 +120,10 @@ def search_only(q, indexed):
     from app import search
     from app.extensions import db
     from app.models import Need
-    from app.need_list import NeedFilters, _conditions, _count
+    from app.need_list import NeedFilters, _conditions, count_needs
 
     if indexed:
-        return db.session.scalar(_count(NeedFilters(q=q), search.query_tokens(q)))
+        return count_needs(NeedFilters(q=q), search.query_tokens(q))
     where = _conditions(NeedFilters(), []) + _likes(q)
     return db.session.scalar(select(func.count(Need.id)).where(*where))
 

@@ -190,3 +190,9 @@ def test_only_published_needs_are_in_the_search_index(make, db_session, catalogu
     draft.state = NeedState.withdrawn
     db_session.commit()
     assert terms(draft) == 0
+
+
+@pytest.mark.parametrize("query", ["传感", "chuan", "gjd"])
+def test_the_total_counts_each_need_once(client, catalogue, query):
+    """传感 is a prefix of several terms of the same need (传感, 传感器, chuangan, ...)."""
+    assert "共 1 项已发布需求" in _page(client, f"/needs?q={query}")
