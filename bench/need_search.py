@@ -78,6 +78,9 @@ def build(n_needs, database_url, seed=7):
             db.session.execute(insert(Need), needs[start:start + 5000])
         reindex_all(db.session)
         db.session.commit()
+        # Planner statistics, as autovacuum / a DBA would have them on a live database.
+        with db.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
     return app
 
 
