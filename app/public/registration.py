@@ -83,34 +83,40 @@ def register():
     return render_template("public/register_choice.html")
 
 
+def _registration_page(form, create, done_message, title):
+    """GET shows the form; a valid POST registers, then sends the applicant to sign in."""
+    if form.validate_on_submit() and _register(form, lambda files: create(form, files)):
+        flash(done_message, "success")
+        return redirect(url_for("AuthDBView.login"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("public/register_form.html", form=form, title=title), status
+
+
+def _create_enterprise(form, files):
+    return register_enterprise(dict(form.data, zone_id=form.zone_id.data or None), files)
+
+
+def _create_researcher(form, files):
+    fields = [f for f in _fields() if f.id in set(form.field_ids.data)]
+    return register_researcher(dict(form.data, region_id=form.region_id.data or None), files,
+                               fields)
+
+
 @bp.route("/register/enterprise", methods=["GET", "POST"])
 def register_enterprise_page():
     form = EnterpriseRegistrationForm()
     _fill_enterprise_choices(form)
-    if form.validate_on_submit():
-        data = dict(form.data, zone_id=form.zone_id.data or None)
-        if _register(form, lambda files: register_enterprise(data, files)):
-            flash(_("Your registration has been submitted to the science bureau of your region. "
-                    "Sign in with your mobile number to follow it."), "success")
-            return redirect(url_for("AuthDBView.login"))
-    status = 400 if request.method == "POST" else 200
-    return render_template("public/register_form.html", form=form,
-                           title=_("Enterprise registration")), status
+    return _registration_page(
+        form, _create_enterprise,
+        _("Your registration has been submitted to the science bureau of your region. "
+          "Sign in with your mobile number to follow it."), _("Enterprise registration"))
 
 
 @bp.route("/register/researcher", methods=["GET", "POST"])
 def register_researcher_page():
     form = ResearcherRegistrationForm()
     _fill_researcher_choices(form)
-    if form.validate_on_submit():
-        fields = [f for f in _fields() if f.id in set(form.field_ids.data)]
-        data = dict(form.data, region_id=form.region_id.data or None)
-        if _register(form, lambda files: register_researcher(data, files, fields)):
-            flash(_("Your registration has been submitted to the platform for vetting. "
-                    "Sign in with your mobile number to follow it."), "success")
-            return redirect(url_for("AuthDBView.login"))
-    status = 400 if request.method == "POST" else 200
-    return render_template("public/register_form.html", form=form,
-                           title=_("Researcher registration")), status
-
-
+    return _registration_page(
+        form, _create_researcher,
+        _("Your registration has been submitted to the platform for vetting. "
+          "Sign in with your mobile number to follow it."), _("Researcher registration"))
