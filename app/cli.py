@@ -50,8 +50,11 @@ def worker_command(burst, simple, queues):
 
     from .jobs import QUEUES, get_queue, init_worker_app, redis_connection
 
+    from .utils.words import warm_up
+
     app = current_app._get_current_object()
     init_worker_app(app)
+    warm_up()  # the segmenter's dictionary, loaded once here rather than in every forked job
     if not simple:
         db.engine.dispose()  # forked work-horses must not share the parent's connections
     unknown = set(queues) - set(QUEUES)
