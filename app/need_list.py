@@ -77,14 +77,22 @@ def _conditions(filters: NeedFilters, tokens):
     if filters.amount_max is not None:
         clauses.append(Need.amount <= filters.amount_max)
     if tokens:
-        clauses.append(search.match_clause(tokens))
+        clauses.append(Need.id.in_(search.hits(tokens)))
     return clauses
 
 
+def _ranked_ids(filters: NeedFilters, tokens):
+    """The newest ``MAX_HITS`` matching needs: what a search ranks, whatever the word."""
+    return (select(Need.id).where(*_conditions(filters, tokens))
+            .order_by(Need.id.desc()).limit(search.MAX_HITS))
+
+
 def _base(filters: NeedFilters, tokens):
-    return (select(Need).join(Need.field).join(TechField.domain).join(Need.category)
-            .join(Need.enterprise).join(Enterprise.region)
-            .where(*_conditions(filters, tokens)))
+    stmt = (select(Need).join(Need.field).join(TechField.domain).join(Need.category)
+            .join(Need.enterprise).join(Enterprise.region))
+    if tokens:
+        return stmt.where(Need.id.in_(_ranked_ids(filters, tokens)))
+    return stmt.where(*_conditions(filters, tokens))
 
 
 def _ordered(stmt, tokens):
@@ -97,10 +105,21 @@ def _ordered(stmt, tokens):
 
 
 def count_needs(filters: NeedFilters, tokens) -> int:
-    if tokens and filters == NeedFilters(q=filters.q):
+    """How many needs the list shows; with words, at most ``MAX_HITS + 1`` (meaning "more")."""
+    if not tokens:
+        return db.session.scalar(select(func.count(Need.id)).where(*_conditions(filters, [])))
+    if filters == NeedFilters(q=filters.q):
         # The common case, words and no filter: the index alone answers.
-        return search.count_matches(db.session, tokens)
-    return db.session.scalar(select(func.count(Need.id)).where(*_conditions(filters, tokens)))
+        return search.count_matches(db.session, tokens, search.MAX_HITS + 1)
+    limited = select(Need.id).where(*_conditions(filters, tokens)).limit(search.MAX_HITS + 1)
+    return db.session.scalar(select(func.count()).select_from(limited.subquery()))
+
+
+def shown_total(filters: NeedFilters, total: int) -> tuple[int, bool]:
+    """``(total, more)``: a search (not the plain list) that found more than it ranks says so."""
+    if total > search.MAX_HITS and search.query_tokens(filters.q):
+        return search.MAX_HITS, True
+    return total, False
 
 
 def page_of_needs(filters: NeedFilters, page: int = 1, per_page: int = 50, user=None):

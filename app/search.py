@@ -1,38 +1,36 @@
 """Search over published needs: Chinese words, full pinyin and pinyin initials, by prefix.
 
-Only needs in a public state are indexed, so a search never reads a draft and can count its
+A need is found by the words of its title, keywords, template sections and enterprise name, and
+by the pinyin and initials of the title, keywords and name. Only needs in a public state are indexed, so a search never reads a draft and can count its
 hits from the index alone. Terms are written in the same flush as the need (session event),
 so the index never lags the data; queries turn into prefix ranges on ``need_search_terms.term``.
 """
-import logging
 import re
 from functools import lru_cache
 
 from sqlalchemy import and_, case, delete, event, exists, insert, inspect, select, text
+from sqlalchemy.orm import aliased
 
 from .extensions import Session
 from .models import PUBLIC_NEED_STATES, Enterprise, Need, NeedSearchTerm
 from .utils.pinyin import initials_of, pinyin_of
+from .utils.words import HAN, words_for_index, words_of_query
 
-logger = logging.getLogger(__name__)
-HAN = re.compile(r"[\u4e00-\u9fff]")
+NUMBERISH = re.compile(r"[\d.,%‰]+\w?")
 TOP = "\U0010ffff"
+# The template sections searched by their words (pinyin is kept for names and titles).
+CONTENT_COLUMNS = ("background", "problem", "targets", "basis")
 MAX_TERM = 80
 MAX_QUERY_TOKENS = 6
+# A search ranks at most this many needs (the newest that match) and says "more than" beyond:
+# a word found in nearly every need would otherwise make every search cost a full scan.
+MAX_HITS = 1000
 
 
-def _jieba():
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    return jieba
-
-
-def _words(text: str) -> set[str]:
-    text = (text or "").lower()
-    words = {w.strip() for w in _jieba().cut_for_search(text)}
-    words |= set(text.split())
-    return {w for w in words if w and not re.fullmatch(r"[\W_]+", w)}
+def content_words(text: str) -> set[str]:
+    """Words of a need's template sections worth finding it by: no single characters, no bare
+    numbers or measurements (they would triple the index and match everything)."""
+    return {w for w in words_for_index(text) if len(w) >= 2 and not NUMBERISH.fullmatch(w)}
 
 
 @lru_cache(maxsize=100_000)
@@ -43,11 +41,13 @@ def _word_terms(word: str) -> tuple[str, ...]:
     return (word,)
 
 
-def terms_for(title: str, keywords: str, enterprise_name: str) -> set[str]:
-    """Every term a need is found by: its words, their pinyin and initials, and the pinyin and
-    initials of the whole title and enterprise name (so `whgd` finds 武汉光电…)."""
-    terms = set()
-    for word in _words(title) | _words(keywords) | _words(enterprise_name):
+def terms_for(title: str, keywords: str, enterprise_name: str, content: str = "") -> set[str]:
+    """Every term a need is found by: the words of its title, keywords and enterprise name with
+    their pinyin and initials, the pinyin and initials of the whole title and enterprise name
+    (so `whgd` finds 武汉光电…), and the words of its template sections."""
+    terms = content_words(content)
+    named = words_for_index(title) | words_for_index(keywords) | words_for_index(enterprise_name)
+    for word in named:
         terms.update(_word_terms(word))
     for whole in (title, enterprise_name):
         if whole:
@@ -58,41 +58,47 @@ def terms_for(title: str, keywords: str, enterprise_name: str) -> set[str]:
 
 def query_tokens(q: str) -> list[str]:
     """Tokens that must all match (by prefix): precise-mode words for Chinese, else words."""
-    q = (q or "").strip().lower()[:60]
-    if not q:
-        return []
-    if HAN.search(q):
-        tokens = [t.strip() for t in _jieba().lcut(q)]
-    else:
-        tokens = q.split()
-    tokens = [t for t in tokens if t and not re.fullmatch(r"[\W_]+", t)]
-    return tokens[:MAX_QUERY_TOKENS]
+    return words_of_query((q or "").strip()[:60])[:MAX_QUERY_TOKENS]
 
 
-def _prefix(token):
-    return and_(NeedSearchTerm.term >= token, NeedSearchTerm.term < token + TOP)
+def _prefix(token, alias=NeedSearchTerm):
+    return and_(alias.term >= token, alias.term < token + TOP)
 
 
-def match_clause(tokens):
-    """Need ids matching every token (a WHERE clause on Need)."""
-    return and_(*[Need.id.in_(select(NeedSearchTerm.need_id).where(_prefix(t)))
-                  for t in tokens])
+def _driving_first(tokens):
+    """The longest token first: it is usually the rarest, so it drives and the others probe."""
+    return sorted(tokens, key=len, reverse=True)
+
+
+def hits(tokens):
+    """Ids of the needs matching every token (a subquery): the driving token's prefix range on
+    the term index, each other token an EXISTS probe on the (need_id, term) key, so the cost
+    follows the rarest token and stops early under a LIMIT."""
+    first, *others = _driving_first(tokens)
+    driver = aliased(NeedSearchTerm)
+    stmt = select(driver.need_id).where(_prefix(first, driver))
+    for token in others:
+        probe = aliased(NeedSearchTerm)
+        stmt = stmt.where(exists().where(probe.need_id == driver.need_id, _prefix(token, probe)))
+    return stmt.distinct()
 
 
 @lru_cache(maxsize=MAX_QUERY_TOKENS)
 def _count_statement(n_tokens):
     """The hottest query of the public site, written once per token count: building it per
     request through the ORM costs more than running it (measured by bench/need_search.py)."""
-    parts = [f"SELECT DISTINCT need_id FROM need_search_terms WHERE term >= :low{i} "
-             f"AND term < :high{i}"
-             for i in range(n_tokens)]
-    return text(f"SELECT count(*) FROM ({' INTERSECT '.join(parts)}) AS hits")
+    probes = "".join(
+        f" AND EXISTS (SELECT 1 FROM need_search_terms AS p{i} WHERE p{i}.need_id = d.need_id "
+        f"AND p{i}.term >= :low{i} AND p{i}.term < :high{i})"
+        for i in range(1, n_tokens))
+    return text("SELECT count(*) FROM (SELECT DISTINCT d.need_id FROM need_search_terms AS d "
+                f"WHERE d.term >= :low0 AND d.term < :high0{probes} LIMIT :cap) AS hits")
 
 
-def count_matches(session, tokens) -> int:
-    """Published needs matching every token, counted from the index alone."""
-    params = {}
-    for i, token in enumerate(tokens):
+def count_matches(session, tokens, cap: int) -> int:
+    """Published needs matching every token, counted from the index alone, up to ``cap``."""
+    params = {"cap": cap}
+    for i, token in enumerate(_driving_first(tokens)):
         params[f"low{i}"], params[f"high{i}"] = token, token + TOP
     return session.execute(_count_statement(len(tokens)), params).scalar()
 
@@ -105,25 +111,28 @@ def exactness(tokens):
         for t in tokens)
 
 
-def _reindex(connection, need_ids):
+def reindex_needs(connection, need_ids):
+    """Replace the terms of these needs (a need that is not public loses its terms)."""
     if not need_ids:
         return
     connection.execute(delete(NeedSearchTerm).where(NeedSearchTerm.need_id.in_(need_ids)))
+    content = [getattr(Need, c) for c in CONTENT_COLUMNS]
     rows = connection.execute(
-        select(Need.id, Need.title, Need.keywords, Enterprise.name)
+        select(Need.id, Need.title, Need.keywords, Enterprise.name, *content)
         .join(Enterprise, Enterprise.id == Need.enterprise_id)
         .where(Need.id.in_(need_ids), Need.state.in_(PUBLIC_NEED_STATES))).all()
     values = [{"need_id": nid, "term": term}
-              for nid, title, keywords, name in rows for term in terms_for(title, keywords, name)]
+              for nid, title, keywords, name, *sections in rows
+              for term in terms_for(title, keywords, name, "\n".join(sections))]
     if values:
         connection.execute(insert(NeedSearchTerm), values)
 
 
-def reindex_all(session) -> int:
-    """Rebuild the whole index (after an import, or for needs written before it existed)."""
-    ids = [i for (i,) in session.execute(select(Need.id))]
+def reindex_all(connection) -> int:
+    """Rebuild the whole index (after an import, or when what is indexed changes)."""
+    ids = [i for (i,) in connection.execute(select(Need.id))]
     for start in range(0, len(ids), 1000):
-        _reindex(session.connection(), ids[start:start + 1000])
+        reindex_needs(connection, ids[start:start + 1000])
     return len(ids)
 
 
@@ -139,7 +148,8 @@ def _keep_index(session, _context):
     changed = {obj.id for obj in session.new if isinstance(obj, Need)}
     enterprises = []
     for obj in session.dirty:
-        if isinstance(obj, Need) and _changed(obj, "title", "keywords", "enterprise_id", "state"):
+        if isinstance(obj, Need) and _changed(obj, "title", "keywords", "enterprise_id", "state",
+                                              *CONTENT_COLUMNS):
             changed.add(obj.id)
         elif isinstance(obj, Enterprise) and _changed(obj, "name"):
             enterprises.append(obj.id)
@@ -147,4 +157,4 @@ def _keep_index(session, _context):
         changed |= {nid for (nid,) in session.connection().execute(
             select(Need.id).where(Need.enterprise_id.in_(enterprises)))}
     if changed:
-        _reindex(session.connection(), sorted(changed))
+        reindex_needs(session.connection(), sorted(changed))

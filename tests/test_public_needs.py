@@ -196,3 +196,37 @@ def test_only_published_needs_are_in_the_search_index(make, db_session, catalogu
 def test_the_total_counts_each_need_once(client, catalogue, query):
     """传感 is a prefix of several terms of the same need (传感, 传感器, chuangan, ...)."""
     assert "共 1 项已发布需求" in _page(client, f"/needs?q={query}")
+
+
+def test_search_finds_a_word_of_the_template_sections(client, make, db_session, catalogue):
+    need = catalogue["sensor"]
+    assert "高精度光纤传感器温漂补偿" not in _page(client, "/needs?q=耦合机理")
+    need.problem = "希望专家针对光纤与封装材料的耦合机理开展研究。"
+    db_session.commit()
+    assert "高精度光纤传感器温漂补偿" in _page(client, "/needs?q=耦合机理")
+    assert "储能电池热管理系统优化" not in _page(client, "/needs?q=耦合机理")
+
+
+def test_a_search_matching_more_than_it_ranks_says_so(client, make, catalogue, monkeypatch):
+    import datetime as dt
+
+    from app import search
+
+    monkeypatch.setattr(search, "MAX_HITS", 3)
+    enterprise = catalogue["sensor"].enterprise
+    for i in range(5):
+        make.need(enterprise, NeedState.published, title=f"涂层工艺第{i}批",
+                  published_at=dt.datetime(2026, 1, 1 + i))
+    page = _page(client, "/needs?q=涂层")
+    assert "search-more" in page and "超过 3 项" in page
+    assert "涂层工艺第4批" in page and "涂层工艺第0批" not in page  # the newest are ranked
+    plain = _page(client, "/needs")  # the list without words is never capped
+    assert "search-more" not in plain and "涂层工艺第0批" in plain
+
+
+def test_technical_terms_of_the_taxonomy_stay_whole_words():
+    from app.utils.words import words_for_index, words_of_query
+
+    assert "储能电池" in words_of_query("储能电池热管理")
+    assert {"储能", "电池", "储能电池"} <= words_for_index("储能电池的热失控")
+    assert "vocs治理" in words_of_query("VOCs治理")

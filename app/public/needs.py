@@ -1,7 +1,14 @@
 """Public need list and detail: published needs only, no contact data for anonymous visitors."""
 from flask import abort, g, render_template, request
 
-from ..need_list import NeedFilters, can_see_contact, filter_options, page_of_needs, published_need
+from ..need_list import (
+    NeedFilters,
+    can_see_contact,
+    filter_options,
+    page_of_needs,
+    published_need,
+    shown_total,
+)
 from . import bp
 
 PAGE_SIZES = (20, 50, 100)
@@ -15,10 +22,11 @@ def need_list():
     per_page = request.args.get("per_page", "50")
     per_page = int(per_page) if per_page.isdigit() and int(per_page) in PAGE_SIZES else 50
     needs, total = page_of_needs(filters, page, per_page)
+    total, more = shown_total(filters, total)
     pages = max(1, (total + per_page - 1) // per_page)
     base_args = {k: v for k, v in request.args.items() if k not in ("page", "per_page")}
     return render_template("public/needs.html", needs=needs, total=total, page=page,
-                           base_args=base_args,
+                           base_args=base_args, more=more,
                            pages=pages, per_page=per_page, filters=filters,
                            options=filter_options(), grouped=not filters.q)
 
