@@ -64,6 +64,14 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
 
+    # Matching (app/matching.py): how many matches each side keeps, the weights of taxonomy
+    # and text, and the score below which a pair is not worth pushing.
+    MATCH_TOP_K = int(os.environ.get("MATCH_TOP_K", "20"))
+    MATCH_TAXONOMY_WEIGHT = 0.4
+    MATCH_TEXT_WEIGHT = 0.6
+    MATCH_MIN_SCORE = 0.1
+    # Digests of new matches: at most this many SMS per person and day.
+    DIGEST_SMS_PER_DAY = int(os.environ.get("DIGEST_SMS_PER_DAY", "1"))
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25") or 25)
     MAIL_FROM = os.environ.get("MAIL_FROM", "noreply@platform.local")

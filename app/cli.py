@@ -110,6 +110,45 @@ def translate_compile():
     _pybabel("compile", "-d", "translations")
 
 
+@click.group("matching")
+def matching_group():
+    """Two-way matching of needs and researchers."""
+
+
+@matching_group.command("rematch")
+@with_appcontext
+def matching_rematch():
+    """Rank every published need and approved researcher now, printing progress."""
+    from .jobs.matching import run_rematch
+    from .models import MatchRun
+    from .models.mixins import utcnow
+
+    run = MatchRun(started_at=utcnow())
+    db.session.add(run)
+    db.session.commit()
+    with click.progressbar(length=1, label="re-match") as bar:
+        def progress(done, total):
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        run = run_rematch(run.id, progress)
+    click.echo(f"run {run.id}: {run.done} ranked, {run.matches} new matches")
+
+
+@matching_group.command("digests")
+@click.option("--period", default=None, help="Digest period name (default: today's date).")
+@with_appcontext
+def matching_digests(period):
+    """Push the matches nobody has been told about, one digest per person and period."""
+    from .models.mixins import utcnow
+    from .recommendations import send_digests
+
+    count = send_digests(period or utcnow().date().isoformat())
+    db.session.commit()
+    click.echo(f"{count} digests")
+
+
 def register_cli(app):
-    for command in (seed_command, init_roles_command, demo_command, worker_command, translate):
+    for command in (seed_command, init_roles_command, demo_command, worker_command, translate,
+                    matching_group):
         app.cli.add_command(command)

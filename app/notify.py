@@ -67,11 +67,23 @@ def notify_owners(obj, actor, template, payload, event_key):
         notify(user, template, payload, event_key)
 
 
+def _render_digest(payload) -> tuple[str, str]:
+    count = payload.get("count", 0)
+    if payload.get("side") == "researcher":
+        subject = _("%(count)d technical needs are recommended to you", count=count)
+    else:
+        subject = _("%(count)d researchers are recommended for your technical needs", count=count)
+    body = subject + "\n" + _("Sign in and open “Recommended for me” to see why.")
+    return str(subject), str(body)
+
+
 def render(notification) -> tuple[str, str]:
     """Subject and body of a notification in its recipient's language."""
     payload = notification.payload or {}
     table = notification.template.split(".")[0]
     with force_locale(notification.user.locale or "zh"):
+        if notification.template.startswith("match.digest"):
+            return _render_digest(payload)
         noun = SUBJECT_NAMES.get(table, lambda: table)()
         subject = _("Your %(noun)s #%(id)s is now “%(state)s”", noun=noun,
                     id=payload.get("subject_id"),

@@ -14,9 +14,8 @@ from sqlalchemy.orm import aliased
 from .extensions import Session
 from .models import PUBLIC_NEED_STATES, Enterprise, Need, NeedSearchTerm
 from .utils.pinyin import initials_of, pinyin_of
-from .utils.words import HAN, words_for_index, words_of_query
+from .utils.words import HAN, NUMBERISH, words_for_index, words_of_query
 
-NUMBERISH = re.compile(r"[\d.,%‰]+\w?")
 TOP = "\U0010ffff"
 # The template sections searched by their words (pinyin is kept for names and titles).
 CONTENT_COLUMNS = ("background", "problem", "targets", "basis")

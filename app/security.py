@@ -46,7 +46,8 @@ ROLE_DEFINITIONS = {
         [r"ResearcherModelView$", r"^approve$"],
         [r"NeedModelView$", r"^(publish|return_selected)$"],
         [r"SmeWhitelistView$", r"can_import$"],
-        [r"SmeWhitelist$", MENU],
+        [r"MatchingView$", r"can_(list|run)$"],
+        [r"(SmeWhitelist|Matching)$", MENU],
         [r"(Proposal|Match|Message|Contract|Project|ReviewRecord)ModelView$", READ_FILES],
         [r"(Enterprise|Researcher|Need|Proposal|Contract|Project)Api$", API_READ],
         [STAFF_MENUS, MENU],
@@ -77,11 +78,12 @@ ROLE_DEFINITIONS = {
         [r"NeedModelView$", r"can_(list|show|add|edit|delete|download|decide)$"],
         [r"(Proposal|Contract|Project)ModelView$", r"can_(list|show|download|decide)$"],
         [r"MessageModelView$", r"can_(list|show|add)$"],
+        [r"RecommendationView$", r"can_index$"],
         [r"(NeedCategory|TechField)ModelView$", READ],
         [r"NeedApi$", r"can_(get|info|post|put|delete)$"],
         [r"(Enterprise|Proposal|Contract|Project)Api$", API_READ],
         [r"(Needs|Docking|Funding|Registrations|Enterprise|Need|Proposal|Contract|Project|"
-         r"Message)$", MENU],
+         r"Message|Recommendation)$", MENU],
     ],
     "Researcher": PERSONAL + [
         [r"ResearcherModelView$", r"can_(list|show|edit|download|decide)$"],
@@ -89,10 +91,11 @@ ROLE_DEFINITIONS = {
         [r"ProposalModelView$", r"can_(list|show|add|edit|download|decide)$"],
         [r"(Match|Contract|Project)ModelView$", READ_FILES],
         [r"MessageModelView$", r"can_(list|show|add)$"],
+        [r"RecommendationView$", r"can_(index|dismiss)$"],
         [r"(NeedCategory|TechField)ModelView$", READ],
         [r"(Need|Researcher|Proposal|Contract|Project)Api$", API_READ],
         [r"(Needs|Docking|Funding|Registrations|Researcher|Need|Proposal|Match|Contract|Project|"
-         r"Message)$", MENU],
+         r"Message|Recommendation)$", MENU],
     ],
 }
 ROLE_NAMES = ("Admin",) + tuple(ROLE_DEFINITIONS)

@@ -16,7 +16,7 @@ from .enums import (
     ResearcherState,
     WhitelistStatus,
 )
-from .match import Match
+from .match import Match, MatchRun
 from .need import PUBLIC_NEED_STATES, Need
 from .notification import Notification
 from .program_round import ProgramRound, RoundPhase

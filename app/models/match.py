@@ -28,7 +28,29 @@ class Match(TimestampMixin, Model):
     score = Column(Float, nullable=False)
     reasons = Column(JSON, nullable=False, default=dict)  # {"fields": [...], "keywords": [...]}
     direction = state_column(MatchDirection, MatchDirection.need_to_researcher)
-    pushed_at = Column(DateTime)
+    pushed_at = Column(DateTime)  # pushed to the researcher (a digest)
+    enterprise_pushed_at = Column(DateTime)  # pushed to the need's enterprise
     channels = Column(String(40))  # e.g. "site,email"
+    # The researcher said "not interested": kept so that re-matching never pushes it again.
     dismissed = Column(Boolean, nullable=False, default=False)
     dismiss_reason = Column(Text)
+
+
+class MatchRun(Model):
+    """A full two-way re-match started by platform staff, with its progress."""
+
+    __tablename__ = "match_runs"
+
+    @classmethod
+    def jurisdiction_keys(cls):
+        return {}
+
+    id = Column(Integer, primary_key=True)
+    started_by_id = Column(Integer, ForeignKey("ab_user.id"))
+    started_by = relationship("AppUser")
+    started_at = Column(DateTime, nullable=False)
+    finished_at = Column(DateTime)
+    total = Column(Integer, nullable=False, default=0)  # needs to rank
+    done = Column(Integer, nullable=False, default=0)
+    matches = Column(Integer, nullable=False, default=0)
+    error = Column(Text)

@@ -1,6 +1,6 @@
 """Technical needs (技术需求), the centre of the platform."""
 from flask_appbuilder import Model
-from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import JSON, CheckConstraint, Column, DateTime, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import relationship
 
 from .enums import NeedState
@@ -47,6 +47,8 @@ class Need(PinyinMixin, TimestampMixin, VersionedMixin, Model):
     cooperation_mode = Column(Text, nullable=False, default="")
     timeline = Column(Text, nullable=False, default="")
     keywords = Column(String(300), nullable=False, default="")
+    # Weighted words of the need for matching, kept at write time (app/matching.py).
+    match_terms = Column(JSON, nullable=False, default=dict, server_default="{}")
     amount = Column(Numeric(14, 2), nullable=False)
     contact_name = Column(String(60))
     contact_phone = Column(String(20))

@@ -1,6 +1,6 @@
 """Researchers (科技人员) and their dispatching institutions (派出单位)."""
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table, Text
 from sqlalchemy import select
 from sqlalchemy.orm import relationship
 
@@ -56,6 +56,8 @@ class Researcher(PinyinMixin, TimestampMixin, VersionedMixin, Model):
     keywords = Column(String(300), nullable=False, default="")
     expertise = Column(Text, nullable=False, default="")
     achievements = Column(Text, nullable=False, default="")
+    # Weighted words of the profile for matching, kept at write time (app/matching.py).
+    match_terms = Column(JSON, nullable=False, default=dict, server_default="{}")
     phone = Column(String(20), unique=True)
     email = Column(String(120), unique=True)
     proof_file = Column(SafeFileColumn)

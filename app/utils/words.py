@@ -11,6 +11,7 @@ import threading
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
 PUNCTUATION = re.compile(r"[\W_]+")
+NUMBERISH = re.compile(r"[\d.,%‰]+\w?")  # 21%, 3.5, 98小: measurements, not words
 # Weight of a technical term against jieba's general dictionary: high enough that 储能电池
 # stays one word, as jieba's own docs suggest for user dictionaries.
 TERM_FREQUENCY = 20000
@@ -65,3 +66,9 @@ def words_of_query(text: str) -> list[str]:
     else:
         words = [w.strip() for w in segmenter().lcut(text)]
     return [w for w in words if w and not PUNCTUATION.fullmatch(w)]
+
+
+def words_of_text(text: str) -> list[str]:
+    """The content words of a text, repeated as often as they occur (for weighting): precise
+    mode, no single characters, no bare numbers or measurements."""
+    return [w for w in words_of_query(text) if len(w) >= 2 and not NUMBERISH.fullmatch(w)]

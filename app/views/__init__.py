@@ -20,6 +20,7 @@ from .reference import (
     TechDomainModelView,
     TechFieldModelView,
 )
+from .recommendations import MatchingView, RecommendationView
 from .whitelist import SmeWhitelistView
 from .registration import EnterpriseApi, EnterpriseModelView, ResearcherApi, ResearcherModelView
 
@@ -34,7 +35,9 @@ MENUS = [
         (NeedListExportView, _l("Export the need list (Excel)"), "fa-file-excel"),
     ]),
     ("Docking", _l("Supply and demand docking"), "fa-handshake", [
+        (RecommendationView, _l("Recommended for me"), "fa-star"),
         (MatchModelView, _l("Matches"), "fa-link"),
+        (MatchingView, _l("Re-match runs"), "fa-sync"),
         (ProposalModelView, _l("Proposals"), "fa-file-alt"),
         (MessageModelView, _l("Messages"), "fa-comments"),
     ]),

@@ -1,0 +1,92 @@
+"""Matching jobs: rank one need, one researcher, or everything (with progress), and digests."""
+import logging
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from .. import matching, recommendations
+from ..extensions import db
+from ..models import MatchRun, Need, NeedState, Researcher, ResearcherState
+from ..models.mixins import utcnow
+from . import job
+
+logger = logging.getLogger(__name__)
+BLOCK = 200  # needs ranked per commit of a full re-match: progress shows, memory stays flat
+
+
+def _committed(rank, *args):
+    """Run ``rank`` and commit; a concurrent job that stored the same pair first wins the
+    unique constraint, so rank once more against what it stored."""
+    for attempt in (1, 2):
+        try:
+            stored = rank(*args)
+            db.session.commit()
+            return stored
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == 2:
+                raise
+    return 0
+
+
+@job
+def match_need(need_id: int):
+    return _committed(recommendations.rank_for_need, need_id)
+
+
+@job
+def match_researcher(researcher_id: int):
+    return _committed(recommendations.rank_for_researcher, researcher_id)
+
+
+def start_rematch(user) -> MatchRun:
+    """Record a full re-match run (the caller commits, then the job runs it)."""
+    from . import enqueue_after_commit
+
+    total = db.session.scalar(select(func.count(Need.id)).where(Need.state == NeedState.published))
+    run = MatchRun(started_by_id=getattr(user, "id", None), started_at=utcnow(), total=total)
+    db.session.add(run)
+    db.session.flush()
+    enqueue_after_commit(rematch_all, run.id, queue="matching", job_timeout=6 * 3600)
+    return run
+
+
+def run_rematch(run_id: int, progress=None) -> MatchRun:
+    """Rank every published need, then every approved researcher, against one corpus."""
+    run = db.session.get(MatchRun, run_id)
+    try:
+        corpus = matching.load_corpus(db.session)
+        need_ids = [int(i) for i in corpus.needs.ids]
+        researcher_ids = db.session.scalars(select(Researcher.id).where(
+            Researcher.state == ResearcherState.approved)).all()
+        run.total = len(need_ids) + len(researcher_ids)
+        ids = [(recommendations.rank_for_need, i) for i in need_ids] + [
+            (recommendations.rank_for_researcher, i) for i in researcher_ids]
+        for start in range(0, len(ids), BLOCK):
+            for rank, owner_id in ids[start:start + BLOCK]:
+                run.matches += rank(owner_id, corpus)
+            run.done = min(start + BLOCK, len(ids))
+            db.session.commit()
+            if progress:
+                progress(run.done, run.total)
+        run.finished_at = utcnow()
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        run = db.session.get(MatchRun, run_id)
+        run.error, run.finished_at = str(exc)[:500], utcnow()
+        db.session.commit()
+        raise
+    return run
+
+
+@job
+def rematch_all(run_id: int):
+    return run_rematch(run_id).matches
+
+
+@job
+def send_match_digests(period: str):
+    count = recommendations.send_digests(period)
+    db.session.commit()
+    return count

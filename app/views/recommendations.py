@@ -1,0 +1,87 @@
+"""Recommendations as people read them: a researcher's recommended needs ("为什么推荐给我"), an
+enterprise's recommended researchers for its needs, and the platform's full re-match runs."""
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder.security.decorators import permission_name
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from .. import jurisdiction, recommendations
+from ..extensions import db
+from ..jobs.matching import start_rematch
+from ..models import Match, MatchRun, Need, NeedState
+from ..workflows.errors import WorkflowError
+
+PER_PAGE = 20
+
+
+class RecommendationView(BaseView):
+    """What matching recommended to the signed-in participant, with the reasons."""
+
+    route_base = "/recommended"
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        page = request.args.get("page", "1")
+        page = int(page) if page.isdigit() and int(page) > 0 else 1
+        # Published needs by a subquery, not a join: the row rule correlates on Need itself.
+        published = select(Need.id).where(Need.state == NeedState.published)
+        stmt = jurisdiction.scoped(
+            select(Match).where(Match.dismissed.is_(False), Match.need_id.in_(published)), Match)
+        total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        matches = db.session.scalars(
+            stmt.options(joinedload(Match.need), joinedload(Match.researcher))
+            .order_by(Match.score.desc(), Match.id).limit(PER_PAGE)
+            .offset((page - 1) * PER_PAGE)).all()
+        return self.render_template(
+            "office/recommended.html", title=_("Recommendations"), matches=matches,
+            describe=recommendations.describe, page=page, total=total,
+            pages=max(1, (total + PER_PAGE - 1) // PER_PAGE),
+            is_researcher=getattr(g.user, "researcher_id", None) is not None)
+
+    @expose("/<int:match_id>/dismiss", methods=["POST"])
+    @has_access
+    def dismiss(self, match_id):
+        match = jurisdiction.visible(db.session, Match, match_id)
+        if match is None:
+            abort(404)
+        try:
+            recommendations.dismiss(match, g.user, request.form.get("reason", ""))
+        except WorkflowError as err:
+            db.session.rollback()
+            flash(str(err), "danger")
+        else:
+            db.session.commit()
+            flash(_("Noted: this need will not be recommended to you again."), "success")
+        return redirect(url_for(".index"))
+
+
+class MatchingView(BaseView):
+    """Full two-way re-match, started by platform staff, with its progress."""
+
+    route_base = "/matching"
+    default_view = "runs"
+
+    @expose("/")
+    @has_access
+    @permission_name("list")
+    def runs(self):
+        runs = db.session.scalars(select(MatchRun).order_by(MatchRun.id.desc()).limit(20)).all()
+        running = any(r.finished_at is None for r in runs)
+        return self.render_template("office/matching.html", title=_("Matching"), runs=runs,
+                                    running=running)
+
+    @expose("/run", methods=["POST"])
+    @has_access
+    @permission_name("run")
+    def run(self):
+        if db.session.scalar(select(func.count(MatchRun.id)).where(MatchRun.finished_at.is_(None))):
+            flash(_("A re-match is already running."), "warning")
+            return redirect(url_for(".runs"))
+        run = start_rematch(g.user)
+        db.session.commit()
+        flash(_("Re-match #%(id)d started.", id=run.id), "success")
+        return redirect(url_for(".runs"))

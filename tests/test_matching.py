@@ -1,0 +1,196 @@
+"""Two-way, explainable matching, "not interested", digests and re-match runs, over HTTP where
+people use them. Jobs run inline at commit (RQ_ASYNC off), as the worker would run them."""
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Channel, Match, MatchRun, NeedState, Notification, ResearcherState
+from app.recommendations import send_digests
+from conftest import login
+
+BATTERY_TEXT = dict(
+    title="储能电池热管理系统优化", keywords="储能电池 热管理",
+    problem="储能电池模组在高倍率充放电时温升过快，热管理系统的均温性不足，电池寿命偏短。",
+    targets="模组最大温差小于3摄氏度", background="公司生产储能电池系统。")
+
+
+@pytest.fixture()
+def people(make):
+    battery_field, solar_field, software = make.field("0603"), make.field("0601"), make.field("0101")
+    return {
+        # Same field and the same words: the best match.
+        "expert": make.researcher(fields=[battery_field], keywords="储能电池 热管理 锂离子电池",
+                                  expertise="长期从事储能电池热管理与电池寿命研究"),
+        # Same domain (新能源与节能), other words.
+        "neighbour": make.researcher(fields=[solar_field], keywords="光伏 太阳能",
+                                     expertise="光伏组件效率提升"),
+        # Nothing in common.
+        "stranger": make.researcher(fields=[software], keywords="操作系统 数据库",
+                                    expertise="分布式数据库内核"),
+        "pending": make.researcher(state=ResearcherState.submitted, fields=[battery_field],
+                                   keywords="储能电池 热管理"),
+        "battery_field": battery_field,
+    }
+
+
+def _matches(need):
+    return {m.researcher_id: m for m in db.session.scalars(
+        select(Match).where(Match.need_id == need.id))}
+
+
+def test_publishing_a_need_ranks_approved_researchers_with_reasons(make, db_session, people):
+    enterprise = make.enterprise()
+    need = make.need(enterprise, NeedState.published, field=people["battery_field"],
+                     **BATTERY_TEXT)
+    found = _matches(need)
+    expert, neighbour = people["expert"], people["neighbour"]
+    assert expert.id in found and people["stranger"].id not in found
+    assert people["pending"].id not in found  # only approved researchers are matched
+    assert found[expert.id].score > found[neighbour.id].score
+    assert found[expert.id].reasons["same"] == "field"
+    assert "储能电池" in found[expert.id].reasons["keywords"]
+    assert found[neighbour.id].reasons["same"] == "domain"
+
+
+def test_approving_a_researcher_ranks_the_published_needs(make, db_session, people):
+    need = make.need(make.enterprise(), NeedState.published, field=people["battery_field"],
+                     **BATTERY_TEXT)
+    pending = people["pending"]
+    assert pending.id not in _matches(need)
+    pending.state = ResearcherState.approved
+    db_session.commit()
+    match = _matches(need)[pending.id]
+    assert match.reasons["same"] == "field" and match.direction.value == "researcher_to_need"
+
+
+def test_a_draft_need_is_never_matched(make, db_session, people):
+    need = make.need(make.enterprise(), NeedState.submitted, field=people["battery_field"],
+                     **BATTERY_TEXT)
+    assert _matches(need) == {}
+
+
+def test_researcher_sees_why_and_can_say_not_interested(client, make, db_session, people):
+    need = make.need(make.enterprise(), NeedState.published, field=people["battery_field"],
+                     **BATTERY_TEXT)
+    expert = people["expert"]
+    make.user("Researcher", "expert_user", researcher_id=expert.id)
+    login(client, "expert_user")
+    page = client.get("/recommended/").get_data(as_text=True)
+    assert "储能电池热管理系统优化" in page and "共同关键词" in page and "储能电池" in page
+    match = _matches(need)[expert.id]
+    refused = client.post(f"/recommended/{match.id}/dismiss", data={"reason": ""})
+    assert refused.status_code == 302
+    db_session.refresh(match)
+    assert not match.dismissed  # a reason is required
+    client.post(f"/recommended/{match.id}/dismiss", data={"reason": "方向不符"})
+    db_session.refresh(match)
+    assert match.dismissed and match.dismiss_reason == "方向不符"
+    assert "储能电池热管理系统优化" not in client.get("/recommended/").get_data(as_text=True)
+    # Re-ranking keeps the dismissal, and no digest pushes it.
+    need.title = "储能电池热管理系统优化（二期）"
+    db_session.commit()
+    from app.recommendations import rank_for_need
+
+    rank_for_need(need.id)
+    db_session.commit()
+    db_session.refresh(match)
+    assert match.dismissed
+    send_digests("p1")
+    db_session.commit()
+    user_rows = db_session.scalars(select(Notification).where(
+        Notification.template == "match.digest_researcher",
+        Notification.payload["needs"].as_string().contains(str(need.id)))).all()
+    assert all(expert.id not in r.payload.get("researchers", []) for r in user_rows)
+
+
+def test_nobody_dismisses_or_reads_someone_elses_recommendation(client, make, db_session, people):
+    need = make.need(make.enterprise(), NeedState.published, field=people["battery_field"],
+                     **BATTERY_TEXT)
+    match = _matches(need)[people["expert"].id]
+    make.user("Researcher", "other_user", researcher_id=people["stranger"].id)
+    login(client, "other_user")
+    assert client.post(f"/recommended/{match.id}/dismiss",
+                       data={"reason": "x"}).status_code == 404
+    assert "储能电池热管理系统优化" not in client.get("/recommended/").get_data(as_text=True)
+    db_session.refresh(match)
+    assert not match.dismissed
+
+
+def test_enterprise_sees_researchers_recommended_for_its_own_needs_only(client, make, db_session,
+                                                                        people):
+    own, other = make.enterprise(), make.enterprise()
+    make.need(own, NeedState.published, field=people["battery_field"], **BATTERY_TEXT)
+    make.need(other, NeedState.published, field=people["battery_field"],
+              **{**BATTERY_TEXT, "title": "别家的储能电池需求"})
+    make.user("Enterprise", "own_ent", enterprise_id=own.id)
+    login(client, "own_ent")
+    page = client.get("/recommended/").get_data(as_text=True)
+    assert people["expert"].name in page and "储能电池热管理系统优化" in page
+    assert "别家的储能电池需求" not in page and "Not interested" not in page
+
+
+def test_digests_push_both_sides_once_and_at_most_one_sms_a_day(make, db_session, people):
+    import datetime as dt
+
+    enterprise = make.enterprise()
+    owner = make.user("Enterprise", "digest_ent", enterprise_id=enterprise.id, phone="13900000001")
+    expert_user = make.user("Researcher", "digest_res", researcher_id=people["expert"].id,
+                            phone="13900000002")
+    make.need(enterprise, NeedState.published, field=people["battery_field"], **BATTERY_TEXT)
+    day = dt.date(2026, 11, 25)
+    assert send_digests("morning", day) >= 2
+    db_session.commit()
+
+    def rows(user):
+        return db_session.scalars(select(Notification).where(Notification.user_id == user.id,
+                                                             Notification.template.like("match.%")))
+
+    for user in (owner, expert_user):
+        assert sorted(r.channel.value for r in rows(user)) == ["email", "site", "sms"]
+    assert send_digests("morning", day) == 0  # nothing new: nothing sent
+    db_session.commit()
+    # A new need the same day: a second digest by site and e-mail, no second SMS.
+    make.need(enterprise, NeedState.published, field=people["battery_field"],
+              **{**BATTERY_TEXT, "title": "储能电池热失控预警"})
+    send_digests("evening", day)
+    db_session.commit()
+    channels = sorted(r.channel.value for r in rows(expert_user))
+    assert channels == ["email", "email", "site", "site", "sms"]
+    send_digests("next-morning", day + dt.timedelta(days=1))  # nothing new the next day
+    assert [r.channel for r in rows(expert_user)].count(Channel.sms) == 1
+
+
+def test_platform_runs_a_full_rematch_and_sees_its_progress(client, make, db_session, people):
+    make.need(make.enterprise(), NeedState.published, field=people["battery_field"],
+              **BATTERY_TEXT)
+    db_session.execute(Match.__table__.delete())
+    db_session.commit()
+    make.user("Platform", "plat_match")
+    login(client, "plat_match")
+    response = client.post("/matching/run")
+    assert response.status_code == 302
+    run = db_session.scalars(select(MatchRun).order_by(MatchRun.id.desc())).first()
+    db_session.refresh(run)
+    assert run.finished_at is not None and run.error is None
+    assert run.done == run.total and run.matches > 0
+    page = client.get("/matching/").get_data(as_text=True)
+    assert f"{run.done} / {run.total}" in page
+
+
+@pytest.mark.parametrize("role", ["Enterprise", "Researcher", "Bureau", "Province"])
+def test_only_the_platform_starts_a_rematch(client, make, db_session, role):
+    make.user(role, f"no_rematch_{role.lower()}")
+    login(client, f"no_rematch_{role.lower()}")
+    before = db_session.scalar(select(db.func.count(MatchRun.id)))
+    response = client.post("/matching/run")
+    assert response.status_code in (302, 403) and "/matching" not in response.headers.get(
+        "Location", "")
+    assert db_session.scalar(select(db.func.count(MatchRun.id))) == before
+
+
+def test_rematch_command_prints_progress(app, make, db_session, people):
+    make.need(make.enterprise(), NeedState.published, field=people["battery_field"],
+              **BATTERY_TEXT)
+    result = CliRunner().invoke(app.cli, ["matching", "rematch"], catch_exceptions=False)
+    assert result.exit_code == 0 and "ranked" in result.output
