@@ -194,3 +194,12 @@ def test_rematch_command_prints_progress(app, make, db_session, people):
               **BATTERY_TEXT)
     result = CliRunner().invoke(app.cli, ["matching", "rematch"], catch_exceptions=False)
     assert result.exit_code == 0 and "ranked" in result.output
+
+
+def test_staff_see_the_reasons_of_every_match(client, make, db_session, people):
+    make.need(make.enterprise(), NeedState.published, field=people["battery_field"],
+              **BATTERY_TEXT)
+    make.user("Platform", "plat_reasons")
+    login(client, "plat_reasons")
+    page = client.get("/matchmodelview/list/").get_data(as_text=True)
+    assert "同一技术领域" in page and "共同关键词" in page

@@ -16,12 +16,24 @@ LABELS = {
 }
 
 
+def _reasons(reasons):
+    from markupsafe import Markup, escape
+
+    from ..recommendations import describe
+
+    return Markup("<br>").join(escape(r) for r in describe(reasons or {}))
+
+
 class MatchModelView(ScopedModelView):
     datamodel = interface(Match)
     list_title = _l("Matches")
-    list_columns = ["need", "researcher", "score", "direction", "pushed_at"]
+    list_columns = ["need", "researcher", "score", "reasons", "direction", "pushed_at"]
+    show_columns = ["need", "researcher", "score", "reasons", "direction", "pushed_at",
+                    "enterprise_pushed_at", "dismissed", "dismiss_reason"]
     base_order = ("score", "desc")
-    label_columns = LABELS
+    label_columns = {**LABELS, "enterprise_pushed_at": _l("Pushed to the enterprise"),
+                     "dismissed": _l("Not interested"), "dismiss_reason": _l("Reason")}
+    formatters_columns = {"reasons": _reasons}
 
 
 class ProposalModelView(WorkflowModelView):
