@@ -3,8 +3,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from .delivery import enqueue_send, link
 from .extensions import db
-from .jobs import enqueue_after_commit
 from .models import AppUser, Channel, Notification
 from .models.enums import state_title
 
@@ -52,10 +52,8 @@ def notify(user, template: str, payload: dict, event_key: str, channels=None):
         created.append(row)
     if created:
         db.session.flush()
-        from .jobs.notifications import send_notification
-
         for row in created:
-            enqueue_after_commit(send_notification, row.id, queue="notifications")
+            enqueue_send(row.id)
     return created
 
 
@@ -79,4 +77,6 @@ def render(notification) -> tuple[str, str]:
         body = subject
         if payload.get("opinion"):
             body += "\n" + _("Opinion: %(opinion)s", opinion=payload["opinion"])
+        if notification.token:
+            body += "\n\n" + _("Details: %(link)s", link=link(notification))
         return str(subject), str(body)
