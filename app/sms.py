@@ -59,6 +59,7 @@ class HttpGateway:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 status, raw = response.status, response.read()
         except urllib.error.HTTPError as exc:  # urllib raises for every non-2xx answer
+            exc.close()  # it holds the open response
             raise GatewayError(f"SMS gateway answered HTTP {exc.code}") from None
         except (urllib.error.URLError, OSError) as exc:
             raise GatewayError(f"SMS gateway unreachable: {exc}") from None

@@ -19,7 +19,6 @@ LABELS = {
     "to_state": _l("To"), "from_title": _l("From"), "to_title": _l("To"),
     "opinion": _l("Opinion"), "actor": _l("By"), "before": _l("Before"),
     "after": _l("After"), "ip": _l("IP address"), "opened_at": _l("Opened"),
-    "next_attempt_at": _l("Next attempt"),
 }
 
 
