@@ -163,3 +163,9 @@ def test_worker_command_runs_in_burst(app, make, db_session, async_queue, smtp):
     db_session.expire_all()
     rows = db_session.scalars(select(Notification).where(Notification.user_id == owner.id)).all()
     assert len(rows) == 2 and all(r.state is NotificationState.sent for r in rows)
+    # The worker started the sweeper's chain: one sweep waits in the scheduled registry.
+    from rq.registry import ScheduledJobRegistry
+
+    with app.app_context():
+        scheduled = ScheduledJobRegistry(queue=jobs.get_queue("notifications")).get_job_ids()
+    assert [i for i in scheduled if i.startswith("notifications-sweep-")] == scheduled != []
