@@ -76,6 +76,25 @@ class Config:
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25") or 25)
     MAIL_FROM = os.environ.get("MAIL_FROM", "noreply@platform.local")
 
+    # Links in e-mails and SMS (/n/<token>) point here; set it to the public address.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # SMS: "log" writes messages to the log (development), "http" posts them to the provider.
+    SMS_BACKEND = os.environ.get("SMS_BACKEND", "log")
+    SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
+    SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
+    SMS_HTTP_TOKEN_HEADER = os.environ.get("SMS_HTTP_TOKEN_HEADER", "Authorization")
+    SMS_HTTP_TIMEOUT = 10
+    SMS_SIGN = os.environ.get("SMS_SIGN", "【科技人员服务企业对接平台】")
+    # Seconds between the retries of a failed send (RQ Retry; one retry per entry).
+    NOTIFY_RETRY_INTERVALS = [60, 300, 1800]
+    # The sweeper re-queues a pending row this long past its due time (Redis down at commit)...
+    NOTIFY_SWEEP_AGE = 600
+    # ...and a row claimed ("sending") this long ago: its worker died. Must exceed the longest
+    # send (SMTP 10 s, SMS gateway SMS_HTTP_TIMEOUT) so a slow send is never taken for dead.
+    NOTIFY_SENDING_TIMEOUT = 600
+    # The worker schedules the sweep job every this many seconds.
+    NOTIFY_SWEEP_INTERVAL = 300
+
     @classmethod
     def validate(cls, config):
         """Check a loaded config; raise ConfigError with one clear line."""

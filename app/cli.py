@@ -63,7 +63,26 @@ def worker_command(burst, simple, queues):
     names = list(queues) or list(QUEUES)
     worker_class = SimpleWorker if simple else Worker
     worker = worker_class([get_queue(n) for n in names], connection=redis_connection(app))
+    if "notifications" in names:
+        from .jobs.notifications import schedule_sweep
+
+        schedule_sweep()  # the sweep re-schedules itself; this (re)starts the chain
     worker.work(burst=burst, with_scheduler=True)
+
+
+@click.group("notifications")
+def notifications():
+    """Notification delivery."""
+
+
+@notifications.command("sweep")
+@with_appcontext
+def notifications_sweep():
+    """Re-queue pending rows that no job will send and rows whose worker died mid-send."""
+    from .delivery import sweep
+
+    counts = sweep(db.session)
+    click.echo(f"re-queued: {counts['pending']} pending, {counts['stalled']} stalled")
 
 
 @click.group("translate")
@@ -149,6 +168,6 @@ def matching_digests(period):
 
 
 def register_cli(app):
-    for command in (seed_command, init_roles_command, demo_command, worker_command, translate,
-                    matching_group):
+    for command in (seed_command, init_roles_command, demo_command, worker_command, notifications,
+                    translate, matching_group):
         app.cli.add_command(command)

@@ -3,8 +3,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from .delivery import enqueue_send, link
 from .extensions import db
-from .jobs import enqueue_after_commit
 from .models import AppUser, Channel, Notification
 from .models.enums import state_title
 
@@ -52,10 +52,8 @@ def notify(user, template: str, payload: dict, event_key: str, channels=None):
         created.append(row)
     if created:
         db.session.flush()
-        from .jobs.notifications import send_notification
-
         for row in created:
-            enqueue_after_commit(send_notification, row.id, queue="notifications")
+            enqueue_send(row.id)
     return created
 
 
@@ -67,13 +65,15 @@ def notify_owners(obj, actor, template, payload, event_key):
         notify(user, template, payload, event_key)
 
 
-def _render_digest(payload) -> tuple[str, str]:
+def _render_digest(notification, payload) -> tuple[str, str]:
     count = payload.get("count", 0)
     if payload.get("side") == "researcher":
         subject = _("%(count)d technical needs are recommended to you", count=count)
     else:
         subject = _("%(count)d researchers are recommended for your technical needs", count=count)
     body = subject + "\n" + _("Sign in and open “Recommended for me” to see why.")
+    if notification.token:
+        body += "\n\n" + _("Details: %(link)s", link=link(notification))
     return str(subject), str(body)
 
 
@@ -83,7 +83,7 @@ def render(notification) -> tuple[str, str]:
     table = notification.template.split(".")[0]
     with force_locale(notification.user.locale or "zh"):
         if notification.template.startswith("match.digest"):
-            return _render_digest(payload)
+            return _render_digest(notification, payload)
         noun = SUBJECT_NAMES.get(table, lambda: table)()
         subject = _("Your %(noun)s #%(id)s is now “%(state)s”", noun=noun,
                     id=payload.get("subject_id"),
@@ -91,4 +91,6 @@ def render(notification) -> tuple[str, str]:
         body = subject
         if payload.get("opinion"):
             body += "\n" + _("Opinion: %(opinion)s", opinion=payload["opinion"])
+        if notification.token:
+            body += "\n\n" + _("Details: %(link)s", link=link(notification))
         return str(subject), str(body)

@@ -141,7 +141,7 @@ def send_digests(period: str, today: dt.date | None = None) -> int:
     for side, column, groups, stamp in sides:
         for owner_id, matches in groups.items():
             users = db.session.scalars(select(AppUser).where(column == owner_id)).all()
-            payload = {"side": side, "count": len(matches),
+            payload = {"side": side, "count": len(matches), "path": "/recommended/",
                        "needs": sorted({m.need_id for m in matches}),
                        "researchers": sorted({m.researcher_id for m in matches})}
             for user in users:

@@ -51,6 +51,9 @@ ROLE_DEFINITIONS = {
         [r"(Proposal|Match|Message|Contract|Project|ReviewRecord)ModelView$", READ_FILES],
         [r"(Enterprise|Researcher|Need|Proposal|Contract|Project)Api$", API_READ],
         [STAFF_MENUS, MENU],
+        # Failed deliveries and their re-send: the platform runs the notifications.
+        [r"FailedNotificationModelView$", r"can_(list|show)$|^resend$"],
+        [r"FailedNotification$", MENU],
     ],
     "Bureau": PERSONAL + [EXPORT, EXPORT_MENU,
         [REFERENCE_VIEWS, READ],

@@ -108,6 +108,8 @@ def test_smtp_failure_marks_the_row_failed_and_the_job_fails(app, make, db_sessi
         probe.bind(("127.0.0.1", 0))
         dead_port = probe.getsockname()[1]
     monkeypatch.setitem(app.config, "MAIL_PORT", dead_port)
+    # No retries configured: the first failure is the last (retries: tests/test_notifications.py).
+    monkeypatch.setitem(app.config, "NOTIFY_RETRY_INTERVALS", [])
     need, owner, bureau = _returned_need(make)
     apply_action(need, "return", bureau, "请补充")
     db_session.commit()
@@ -161,3 +163,9 @@ def test_worker_command_runs_in_burst(app, make, db_session, async_queue, smtp):
     db_session.expire_all()
     rows = db_session.scalars(select(Notification).where(Notification.user_id == owner.id)).all()
     assert len(rows) == 2 and all(r.state is NotificationState.sent for r in rows)
+    # The worker started the sweeper's chain: one sweep waits in the scheduled registry.
+    from rq.registry import ScheduledJobRegistry
+
+    with app.app_context():
+        scheduled = ScheduledJobRegistry(queue=jobs.get_queue("notifications")).get_job_ids()
+    assert [i for i in scheduled if i.startswith("notifications-sweep-")] == scheduled != []

@@ -203,3 +203,22 @@ def test_staff_see_the_reasons_of_every_match(client, make, db_session, people):
     login(client, "plat_reasons")
     page = client.get("/matchmodelview/list/").get_data(as_text=True)
     assert "同一技术领域" in page and "共同关键词" in page
+
+
+def test_a_digest_links_to_the_reasons(client, make, db_session, people):
+    from app.notify import render
+
+    make.user("Researcher", "digest_link", researcher_id=people["expert"].id)
+    make.need(make.enterprise(), NeedState.published, field=people["battery_field"],
+              **BATTERY_TEXT)
+    send_digests("link-period")
+    db_session.commit()
+    row = db_session.scalars(select(Notification).where(
+        Notification.template == "match.digest_researcher",
+        Notification.channel == Channel.email)).first()
+    subject, body = render(row)
+    assert "推荐了" in subject and f"/n/{row.token}" in body
+    response = client.get(f"/n/{row.token}")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/recommended/")
+    db_session.refresh(row)
+    assert row.opened_at is not None

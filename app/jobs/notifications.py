@@ -1,20 +1,30 @@
-"""Sending the outbox: one job per notification row, idempotent."""
+"""Sending the outbox: one job per notification row, and the periodic sweeper.
+
+The rules (claim, outcome, retry, sweep) live in ``app/delivery.py``; here is only the RQ side.
+"""
+import datetime as dt
 import logging
 import smtplib
+import time
 from email.message import EmailMessage
 
 from flask import current_app
+from flask_babel import gettext as _
+from rq import get_current_job
 
+from .. import delivery, sms
 from ..extensions import db
-from ..models import Channel, Notification, NotificationState
-from ..models.mixins import utcnow
-from . import job
+from ..models import Channel
+from . import get_queue, job
 
 logger = logging.getLogger(__name__)
+SWEEP_JOB_PREFIX = "notifications-sweep-"
 
 
 def _send_email(notification, subject, body):
     config = current_app.config
+    if not notification.user.email:
+        raise delivery.Undeliverable(_("The recipient has no e-mail address."))
     message = EmailMessage()
     message["From"] = config["MAIL_FROM"]
     message["To"] = notification.user.email
@@ -25,35 +35,67 @@ def _send_email(notification, subject, body):
 
 
 def _send_sms(notification, subject, body):
-    # Development gateway: the message goes to the log. Issue 5 adds the HTTP provider.
-    logger.info("SMS to %s: %s", notification.user.phone, subject)
+    phone = (notification.user.phone or "").strip()
+    if not phone:
+        raise delivery.Undeliverable(_("The recipient has no mobile phone number."))
+    text = sms.sms_text(subject, delivery.link(notification))
+    sms.gateway().send(phone, text, request_id=notification.idempotency_key)
 
 
 SENDERS = {Channel.email: _send_email, Channel.sms: _send_sms, Channel.site: lambda *a: None}
 
 
+def _retry_in() -> int | None:
+    """Seconds until RQ runs this job again, or None when this was its last attempt."""
+    current = get_current_job()
+    if current is None or not current.should_retry:
+        return None
+    return current.get_retry_interval()
+
+
 @job
 def send_notification(notification_id: int):
-    """Deliver one outbox row. A row already sent is left alone, so re-runs never send twice.
-
-    Commits the row's new state; re-raises delivery errors so RQ records the failure.
-    """
+    """Deliver one outbox row, at most once per claim: a row that another job holds, or that
+    was sent or failed for good, is skipped. Re-raises delivery errors so that RQ retries."""
     from ..notify import render
 
-    row = db.session.get(Notification, notification_id)
-    if row is None or row.state is NotificationState.sent:
+    row = delivery.claim(db.session, notification_id)
+    if row is None:
         return "skipped"
-    row.attempts += 1
-    subject, body = render(row)
     try:
+        subject, body = render(row)
         SENDERS[row.channel](row, subject, body)
+    except delivery.Undeliverable as exc:
+        delivery.record_failure(db.session, row, exc, retry_in=None)
+        return "failed"  # no retry can give a user a phone number: no exception, no RQ retry
     except Exception as exc:
-        row.last_error = str(exc)[:500]
-        row.state = NotificationState.failed
-        db.session.commit()
+        db.session.rollback()
+        delivery.record_failure(db.session, row, exc, _retry_in())
         raise
-    row.state = NotificationState.sent
-    row.sent_at = utcnow()
-    row.last_error = None
-    db.session.commit()
+    delivery.record_sent(db.session, row)
     return "sent"
+
+
+def schedule_sweep(now: float | None = None):
+    """Schedule the next sweep at the next multiple of ``NOTIFY_SWEEP_INTERVAL``.
+
+    The job id names that time slot, so every worker starting up and the running sweep all
+    schedule the same job: there is one sweep per slot however many workers there are.
+    """
+    period = current_app.config["NOTIFY_SWEEP_INTERVAL"]
+    slot = int((time.time() if now is None else now) // period) + 1
+    at = dt.datetime.fromtimestamp(slot * period, tz=dt.timezone.utc)
+    return get_queue("notifications").enqueue_at(at, sweep_notifications,
+                                                 job_id=f"{SWEEP_JOB_PREFIX}{slot}")
+
+
+@job
+def sweep_notifications():
+    """Re-queue forgotten and stalled rows, then schedule the next sweep (even if this failed)."""
+    try:
+        counts = delivery.sweep(db.session)
+        if any(counts.values()):
+            logger.info("notification sweep re-queued %s", counts)
+        return counts
+    finally:
+        schedule_sweep()

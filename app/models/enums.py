@@ -201,12 +201,14 @@ Channel.__titles__ = {"site": _l("In-site message"), "email": _l("E-mail"), "sms
 
 class NotificationState(LabelledEnum):
     pending = "pending"
+    sending = "sending"  # claimed by one job; stops a second job delivering it again
     sent = "sent"
     failed = "failed"
 
 
 NotificationState.__titles__ = {
     "pending": _l("Pending"),
+    "sending": _l("Sending"),
     "sent": _l("Sent"),
     "failed": _l("Failed"),
 }

@@ -1,10 +1,17 @@
 """The notification outbox: rows written in the event's own transaction, sent by jobs."""
+import secrets
+
 from flask_appbuilder import Model
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import relationship
 
 from .enums import Channel, NotificationState
 from .mixins import TimestampMixin, state_column
+
+
+def new_token() -> str:
+    """128 random bits, URL-safe: short enough for an SMS link, too many to guess."""
+    return secrets.token_urlsafe(16)
 
 
 class Notification(TimestampMixin, Model):
@@ -27,3 +34,9 @@ class Notification(TimestampMixin, Model):
     idempotency_key = Column(String(200), unique=True, nullable=False)
     sent_at = Column(DateTime)
     read_at = Column(DateTime)
+    # The link in the message (/n/<token>) names the row without revealing its id.
+    token = Column(String(32), unique=True, nullable=False, default=new_token)
+    opened_at = Column(DateTime)  # first time the recipient followed the link
+    claimed_at = Column(DateTime)  # when a job took the row (state ``sending``)
+    # When RQ will try again (pending rows); the sweeper leaves the row alone until then.
+    next_attempt_at = Column(DateTime)

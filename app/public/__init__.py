@@ -57,4 +57,4 @@ def healthz():
     return jsonify(status=("ok" if healthy else "degraded"), **status), (200 if healthy else 503)
 
 
-from . import needs, registration  # noqa: E402,F401  routes on the same blueprint
+from . import needs, registration, tracking  # noqa: E402,F401  routes on the same blueprint

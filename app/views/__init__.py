@@ -10,7 +10,12 @@ from .docking import MatchModelView, MessageModelView, ProposalApi, ProposalMode
 from .funding import ContractApi, ContractModelView, ProjectApi, ProjectModelView
 from .need_export import NeedListExportView
 from .needs import NeedApi, NeedModelView
-from .records import AuditLogModelView, NotificationModelView, ReviewRecordModelView
+from .records import (
+    AuditLogModelView,
+    FailedNotificationModelView,
+    NotificationModelView,
+    ReviewRecordModelView,
+)
 from .reference import (
     HighTechZoneModelView,
     InstitutionModelView,
@@ -57,6 +62,7 @@ MENUS = [
     ("Records", _l("Records"), "fa-history", [
         (ReviewRecordModelView, _l("Review records"), "fa-check-square"),
         (AuditLogModelView, _l("Audit log"), "fa-shield-alt"),
+        (FailedNotificationModelView, _l("Failed notifications"), "fa-exclamation-triangle"),
     ]),
     ("My space", _l("My space"), "fa-inbox", [
         (NotificationModelView, _l("Notifications"), "fa-bell"),
