@@ -72,6 +72,8 @@ class Config:
     MATCH_MIN_SCORE = 0.1
     # Digests of new matches: at most this many SMS per person and day.
     DIGEST_SMS_PER_DAY = int(os.environ.get("DIGEST_SMS_PER_DAY", "1"))
+    # How often the worker pushes digests of new matches (seconds; default every 4 hours).
+    DIGEST_INTERVAL = int(os.environ.get("DIGEST_INTERVAL", str(4 * 3600)))
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25") or 25)
     MAIL_FROM = os.environ.get("MAIL_FROM", "noreply@platform.local")

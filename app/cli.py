@@ -67,6 +67,10 @@ def worker_command(burst, simple, queues):
         from .jobs.notifications import schedule_sweep
 
         schedule_sweep()  # the sweep re-schedules itself; this (re)starts the chain
+    if "matching" in names:
+        from .jobs.matching import schedule_digests
+
+        schedule_digests()  # likewise the match digests
     worker.work(burst=burst, with_scheduler=True)
 
 

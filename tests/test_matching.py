@@ -8,6 +8,7 @@ from app.extensions import db
 from app.models import Channel, Match, MatchRun, NeedState, Notification, ResearcherState
 from app.recommendations import send_digests
 from conftest import login
+from test_notifications import async_queue  # noqa: F401  (a fixture: jobs wait in real Redis)
 
 BATTERY_TEXT = dict(
     title="储能电池热管理系统优化", keywords="储能电池 热管理",
@@ -222,3 +223,31 @@ def test_a_digest_links_to_the_reasons(client, make, db_session, people):
     assert response.status_code == 302 and response.headers["Location"].endswith("/recommended/")
     db_session.refresh(row)
     assert row.opened_at is not None
+
+
+def test_the_worker_pushes_digests_on_a_schedule_once_per_slot(app, make, db_session, people,
+                                                               async_queue, monkeypatch):
+    from rq.registry import ScheduledJobRegistry
+
+    from app import jobs
+    from app.jobs.matching import schedule_digests, send_match_digests
+    from test_notifications import _work
+
+    user = make.user("Researcher", "digest_sched", researcher_id=people["expert"].id)
+    make.need(make.enterprise(), NeedState.published, field=people["battery_field"],
+              **BATTERY_TEXT)
+    _work(app, async_queue)  # the matching job queued at publish
+    monkeypatch.setitem(app.config, "DIGEST_INTERVAL", 3600)
+    with app.app_context():
+        registry = ScheduledJobRegistry(queue=jobs.get_queue("matching"))
+        schedule_digests(now=7200)
+        schedule_digests(now=9000)  # another worker starting in the same slot
+        assert registry.get_job_ids() == ["match-digest-3"]
+        jobs.get_queue("matching").enqueue(send_match_digests, "slot2")
+    _work(app, async_queue)
+    db_session.expire_all()
+    rows = db_session.scalars(select(Notification).where(
+        Notification.user_id == user.id, Notification.template == "match.digest_researcher")).all()
+    assert {r.channel for r in rows} >= {Channel.site, Channel.email}
+    with app.app_context():
+        assert len(set(registry.get_job_ids())) == 2  # the run scheduled the next slot

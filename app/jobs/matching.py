@@ -1,5 +1,9 @@
 """Matching jobs: rank one need, one researcher, or everything (with progress), and digests."""
+import datetime as dt
 import logging
+import time
+
+from flask import current_app
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -8,7 +12,7 @@ from .. import matching, recommendations
 from ..extensions import db
 from ..models import MatchRun, Need, NeedState, Researcher, ResearcherState
 from ..models.mixins import utcnow
-from . import job
+from . import get_queue, job
 
 logger = logging.getLogger(__name__)
 BLOCK = 200  # needs ranked per commit of a full re-match: progress shows, memory stays flat
@@ -85,8 +89,27 @@ def rematch_all(run_id: int):
     return run_rematch(run_id).matches
 
 
+DIGEST_JOB_PREFIX = "match-digest-"
+
+
+def schedule_digests(now: float | None = None):
+    """Schedule the next digest run at the next multiple of ``DIGEST_INTERVAL`` seconds. The job
+    id and the digest period both name the slot: however many workers start, one digest run
+    per slot, and a re-run of a slot sends nothing twice (see notifications.schedule_sweep)."""
+    interval = current_app.config["DIGEST_INTERVAL"]
+    slot = int((time.time() if now is None else now) // interval) + 1
+    at = dt.datetime.fromtimestamp(slot * interval, tz=dt.timezone.utc)
+    return get_queue("matching").enqueue_at(at, send_match_digests, f"slot{slot}",
+                                            job_id=f"{DIGEST_JOB_PREFIX}{slot}")
+
+
 @job
-def send_match_digests(period: str):
-    count = recommendations.send_digests(period)
-    db.session.commit()
-    return count
+def send_match_digests(period: str, reschedule: bool = True):
+    """Push the period's digests, then schedule the next run (even if this one failed)."""
+    try:
+        count = recommendations.send_digests(period)
+        db.session.commit()
+        return count
+    finally:
+        if reschedule:
+            schedule_digests()
