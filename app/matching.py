@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from flask import current_app
 from scipy import sparse
-from sqlalchemy import bindparam, event, inspect, select, update
+from sqlalchemy import bindparam, event, select, update
 
 from .extensions import Session
-from .models import Match, Need, NeedState, Researcher, ResearcherState, TechField
-from .models.match import MatchDirection
+from .models import Need, NeedState, Researcher, ResearcherState, TechField
 from .models.researcher import researcher_fields
+from .utils.changes import changed
 from .utils.words import words_of_text
 
 # Where each word comes from and how much it counts: a title or keyword says more than a
@@ -65,17 +65,12 @@ def _values(obj, sections):
     return {attr: getattr(obj, attr) for attr, _w in sections}
 
 
-def _changed(obj, *attributes) -> bool:
-    state = inspect(obj)
-    return any(state.attrs[a].history.has_changes() for a in attributes)
-
-
 @event.listens_for(Session, "before_flush")
 def _keep_profiles(session, _context, _instances):
     for obj in list(session.new) + list(session.dirty):
         for model, sections in ((Need, NEED_SECTIONS), (Researcher, RESEARCHER_SECTIONS)):
             if isinstance(obj, model) and (
-                    obj in session.new or _changed(obj, *(a for a, _w in sections))):
+                    obj in session.new or changed(obj, *(a for a, _w in sections))):
                 obj.match_terms = profile(_values(obj, sections), sections)
 
 
@@ -103,11 +98,11 @@ def _queue_matching(session, _context):
 
     for obj in list(session.new) + list(session.dirty):
         if isinstance(obj, Need) and obj.state is NeedState.published and (
-                obj in session.new or _changed(obj, "state")):
+                obj in session.new or changed(obj, "state")):
             enqueue_after_commit(match_need, obj.id, queue="matching")
         elif isinstance(obj, Researcher) and obj.state is ResearcherState.approved and (
-                obj in session.new or _changed(obj, "state", "fields", "keywords", "expertise",
-                                               "achievements")):
+                obj in session.new or changed(obj, "state", "fields", "keywords", "expertise",
+                                              "achievements")):
             enqueue_after_commit(match_researcher, obj.id, queue="matching")
 
 

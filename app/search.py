@@ -5,15 +5,15 @@ by the pinyin and initials of the title, keywords and name. Only needs in a publ
 hits from the index alone. Terms are written in the same flush as the need (session event),
 so the index never lags the data; queries turn into prefix ranges on ``need_search_terms.term``.
 """
-import re
 from functools import lru_cache
 
-from sqlalchemy import and_, case, delete, event, exists, insert, inspect, select, text
+from sqlalchemy import and_, case, delete, event, exists, insert, select, text
 from sqlalchemy.orm import aliased
 
 from .extensions import Session
 from .models import PUBLIC_NEED_STATES, Enterprise, Need, NeedSearchTerm
 from .utils.pinyin import initials_of, pinyin_of
+from .utils.changes import changed
 from .utils.words import HAN, NUMBERISH, words_for_index, words_of_query
 
 TOP = "\U0010ffff"
@@ -135,25 +135,20 @@ def reindex_all(connection) -> int:
     return len(ids)
 
 
-def _changed(obj, *attributes) -> bool:
-    state = inspect(obj)
-    return any(state.attrs[a].history.has_changes() for a in attributes)
-
-
 @event.listens_for(Session, "after_flush")
 def _keep_index(session, _context):
     """Reindex needs whose words changed, in the same transaction (history is still visible
     in after_flush)."""
-    changed = {obj.id for obj in session.new if isinstance(obj, Need)}
+    need_ids = {obj.id for obj in session.new if isinstance(obj, Need)}
     enterprises = []
     for obj in session.dirty:
-        if isinstance(obj, Need) and _changed(obj, "title", "keywords", "enterprise_id", "state",
-                                              *CONTENT_COLUMNS):
-            changed.add(obj.id)
-        elif isinstance(obj, Enterprise) and _changed(obj, "name"):
+        if isinstance(obj, Need) and changed(obj, "title", "keywords", "enterprise_id", "state",
+                                             *CONTENT_COLUMNS):
+            need_ids.add(obj.id)
+        elif isinstance(obj, Enterprise) and changed(obj, "name"):
             enterprises.append(obj.id)
     if enterprises:
-        changed |= {nid for (nid,) in session.connection().execute(
+        need_ids |= {nid for (nid,) in session.connection().execute(
             select(Need.id).where(Need.enterprise_id.in_(enterprises)))}
-    if changed:
-        reindex_needs(session.connection(), sorted(changed))
+    if need_ids:
+        reindex_needs(session.connection(), sorted(need_ids))
