@@ -1,7 +1,8 @@
 """The need list (需求清单): published needs grouped by technical field, filtered and searched.
 
 One module serves the public list, the detail page and the Excel export, so they agree on what
-is published and in what order. A page costs two SQL queries (count and rows) whatever its size;
+is published and in what order. A page costs two SQL queries (count and rows) whatever its size,
+three for a search with more hits than it ranks;
 the filter options come from a short-lived in-process cache.
 """
 import time
@@ -81,17 +82,30 @@ def _conditions(filters: NeedFilters, tokens):
     return clauses
 
 
-def _ranked_ids(filters: NeedFilters, tokens):
-    """The newest ``MAX_HITS`` matching needs: what a search ranks, whatever the word."""
-    return (select(Need.id).where(*_conditions(filters, tokens))
+def _ranked_ids(filters: NeedFilters, tokens, dense: bool):
+    """The newest ``MAX_HITS`` matching needs: what a search ranks, whatever the word.
+
+    Few hits (``dense`` false): all of them, from the term index. More hits than that: walk the
+    needs newest first and probe each for the words, which stops after ``MAX_HITS`` matches
+    instead of collecting and sorting every hit of a word found in most needs.
+    """
+    if not dense:
+        return (select(Need.id).where(*_conditions(filters, tokens))
+                .order_by(Need.id.desc()).limit(search.MAX_HITS))
+    clauses = _conditions(filters, [])
+    if db.engine.dialect.name == "sqlite":
+        # Else SQLite reads ix_needs_state and sorts every public need before the LIMIT; an
+        # expression on the column keeps it on the primary key, walked backwards.
+        clauses[0] = func.lower(Need.state).in_([s.value for s in PUBLIC_NEED_STATES])
+    return (select(Need.id).where(*clauses, *search.probes(tokens, Need.id))
             .order_by(Need.id.desc()).limit(search.MAX_HITS))
 
 
-def _base(filters: NeedFilters, tokens):
+def _base(filters: NeedFilters, tokens, dense: bool = False):
     stmt = (select(Need).join(Need.field).join(TechField.domain).join(Need.category)
             .join(Need.enterprise).join(Enterprise.region))
     if tokens:
-        return stmt.where(Need.id.in_(_ranked_ids(filters, tokens)))
+        return stmt.where(Need.id.in_(_ranked_ids(filters, tokens, dense)))
     return stmt.where(*_conditions(filters, tokens))
 
 
@@ -104,15 +118,26 @@ def _ordered(stmt, tokens):
     return stmt.order_by(TechDomain.code, TechField.code, Need.published_at.desc(), Need.id)
 
 
-def count_needs(filters: NeedFilters, tokens) -> int:
-    """How many needs the list shows; with words, at most ``MAX_HITS + 1`` (meaning "more")."""
+def count_needs(filters: NeedFilters, tokens, cap: int | None = None) -> int:
+    """How many needs the list shows; with words, at most ``cap`` (default ``MAX_HITS + 1``,
+    meaning "more")."""
     if not tokens:
         return db.session.scalar(select(func.count(Need.id)).where(*_conditions(filters, [])))
+    cap = cap or search.MAX_HITS + 1
     if filters == NeedFilters(q=filters.q):
         # The common case, words and no filter: the index alone answers.
-        return search.count_matches(db.session, tokens, search.MAX_HITS + 1)
-    limited = select(Need.id).where(*_conditions(filters, tokens)).limit(search.MAX_HITS + 1)
+        return search.count_matches(db.session, tokens, cap)
+    limited = select(Need.id).where(*_conditions(filters, tokens)).limit(cap)
     return db.session.scalar(select(func.count()).select_from(limited.subquery()))
+
+
+def _dense(filters: NeedFilters, tokens, total: int) -> bool:
+    """Are the hits so many that walking the newest needs finds ``MAX_HITS`` of them sooner
+    than collecting and sorting all hits? Past ``DENSE_HITS`` hits (one need in ten), yes; a
+    third query, only for searches past ``MAX_HITS``, tells."""
+    if not tokens or total <= search.MAX_HITS:
+        return False
+    return count_needs(filters, tokens, search.DENSE_HITS + 1) > search.DENSE_HITS
 
 
 def shown_total(filters: NeedFilters, total: int) -> tuple[int, bool]:
@@ -126,7 +151,8 @@ def page_of_needs(filters: NeedFilters, page: int = 1, per_page: int = 50, user=
     """``(needs, total)`` for one page. Anonymous callers pass ``user=None``."""
     tokens = search.query_tokens(filters.q)
     total = count_needs(filters, tokens)
-    rows = db.session.scalars(_ordered(_base(filters, tokens), tokens).limit(per_page)
+    dense = _dense(filters, tokens, total)
+    rows = db.session.scalars(_ordered(_base(filters, tokens, dense), tokens).limit(per_page)
                               .offset((max(page, 1) - 1) * per_page)).unique().all()
     return rows, total
 

@@ -168,14 +168,15 @@ def run(n_needs, database_url, out=sys.stdout):
             s_baseline = _time(lambda: search_only(q, False))
             rows.append((q, found, scanned, indexed * 1000, baseline * 1000, indexed / baseline,
                          s_indexed * 1000, s_baseline * 1000, s_indexed / s_baseline))
-        statements = {}
+        statements, search_statements = {}, {}
         for size in (20, 50, 100):
-            seen = []
-            listener = lambda *a, **k: seen.append(a[2])
-            event.listen(db.engine, "before_cursor_execute", listener)
-            page_of_needs(NeedFilters(), 1, size)
-            event.remove(db.engine, "before_cursor_execute", listener)
-            statements[size] = len(seen)
+            for q, counts in (("", statements), (FIXED_QUERIES[2], search_statements)):
+                seen = []
+                listener = lambda *a, **k: seen.append(a[2])
+                event.listen(db.engine, "before_cursor_execute", listener)
+                page_of_needs(NeedFilters(q=q), 1, size)
+                event.remove(db.engine, "before_cursor_execute", listener)
+                counts[size] = len(seen)
     print(f"need list at {n_needs:,} published needs ({db_kind(database_url)})", file=out)
     print(f"{'query':<20}{'hits':>6}{'LIKE':>6} | {'page: index':>11}{'LIKE':>8}{'ratio':>8} | "
           f"{'search: index':>13}{'LIKE':>8}{'ratio':>8}   (ms)", file=out)
@@ -184,6 +185,8 @@ def run(n_needs, database_url, out=sys.stdout):
               f"{s_i:>13.2f}{s_l:>8.2f}{s_r:>8.4f}", file=out)
     print("SQL statements per list page: " + ", ".join(
         f"size {k}: {v}" for k, v in statements.items()), file=out)
+    print(f"SQL statements per search page ({FIXED_QUERIES[2]}): " + ", ".join(
+        f"size {k}: {v}" for k, v in search_statements.items()), file=out)
     return rows, statements
 
 

@@ -207,12 +207,15 @@ def test_search_finds_a_word_of_the_template_sections(client, make, db_session, 
     assert "储能电池热管理系统优化" not in _page(client, "/needs?q=耦合机理")
 
 
-def test_a_search_matching_more_than_it_ranks_says_so(client, make, catalogue, monkeypatch):
+@pytest.mark.parametrize("dense_hits", [2, 2000])  # walk the newest needs / sort all hits
+def test_a_search_matching_more_than_it_ranks_says_so(client, make, catalogue, monkeypatch,
+                                                      dense_hits):
     import datetime as dt
 
     from app import search
 
     monkeypatch.setattr(search, "MAX_HITS", 3)
+    monkeypatch.setattr(search, "DENSE_HITS", dense_hits)
     enterprise = catalogue["sensor"].enterprise
     for i in range(5):
         make.need(enterprise, NeedState.published, title=f"涂层工艺第{i}批",
@@ -230,3 +233,20 @@ def test_technical_terms_of_the_taxonomy_stay_whole_words():
     assert "储能电池" in words_of_query("储能电池热管理")
     assert {"储能", "电池", "储能电池"} <= words_for_index("储能电池的热失控")
     assert "vocs治理" in words_of_query("VOCs治理")
+
+
+def test_the_plain_list_past_the_search_cap_still_costs_two_queries(app, client, make,
+                                                                    catalogue, monkeypatch):
+    from app import search
+
+    monkeypatch.setattr(search, "MAX_HITS", 1)  # more published needs than a search ranks
+    client.get("/needs")  # warm the filter-option cache
+    statements = []
+    listener = lambda *args, **kw: statements.append(args[2])
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        page = _page(client, "/needs")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    queries = [s for s in statements if not s.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))]
+    assert len(queries) == 2 and "search-more" not in page
