@@ -70,6 +70,10 @@ class Config:
     MATCH_TAXONOMY_WEIGHT = 0.4
     MATCH_TEXT_WEIGHT = 0.6
     MATCH_MIN_SCORE = 0.1
+    # Words found in more than this share of all profiles are ignored by the text score.
+    MATCH_MAX_DF = 0.05
+    # A worker keeps the matching corpus this long (seconds) between jobs.
+    MATCH_CORPUS_TTL = int(os.environ.get("MATCH_CORPUS_TTL", "300"))
     # Digests of new matches: at most this many SMS per person and day.
     DIGEST_SMS_PER_DAY = int(os.environ.get("DIGEST_SMS_PER_DAY", "1"))
     # How often the worker pushes digests of new matches (seconds; default every 4 hours).
@@ -128,5 +132,7 @@ class TestConfig(Config):
     REDIS_URL = os.environ.get("TEST_REDIS_URL", os.environ.get("REDIS_URL", ""))
     WTF_CSRF_ENABLED = False
     RQ_ASYNC = False
+    # Each test builds its own records: a corpus kept from another test would be stale.
+    MATCH_CORPUS_TTL = 0
     # scrypt is deliberately slow; tests create many users.
     FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"

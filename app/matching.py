@@ -12,6 +12,7 @@ ranking never re-segments text: it builds sparse matrices from stored profiles a
 Jobs (app/jobs/matching.py), the CLI and the back office all call the functions here.
 """
 import math
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -31,6 +32,8 @@ from .utils.words import words_of_text
 NEED_SECTIONS = (("title", 3), ("keywords", 3), ("problem", 2), ("targets", 1), ("background", 1))
 RESEARCHER_SECTIONS = (("keywords", 3), ("expertise", 2), ("achievements", 1))
 SAME_FIELD, SAME_DOMAIN = 1.0, 0.5
+# Below this many profiles containing it, no word is too common to count (small corpora).
+MIN_DF_CEILING = 50
 MAX_REASON_WORDS = 5
 
 
@@ -127,6 +130,38 @@ class Corpus:
     researcher_fields: sparse.csc_matrix  # researchers × field ids, 1 where they work
     researcher_domains: sparse.csc_matrix
     field_domain: dict
+    loaded_at: float = 0.0
+    _by_term: dict = field(default_factory=dict)
+
+    def by_term(self, side: str) -> sparse.csc_matrix:
+        """The side's matrix by column: scoring one profile reads only its words' postings."""
+        if side not in self._by_term:
+            self._by_term[side] = getattr(self, side).matrix.tocsc()
+        return self._by_term[side]
+
+    def text_scores(self, side: str, terms: dict) -> np.ndarray:
+        """Cosine of ``terms`` with every row of ``side`` (needs or researchers)."""
+        vector = self.vector(terms)
+        matrix = self.by_term(side)
+        scores = np.zeros(matrix.shape[0], dtype=np.float32)
+        for col, weight in zip(vector.indices, vector.data):
+            start, end = matrix.indptr[col], matrix.indptr[col + 1]
+            scores[matrix.indices[start:end]] += weight * matrix.data[start:end]
+        return scores
+
+    def field_taxonomy(self) -> np.ndarray:
+        """fields × researchers: 1 where the researcher works in the field, 0.5 in its domain."""
+        if "taxonomy" not in self._by_term:
+            slots = self.researcher_fields.shape[1]
+            table = np.zeros((slots, len(self.researchers.ids)), dtype=np.float32)
+            for field_id, domain_id in self.field_domain.items():
+                if domain_id < self.researcher_domains.shape[1]:
+                    domain = self.researcher_domains[:, domain_id].toarray().ravel()
+                    table[field_id] = SAME_DOMAIN * domain
+                same = self.researcher_fields[:, field_id].toarray().ravel() > 0
+                table[field_id][same] = SAME_FIELD
+            self._by_term["taxonomy"] = table
+        return self._by_term["taxonomy"]
 
     def vector(self, terms: dict) -> sparse.csr_matrix:
         """One L2-normalised TF-IDF row; words the corpus never saw are ignored."""
@@ -145,8 +180,10 @@ def _matrix(profiles, vocabulary, idf):
     indptr, indices, data = [0], [], []
     for terms in profiles:
         for word, count in terms.items():
-            indices.append(vocabulary[word])
-            data.append(1 + math.log(count))
+            column = vocabulary.get(word)
+            if column is not None:
+                indices.append(column)
+                data.append(1 + math.log(count))
         indptr.append(len(indices))
     matrix = sparse.csr_matrix((np.array(data, dtype=np.float32), indices, indptr),
                                shape=(len(profiles), len(vocabulary)))
@@ -171,8 +208,12 @@ def load_corpus(session) -> Corpus:
     documents = Counter()
     for terms in needs.profiles + researchers.profiles:
         documents.update(terms.keys())
-    vocabulary = {word: i for i, word in enumerate(sorted(documents))}
     n = len(needs.profiles) + len(researchers.profiles)
+    # A word in more than MATCH_MAX_DF of all profiles (研究, 企业, 提高…) says nothing about
+    # who fits whom, but it would make every need share a word with every researcher: dropped.
+    ceiling = max(_setting("MATCH_MAX_DF", 0.05) * n, MIN_DF_CEILING)
+    vocabulary = {word: i for i, word in enumerate(
+        sorted(w for w, df in documents.items() if df <= ceiling))}
     idf = np.array([math.log((1 + n) / (1 + documents[w])) + 1 for w in vocabulary])
     for side in (needs, researchers):
         side.matrix = _matrix(side.profiles, vocabulary, idf)
@@ -192,7 +233,22 @@ def load_corpus(session) -> Corpus:
     need_fields = np.array([r[1] for r in need_rows], dtype=np.int64)
     need_domains = np.array([field_domain.get(f, -1) for f in need_fields], dtype=np.int64)
     return Corpus(vocabulary, idf, needs, researchers, need_fields, need_domains,
-                  researcher_field_matrix, researcher_domain_matrix, field_domain)
+                  researcher_field_matrix, researcher_domain_matrix, field_domain,
+                  loaded_at=time.monotonic())
+
+
+_cached = None
+
+
+def cached_corpus(session) -> Corpus:
+    """The corpus, rebuilt when older than ``MATCH_CORPUS_TTL`` seconds (a worker keeps it
+    between jobs). A need or researcher newer than the cache is still matched: its own job
+    ranks the other side for it, so a pair is found from one direction or the other."""
+    global _cached
+    ttl = _setting("MATCH_CORPUS_TTL", 300)
+    if _cached is None or time.monotonic() - _cached.loaded_at >= ttl:
+        _cached = load_corpus(session)
+    return _cached
 
 
 # --- Ranking --------------------------------------------------------------------------------------
@@ -208,15 +264,10 @@ def _best(scores: np.ndarray, k: int, floor: float) -> np.ndarray:
 def researchers_for_need(corpus: Corpus, terms: dict, field_id: int, k=None):
     """``[(researcher_id, score)]`` for a need's profile and field, best first."""
     w_tax, w_text = weights()
-    text = corpus.researchers.matrix.dot(corpus.vector(terms).T).toarray().ravel()
-    domain_id = corpus.field_domain.get(field_id, -1)
-    taxonomy = np.zeros(len(corpus.researchers.ids))
-    if 0 <= domain_id < corpus.researcher_domains.shape[1]:
-        taxonomy = SAME_DOMAIN * corpus.researcher_domains[:, domain_id].toarray().ravel()
-    if 0 <= field_id < corpus.researcher_fields.shape[1]:
-        same = corpus.researcher_fields[:, field_id].toarray().ravel() > 0
-        taxonomy[same] = SAME_FIELD
-    scores = w_tax * taxonomy + w_text * text
+    scores = w_text * corpus.text_scores("researchers", terms)
+    table = corpus.field_taxonomy()
+    if 0 <= field_id < table.shape[0]:
+        scores += w_tax * table[field_id]
     best = _best(scores, k or top_k(), min_score())
     return [(int(corpus.researchers.ids[i]), float(scores[i])) for i in best]
 
@@ -224,7 +275,7 @@ def researchers_for_need(corpus: Corpus, terms: dict, field_id: int, k=None):
 def needs_for_researcher(corpus: Corpus, terms: dict, field_ids, k=None):
     """``[(need_id, score)]`` for a researcher's profile and fields, best first."""
     w_tax, w_text = weights()
-    text = corpus.needs.matrix.dot(corpus.vector(terms).T).toarray().ravel()
+    text = corpus.text_scores("needs", terms)
     domains = [corpus.field_domain.get(f) for f in field_ids]
     taxonomy = np.where(np.isin(corpus.need_fields, list(field_ids)), SAME_FIELD,
                         np.where(np.isin(corpus.need_domains, domains), SAME_DOMAIN, 0.0))
@@ -245,3 +296,50 @@ def reasons(corpus: Corpus, need_terms: dict, need_field: int, researcher_terms:
             else None)
     return {"same": same, "field_id": need_field, "domain_id": domain,
             "keywords": words[:MAX_REASON_WORDS]}
+
+
+def rank_everything(corpus: Corpus, k=None, block: int = 128, progress=None):
+    """The best ``k`` researchers of every need and the best ``k`` needs of every researcher.
+
+    One sparse product per block of needs (not one per need), a running top-k per researcher
+    merged block by block, so memory stays at one block × all researchers. Returns
+    ``{(need_id, researcher_id): score}`` over both directions.
+    """
+    k = k or top_k()
+    floor = min_score()
+    w_tax, w_text = weights()
+    n_needs, n_researchers = len(corpus.needs.ids), len(corpus.researchers.ids)
+    found = {}
+    if not n_needs or not n_researchers:
+        return found
+    k_rows, k_cols = min(k, n_researchers), min(k, n_needs)
+    by_researcher = corpus.researchers.matrix.T.tocsr()
+    table = corpus.field_taxonomy()
+    best = np.full((k_cols, n_researchers), -1.0, dtype=np.float32)
+    best_rows = np.zeros((k_cols, n_researchers), dtype=np.int64)
+    for start in range(0, n_needs, block):
+        scores = corpus.needs.matrix[start:start + block].dot(by_researcher).toarray()
+        scores *= w_text
+        fields = corpus.need_fields[start:start + block]
+        known = (fields >= 0) & (fields < table.shape[0])
+        scores[known] += w_tax * table[fields[known]]
+        top = np.argpartition(-scores, k_rows - 1, axis=1)[:, :k_rows]
+        for offset, columns in enumerate(top):
+            need_id = int(corpus.needs.ids[start + offset])
+            for column in columns[scores[offset, columns] >= floor]:
+                researcher_id = int(corpus.researchers.ids[column])
+                found[(need_id, researcher_id)] = float(scores[offset, column])
+        k_block = min(k_cols, scores.shape[0])
+        rows = np.argpartition(-scores, k_block - 1, axis=0)[:k_block]
+        merged = np.vstack([best, np.take_along_axis(scores, rows, axis=0)])
+        merged_rows = np.vstack([best_rows, rows + start])
+        keep = np.argpartition(-merged, k_cols - 1, axis=0)[:k_cols]
+        best = np.take_along_axis(merged, keep, axis=0)
+        best_rows = np.take_along_axis(merged_rows, keep, axis=0)
+        if progress:
+            progress(min(start + block, n_needs), n_needs)
+    good = best >= floor
+    for slot, column in zip(*np.nonzero(good)):
+        key = (int(corpus.needs.ids[best_rows[slot, column]]), int(corpus.researchers.ids[column]))
+        found[key] = float(best[slot, column])
+    return found

@@ -8,7 +8,7 @@ import datetime as dt
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from . import matching
 from .extensions import db
@@ -44,20 +44,77 @@ def _store(found: dict, existing, direction) -> int:
     return len(found)
 
 
+class Explainer:
+    """Reasons of pairs, from the corpus's profiles in memory; a need or researcher newer than
+    the corpus is read from the database once."""
+
+    def __init__(self, corpus):
+        self.corpus = corpus
+        self.field_rows = corpus.researcher_fields.tocsr()
+        self.extra_needs, self.extra_researchers = {}, {}
+
+    def need(self, nid):
+        row = self.corpus.needs.row_of.get(nid)
+        if row is not None:
+            return self.corpus.needs.profiles[row], int(self.corpus.need_fields[row])
+        if nid not in self.extra_needs:
+            need = db.session.get(Need, nid)
+            self.extra_needs[nid] = (need.match_terms or {}, need.field_id)
+        return self.extra_needs[nid]
+
+    def researcher(self, rid):
+        row = self.corpus.researchers.row_of.get(rid)
+        if row is not None:
+            rows = self.field_rows
+            fields = set(rows.indices[rows.indptr[row]:rows.indptr[row + 1]].tolist())
+            return self.corpus.researchers.profiles[row], fields
+        if rid not in self.extra_researchers:
+            researcher = db.session.get(Researcher, rid)
+            self.extra_researchers[rid] = (researcher.match_terms or {},
+                                           _fields_of([rid]).get(rid, set()))
+        return self.extra_researchers[rid]
+
+    def __call__(self, nid, rid):
+        need_terms, need_field = self.need(nid)
+        researcher_terms, fields = self.researcher(rid)
+        return matching.reasons(self.corpus, need_terms, need_field, researcher_terms, fields)
+
+
 def _explained(corpus, pairs):
-    """Reasons for each (need_id, researcher_id, score)."""
-    need_ids = {n for n, _r, _s in pairs}
-    researcher_ids = {r for _n, r, _s in pairs}
-    needs = dict(db.session.execute(select(Need.id, Need.match_terms)
-                                    .where(Need.id.in_(need_ids))).all())
-    need_fields = dict(db.session.execute(select(Need.id, Need.field_id)
-                                          .where(Need.id.in_(need_ids))).all())
-    profiles = dict(db.session.execute(select(Researcher.id, Researcher.match_terms)
-                                       .where(Researcher.id.in_(researcher_ids))).all())
-    fields = _fields_of(researcher_ids)
-    return {(n, r): (round(s, 4), matching.reasons(corpus, needs[n] or {}, need_fields[n],
-                                                    profiles[r] or {}, fields.get(r, set())))
-            for n, r, s in pairs}
+    """``{(need_id, researcher_id): (score, reasons)}`` for (need_id, researcher_id, score)."""
+    explain = Explainer(corpus)
+    return {(n, r): (round(s, 4), explain(n, r)) for n, r, s in pairs}
+
+
+def store_everything(corpus, found: dict, progress=None, chunk: int = 5000) -> int:
+    """Store a full re-match ({(need_id, researcher_id): score}) in bulk: update the pairs
+    already stored, add the new ones with their reasons, drop the unseen ones that fell out.
+    Returns how many matches were added."""
+    explain = Explainer(corpus)
+    existing = db.session.execute(select(
+        Match.id, Match.need_id, Match.researcher_id, Match.dismissed, Match.pushed_at,
+        Match.enterprise_pushed_at)).all()
+    stale, updates = [], []
+    for mid, nid, rid, dismissed, pushed, enterprise_pushed in existing:
+        score = found.pop((nid, rid), None)
+        if score is not None:
+            updates.append({"id": mid, "score": round(score, 4), "reasons": explain(nid, rid)})
+        elif not dismissed and pushed is None and enterprise_pushed is None:
+            stale.append(mid)
+    for start in range(0, len(stale), chunk):
+        db.session.execute(Match.__table__.delete().where(
+            Match.id.in_(stale[start:start + chunk])))
+    if updates:
+        db.session.execute(update(Match), updates)
+    rows = [{"need_id": nid, "researcher_id": rid, "score": round(score, 4),
+             "reasons": explain(nid, rid), "direction": MatchDirection.need_to_researcher,
+             "dismissed": False, "created_at": utcnow(), "updated_at": utcnow()}
+            for (nid, rid), score in found.items()]
+    for start in range(0, len(rows), chunk):
+        db.session.execute(insert(Match), rows[start:start + chunk])
+        if progress:
+            progress(min(start + chunk, len(rows)), len(rows))
+    return len(rows)
 
 
 def rank_for_need(need_id: int, corpus=None) -> int:
@@ -66,7 +123,7 @@ def rank_for_need(need_id: int, corpus=None) -> int:
     need = db.session.get(Need, need_id)
     if need is None or need.state is not NeedState.published:
         return 0
-    corpus = corpus or matching.load_corpus(db.session)
+    corpus = corpus or matching.cached_corpus(db.session)
     ranked = matching.researchers_for_need(corpus, need.match_terms or {}, need.field_id)
     found = _explained(corpus, [(need_id, rid, score) for rid, score in ranked])
     existing = db.session.scalars(select(Match).where(Match.need_id == need_id)).all()
@@ -77,7 +134,7 @@ def rank_for_researcher(researcher_id: int, corpus=None) -> int:
     researcher = db.session.get(Researcher, researcher_id)
     if researcher is None or researcher.state is not ResearcherState.approved:
         return 0
-    corpus = corpus or matching.load_corpus(db.session)
+    corpus = corpus or matching.cached_corpus(db.session)
     field_ids = _fields_of([researcher_id]).get(researcher_id, set())
     ranked = matching.needs_for_researcher(corpus, researcher.match_terms or {}, field_ids)
     found = _explained(corpus, [(nid, researcher_id, score) for nid, score in ranked])

@@ -55,3 +55,22 @@ def need_text(rnd, vocabulary):
     return dict(title=title, keywords=f"{first} {second}", background=background,
                 problem=problem, targets=targets, basis=basis,
                 cooperation_mode="委托开发", timeline=f"{rnd.randint(6, 18)}个月")
+
+
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红娥玲芬燕彬斌建国志海"
+UNITS = ("大学", "理工大学", "科技大学", "研究院", "工业技术研究院")
+
+
+def researcher_text(rnd, fields):
+    """Name, keywords, expertise and achievements of a researcher working in ``fields``
+    (a list of (field_id, [keywords]) pairs): their words mostly come from those fields."""
+    words = [w for _fid, keywords in fields for w in keywords]
+    picked = rnd.sample(words, min(4, len(words)))
+    name = rnd.choice(SURNAMES) + "".join(rnd.choice(GIVEN) for _ in range(rnd.randint(1, 2)))
+    expertise = (f"长期从事{picked[0]}与{picked[-1]}方面的研究，熟悉{picked[1 % len(picked)]}"
+                 f"的工艺机理和测试方法，具有丰富的产学研合作经验。")
+    achievements = (f"主持{rnd.randint(1, 8)}项省部级科研项目，发表论文{rnd.randint(5, 60)}篇，"
+                    f"授权发明专利{rnd.randint(1, 20)}项，成果在{rnd.choice(CITIES)}等地企业应用。")
+    return dict(name=name, keywords=" ".join(picked), expertise=expertise,
+                achievements=achievements)

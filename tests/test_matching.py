@@ -251,3 +251,34 @@ def test_the_worker_pushes_digests_on_a_schedule_once_per_slot(app, make, db_ses
     assert {r.channel for r in rows} >= {Channel.site, Channel.email}
     with app.app_context():
         assert len(set(registry.get_job_ids())) == 2  # the run scheduled the next slot
+
+
+def test_the_blocked_full_rematch_ranks_as_the_single_jobs_do(app, make, db_session, people,
+                                                              monkeypatch):
+    """rank_everything (blocks, running top-k per researcher) must agree with ranking each
+    need and each researcher alone."""
+    from app import matching
+    from app.recommendations import _fields_of
+
+    monkeypatch.setitem(app.config, "MATCH_TOP_K", 2)
+    monkeypatch.setitem(app.config, "MATCH_MIN_SCORE", 0.05)  # no ties at zero
+    enterprise = make.enterprise()
+    for i, (title, field) in enumerate([("储能电池热管理", "0603"), ("光伏组件效率提升", "0601"),
+                                         ("数据库内核优化", "0101"), ("锂离子电池回收", "0603"),
+                                         ("太阳能光热发电", "0601")]):
+        make.need(enterprise, NeedState.published, field=make.field(field), title=title,
+                  keywords=title[:4], problem=f"{title}的关键技术问题{i}")
+    corpus = matching.load_corpus(db_session)
+    found = matching.rank_everything(corpus, block=2)  # several blocks on purpose
+    expected = {}
+    for row, need_id in enumerate(corpus.needs.ids):
+        for rid, score in matching.researchers_for_need(
+                corpus, corpus.needs.profiles[row], int(corpus.need_fields[row])):
+            expected[(int(need_id), rid)] = score
+    fields = _fields_of([int(r) for r in corpus.researchers.ids])
+    for row, rid in enumerate(corpus.researchers.ids):
+        for nid, score in matching.needs_for_researcher(
+                corpus, corpus.researchers.profiles[row], fields.get(int(rid), set())):
+            expected[(nid, int(rid))] = score
+    assert set(found) == set(expected)
+    assert all(abs(found[key] - expected[key]) < 1e-4 for key in found)

@@ -10,12 +10,11 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import matching, recommendations
 from ..extensions import db
-from ..models import MatchRun, Need, NeedState, Researcher, ResearcherState
+from ..models import MatchRun, Need, NeedState
 from ..models.mixins import utcnow
 from . import get_queue, job
 
 logger = logging.getLogger(__name__)
-BLOCK = 200  # needs ranked per commit of a full re-match: progress shows, memory stays flat
 
 
 def _committed(rank, *args):
@@ -56,24 +55,22 @@ def start_rematch(user) -> MatchRun:
 
 
 def run_rematch(run_id: int, progress=None) -> MatchRun:
-    """Rank every published need, then every approved researcher, against one corpus."""
+    """Rank every published need and approved researcher both ways against one fresh corpus,
+    by blocks of needs, then store the result in bulk. ``done``/``total`` count needs ranked."""
     run = db.session.get(MatchRun, run_id)
+
+    def ranked(done, total):
+        run.done, run.total = done, total
+        db.session.commit()  # progress is visible to the back office while the run goes on
+        if progress:
+            progress(done, total)
+
     try:
         corpus = matching.load_corpus(db.session)
-        need_ids = [int(i) for i in corpus.needs.ids]
-        researcher_ids = db.session.scalars(select(Researcher.id).where(
-            Researcher.state == ResearcherState.approved)).all()
-        run.total = len(need_ids) + len(researcher_ids)
-        ids = [(recommendations.rank_for_need, i) for i in need_ids] + [
-            (recommendations.rank_for_researcher, i) for i in researcher_ids]
-        for start in range(0, len(ids), BLOCK):
-            for rank, owner_id in ids[start:start + BLOCK]:
-                run.matches += rank(owner_id, corpus)
-            run.done = min(start + BLOCK, len(ids))
-            db.session.commit()
-            if progress:
-                progress(run.done, run.total)
-        run.finished_at = utcnow()
+        run.total = len(corpus.needs.ids)
+        found = matching.rank_everything(corpus, progress=ranked)
+        run.matches = recommendations.store_everything(corpus, found)
+        run.done, run.finished_at = run.total, utcnow()
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
