@@ -10,3 +10,12 @@ def test_need_search_benchmark_runs_and_keeps_pages_at_two_queries(tmp_path):
     assert statements == {20: 2, 50: 2, 100: 2}
     assert len(rows) >= 5 and "ratio" in out.getvalue()
     assert any(found > 0 for _q, found, *_rest in rows)
+
+
+def test_matching_benchmark_runs_and_agrees_on_sizes(tmp_path):
+    from bench.matching import run
+
+    out = io.StringIO()
+    result = run(40, 120, f"sqlite:///{tmp_path}/match.db", out=out, one_need=5)
+    assert result["matches"] > 0 and result["ratio"] > 0 and result["p95_ms"] > 0
+    assert "reference (scikit-learn)" in out.getvalue()
