@@ -92,6 +92,8 @@ class Config:
     SMS_HTTP_TIMEOUT = 10
     SMS_SIGN = os.environ.get("SMS_SIGN", "【科技人员服务企业对接平台】")
     # Seconds between the retries of a failed send (RQ Retry; one retry per entry).
+    # Rows sent per job when one transaction makes many (a push round to thousands of people).
+    NOTIFY_BATCH = int(os.environ.get("NOTIFY_BATCH", "100"))
     NOTIFY_RETRY_INTERVALS = [60, 300, 1800]
     # The sweeper re-queues a pending row this long past its due time (Redis down at commit)...
     NOTIFY_SWEEP_AGE = 600

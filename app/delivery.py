@@ -16,8 +16,9 @@ import datetime as dt
 
 from flask import current_app, url_for
 from rq import Retry
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, event, func, select, update
 
+from .extensions import Session
 from .models import Channel, Notification, NotificationState
 from .models.mixins import utcnow
 
@@ -49,13 +50,31 @@ def retry_policy(config=None):
     return Retry(max=len(intervals), interval=intervals)
 
 
-def enqueue_send(notification_id: int) -> None:
-    """Queue the send job of one row once the current transaction commits."""
-    from .jobs import enqueue_after_commit
-    from .jobs.notifications import send_notification
+BATCH_KEY = "notification_send_batch"
 
-    enqueue_after_commit(send_notification, notification_id, queue="notifications",
-                         retry=retry_policy())
+
+def enqueue_send(notification_id: int) -> None:
+    """Queue the sending of one row once the current transaction commits. Rows of one
+    transaction share jobs of up to ``NOTIFY_BATCH`` rows: a push round to thousands of people
+    costs a job per batch, not per row (the job's own overhead would halve the rate)."""
+    from .extensions import db
+    from .jobs import enqueue_after_commit
+    from .jobs.notifications import send_notifications
+
+    info = db.session().info
+    batch = info.get(BATCH_KEY)
+    if batch is None or len(batch) >= current_app.config.get("NOTIFY_BATCH", 100):
+        batch = info[BATCH_KEY] = []
+        # The list is serialised at commit, so rows added later in the transaction ride along.
+        enqueue_after_commit(send_notifications, batch, queue="notifications",
+                             retry=retry_policy())
+    batch.append(notification_id)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _close_batch(session):
+    session.info.pop(BATCH_KEY, None)
 
 
 def claim(session, notification_id: int) -> Notification | None:

@@ -67,7 +67,7 @@ def test_decision_writes_outbox_rows_and_the_worker_sends_them(app, make, db_ses
     assert all(r.state is NotificationState.pending for r in rows)
     assert async_queue.llen("rq:queue:notifications") == 0  # nothing before the commit
     db_session.commit()
-    assert async_queue.llen("rq:queue:notifications") == 2
+    assert async_queue.llen("rq:queue:notifications") == 1  # one job sends both rows
     _work(app, async_queue)
     db_session.expire_all()
     assert all(r.state is NotificationState.sent for r in rows)

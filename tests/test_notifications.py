@@ -397,3 +397,29 @@ def test_response_rates_per_channel(app, make, db_session):
     assert rates[Channel.sms] == {"created": 2, "sent": 1, "failed": 0, "opened": 1}
     assert rates[Channel.site] == {"created": 0, "sent": 0, "failed": 0, "opened": 0}
     assert delivery.response_rates(db_session)[Channel.email]["created"] == 4
+
+
+def test_a_push_round_is_sent_in_batches_and_a_failing_row_does_not_stop_the_others(
+        app, make, db_session, async_queue, smtp, monkeypatch):
+    monkeypatch.setitem(app.config, "NOTIFY_BATCH", 3)
+    users = [make.user("Researcher") for _ in range(7)]
+    broken = users[3]
+    refused = broken.email  # read here: the SMTP server's thread must not touch the session
+
+    async def refuse_one(self, server, session, envelope):
+        if refused in envelope.rcpt_tos:
+            return "550 mailbox unavailable"
+        self.messages.append(envelope)
+        return "250 OK"
+
+    monkeypatch.setattr(type(smtp), "handle_DATA", refuse_one)
+    for user in users:
+        notify(user, "needs.return_by_bureau", PAYLOAD, "round:1", channels=[Channel.email])
+    db_session.commit()
+    assert async_queue.llen("rq:queue:notifications") == 3  # 7 rows in batches of 3
+    _work(app, async_queue)  # the batch holding the broken row is retried (interval 0 here)
+    delivered = sorted(m.rcpt_tos[0] for m in smtp.messages)
+    assert delivered == sorted(u.email for u in users if u is not broken)  # each exactly once
+    db_session.expire_all()
+    (row,) = _rows(db_session, broken)
+    assert row.state is NotificationState.failed and row.attempts == 3 and "550" in row.last_error

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import smtplib
 import time
+from collections import Counter
 from email.message import EmailMessage
 
 from flask import current_app
@@ -57,6 +58,26 @@ def _retry_in() -> int | None:
 def send_notification(notification_id: int):
     """Deliver one outbox row, at most once per claim: a row that another job holds, or that
     was sent or failed for good, is skipped. Re-raises delivery errors so that RQ retries."""
+    return _deliver(notification_id)
+
+
+@job
+def send_notifications(notification_ids: list):
+    """Deliver a batch of rows (a push round). One row's error does not stop the others; the
+    first is re-raised at the end so RQ retries the batch, where sent rows are skipped by their
+    claim and only the rows left pending are tried again."""
+    outcomes, errors = Counter(), []
+    for notification_id in notification_ids:
+        try:
+            outcomes[_deliver(notification_id)] += 1
+        except Exception as exc:  # already recorded on the row by _deliver
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+    return dict(outcomes)
+
+
+def _deliver(notification_id: int) -> str:
     from ..notify import render
 
     row = delivery.claim(db.session, notification_id)
