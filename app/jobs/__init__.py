@@ -58,6 +58,20 @@ def get_queue(name="default", app=None) -> Queue:
     return Queue(name, connection=redis_connection(app), is_async=app.config["RQ_ASYNC"])
 
 
+def schedule_in_slot(queue: str, func, prefix: str, interval: int, *args,
+                     now: float | None = None):
+    """Schedule ``func(*args)`` at the next multiple of ``interval`` seconds, with a job id
+    naming that slot: every worker starting up and the running job itself schedule the same
+    job, so there is one run per slot however many workers there are. Returns the job."""
+    import datetime as dt
+    import time
+
+    slot = int((time.time() if now is None else now) // interval) + 1
+    at = dt.datetime.fromtimestamp(slot * interval, tz=dt.timezone.utc)
+    args = tuple(a(slot) if callable(a) else a for a in args)
+    return get_queue(queue).enqueue_at(at, func, *args, job_id=f"{prefix}{slot}")
+
+
 def enqueue_after_commit(func, *args, queue="default", **options):
     """Queue ``func(*args)`` once the current transaction commits; forget it on rollback.
 

@@ -1,7 +1,5 @@
 """Matching jobs: rank one need, one researcher, or everything (with progress), and digests."""
-import datetime as dt
 import logging
-import time
 
 from flask import current_app
 
@@ -12,7 +10,7 @@ from .. import matching, recommendations
 from ..extensions import db
 from ..models import MatchRun, Need, NeedState
 from ..models.mixins import utcnow
-from . import get_queue, job
+from . import job, schedule_in_slot
 
 logger = logging.getLogger(__name__)
 
@@ -90,14 +88,11 @@ DIGEST_JOB_PREFIX = "match-digest-"
 
 
 def schedule_digests(now: float | None = None):
-    """Schedule the next digest run at the next multiple of ``DIGEST_INTERVAL`` seconds. The job
-    id and the digest period both name the slot: however many workers start, one digest run
-    per slot, and a re-run of a slot sends nothing twice (see notifications.schedule_sweep)."""
-    interval = current_app.config["DIGEST_INTERVAL"]
-    slot = int((time.time() if now is None else now) // interval) + 1
-    at = dt.datetime.fromtimestamp(slot * interval, tz=dt.timezone.utc)
-    return get_queue("matching").enqueue_at(at, send_match_digests, f"slot{slot}",
-                                            job_id=f"{DIGEST_JOB_PREFIX}{slot}")
+    """Schedule the next digest run, one per ``DIGEST_INTERVAL`` slot; the digest period names
+    the slot too, so a re-run of a slot sends nothing twice."""
+    return schedule_in_slot("matching", send_match_digests, DIGEST_JOB_PREFIX,
+                            current_app.config["DIGEST_INTERVAL"], lambda slot: f"slot{slot}",
+                            now=now)
 
 
 @job

@@ -2,10 +2,8 @@
 
 The rules (claim, outcome, retry, sweep) live in ``app/delivery.py``; here is only the RQ side.
 """
-import datetime as dt
 import logging
 import smtplib
-import time
 from collections import Counter
 from email.message import EmailMessage
 
@@ -16,7 +14,7 @@ from rq import get_current_job
 from .. import delivery, sms
 from ..extensions import db
 from ..models import Channel
-from . import get_queue, job
+from . import job, schedule_in_slot
 
 logger = logging.getLogger(__name__)
 SWEEP_JOB_PREFIX = "notifications-sweep-"
@@ -98,16 +96,9 @@ def _deliver(notification_id: int) -> str:
 
 
 def schedule_sweep(now: float | None = None):
-    """Schedule the next sweep at the next multiple of ``NOTIFY_SWEEP_INTERVAL``.
-
-    The job id names that time slot, so every worker starting up and the running sweep all
-    schedule the same job: there is one sweep per slot however many workers there are.
-    """
-    period = current_app.config["NOTIFY_SWEEP_INTERVAL"]
-    slot = int((time.time() if now is None else now) // period) + 1
-    at = dt.datetime.fromtimestamp(slot * period, tz=dt.timezone.utc)
-    return get_queue("notifications").enqueue_at(at, sweep_notifications,
-                                                 job_id=f"{SWEEP_JOB_PREFIX}{slot}")
+    """Schedule the next sweep, one per ``NOTIFY_SWEEP_INTERVAL`` slot."""
+    return schedule_in_slot("notifications", sweep_notifications, SWEEP_JOB_PREFIX,
+                            current_app.config["NOTIFY_SWEEP_INTERVAL"], now=now)
 
 
 @job
