@@ -64,6 +64,10 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
 
+    # Rankings owed longer than MATCH_SWEEP_AGE (their job was lost) are re-queued by a sweep
+    # every MATCH_SWEEP_INTERVAL seconds.
+    MATCH_SWEEP_AGE = int(os.environ.get("MATCH_SWEEP_AGE", "600"))
+    MATCH_SWEEP_INTERVAL = int(os.environ.get("MATCH_SWEEP_INTERVAL", "300"))
     # Matching (app/matching.py): how many matches each side keeps, the weights of taxonomy
     # and text, and the score below which a pair is not worth pushing.
     MATCH_TOP_K = int(os.environ.get("MATCH_TOP_K", "20"))

@@ -68,9 +68,10 @@ def worker_command(burst, simple, queues):
 
         schedule_sweep()  # the sweep re-schedules itself; this (re)starts the chain
     if "matching" in names:
-        from .jobs.matching import schedule_digests
+        from .jobs.matching import schedule_digests, schedule_match_sweep
 
-        schedule_digests()  # likewise the match digests
+        schedule_digests()  # likewise the match digests and the sweep of lost rankings
+        schedule_match_sweep()
     worker.work(burst=burst, with_scheduler=True)
 
 

@@ -75,6 +75,8 @@ def _keep_profiles(session, _context, _instances):
             if isinstance(obj, model) and (
                     obj in session.new or changed(obj, *(a for a, _w in sections))):
                 obj.match_terms = profile(_values(obj, sections), sections)
+        if _owes_ranking(obj, session):
+            obj.matched_at = None  # the job queued after commit will set it
 
 
 def refresh_all_profiles(connection) -> int:
@@ -92,21 +94,28 @@ def refresh_all_profiles(connection) -> int:
     return done
 
 
+def _owes_ranking(obj, session) -> bool:
+    """A need just published, a researcher just approved, or an approved researcher whose
+    profile changed: the other side must be ranked for it."""
+    if isinstance(obj, Need):
+        return obj.state is NeedState.published and (obj in session.new or changed(obj, "state"))
+    if isinstance(obj, Researcher):
+        return obj.state is ResearcherState.approved and (
+            obj in session.new or changed(obj, "state", "fields", "keywords", "expertise",
+                                          "achievements"))
+    return False
+
+
 @event.listens_for(Session, "after_flush")
 def _queue_matching(session, _context):
-    """A need just published, a researcher just approved or an approved researcher's profile
-    changed: rank the other side for it, after the commit."""
+    """Rank the other side for what owes a ranking, after the commit."""
     from .jobs import enqueue_after_commit
     from .jobs.matching import match_need, match_researcher
 
     for obj in list(session.new) + list(session.dirty):
-        if isinstance(obj, Need) and obj.state is NeedState.published and (
-                obj in session.new or changed(obj, "state")):
-            enqueue_after_commit(match_need, obj.id, queue="matching")
-        elif isinstance(obj, Researcher) and obj.state is ResearcherState.approved and (
-                obj in session.new or changed(obj, "state", "fields", "keywords", "expertise",
-                                              "achievements")):
-            enqueue_after_commit(match_researcher, obj.id, queue="matching")
+        if _owes_ranking(obj, session):
+            job = match_need if isinstance(obj, Need) else match_researcher
+            enqueue_after_commit(job, obj.id, queue="matching")
 
 
 # --- The corpus: stored profiles as sparse matrices ----------------------------------------------

@@ -114,7 +114,27 @@ def store_everything(corpus, found: dict, progress=None, chunk: int = 5000) -> i
         db.session.execute(insert(Match), rows[start:start + chunk])
         if progress:
             progress(min(start + chunk, len(rows)), len(rows))
+    now = utcnow()
+    for model, ids in ((Need, corpus.needs.ids), (Researcher, corpus.researchers.ids)):
+        ids = [int(i) for i in ids]
+        for start in range(0, len(ids), chunk):
+            db.session.execute(update(model).where(model.id.in_(ids[start:start + chunk]))
+                               .values(matched_at=now).execution_options(
+                                   synchronize_session=False))
     return len(rows)
+
+
+def owed_rankings(older_than: dt.timedelta):
+    """Published needs and approved researchers still owed a ranking after ``older_than``: their
+    job was lost (Redis down at commit) or failed."""
+    cutoff = utcnow() - older_than
+    needs = db.session.scalars(select(Need.id).where(
+        Need.state == NeedState.published, Need.matched_at.is_(None),
+        Need.updated_at <= cutoff)).all()
+    researchers = db.session.scalars(select(Researcher.id).where(
+        Researcher.state == ResearcherState.approved, Researcher.matched_at.is_(None),
+        Researcher.updated_at <= cutoff)).all()
+    return needs, researchers
 
 
 def rank_for_need(need_id: int, corpus=None) -> int:
@@ -127,6 +147,7 @@ def rank_for_need(need_id: int, corpus=None) -> int:
     ranked = matching.researchers_for_need(corpus, need.match_terms or {}, need.field_id)
     found = _explained(corpus, [(need_id, rid, score) for rid, score in ranked])
     existing = db.session.scalars(select(Match).where(Match.need_id == need_id)).all()
+    need.matched_at = utcnow()
     return _store(found, existing, MatchDirection.need_to_researcher)
 
 
@@ -139,6 +160,7 @@ def rank_for_researcher(researcher_id: int, corpus=None) -> int:
     ranked = matching.needs_for_researcher(corpus, researcher.match_terms or {}, field_ids)
     found = _explained(corpus, [(nid, researcher_id, score) for nid, score in ranked])
     existing = db.session.scalars(select(Match).where(Match.researcher_id == researcher_id)).all()
+    researcher.matched_at = utcnow()
     return _store(found, existing, MatchDirection.researcher_to_need)
 
 

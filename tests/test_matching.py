@@ -282,3 +282,40 @@ def test_the_blocked_full_rematch_ranks_as_the_single_jobs_do(app, make, db_sess
             expected[(nid, int(rid))] = score
     assert set(found) == set(expected)
     assert all(abs(found[key] - expected[key]) < 1e-4 for key in found)
+
+
+def test_a_need_published_while_redis_is_down_is_ranked_once_it_is_back(
+        app, make, db_session, people, async_queue, monkeypatch):
+    from app.jobs.matching import requeue_owed_rankings
+    from test_notifications import _work
+
+    redis_url = app.config["REDIS_URL"]
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens
+    need = make.need(make.enterprise(), NeedState.published, field=people["battery_field"],
+                     **BATTERY_TEXT)  # commits: the publication stands, the job is not queued
+    assert need.state is NeedState.published and need.matched_at is None
+    assert _matches(need) == {}
+    monkeypatch.setitem(app.config, "REDIS_URL", redis_url)  # Redis is back
+    monkeypatch.setitem(app.config, "MATCH_SWEEP_AGE", 0)
+    with app.app_context():
+        counts = requeue_owed_rankings()
+    assert counts["needs"] == 1
+    _work(app, async_queue)
+    db_session.expire_all()
+    assert people["expert"].id in _matches(need) and need.matched_at is not None
+    with app.app_context():
+        assert requeue_owed_rankings()["needs"] == 0  # nothing owed any more
+
+
+def test_the_worker_schedules_the_matching_sweep_once_per_slot(app, async_queue, monkeypatch):
+    from rq.registry import ScheduledJobRegistry
+
+    from app import jobs
+    from app.jobs.matching import schedule_match_sweep
+
+    monkeypatch.setitem(app.config, "MATCH_SWEEP_INTERVAL", 300)
+    with app.app_context():
+        schedule_match_sweep(now=1000)
+        schedule_match_sweep(now=1100)
+        registry = ScheduledJobRegistry(queue=jobs.get_queue("matching"))
+        assert registry.get_job_ids() == ["matching-sweep-4"]

@@ -1,8 +1,8 @@
 """Matching jobs: rank one need, one researcher, or everything (with progress), and digests."""
+import datetime as dt
 import logging
 
 from flask import current_app
-
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -105,3 +105,37 @@ def send_match_digests(period: str, reschedule: bool = True):
     finally:
         if reschedule:
             schedule_digests()
+
+
+SWEEP_JOB_PREFIX = "matching-sweep-"
+
+
+def schedule_match_sweep(now: float | None = None):
+    return schedule_in_slot("matching", sweep_matching, SWEEP_JOB_PREFIX,
+                            current_app.config["MATCH_SWEEP_INTERVAL"], now=now)
+
+
+def requeue_owed_rankings() -> dict:
+    """Queue the rankings owed for longer than ``MATCH_SWEEP_AGE`` seconds."""
+    from . import get_queue
+
+    age = dt.timedelta(seconds=current_app.config["MATCH_SWEEP_AGE"])
+    needs, researchers = recommendations.owed_rankings(age)
+    queue = get_queue("matching")
+    for need_id in needs:
+        queue.enqueue(match_need, need_id)
+    for researcher_id in researchers:
+        queue.enqueue(match_researcher, researcher_id)
+    return {"needs": len(needs), "researchers": len(researchers)}
+
+
+@job
+def sweep_matching():
+    """Re-queue lost rankings, then schedule the next sweep (even if this one failed)."""
+    try:
+        counts = requeue_owed_rankings()
+        if any(counts.values()):
+            logger.info("matching sweep re-queued %s", counts)
+        return counts
+    finally:
+        schedule_match_sweep()

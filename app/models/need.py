@@ -49,6 +49,9 @@ class Need(PinyinMixin, TimestampMixin, VersionedMixin, Model):
     keywords = Column(String(300), nullable=False, default="")
     # Weighted words of the need for matching, kept at write time (app/matching.py).
     match_terms = Column(JSON, nullable=False, default=dict, server_default="{}")
+    # When the other side was last ranked for it: None while a ranking is owed (the sweep
+    # re-queues those whose job was lost, e.g. Redis down at publish).
+    matched_at = Column(DateTime)
     amount = Column(Numeric(14, 2), nullable=False)
     contact_name = Column(String(60))
     contact_phone = Column(String(20))

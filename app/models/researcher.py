@@ -1,6 +1,7 @@
 """Researchers (科技人员) and their dispatching institutions (派出单位)."""
 from flask_appbuilder import Model
-from sqlalchemy import JSON, Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Column, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Table, Text
 from sqlalchemy import select
 from sqlalchemy.orm import relationship
 
@@ -58,6 +59,9 @@ class Researcher(PinyinMixin, TimestampMixin, VersionedMixin, Model):
     achievements = Column(Text, nullable=False, default="")
     # Weighted words of the profile for matching, kept at write time (app/matching.py).
     match_terms = Column(JSON, nullable=False, default=dict, server_default="{}")
+    # When the other side was last ranked for it: None while a ranking is owed (the sweep
+    # re-queues those whose job was lost, e.g. Redis down at publish).
+    matched_at = Column(DateTime)
     phone = Column(String(20), unique=True)
     email = Column(String(120), unique=True)
     proof_file = Column(SafeFileColumn)
