@@ -140,13 +140,19 @@ class Corpus:
     researcher_domains: sparse.csc_matrix
     field_domain: dict
     loaded_at: float = 0.0
-    _by_term: dict = field(default_factory=dict)
+    _derived: dict = field(default_factory=dict)
 
     def by_term(self, side: str) -> sparse.csc_matrix:
         """The side's matrix by column: scoring one profile reads only its words' postings."""
-        if side not in self._by_term:
-            self._by_term[side] = getattr(self, side).matrix.tocsc()
-        return self._by_term[side]
+        if side not in self._derived:
+            self._derived[side] = getattr(self, side).matrix.tocsc()
+        return self._derived[side]
+
+    def researcher_field_rows(self) -> sparse.csr_matrix:
+        """Each researcher's fields by row (kept: the explainer reads them for every job)."""
+        if "field_rows" not in self._derived:
+            self._derived["field_rows"] = self.researcher_fields.tocsr()
+        return self._derived["field_rows"]
 
     def text_scores(self, side: str, terms: dict) -> np.ndarray:
         """Cosine of ``terms`` with every row of ``side`` (needs or researchers)."""
@@ -160,7 +166,7 @@ class Corpus:
 
     def field_taxonomy(self) -> np.ndarray:
         """fields × researchers: 1 where the researcher works in the field, 0.5 in its domain."""
-        if "taxonomy" not in self._by_term:
+        if "taxonomy" not in self._derived:
             slots = self.researcher_fields.shape[1]
             table = np.zeros((slots, len(self.researchers.ids)), dtype=np.float32)
             for field_id, domain_id in self.field_domain.items():
@@ -169,8 +175,8 @@ class Corpus:
                     table[field_id] = SAME_DOMAIN * domain
                 same = self.researcher_fields[:, field_id].toarray().ravel() > 0
                 table[field_id][same] = SAME_FIELD
-            self._by_term["taxonomy"] = table
-        return self._by_term["taxonomy"]
+            self._derived["taxonomy"] = table
+        return self._derived["taxonomy"]
 
     def vector(self, terms: dict) -> sparse.csr_matrix:
         """One L2-normalised TF-IDF row; words the corpus never saw are ignored."""
@@ -262,12 +268,24 @@ def cached_corpus(session) -> Corpus:
 
 # --- Ranking --------------------------------------------------------------------------------------
 
+def top(indices: np.ndarray, scores: np.ndarray, k: int):
+    """The ``k`` best of ``indices`` by ``scores``, best first; equal scores go to the lower
+    index, so a full re-match and a single job agree on who makes the cut."""
+    if len(indices) > k:
+        cut = -np.partition(-scores, k - 1)[k - 1]
+        sure = np.flatnonzero(scores > cut)
+        tied = np.flatnonzero(scores == cut)
+        tied = tied[np.argsort(indices[tied], kind="stable")][:k - len(sure)]
+        keep = np.concatenate([sure, tied])
+        indices, scores = indices[keep], scores[keep]
+    order = np.lexsort((indices, -scores))
+    return indices[order], scores[order]
+
+
 def _best(scores: np.ndarray, k: int, floor: float) -> np.ndarray:
     """Row indices of the ``k`` best scores at or above ``floor``, best first."""
     candidates = np.flatnonzero(scores >= floor)
-    if len(candidates) > k:
-        candidates = candidates[np.argpartition(-scores[candidates], k - 1)[:k]]
-    return candidates[np.lexsort((candidates, -scores[candidates]))]
+    return top(candidates, scores[candidates], k)[0]
 
 
 def researchers_for_need(corpus: Corpus, terms: dict, field_id: int, k=None):
@@ -305,50 +323,3 @@ def reasons(corpus: Corpus, need_terms: dict, need_field: int, researcher_terms:
             else None)
     return {"same": same, "field_id": need_field, "domain_id": domain,
             "keywords": words[:MAX_REASON_WORDS]}
-
-
-def rank_everything(corpus: Corpus, k=None, block: int = 128, progress=None):
-    """The best ``k`` researchers of every need and the best ``k`` needs of every researcher.
-
-    One sparse product per block of needs (not one per need), a running top-k per researcher
-    merged block by block, so memory stays at one block × all researchers. Returns
-    ``{(need_id, researcher_id): score}`` over both directions.
-    """
-    k = k or top_k()
-    floor = min_score()
-    w_tax, w_text = weights()
-    n_needs, n_researchers = len(corpus.needs.ids), len(corpus.researchers.ids)
-    found = {}
-    if not n_needs or not n_researchers:
-        return found
-    k_rows, k_cols = min(k, n_researchers), min(k, n_needs)
-    by_researcher = corpus.researchers.matrix.T.tocsr()
-    table = corpus.field_taxonomy()
-    best = np.full((k_cols, n_researchers), -1.0, dtype=np.float32)
-    best_rows = np.zeros((k_cols, n_researchers), dtype=np.int64)
-    for start in range(0, n_needs, block):
-        scores = corpus.needs.matrix[start:start + block].dot(by_researcher).toarray()
-        scores *= w_text
-        fields = corpus.need_fields[start:start + block]
-        known = (fields >= 0) & (fields < table.shape[0])
-        scores[known] += w_tax * table[fields[known]]
-        top = np.argpartition(-scores, k_rows - 1, axis=1)[:, :k_rows]
-        for offset, columns in enumerate(top):
-            need_id = int(corpus.needs.ids[start + offset])
-            for column in columns[scores[offset, columns] >= floor]:
-                researcher_id = int(corpus.researchers.ids[column])
-                found[(need_id, researcher_id)] = float(scores[offset, column])
-        k_block = min(k_cols, scores.shape[0])
-        rows = np.argpartition(-scores, k_block - 1, axis=0)[:k_block]
-        merged = np.vstack([best, np.take_along_axis(scores, rows, axis=0)])
-        merged_rows = np.vstack([best_rows, rows + start])
-        keep = np.argpartition(-merged, k_cols - 1, axis=0)[:k_cols]
-        best = np.take_along_axis(merged, keep, axis=0)
-        best_rows = np.take_along_axis(merged_rows, keep, axis=0)
-        if progress:
-            progress(min(start + block, n_needs), n_needs)
-    good = best >= floor
-    for slot, column in zip(*np.nonzero(good)):
-        key = (int(corpus.needs.ids[best_rows[slot, column]]), int(corpus.researchers.ids[column]))
-        found[key] = float(best[slot, column])
-    return found

@@ -50,7 +50,7 @@ class Explainer:
 
     def __init__(self, corpus):
         self.corpus = corpus
-        self.field_rows = corpus.researcher_fields.tocsr()
+        self.field_rows = corpus.researcher_field_rows()
         self.extra_needs, self.extra_researchers = {}, {}
 
     def need(self, nid):

@@ -123,7 +123,7 @@ def _p95(samples):
 
 
 def run(n_needs, n_researchers, database_url, out=sys.stdout, store=True, one_need=200):
-    from app import matching, recommendations
+    from app import matching, recommendations, rematch
     from app.extensions import db
 
     app, (need_texts, researcher_texts), timings = build(n_needs, n_researchers, database_url)
@@ -133,7 +133,7 @@ def run(n_needs, n_researchers, database_url, out=sys.stdout, store=True, one_ne
         corpus = matching.load_corpus(db.session)
         timings["load profiles"] = time.perf_counter() - started
         started = time.perf_counter()
-        found = matching.rank_everything(corpus)
+        found = rematch.rank_everything(corpus)
         timings["rank both ways"] = time.perf_counter() - started
         ours = timings["load profiles"] + timings["rank both ways"]
         started = time.perf_counter()

@@ -255,13 +255,15 @@ def test_the_worker_pushes_digests_on_a_schedule_once_per_slot(app, make, db_ses
 
 def test_the_blocked_full_rematch_ranks_as_the_single_jobs_do(app, make, db_session, people,
                                                               monkeypatch):
-    """rank_everything (blocks, running top-k per researcher) must agree with ranking each
-    need and each researcher alone."""
-    from app import matching
+    """rank_everything (blocks, sparse candidates) must agree with ranking each need and each
+    researcher alone, ties included (they go to the lower row)."""
+    from app import matching, rematch
     from app.recommendations import _fields_of
 
     monkeypatch.setitem(app.config, "MATCH_TOP_K", 2)
     monkeypatch.setitem(app.config, "MATCH_MIN_SCORE", 0.05)  # no ties at zero
+    for _ in range(3):  # same field, no shared word: tied at the taxonomy score
+        make.researcher(fields=[people["battery_field"]], keywords="", expertise="")
     enterprise = make.enterprise()
     for i, (title, field) in enumerate([("储能电池热管理", "0603"), ("光伏组件效率提升", "0601"),
                                          ("数据库内核优化", "0101"), ("锂离子电池回收", "0603"),
@@ -269,7 +271,7 @@ def test_the_blocked_full_rematch_ranks_as_the_single_jobs_do(app, make, db_sess
         make.need(enterprise, NeedState.published, field=make.field(field), title=title,
                   keywords=title[:4], problem=f"{title}的关键技术问题{i}")
     corpus = matching.load_corpus(db_session)
-    found = matching.rank_everything(corpus, block=2)  # several blocks on purpose
+    found = rematch.rank_everything(corpus, block=2)  # several blocks on purpose
     expected = {}
     for row, need_id in enumerate(corpus.needs.ids):
         for rid, score in matching.researchers_for_need(

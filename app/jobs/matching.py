@@ -6,7 +6,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import matching, recommendations
+from .. import matching, recommendations, rematch
 from ..extensions import db
 from ..models import MatchRun, Need, NeedState
 from ..models.mixins import utcnow
@@ -66,7 +66,7 @@ def run_rematch(run_id: int, progress=None) -> MatchRun:
     try:
         corpus = matching.load_corpus(db.session)
         run.total = len(corpus.needs.ids)
-        found = matching.rank_everything(corpus, progress=ranked)
+        found = rematch.rank_everything(corpus, progress=ranked)
         run.matches = recommendations.store_everything(corpus, found)
         run.done, run.finished_at = run.total, utcnow()
         db.session.commit()
