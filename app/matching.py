@@ -262,7 +262,11 @@ def cached_corpus(session) -> Corpus:
     global _cached
     ttl = _setting("MATCH_CORPUS_TTL", 300)
     if _cached is None or time.monotonic() - _cached.loaded_at >= ttl:
-        _cached = load_corpus(session)
+        corpus = load_corpus(session)
+        # Built now, once per refresh, so that no single job pays for them.
+        corpus.by_term("researchers"), corpus.by_term("needs")
+        corpus.field_taxonomy(), corpus.researcher_field_rows()
+        _cached = corpus
     return _cached
 
 

@@ -2,7 +2,7 @@
 
 One module serves the public list, the detail page and the Excel export, so they agree on what
 is published and in what order. A page costs two SQL queries (count and rows) whatever its size,
-three for a search with more hits than it ranks;
+three with a search (its plan first);
 the filter options come from a short-lived in-process cache.
 """
 import time
@@ -118,26 +118,22 @@ def _ordered(stmt, tokens):
     return stmt.order_by(TechDomain.code, TechField.code, Need.published_at.desc(), Need.id)
 
 
-def count_needs(filters: NeedFilters, tokens, cap: int | None = None) -> int:
-    """How many needs the list shows; with words, at most ``cap`` (default ``MAX_HITS + 1``,
-    meaning "more")."""
-    if not tokens:
+def search_plan(filters: NeedFilters):
+    """The search's plan (one query), or None for the plain list."""
+    tokens = search.query_tokens(filters.q)
+    return search.plan(db.session, tokens) if tokens else None
+
+
+def count_needs(filters: NeedFilters, plan) -> int:
+    """How many needs the list shows; with words, at most ``MAX_HITS + 1`` (meaning "more")."""
+    if plan is None:
         return db.session.scalar(select(func.count(Need.id)).where(*_conditions(filters, [])))
-    cap = cap or search.MAX_HITS + 1
+    cap = search.MAX_HITS + 1
     if filters == NeedFilters(q=filters.q):
         # The common case, words and no filter: the index alone answers.
-        return search.count_matches(db.session, tokens, cap)
-    limited = select(Need.id).where(*_conditions(filters, tokens)).limit(cap)
+        return search.count_matches(db.session, plan, cap)
+    limited = select(Need.id).where(*_conditions(filters, plan.tokens)).limit(cap)
     return db.session.scalar(select(func.count()).select_from(limited.subquery()))
-
-
-def _dense(filters: NeedFilters, tokens, total: int) -> bool:
-    """Are the hits so many that walking the newest needs finds ``MAX_HITS`` of them sooner
-    than collecting and sorting all hits? Past ``DENSE_HITS`` hits (one need in ten), yes; a
-    third query, only for searches past ``MAX_HITS``, tells."""
-    if not tokens or total <= search.MAX_HITS:
-        return False
-    return count_needs(filters, tokens, search.DENSE_HITS + 1) > search.DENSE_HITS
 
 
 def shown_total(filters: NeedFilters, total: int) -> tuple[int, bool]:
@@ -149,9 +145,11 @@ def shown_total(filters: NeedFilters, total: int) -> tuple[int, bool]:
 
 def page_of_needs(filters: NeedFilters, page: int = 1, per_page: int = 50, user=None):
     """``(needs, total)`` for one page. Anonymous callers pass ``user=None``."""
-    tokens = search.query_tokens(filters.q)
-    total = count_needs(filters, tokens)
-    dense = _dense(filters, tokens, total)
+    plan = search_plan(filters)
+    tokens = list(plan.tokens) if plan else []
+    total = count_needs(filters, plan)
+    # Many hits of common words only: walk the newest needs rather than sort every hit.
+    dense = plan is not None and plan.dense and total > search.MAX_HITS
     rows = db.session.scalars(_ordered(_base(filters, tokens, dense), tokens).limit(per_page)
                               .offset((max(page, 1) - 1) * per_page)).unique().all()
     return rows, total

@@ -241,3 +241,25 @@ def send_digests(period: str, today: dt.date | None = None) -> int:
                 setattr(match, stamp, now)
     db.session.flush()
     return sent
+
+
+def response(since=None) -> dict:
+    """How researchers answered the needs pushed to them: pushed, dismissed, and answered
+    with a proposal (any proposal of that researcher to that need, whatever its state)."""
+    from sqlalchemy import and_, case, exists, func
+
+    from .models import Proposal
+
+    answered = exists().where(and_(Proposal.need_id == Match.need_id,
+                                   Proposal.researcher_id == Match.researcher_id))
+
+    def count(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    stmt = select(func.count(Match.id), count(Match.dismissed.is_(True)), count(answered)).where(
+        Match.pushed_at.is_not(None))
+    if since is not None:
+        stmt = stmt.where(Match.pushed_at >= since)
+    pushed, dismissed, proposals = db.session.execute(stmt).one()
+    return {"pushed": pushed, "dismissed": int(dismissed), "proposals": int(proposals),
+            "rate": (int(proposals) / pushed) if pushed else 0.0}

@@ -5,6 +5,7 @@ by the pinyin and initials of the title, keywords and name. Only needs in a publ
 hits from the index alone. Terms are written in the same flush as the need (session event),
 so the index never lags the data; queries turn into prefix ranges on ``need_search_terms.term``.
 """
+from dataclasses import dataclass
 from functools import lru_cache
 
 from sqlalchemy import and_, case, delete, event, exists, insert, select, text
@@ -25,8 +26,8 @@ MAX_QUERY_TOKENS = 6
 # a word found in nearly every need would otherwise make every search cost a full scan, and
 # counting two such words costs a probe per hit (1,000 hits: 2 ms on SQLite, 1/40 of a LIKE).
 MAX_HITS = 200
-# Past this many hits a word is in about one need in ten (at province scale): the list walks the
-# newest needs instead of sorting every hit (app/need_list.py).
+# A word with this many index entries is in about one need in ten at province scale: when every
+# word of a search is that common, walking the newest needs finds hits sooner than the index.
 DENSE_HITS = 2000
 
 
@@ -68,9 +69,32 @@ def _prefix(token, alias=NeedSearchTerm):
     return and_(alias.term >= token, alias.term < token + TOP)
 
 
-def _driving_first(tokens):
-    """The longest token first: it is usually the rarest, so it drives and the others probe."""
-    return sorted(tokens, key=len, reverse=True)
+@dataclass(frozen=True)
+class Plan:
+    """How to run a search: its words rarest first (the first drives, the others probe), and
+    whether every word is common enough that walking the newest needs finds hits sooner."""
+
+    tokens: tuple
+    dense: bool
+
+
+@lru_cache(maxsize=MAX_QUERY_TOKENS)
+def _entries_statement(n_tokens):
+    counts = ", ".join(
+        f"(SELECT count(*) FROM (SELECT 1 FROM need_search_terms WHERE term >= :low{i} "
+        f"AND term < :high{i} LIMIT :cap) AS e{i})" for i in range(n_tokens))
+    return text(f"SELECT {counts}")
+
+
+def plan(session, tokens) -> Plan:
+    """One statement: how many index entries each word has, counted up to ``DENSE_HITS``."""
+    params = {"cap": DENSE_HITS}
+    for i, token in enumerate(tokens):
+        params[f"low{i}"], params[f"high{i}"] = token, token + TOP
+    entries = session.execute(_entries_statement(len(tokens)), params).one()
+    ordered = tuple(token for _n, _i, token in sorted(
+        (n, i, token) for i, (n, token) in enumerate(zip(entries, tokens))))
+    return Plan(ordered, min(entries) >= DENSE_HITS)
 
 
 def probes(tokens, need_id_column):
@@ -83,33 +107,42 @@ def probes(tokens, need_id_column):
 
 
 def hits(tokens):
-    """Ids of the needs matching every token (a subquery): the driving token's prefix range on
-    the term index, each other token an EXISTS probe on the (need_id, term) key, so the cost
-    follows the rarest token and stops early under a LIMIT."""
-    first, *others = _driving_first(tokens)
+    """Ids of the needs matching every token (a subquery): the first token's prefix range on
+    the term index, each other token an EXISTS probe on the (need_id, term) key, so with the
+    rarest first (``plan``) the cost follows it and stops early under a LIMIT."""
+    first, *others = tokens
     driver = aliased(NeedSearchTerm)
     return (select(driver.need_id).where(_prefix(first, driver), *probes(others, driver.need_id))
             .distinct())
 
 
-@lru_cache(maxsize=MAX_QUERY_TOKENS)
-def _count_statement(n_tokens):
-    """The hottest query of the public site, written once per token count: building it per
-    request through the ORM costs more than running it (measured by bench/need_search.py)."""
-    probes = "".join(
-        f" AND EXISTS (SELECT 1 FROM need_search_terms AS p{i} WHERE p{i}.need_id = d.need_id "
-        f"AND p{i}.term >= :low{i} AND p{i}.term < :high{i})"
-        for i in range(1, n_tokens))
+def _probe(i, need_id):
+    return (f"EXISTS (SELECT 1 FROM need_search_terms AS p{i} WHERE p{i}.need_id = {need_id} "
+            f"AND p{i}.term >= :low{i} AND p{i}.term < :high{i})")
+
+
+@lru_cache(maxsize=2 * MAX_QUERY_TOKENS)
+def _count_statement(n_tokens, dense):
+    """The hottest query of the public site, written once per shape: building it per request
+    through the ORM costs more than running it (measured by bench/need_search.py). Few hits:
+    from the rarest word's index range. Common words only: walk the needs, newest first, and
+    stop at the cap (every public need is indexed, so no other condition is needed)."""
+    if dense:
+        probes = " AND ".join(_probe(i, "needs.id") for i in range(n_tokens))
+        return text(f"SELECT count(*) FROM (SELECT needs.id FROM needs WHERE {probes} "
+                    "ORDER BY needs.id DESC LIMIT :cap) AS hits")
+    probes = "".join(" AND " + _probe(i, "d.need_id") for i in range(1, n_tokens))
     return text("SELECT count(*) FROM (SELECT DISTINCT d.need_id FROM need_search_terms AS d "
                 f"WHERE d.term >= :low0 AND d.term < :high0{probes} LIMIT :cap) AS hits")
 
 
-def count_matches(session, tokens, cap: int) -> int:
-    """Published needs matching every token, counted from the index alone, up to ``cap``."""
+def count_matches(session, search_plan: Plan, cap: int) -> int:
+    """Published needs matching every word, counted from the index alone, up to ``cap``."""
     params = {"cap": cap}
-    for i, token in enumerate(_driving_first(tokens)):
+    for i, token in enumerate(search_plan.tokens):
         params[f"low{i}"], params[f"high{i}"] = token, token + TOP
-    return session.execute(_count_statement(len(tokens)), params).scalar()
+    statement = _count_statement(len(search_plan.tokens), search_plan.dense)
+    return session.execute(statement, params).scalar()
 
 
 def exactness(tokens):

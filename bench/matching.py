@@ -144,7 +144,8 @@ def run(n_needs, n_researchers, database_url, out=sys.stdout, store=True, one_ne
             recommendations.store_everything(corpus, dict(found))
             db.session.commit()
             timings["store full re-match"] = time.perf_counter() - started
-        matching._cached = corpus  # the worker's cached corpus
+        matching._cached = None
+        matching.cached_corpus(db.session)  # the worker's corpus, as it keeps it between jobs
         rnd = random.Random(3)
         samples = []
         for need_id in rnd.sample([int(i) for i in corpus.needs.ids], min(one_need, n_needs)):

@@ -124,13 +124,13 @@ def search_only(q, indexed):
     """The search step alone: how many published needs match (no page to load)."""
     from sqlalchemy import func, select
 
-    from app import search
     from app.extensions import db
     from app.models import Need
-    from app.need_list import NeedFilters, _conditions, count_needs
+    from app.need_list import NeedFilters, _conditions, count_needs, search_plan
 
-    if indexed:
-        return count_needs(NeedFilters(q=q), search.query_tokens(q))
+    if indexed:  # the plan and the count: what a search costs before its page
+        filters = NeedFilters(q=q)
+        return count_needs(filters, search_plan(filters))
     where = _conditions(NeedFilters(), []) + _likes(q)
     return db.session.scalar(select(func.count(Need.id)).where(*where))
 

@@ -321,3 +321,24 @@ def test_the_worker_schedules_the_matching_sweep_once_per_slot(app, async_queue,
         schedule_match_sweep(now=1100)
         registry = ScheduledJobRegistry(queue=jobs.get_queue("matching"))
         assert registry.get_job_ids() == ["matching-sweep-4"]
+
+
+def test_response_to_pushed_needs_counts_proposals_and_dismissals(make, db_session, people):
+    from app.recommendations import response
+
+    need = make.need(make.enterprise(), NeedState.published, field=people["battery_field"],
+                     **BATTERY_TEXT)
+    make.user("Researcher", "resp_a", researcher_id=people["expert"].id)
+    make.user("Researcher", "resp_b", researcher_id=people["neighbour"].id)
+    assert response()["pushed"] == 0  # found, not yet pushed
+    send_digests("resp")
+    db_session.commit()
+    before = response()
+    assert before["pushed"] >= 2 and before["proposals"] == 0
+    make.proposal(need, people["expert"])
+    match = _matches(need)[people["neighbour"].id]
+    match.dismissed, match.dismiss_reason = True, "方向不符"
+    db_session.commit()
+    after = response()
+    assert after["proposals"] == 1 and after["dismissed"] == 1
+    assert after["rate"] == pytest.approx(1 / after["pushed"])
