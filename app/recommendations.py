@@ -30,12 +30,14 @@ def _fields_of(researcher_ids):
 
 def _store(found: dict, existing, direction) -> int:
     """Upsert ``found`` {(need_id, researcher_id): (score, reasons)} over the ``existing`` rows
-    of the same scope; drop rows nobody has seen that fell out of the ranking."""
+    of the same scope; drop rows of this ranking's direction that nobody has seen and that fell
+    out of it (a pair the other side's ranking found is that ranking's to drop)."""
     for row in existing:
         key = (row.need_id, row.researcher_id)
         if key in found:
             row.score, row.reasons = found.pop(key)
-        elif not row.dismissed and row.pushed_at is None and row.enterprise_pushed_at is None:
+        elif (row.direction is direction and not row.dismissed and row.pushed_at is None
+              and row.enterprise_pushed_at is None):
             db.session.delete(row)
     for (need_id, researcher_id), (score, why) in found.items():
         db.session.add(Match(need_id=need_id, researcher_id=researcher_id, score=score,
@@ -86,7 +88,8 @@ def _explained(corpus, pairs):
     return {(n, r): (round(s, 4), explain(n, r)) for n, r, s in pairs}
 
 
-def store_everything(corpus, found: dict, progress=None, chunk: int = 5000) -> int:
+def store_everything(corpus, found: dict, progress=None, chunk: int = 5000,
+                     researcher_only=frozenset()) -> int:
     """Store a full re-match ({(need_id, researcher_id): score}) in bulk: update the pairs
     already stored, add the new ones with their reasons, drop the unseen ones that fell out.
     Returns how many matches were added."""
@@ -107,7 +110,9 @@ def store_everything(corpus, found: dict, progress=None, chunk: int = 5000) -> i
     if updates:
         db.session.execute(update(Match), updates)
     rows = [{"need_id": nid, "researcher_id": rid, "score": round(score, 4),
-             "reasons": explain(nid, rid), "direction": MatchDirection.need_to_researcher,
+             "reasons": explain(nid, rid),
+             "direction": (MatchDirection.researcher_to_need if (nid, rid) in researcher_only
+                           else MatchDirection.need_to_researcher),
              "dismissed": False, "created_at": utcnow(), "updated_at": utcnow()}
             for (nid, rid), score in found.items()]
     for start in range(0, len(rows), chunk):

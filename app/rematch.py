@@ -78,7 +78,7 @@ def _needs_side(corpus, groups, found, k, floor, block, progress):
             progress(min(start + block, n_needs), n_needs)
 
 
-def _researchers_side(corpus, groups, found, k, floor, block):
+def _researchers_side(corpus, groups, found, k, floor, block, researcher_only):
     w_tax, w_text = weights()
     need_by_field = _members(corpus.need_fields)
     need_by_domain = _members(corpus.need_domains)
@@ -113,16 +113,21 @@ def _researchers_side(corpus, groups, found, k, floor, block):
             researcher_id = int(corpus.researchers.ids[row])
             for need_row, value in zip(rows.tolist(), values.tolist()):
                 key = (int(corpus.needs.ids[need_row]), researcher_id)
+                if key not in found:
+                    researcher_only.add(key)
                 found[key] = max(found.get(key, value), value)
 
 
-def rank_everything(corpus: Corpus, k=None, block: int = 256, progress=None) -> dict:
+def rank_everything(corpus: Corpus, k=None, block: int = 256, progress=None,
+                    researcher_only: set | None = None) -> dict:
     """``{(need_id, researcher_id): score}``: every need's best ``k`` researchers and every
-    researcher's best ``k`` needs."""
+    researcher's best ``k`` needs. Pairs only a researcher's ranking found are added to
+    ``researcher_only`` (their direction, for storing)."""
     k = k or top_k()
     found = {}
+    researcher_only = set() if researcher_only is None else researcher_only
     if len(corpus.needs.ids) and len(corpus.researchers.ids):
         floor, groups = min_score(), _researcher_groups(corpus)
         _needs_side(corpus, groups, found, k, floor, block, progress)
-        _researchers_side(corpus, groups, found, k, floor, block)
+        _researchers_side(corpus, groups, found, k, floor, block, researcher_only)
     return found

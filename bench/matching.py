@@ -133,7 +133,8 @@ def run(n_needs, n_researchers, database_url, out=sys.stdout, store=True, one_ne
         corpus = matching.load_corpus(db.session)
         timings["load profiles"] = time.perf_counter() - started
         started = time.perf_counter()
-        found = rematch.rank_everything(corpus)
+        researcher_only = set()
+        found = rematch.rank_everything(corpus, researcher_only=researcher_only)
         timings["rank both ways"] = time.perf_counter() - started
         ours = timings["load profiles"] + timings["rank both ways"]
         started = time.perf_counter()
@@ -141,7 +142,7 @@ def run(n_needs, n_researchers, database_url, out=sys.stdout, store=True, one_ne
         timings["reference (scikit-learn)"] = time.perf_counter() - started
         if store:
             started = time.perf_counter()
-            recommendations.store_everything(corpus, dict(found))
+            recommendations.store_everything(corpus, dict(found), researcher_only=researcher_only)
             db.session.commit()
             timings["store full re-match"] = time.perf_counter() - started
         matching._cached = None

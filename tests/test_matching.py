@@ -177,6 +177,7 @@ def test_platform_runs_a_full_rematch_and_sees_its_progress(client, make, db_ses
     assert run.done == run.total and run.matches > 0
     page = client.get("/matching/").get_data(as_text=True)
     assert f"{run.done} / {run.total}" in page
+    assert "推送响应情况" in page and "已向科技人员推送需求 0 项" in page
 
 
 @pytest.mark.parametrize("role", ["Enterprise", "Researcher", "Bureau", "Province"])
@@ -342,3 +343,19 @@ def test_response_to_pushed_needs_counts_proposals_and_dismissals(make, db_sessi
     after = response()
     assert after["proposals"] == 1 and after["dismissed"] == 1
     assert after["rate"] == pytest.approx(1 / after["pushed"])
+
+
+def test_ranking_a_need_leaves_the_pairs_a_researchers_ranking_found(make, db_session, people):
+    from app.models import MatchDirection
+    from app.recommendations import rank_for_need
+
+    need = make.need(make.enterprise(), NeedState.published, field=people["battery_field"],
+                     **BATTERY_TEXT)
+    stranger = people["stranger"]
+    assert stranger.id not in _matches(need)  # not in the need's own ranking
+    db_session.add(Match(need_id=need.id, researcher_id=stranger.id, score=0.3, reasons={},
+                         direction=MatchDirection.researcher_to_need))
+    db_session.commit()
+    rank_for_need(need.id)
+    db_session.commit()
+    assert stranger.id in _matches(need)  # the researcher's ranking keeps it

@@ -250,3 +250,10 @@ def test_the_plain_list_past_the_search_cap_still_costs_two_queries(app, client,
         event.remove(db.engine, "before_cursor_execute", listener)
     queries = [s for s in statements if not s.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))]
     assert len(queries) == 2 and "search-more" not in page
+
+
+def test_postgresql_plans_each_search_for_its_own_words(app, db_session):
+    if db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    mode = db_session.execute(db.text("SHOW plan_cache_mode")).scalar()
+    assert mode == "force_custom_plan"  # no generic plan kept across words of any frequency

@@ -66,8 +66,10 @@ def run_rematch(run_id: int, progress=None) -> MatchRun:
     try:
         corpus = matching.load_corpus(db.session)
         run.total = len(corpus.needs.ids)
-        found = rematch.rank_everything(corpus, progress=ranked)
-        run.matches = recommendations.store_everything(corpus, found)
+        researcher_only = set()
+        found = rematch.rank_everything(corpus, progress=ranked, researcher_only=researcher_only)
+        run.matches = recommendations.store_everything(corpus, found,
+                                                       researcher_only=researcher_only)
         run.done, run.finished_at = run.total, utcnow()
         db.session.commit()
     except Exception as exc:

@@ -69,10 +69,13 @@ class MatchingView(BaseView):
     @has_access
     @permission_name("list")
     def runs(self):
+        from ..delivery import response_rates
+
         runs = db.session.scalars(select(MatchRun).order_by(MatchRun.id.desc()).limit(20)).all()
         running = any(r.finished_at is None for r in runs)
         return self.render_template("office/matching.html", title=_("Matching"), runs=runs,
-                                    running=running)
+                                    running=running, channels=response_rates(db.session),
+                                    response=recommendations.response())
 
     @expose("/run", methods=["POST"])
     @has_access
