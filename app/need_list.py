@@ -2,7 +2,7 @@
 
 One module serves the public list, the detail page and the Excel export, so they agree on what
 is published and in what order. A page costs two SQL queries (count and rows) whatever its size,
-three with a search on SQLite (its plan first);
+three with a search (its plan first);
 the filter options come from a short-lived in-process cache.
 """
 import time
@@ -118,20 +118,22 @@ def _ordered(stmt, tokens):
     return stmt.order_by(TechDomain.code, TechField.code, Need.published_at.desc(), Need.id)
 
 
-def planned_count(filters: NeedFilters):
-    """``(plan, total)``: how many needs the list shows (with words, at most ``MAX_HITS + 1``,
-    meaning "more") and the search's plan (None for the plain list)."""
+def search_plan(filters: NeedFilters):
+    """The search's plan (one query), or None for the plain list."""
     tokens = search.query_tokens(filters.q)
-    if not tokens:
-        total = db.session.scalar(select(func.count(Need.id)).where(*_conditions(filters, [])))
-        return None, total
+    return search.plan(db.session, tokens) if tokens else None
+
+
+def count_needs(filters: NeedFilters, plan) -> int:
+    """How many needs the list shows; with words, at most ``MAX_HITS + 1`` (meaning "more")."""
+    if plan is None:
+        return db.session.scalar(select(func.count(Need.id)).where(*_conditions(filters, [])))
     cap = search.MAX_HITS + 1
     if filters == NeedFilters(q=filters.q):
         # The common case, words and no filter: the index alone answers.
-        return search.plan_and_count(db.session, tokens, cap)
-    plan = search.plan(db.session, tokens)
-    limited = select(Need.id).where(*_conditions(filters, list(plan.tokens))).limit(cap)
-    return plan, db.session.scalar(select(func.count()).select_from(limited.subquery()))
+        return search.count_matches(db.session, plan, cap)
+    limited = select(Need.id).where(*_conditions(filters, plan.tokens)).limit(cap)
+    return db.session.scalar(select(func.count()).select_from(limited.subquery()))
 
 
 def shown_total(filters: NeedFilters, total: int) -> tuple[int, bool]:
@@ -143,8 +145,9 @@ def shown_total(filters: NeedFilters, total: int) -> tuple[int, bool]:
 
 def page_of_needs(filters: NeedFilters, page: int = 1, per_page: int = 50, user=None):
     """``(needs, total)`` for one page. Anonymous callers pass ``user=None``."""
-    plan, total = planned_count(filters)
+    plan = search_plan(filters)
     tokens = list(plan.tokens) if plan else []
+    total = count_needs(filters, plan)
     # Many hits of common words only: walk the newest needs rather than sort every hit.
     dense = plan is not None and plan.dense and total > search.MAX_HITS
     rows = db.session.scalars(_ordered(_base(filters, tokens, dense), tokens).limit(per_page)

@@ -136,37 +136,6 @@ def _count_statement(n_tokens, dense):
                 f"WHERE d.term >= :low0 AND d.term < :high0{probes} LIMIT :cap) AS hits")
 
 
-@lru_cache(maxsize=MAX_QUERY_TOKENS)
-def _planned_count_statement(n_tokens):
-    """PostgreSQL: the plan and the count in one statement. CASE runs only the branch it
-    chooses, and the planner orders the words of the index branch itself."""
-    entries = ", ".join(
-        f"(SELECT count(*) FROM (SELECT 1 FROM need_search_terms WHERE term >= :low{i} "
-        f"AND term < :high{i} LIMIT :dense) AS e{i})" for i in range(n_tokens))
-    least = f"LEAST({entries})" if n_tokens > 1 else entries
-    dense = " AND ".join(_probe(i, "needs.id") for i in range(n_tokens))
-    probes = "".join(" AND " + _probe(i, "d.need_id") for i in range(1, n_tokens))
-    return text(
-        f"SELECT entries, CASE WHEN entries >= :dense THEN (SELECT count(*) FROM (SELECT "
-        f"needs.id FROM needs WHERE {dense} ORDER BY needs.id DESC LIMIT :cap) AS hits) ELSE "
-        "(SELECT count(*) FROM (SELECT DISTINCT d.need_id FROM need_search_terms AS d WHERE "
-        f"d.term >= :low0 AND d.term < :high0{probes} LIMIT :cap) AS hits) END "
-        f"FROM (SELECT {least} AS entries) AS planned")
-
-
-def plan_and_count(session, tokens, cap: int) -> tuple[Plan, int]:
-    """The plan and the capped count of an unfiltered search: one statement on PostgreSQL,
-    two on SQLite (whose planner would not pick the better branch's join order itself)."""
-    if session.get_bind().dialect.name != "postgresql":
-        search_plan = plan(session, tokens)
-        return search_plan, count_matches(session, search_plan, cap)
-    params = {"cap": cap, "dense": DENSE_HITS}
-    for i, token in enumerate(tokens):
-        params[f"low{i}"], params[f"high{i}"] = token, token + TOP
-    entries, count = session.execute(_planned_count_statement(len(tokens)), params).one()
-    return Plan(tuple(tokens), entries >= DENSE_HITS), count
-
-
 def count_matches(session, search_plan: Plan, cap: int) -> int:
     """Published needs matching every word, counted from the index alone, up to ``cap``."""
     params = {"cap": cap}

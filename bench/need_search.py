@@ -126,10 +126,11 @@ def search_only(q, indexed):
 
     from app.extensions import db
     from app.models import Need
-    from app.need_list import NeedFilters, _conditions, planned_count
+    from app.need_list import NeedFilters, _conditions, count_needs, search_plan
 
     if indexed:  # the plan and the count: what a search costs before its page
-        return planned_count(NeedFilters(q=q))[1]
+        filters = NeedFilters(q=q)
+        return count_needs(filters, search_plan(filters))
     where = _conditions(NeedFilters(), []) + _likes(q)
     return db.session.scalar(select(func.count(Need.id)).where(*where))
 
