@@ -68,6 +68,8 @@ class Config:
     # every MATCH_SWEEP_INTERVAL seconds.
     MATCH_SWEEP_AGE = int(os.environ.get("MATCH_SWEEP_AGE", "600"))
     MATCH_SWEEP_INTERVAL = int(os.environ.get("MATCH_SWEEP_INTERVAL", "300"))
+    # How long a process keeps a search's plan (its words' frequencies; never its results).
+    SEARCH_PLAN_TTL = int(os.environ.get("SEARCH_PLAN_TTL", "60"))
     # Matching (app/matching.py): how many matches each side keeps, the weights of taxonomy
     # and text, and the score below which a pair is not worth pushing.
     MATCH_TOP_K = int(os.environ.get("MATCH_TOP_K", "20"))
@@ -140,5 +142,6 @@ class TestConfig(Config):
     RQ_ASYNC = False
     # Each test builds its own records: a corpus kept from another test would be stale.
     MATCH_CORPUS_TTL = 0
+    SEARCH_PLAN_TTL = 0
     # scrypt is deliberately slow; tests create many users.
     FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"

@@ -5,6 +5,7 @@ by the pinyin and initials of the title, keywords and name. Only needs in a publ
 hits from the index alone. Terms are written in the same flush as the need (session event),
 so the index never lags the data; queries turn into prefix ranges on ``need_search_terms.term``.
 """
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -86,8 +87,28 @@ def _entries_statement(n_tokens):
     return text(f"SELECT {counts}")
 
 
+_plans: dict = {}
+
+
 def plan(session, tokens) -> Plan:
-    """One statement: how many index entries each word has, counted up to ``DENSE_HITS``."""
+    """How many index entries each word has, counted up to ``DENSE_HITS`` (one statement).
+    Kept a minute per process: a stale plan can only pick the slower way to the same exact
+    answer, and popular searches repeat. Counts and pages are never cached."""
+    from flask import current_app
+
+    ttl = current_app.config.get("SEARCH_PLAN_TTL", 60)
+    key = tuple(tokens)
+    cached = _plans.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    if len(_plans) > 10_000:
+        _plans.clear()
+    result = _plan(session, tokens)
+    _plans[key] = (time.monotonic() + ttl, result)
+    return result
+
+
+def _plan(session, tokens) -> Plan:
     params = {"cap": DENSE_HITS}
     for i, token in enumerate(tokens):
         params[f"low{i}"], params[f"high{i}"] = token, token + TOP
