@@ -97,6 +97,29 @@ def redis_conn(app):
     conn.flushdb()
 
 
+@pytest.fixture()
+def async_queue(app, monkeypatch, redis_conn):
+    """Jobs go to Redis and wait for a worker, as in production; failed sends are retried at
+    once (interval 0) so that one burst of ``work`` sees the retries."""
+    from app import jobs
+
+    monkeypatch.setitem(app.config, "RQ_ASYNC", True)
+    monkeypatch.setitem(app.config, "NOTIFY_RETRY_INTERVALS", [0, 0])
+    monkeypatch.setattr(jobs, "_worker_app", app)
+    return redis_conn
+
+
+def work(app, redis_conn):
+    """Run every queued job in a real RQ worker (burst mode, in this process)."""
+    from rq import SimpleWorker
+
+    from app import jobs
+
+    with app.app_context():
+        queues = [jobs.get_queue(name) for name in jobs.QUEUES]
+    SimpleWorker(queues, connection=redis_conn).work(burst=True)
+
+
 def login(client, username, password="pw-Test-123456"):
     client.get("/logout/")  # FAB ignores a login form while someone is signed in
     response = client.post("/login/", data={"username": username, "password": password})

@@ -4,13 +4,13 @@ import socket
 
 import pytest
 from aiosmtpd.controller import Controller
-from rq import SimpleWorker
 from sqlalchemy import select
 
 from app import jobs
 from app.jobs.notifications import send_notification
 from app.models import Channel, NeedState, Notification, NotificationState
 from app.workflows import apply_action
+from conftest import work
 
 
 class Inbox:
@@ -36,18 +36,6 @@ def smtp(app, monkeypatch):
     controller.stop()
 
 
-@pytest.fixture()
-def async_queue(app, monkeypatch, redis_conn):
-    """Jobs go to Redis and wait for a worker, as in production."""
-    monkeypatch.setitem(app.config, "RQ_ASYNC", True)
-    monkeypatch.setattr(jobs, "_worker_app", app)
-    return redis_conn
-
-
-def _work(app, redis_conn):
-    with app.app_context():
-        queues = [jobs.get_queue(name) for name in jobs.QUEUES]
-    SimpleWorker(queues, connection=redis_conn).work(burst=True)
 
 
 def _returned_need(make):
@@ -68,7 +56,7 @@ def test_decision_writes_outbox_rows_and_the_worker_sends_them(app, make, db_ses
     assert async_queue.llen("rq:queue:notifications") == 0  # nothing before the commit
     db_session.commit()
     assert async_queue.llen("rq:queue:notifications") == 1  # one job sends both rows
-    _work(app, async_queue)
+    work(app, async_queue)
     db_session.expire_all()
     assert all(r.state is NotificationState.sent for r in rows)
     assert len(smtp.messages) == 1
@@ -94,7 +82,7 @@ def test_rerunning_a_sent_notification_never_sends_twice(app, make, db_session, 
     need, owner, bureau = _returned_need(make)
     apply_action(need, "return", bureau, "请补充")
     db_session.commit()
-    _work(app, async_queue)
+    work(app, async_queue)
     email = db_session.scalars(select(Notification).where(
         Notification.user_id == owner.id, Notification.channel == Channel.email)).one()
     with app.app_context():
@@ -113,7 +101,7 @@ def test_smtp_failure_marks_the_row_failed_and_the_job_fails(app, make, db_sessi
     need, owner, bureau = _returned_need(make)
     apply_action(need, "return", bureau, "请补充")
     db_session.commit()
-    _work(app, async_queue)
+    work(app, async_queue)
     db_session.expire_all()
     email = db_session.scalars(select(Notification).where(
         Notification.user_id == owner.id, Notification.channel == Channel.email)).one()

@@ -7,8 +7,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Channel, Match, MatchRun, NeedState, Notification, ResearcherState
 from app.recommendations import send_digests
-from conftest import login
-from test_notifications import async_queue  # noqa: F401  (a fixture: jobs wait in real Redis)
+from conftest import login, work
 
 BATTERY_TEXT = dict(
     title="储能电池热管理系统优化", keywords="储能电池 热管理",
@@ -232,12 +231,11 @@ def test_the_worker_pushes_digests_on_a_schedule_once_per_slot(app, make, db_ses
 
     from app import jobs
     from app.jobs.matching import schedule_digests, send_match_digests
-    from test_notifications import _work
 
     user = make.user("Researcher", "digest_sched", researcher_id=people["expert"].id)
     make.need(make.enterprise(), NeedState.published, field=people["battery_field"],
               **BATTERY_TEXT)
-    _work(app, async_queue)  # the matching job queued at publish
+    work(app, async_queue)  # the matching job queued at publish
     monkeypatch.setitem(app.config, "DIGEST_INTERVAL", 3600)
     with app.app_context():
         registry = ScheduledJobRegistry(queue=jobs.get_queue("matching"))
@@ -245,7 +243,7 @@ def test_the_worker_pushes_digests_on_a_schedule_once_per_slot(app, make, db_ses
         schedule_digests(now=9000)  # another worker starting in the same slot
         assert registry.get_job_ids() == ["match-digest-3"]
         jobs.get_queue("matching").enqueue(send_match_digests, "slot2")
-    _work(app, async_queue)
+    work(app, async_queue)
     db_session.expire_all()
     rows = db_session.scalars(select(Notification).where(
         Notification.user_id == user.id, Notification.template == "match.digest_researcher")).all()
@@ -290,7 +288,6 @@ def test_the_blocked_full_rematch_ranks_as_the_single_jobs_do(app, make, db_sess
 def test_a_need_published_while_redis_is_down_is_ranked_once_it_is_back(
         app, make, db_session, people, async_queue, monkeypatch):
     from app.jobs.matching import requeue_owed_rankings
-    from test_notifications import _work
 
     redis_url = app.config["REDIS_URL"]
     monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens
@@ -303,7 +300,7 @@ def test_a_need_published_while_redis_is_down_is_ranked_once_it_is_back(
     with app.app_context():
         counts = requeue_owed_rankings()
     assert counts["needs"] == 1
-    _work(app, async_queue)
+    work(app, async_queue)
     db_session.expire_all()
     assert people["expert"].id in _matches(need) and need.matched_at is not None
     with app.app_context():

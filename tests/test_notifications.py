@@ -10,7 +10,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
-from rq import SimpleWorker
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
@@ -19,7 +18,7 @@ from app.jobs.notifications import schedule_sweep, send_notification, sweep_noti
 from app.models import Channel, Notification, NotificationState
 from app.models.mixins import utcnow
 from app.notify import notify
-from conftest import login
+from conftest import login, work
 
 PAYLOAD = {"subject_id": 7, "state": "returned_by_bureau", "opinion": "请补充量化指标"}
 
@@ -93,19 +92,6 @@ def sms_gateway(app, monkeypatch):
     thread.join()
 
 
-@pytest.fixture()
-def async_queue(app, monkeypatch, redis_conn):
-    """Jobs go to Redis and wait for a worker; failed sends are retried at once (interval 0)."""
-    monkeypatch.setitem(app.config, "RQ_ASYNC", True)
-    monkeypatch.setitem(app.config, "NOTIFY_RETRY_INTERVALS", [0, 0])
-    monkeypatch.setattr(jobs, "_worker_app", app)
-    return redis_conn
-
-
-def _work(app, redis_conn):
-    with app.app_context():
-        queues = [jobs.get_queue(name) for name in jobs.QUEUES]
-    SimpleWorker(queues, connection=redis_conn).work(burst=True)
 
 
 def _rows(db_session, user):
@@ -123,7 +109,7 @@ def test_sms_goes_through_the_http_gateway_with_sign_token_and_request_id(
     user = make.user("Enterprise", phone="13800001234")
     notify(user, "needs.return_by_bureau", PAYLOAD, "review:901", channels=[Channel.sms])
     db_session.commit()
-    _work(app, async_queue)
+    work(app, async_queue)
     (row,) = _rows(db_session, user)
     assert row.state is NotificationState.sent and row.attempts == 1
     (request,) = sms_gateway.requests
@@ -150,7 +136,7 @@ def test_gateway_error_then_success_is_retried_and_delivered_once(
     user = make.user("Enterprise", phone="13800001235")
     notify(user, "needs.return_by_bureau", PAYLOAD, "review:902", channels=[Channel.sms])
     db_session.commit()
-    _work(app, async_queue)
+    work(app, async_queue)
     (row,) = _rows(db_session, user)
     assert row.state is NotificationState.sent and row.attempts == 2
     assert len(sms_gateway.requests) == 2 and len(sms_gateway.accepted) == 1
@@ -167,7 +153,7 @@ def test_a_failed_attempt_with_retries_left_stays_pending(app, make, db_session,
     user = make.user("Enterprise", phone="13800001236")
     notify(user, "needs.return_by_bureau", PAYLOAD, "review:903", channels=[Channel.sms])
     db_session.commit()
-    _work(app, redis_conn)
+    work(app, redis_conn)
     (row,) = _rows(db_session, user)
     assert row.state is NotificationState.pending and row.attempts == 1
     assert "HTTP 503" in row.last_error and row.next_attempt_at > utcnow()
@@ -185,7 +171,7 @@ def test_refusal_in_a_2xx_body_fails_for_good_after_the_last_retry(
     user = make.user("Enterprise", phone="13800001237")
     notify(user, "needs.return_by_bureau", PAYLOAD, "review:904", channels=[Channel.sms])
     db_session.commit()
-    _work(app, async_queue)
+    work(app, async_queue)
     (row,) = _rows(db_session, user)
     assert row.state is NotificationState.failed and row.attempts == 3
     assert "isv.BUSINESS_LIMIT_CONTROL" in row.last_error
@@ -197,7 +183,7 @@ def test_recipient_without_phone_fails_once_with_a_clear_error(
     user = make.user("Enterprise")
     notify(user, "needs.return_by_bureau", PAYLOAD, "review:905", channels=[Channel.sms])
     db_session.commit()
-    _work(app, async_queue)
+    work(app, async_queue)
     (row,) = _rows(db_session, user)
     assert row.state is NotificationState.failed and row.attempts == 1
     assert row.last_error == "收件人没有手机号码。"
@@ -212,7 +198,7 @@ def _failed_email(app, make, db_session, async_queue, monkeypatch, key):
                      first_name="失败", last_name=key)
     notify(user, "needs.return_by_bureau", PAYLOAD, key, channels=[Channel.email])
     db_session.commit()
-    _work(app, async_queue)
+    work(app, async_queue)
     (row,) = _rows(db_session, user)
     assert row.state is NotificationState.failed and row.attempts == 3
     return user, row
@@ -224,7 +210,7 @@ def test_failed_notifications_are_listed_for_platform_and_sent_again(
     sent = make.user("Enterprise", first_name="成功", last_name="review:907")
     notify(sent, "needs.return_by_bureau", PAYLOAD, "review:907", channels=[Channel.site])
     db_session.commit()
-    _work(app, async_queue)
+    work(app, async_queue)
     make.user("Platform", "plat_failed")
     login(client, "plat_failed")
     page = client.get("/failednotificationmodelview/list/").get_data(as_text=True)
@@ -243,7 +229,7 @@ def test_failed_notifications_are_listed_for_platform_and_sent_again(
         (row,) = _rows(db_session, owner)
         assert row.state is NotificationState.pending
         assert async_queue.llen("rq:queue:notifications") == 1
-        _work(app, async_queue)
+        work(app, async_queue)
     finally:
         controller.stop()
     (row,) = _rows(db_session, owner)
@@ -290,7 +276,7 @@ def test_redis_down_at_commit_leaves_the_row_for_the_sweeper(
     monkeypatch.setitem(app.config, "NOTIFY_SWEEP_AGE", 0)
     result = app.test_cli_runner().invoke(args=["notifications", "sweep"])
     assert result.exit_code == 0 and "1 pending" in result.output, result.output
-    _work(app, async_queue)
+    work(app, async_queue)
     (row,) = _rows(db_session, user)
     assert row.state is NotificationState.sent
     assert len(smtp.messages) == 1
@@ -303,7 +289,7 @@ def test_a_job_run_twice_sends_one_email(app, make, db_session, smtp, async_queu
     db_session.commit()
     with app.app_context():
         second = jobs.get_queue("notifications").enqueue(send_notification, row.id)
-    _work(app, async_queue)
+    work(app, async_queue)
     assert second.return_value() == "skipped"
     assert len(smtp.messages) == 1
     assert _rows(db_session, user)[0].attempts == 1
@@ -327,17 +313,17 @@ def test_a_worker_killed_after_claiming_is_recovered_by_the_sweeper(
     # The crashed worker: it claimed the row and never came back.
     with app.app_context():
         assert delivery.claim(db_session, row.id) is not None
-    _work(app, async_queue)  # the queued job finds the row taken
+    work(app, async_queue)  # the queued job finds the row taken
     (row,) = _rows(db_session, user)
     assert row.state is NotificationState.sending and smtp.messages == []
     with app.app_context():
         assert delivery.sweep(db_session)["stalled"] == 0  # not yet: it may just be slow
         later = row.claimed_at + dt.timedelta(seconds=app.config["NOTIFY_SENDING_TIMEOUT"] + 1)
         assert delivery.sweep(db_session, now=later) == {"pending": 0, "stalled": 1}
-    _work(app, async_queue)
+    work(app, async_queue)
     with app.app_context():
         assert delivery.sweep(db_session, now=later) == {"pending": 0, "stalled": 0}
-    _work(app, async_queue)
+    work(app, async_queue)
     (row,) = _rows(db_session, user)
     assert row.state is NotificationState.sent and row.attempts == 2
     assert len(smtp.messages) == 1
@@ -351,7 +337,7 @@ def test_the_sweep_reschedules_itself_once_per_slot(app, db_session, async_queue
         schedule_sweep(now=1100)  # a second worker starting in the same slot
         assert registry.get_job_ids() == ["notifications-sweep-4"]
         jobs.get_queue("notifications").enqueue(sweep_notifications)
-    _work(app, async_queue)
+    work(app, async_queue)
     with app.app_context():
         ids = set(registry.get_job_ids())
     assert len(ids) == 2 and "notifications-sweep-4" in ids
@@ -417,7 +403,7 @@ def test_a_push_round_is_sent_in_batches_and_a_failing_row_does_not_stop_the_oth
         notify(user, "needs.return_by_bureau", PAYLOAD, "round:1", channels=[Channel.email])
     db_session.commit()
     assert async_queue.llen("rq:queue:notifications") == 3  # 7 rows in batches of 3
-    _work(app, async_queue)  # the batch holding the broken row is retried (interval 0 here)
+    work(app, async_queue)  # the batch holding the broken row is retried (interval 0 here)
     delivered = sorted(m.rcpt_tos[0] for m in smtp.messages)
     assert delivered == sorted(u.email for u in users if u is not broken)  # each exactly once
     db_session.expire_all()
