@@ -143,12 +143,13 @@ def matching_group():
 @with_appcontext
 def matching_rematch():
     """Rank every published need and approved researcher now, printing progress."""
-    from .jobs.matching import run_rematch
-    from .models import MatchRun
-    from .models.mixins import utcnow
+    from .jobs.matching import run_rematch, start_rematch
+    from .workflows.errors import RuleViolation
 
-    run = MatchRun(started_at=utcnow())
-    db.session.add(run)
+    try:
+        run = start_rematch(None, in_background=False)
+    except RuleViolation as err:
+        raise click.ClickException(str(err)) from None
     db.session.commit()
     with click.progressbar(length=1, label="re-match") as bar:
         def progress(done, total):

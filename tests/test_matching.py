@@ -356,3 +356,17 @@ def test_ranking_a_need_leaves_the_pairs_a_researchers_ranking_found(make, db_se
     rank_for_need(need.id)
     db_session.commit()
     assert stranger.id in _matches(need)  # the researcher's ranking keeps it
+
+
+def test_a_second_rematch_is_refused_while_one_runs(app, make, db_session, client):
+    from app.models.mixins import utcnow
+
+    db_session.add(MatchRun(started_at=utcnow()))  # unfinished
+    db_session.commit()
+    before = db_session.scalar(select(db.func.count(MatchRun.id)))
+    result = CliRunner().invoke(app.cli, ["matching", "rematch"])
+    assert result.exit_code != 0 and "已有一次重新匹配正在运行" in result.output
+    make.user("Platform", "plat_twice")
+    login(client, "plat_twice")
+    client.post("/matching/run")
+    assert db_session.scalar(select(db.func.count(MatchRun.id))) == before

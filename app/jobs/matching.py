@@ -40,15 +40,23 @@ def match_researcher(researcher_id: int):
     return _committed(recommendations.rank_for_researcher, researcher_id)
 
 
-def start_rematch(user) -> MatchRun:
-    """Record a full re-match run (the caller commits, then the job runs it)."""
+def start_rematch(user, in_background: bool = True) -> MatchRun:
+    """Record a full re-match run, refused while another is unfinished (two would rank and
+    store the same pairs at once). The caller commits; in the background, the job then runs it.
+    """
+    from flask_babel import gettext as _
+
+    from ..workflows.errors import RuleViolation
     from . import enqueue_after_commit
 
+    if db.session.scalar(select(func.count(MatchRun.id)).where(MatchRun.finished_at.is_(None))):
+        raise RuleViolation(_("A re-match is already running."))
     total = db.session.scalar(select(func.count(Need.id)).where(Need.state == NeedState.published))
     run = MatchRun(started_by_id=getattr(user, "id", None), started_at=utcnow(), total=total)
     db.session.add(run)
     db.session.flush()
-    enqueue_after_commit(rematch_all, run.id, queue="matching", job_timeout=6 * 3600)
+    if in_background:
+        enqueue_after_commit(rematch_all, run.id, queue="matching", job_timeout=6 * 3600)
     return run
 
 

@@ -81,10 +81,12 @@ class MatchingView(BaseView):
     @has_access
     @permission_name("run")
     def run(self):
-        if db.session.scalar(select(func.count(MatchRun.id)).where(MatchRun.finished_at.is_(None))):
-            flash(_("A re-match is already running."), "warning")
+        try:
+            run = start_rematch(g.user)
+        except WorkflowError as err:
+            db.session.rollback()
+            flash(str(err), "warning")
             return redirect(url_for(".runs"))
-        run = start_rematch(g.user)
         db.session.commit()
         flash(_("Re-match #%(id)d started.", id=run.id), "success")
         return redirect(url_for(".runs"))
