@@ -3,8 +3,11 @@ PostgreSQL with TEST_DATABASE_URL), a real Redis (REDIS_URL, else the bundled on
 isolation by an outer transaction that every request joins through savepoints."""
 import contextvars
 import os
+import socket
 
 import pytest
+from aiosmtpd.controller import Controller
+from factories import Factories
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
@@ -13,7 +16,6 @@ from app import create_app
 from app.extensions import db
 from app.security import sync_roles
 from app.seed.loader import seed_reference_data
-from factories import Factories
 
 
 def _redis_url(tmp_path_factory):
@@ -133,3 +135,29 @@ def api_headers(client, username, password="pw-Test-123456"):
         "username": username, "password": password, "provider": "db"})
     assert response.status_code == 200, response.json
     return {"Authorization": "Bearer " + response.json["access_token"]}
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture()
+def smtp(app, monkeypatch):
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", controller.port)
+    yield inbox
+    controller.stop()

@@ -3,7 +3,6 @@ import http.cookiejar
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,20 +11,17 @@ import urllib.request
 
 import pytest
 
+from conftest import free_port
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLEAN = {k: v for k, v in os.environ.items()
          if k not in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "TEST_DATABASE_URL", "FLASK_APP")}
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture()
 def server(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = dict(CLEAN, INSTANCE_DIR=str(tmp_path / "instance"))
     log = open(tmp_path / "out.log", "w+")
     proc = subprocess.Popen([sys.executable, "run.py", "--demo", "--port", str(port)], cwd=ROOT,

@@ -4,7 +4,6 @@ import datetime as dt
 import email
 import email.policy
 import json
-import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -18,35 +17,9 @@ from app.jobs.notifications import schedule_sweep, send_notification, sweep_noti
 from app.models import Channel, Notification, NotificationState
 from app.models.mixins import utcnow
 from app.notify import notify
-from conftest import login, work
+from conftest import Inbox, free_port, login, work
 
 PAYLOAD = {"subject_id": 7, "state": "returned_by_bureau", "opinion": "请补充量化指标"}
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture()
-def smtp(app, monkeypatch):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
-    monkeypatch.setitem(app.config, "MAIL_PORT", controller.port)
-    yield inbox
-    controller.stop()
 
 
 class Gateway:
@@ -193,7 +166,7 @@ def test_recipient_without_phone_fails_once_with_a_clear_error(
 
 
 def _failed_email(app, make, db_session, async_queue, monkeypatch, key):
-    monkeypatch.setitem(app.config, "MAIL_PORT", _free_port())  # nobody listens
+    monkeypatch.setitem(app.config, "MAIL_PORT", free_port())  # nobody listens
     user = make.user("Enterprise", enterprise_id=make.enterprise().id,
                      first_name="失败", last_name=key)
     notify(user, "needs.return_by_bureau", PAYLOAD, key, channels=[Channel.email])
@@ -219,7 +192,7 @@ def test_failed_notifications_are_listed_for_platform_and_sent_again(
     assert "发送失败的通知" in page
 
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         monkeypatch.setitem(app.config, "MAIL_PORT", controller.port)

@@ -3,7 +3,6 @@ claimed is recovered by the sweep and the e-mail is delivered exactly once."""
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,6 +16,7 @@ from app.extensions import db
 from app.models import AppUser, Channel, Notification, NotificationState
 from app.models.mixins import utcnow
 from app.notify import notify
+from conftest import free_port
 
 
 class StallingServer:
@@ -53,15 +53,10 @@ def _children(pid):
     return found
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
 
 def test_a_worker_killed_mid_send_delivers_once_after_the_sweep(app, redis_conn, tmp_path):
     server = StallingServer()
-    port = _free_port()
+    port = free_port()
     controller = Controller(server, hostname="127.0.0.1", port=port)
     controller.start()
     database = f"sqlite:///{tmp_path}/crash.db"
