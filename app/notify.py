@@ -77,6 +77,29 @@ def _render_digest(notification, payload) -> tuple[str, str]:
     return str(subject), str(body)
 
 
+def _render_message(notification, payload) -> tuple[str, str]:
+    subject = _("New message about “%(title)s”", title=payload.get("need_title", ""))
+    body = subject + "\n\n" + payload.get("excerpt", "")
+    if notification.token:
+        body += "\n\n" + _("Reply: %(link)s", link=link(notification))
+    return str(subject), str(body)
+
+
+def _proposal_subject(notification, payload):
+    """A proposal's news reads differently for its researcher and for the need's enterprise."""
+    from .models import Proposal
+
+    proposal = db.session.get(Proposal, payload.get("subject_id"))
+    if proposal is None:
+        return None
+    state = state_title("proposals", payload.get("state"))
+    if notification.user.researcher_id == proposal.researcher_id:
+        return _("Your proposal to “%(title)s” is now “%(state)s”", title=proposal.need.title,
+                 state=state)
+    return _("A proposal to your need “%(title)s” is now “%(state)s”", title=proposal.need.title,
+             state=state)
+
+
 def render(notification) -> tuple[str, str]:
     """Subject and body of a notification in its recipient's language."""
     payload = notification.payload or {}
@@ -84,10 +107,14 @@ def render(notification) -> tuple[str, str]:
     with force_locale(notification.user.locale or "zh"):
         if notification.template.startswith("match.digest"):
             return _render_digest(notification, payload)
-        noun = SUBJECT_NAMES.get(table, lambda: table)()
-        subject = _("Your %(noun)s #%(id)s is now “%(state)s”", noun=noun,
-                    id=payload.get("subject_id"),
-                    state=state_title(table, payload.get("state")))
+        if notification.template == "messages.new":
+            return _render_message(notification, payload)
+        subject = _proposal_subject(notification, payload) if table == "proposals" else None
+        if subject is None:
+            noun = SUBJECT_NAMES.get(table, lambda: table)()
+            subject = _("Your %(noun)s #%(id)s is now “%(state)s”", noun=noun,
+                        id=payload.get("subject_id"),
+                        state=state_title(table, payload.get("state")))
         body = subject
         if payload.get("opinion"):
             body += "\n" + _("Opinion: %(opinion)s", opinion=payload["opinion"])

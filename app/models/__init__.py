@@ -20,7 +20,7 @@ from .match import Match, MatchRun
 from .need import PUBLIC_NEED_STATES, Need
 from .notification import Notification
 from .program_round import ProgramRound, RoundPhase
-from .proposal import Message, Proposal
+from .proposal import ComparisonCriterion, Message, Proposal, ProposalScore
 from .reference import HighTechZone, NeedCategory, Region, TechDomain, TechField
 from .researcher import Institution, Researcher
 from .review import ReviewRecord

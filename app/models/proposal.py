@@ -1,6 +1,9 @@
-"""Technical proposals (技术方案) and the per-proposal message threads (沟通)."""
+"""Technical proposals (技术方案), the enterprise's comparison scores, and the per-proposal
+message threads (沟通)."""
 from flask_appbuilder import Model
-from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, Numeric, Text, select, text
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, Numeric
+from sqlalchemy import String, Text, UniqueConstraint, select, text
 from sqlalchemy.orm import relationship
 
 from .enums import ProposalState
@@ -28,7 +31,11 @@ class Proposal(TimestampMixin, VersionedMixin, Model):
     def jurisdiction_keys(cls):
         from .need import Need
 
-        enterprise = select(Need.enterprise_id).where(Need.id == cls.need_id).scalar_subquery()
+        # A draft is the researcher's own until submitted: the enterprise side (and its
+        # region's bureau) reaches a proposal only once it has left the draft state.
+        enterprise = (select(Need.enterprise_id)
+                      .where(Need.id == cls.need_id, cls.state != ProposalState.draft)
+                      .scalar_subquery())
         return {"enterprise": enterprise, "researcher": cls.researcher_id}
 
     id = Column(Integer, primary_key=True)
@@ -48,6 +55,71 @@ class Proposal(TimestampMixin, VersionedMixin, Model):
 
     def __str__(self):
         return f"#{self.id}"
+
+
+# The criteria an enterprise starts its comparison with (it may rename, reweigh, add, remove).
+DEFAULT_CRITERIA = {
+    "fit": (_l("Technical fit"), 40),
+    "feasibility": (_l("Feasibility"), 30),
+    "cost": (_l("Cost"), 20),
+    "team": (_l("Team"), 10),
+}
+
+
+class ComparisonCriterion(Model):
+    """One criterion of an enterprise's side-by-side comparison of the proposals to a need."""
+
+    __tablename__ = "comparison_criteria"
+    __table_args__ = (
+        CheckConstraint("weight >= 0 AND weight <= 100", name="ck_criterion_weight"),
+        CheckConstraint("code IS NOT NULL OR name IS NOT NULL", name="ck_criterion_named"),
+    )
+
+    @classmethod
+    def jurisdiction_keys(cls):
+        from .need import Need
+
+        enterprise = select(Need.enterprise_id).where(Need.id == cls.need_id).scalar_subquery()
+        return {"enterprise": enterprise}
+
+    id = Column(Integer, primary_key=True)
+    need_id = Column(Integer, ForeignKey("needs.id"), nullable=False, index=True)
+    position = Column(Integer, nullable=False, default=0)
+    # A default criterion keeps its code so that each reader sees it in their own language;
+    # one the enterprise named (or renamed) keeps the name it typed.
+    code = Column(String(20))
+    name = Column(String(60))
+    weight = Column(Integer, nullable=False, default=0)
+
+    @property
+    def label(self):
+        if self.name:
+            return self.name
+        return str(DEFAULT_CRITERIA[self.code][0]) if self.code in DEFAULT_CRITERIA else self.code
+
+
+class ProposalScore(Model):
+    """The enterprise's score (0–10) of one proposal on one criterion. Private to the enterprise."""
+
+    __tablename__ = "proposal_scores"
+    __table_args__ = (
+        UniqueConstraint("proposal_id", "criterion_id", name="uq_proposal_score"),
+        CheckConstraint("score >= 0 AND score <= 10", name="ck_proposal_score_range"),
+    )
+
+    @classmethod
+    def jurisdiction_keys(cls):
+        from .need import Need
+
+        need = select(Proposal.need_id).where(Proposal.id == cls.proposal_id).scalar_subquery()
+        enterprise = select(Need.enterprise_id).where(Need.id == need).scalar_subquery()
+        return {"enterprise": enterprise}
+
+    id = Column(Integer, primary_key=True)
+    proposal_id = Column(Integer, ForeignKey("proposals.id"), nullable=False, index=True)
+    criterion_id = Column(Integer, ForeignKey("comparison_criteria.id", ondelete="CASCADE"),
+                          nullable=False, index=True)
+    score = Column(Numeric(4, 1), nullable=False)
 
 
 class Message(Model):

@@ -123,6 +123,8 @@ def apply_action(obj, action, actor, opinion: str | None = None, today: dt.date 
         raise ConcurrentDecision(
             _("Someone else decided this record a moment ago; reload it to see the new state.")
         ) from None
+    if transition.then is not None:
+        transition.then(obj, actor)
     notify_owners(obj, actor, template=f"{model.__tablename__}.{action.value}",
                   payload={"subject_id": obj.id, "state": transition.to.value, "opinion": opinion},
                   event_key=f"review:{review.id}")

@@ -28,6 +28,7 @@ from ..models import (
     RoundPhase,
 )
 from ..models.enums import LabelledEnum
+from .docking import check_decidable, check_proposal_submittable, start_docking
 from .need_filing import check_submittable
 
 OWNER_ENTERPRISE = "@enterprise"
@@ -85,6 +86,9 @@ class Transition:
     phase: RoundPhase | None = None
     # A record-specific rule, called before the change; raises RuleViolation to refuse it.
     guard: Callable | None = None
+    # A consequence on another record, called after the change with (record, actor), e.g. a
+    # selection moving the need to docking.
+    then: Callable | None = None
 
 
 def T(to, *roles, **kw):
@@ -129,9 +133,12 @@ TRANSITIONS = {
         },
     },
     Proposal: {
-        (P.draft, A.submit): T(P.submitted, OWNER_RESEARCHER, sets={"submitted_at": "now"}),
-        (P.submitted, A.shortlist): T(P.shortlisted, OWNER_ENTERPRISE),
-        (P.shortlisted, A.select): T(P.selected, OWNER_ENTERPRISE),
+        (P.draft, A.submit): T(P.submitted, OWNER_RESEARCHER, sets={"submitted_at": "now"},
+                               guard=check_proposal_submittable),
+        (P.submitted, A.shortlist): T(P.shortlisted, OWNER_ENTERPRISE, guard=check_decidable),
+        (P.shortlisted, A.select): T(P.selected, OWNER_ENTERPRISE, guard=check_decidable,
+                                     then=start_docking),
+        # The reason is optional (notice §三(三) asks for none); the researcher sees it if given.
         (P.submitted, A.decline): T(P.declined, OWNER_ENTERPRISE, sets={"decline_reason": "opinion"}),
         (P.shortlisted, A.decline): T(P.declined, OWNER_ENTERPRISE, sets={"decline_reason": "opinion"}),
         **{
