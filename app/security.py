@@ -27,7 +27,12 @@ EXPORT = [r"NeedListExportView$", r"can_export$"]
 EXPORT_MENU = [r"NeedListExport$", MENU]
 STAFF_MENUS = (r"(Reference data|Registrations|Needs|Docking|Funding|Records|Enterprise|Researcher|"
                r"Need|Match|Proposal|Message|Contract|Project|ProgramRound|Region|HighTechZone|"
-               r"TechDomain|TechField|NeedCategory|Institution|ReviewRecord)$")
+               r"TechDomain|TechField|NeedCategory|Institution|ReviewRecord|DockingProgress)$")
+# Staff follow docking and may read the threads of their jurisdiction; they write in none.
+DOCKING_STAFF = [
+    [r"DockingProgressView$", r"can_(index|need)$"],
+    [r"DockingDeskView$", r"can_thread$"],
+]
 PERSONAL = [  # every signed-in participant and staff member
     [r"NotificationModelView$", READ],
     [r"UserInfoEditView$", r"can_this_form_(get|post)$"],
@@ -49,7 +54,8 @@ ROLE_DEFINITIONS = {
         [r"MatchingView$", r"can_(list|run)$"],
         [r"(SmeWhitelist|Matching)$", MENU],
         [r"(Proposal|Match|Message|Contract|Project|ReviewRecord)ModelView$", READ_FILES],
-        [r"(Enterprise|Researcher|Need|Proposal|Contract|Project)Api$", API_READ],
+        [r"(Enterprise|Researcher|Need|Proposal|Message|Contract|Project)Api$", API_READ],
+        *DOCKING_STAFF,
         [STAFF_MENUS, MENU],
         # Failed deliveries and their re-send: the platform runs the notifications.
         [r"FailedNotificationModelView$", r"can_(list|show)$|^resend$"],
@@ -57,15 +63,16 @@ ROLE_DEFINITIONS = {
     ],
     "Bureau": PERSONAL + [EXPORT, EXPORT_MENU,
         [REFERENCE_VIEWS, READ],
-        [r"(Enterprise|Researcher|Need|Proposal|Contract|Project)ModelView$", READ_FILES],
+        [r"(Enterprise|Researcher|Need|Proposal|Message|Contract|Project)ModelView$", READ_FILES],
         [r"(Enterprise|Need)ModelView$", DECIDE],
         [r"EnterpriseModelView$", r"^verify$"],
         [r"NeedModelView$", r"^(recommend|return_selected)$"],
-        [r"(Enterprise|Researcher|Need|Proposal|Contract|Project)Api$", API_READ],
+        [r"(Enterprise|Researcher|Need|Proposal|Message|Contract|Project)Api$", API_READ],
+        *DOCKING_STAFF,
         [r"EnterpriseApi$", r"can_put$"],
         [r"(Reference data|Registrations|Needs|Docking|Funding|Enterprise|Researcher|Need|"
-         r"Proposal|Contract|Project|Region|HighTechZone|TechDomain|TechField|NeedCategory|"
-         r"ProgramRound|Institution)$", MENU],
+         r"Proposal|Message|Contract|Project|Region|HighTechZone|TechDomain|TechField|"
+         r"NeedCategory|ProgramRound|Institution|DockingProgress)$", MENU],
     ],
     "Province": PERSONAL + [EXPORT, EXPORT_MENU,
         [REFERENCE_VIEWS, READ],
@@ -73,32 +80,36 @@ ROLE_DEFINITIONS = {
          READ_FILES],
         [r"(Contract|Project|Need)ModelView$", DECIDE],
         [r"ContractModelView$", r"^approve$"],
-        [r"(Enterprise|Researcher|Need|Proposal|Contract|Project)Api$", API_READ],
+        [r"(Enterprise|Researcher|Need|Proposal|Message|Contract|Project)Api$", API_READ],
+        [r"MessageModelView$", READ_FILES],
+        *DOCKING_STAFF,
         [STAFF_MENUS, MENU],
     ],
     "Enterprise": PERSONAL + [
         [r"EnterpriseModelView$", r"can_(list|show|edit|download|decide)$"],
         [r"NeedModelView$", r"can_(list|show|add|edit|delete|download|decide)$"],
         [r"(Proposal|Contract|Project)ModelView$", r"can_(list|show|download|decide)$"],
-        [r"MessageModelView$", r"can_(list|show|add)$"],
+        [r"ProposalModelView$", r"^(compare|shortlist|decline)$"],
+        [r"MessageModelView$", READ_FILES],
+        [r"DockingDeskView$", r"can_(index|need|compare|decide|thread)$"],
         [r"RecommendationView$", r"can_index$"],
         [r"(NeedCategory|TechField)ModelView$", READ],
         [r"NeedApi$", r"can_(get|info|post|put|delete)$"],
-        [r"(Enterprise|Proposal|Contract|Project)Api$", API_READ],
+        [r"(Enterprise|Proposal|Message|Contract|Project)Api$", API_READ],
         [r"(Needs|Docking|Funding|Registrations|Enterprise|Need|Proposal|Contract|Project|"
-         r"Message|Recommendation)$", MENU],
+         r"Message|Recommendation|DockingDesk)$", MENU],
     ],
     "Researcher": PERSONAL + [
         [r"ResearcherModelView$", r"can_(list|show|edit|download|decide)$"],
         [r"NeedModelView$", READ_FILES],
-        [r"ProposalModelView$", r"can_(list|show|add|edit|download|decide)$"],
-        [r"(Match|Contract|Project)ModelView$", READ_FILES],
-        [r"MessageModelView$", r"can_(list|show|add)$"],
+        [r"ProposalModelView$", r"can_(list|show|add|edit|delete|download|decide)$"],
+        [r"(Match|Message|Contract|Project)ModelView$", READ_FILES],
+        [r"DockingDeskView$", r"can_(index|thread)$"],
         [r"RecommendationView$", r"can_(index|dismiss)$"],
         [r"(NeedCategory|TechField)ModelView$", READ],
-        [r"(Need|Researcher|Proposal|Contract|Project)Api$", API_READ],
+        [r"(Need|Researcher|Proposal|Message|Contract|Project)Api$", API_READ],
         [r"(Needs|Docking|Funding|Registrations|Researcher|Need|Proposal|Match|Contract|Project|"
-         r"Message|Recommendation)$", MENU],
+         r"Message|Recommendation|DockingDesk)$", MENU],
     ],
 }
 ROLE_NAMES = ("Admin",) + tuple(ROLE_DEFINITIONS)

@@ -121,8 +121,13 @@ class Factories:
         db.session.commit()
         return need
 
-    def proposal(self, need, researcher, state=ProposalState.submitted):
-        proposal = Proposal(need=need, researcher=researcher, approach="方案", state=state)
+    def proposal(self, need, researcher, state=ProposalState.submitted, **kw):
+        values = dict(approach="方案", expected_results="良品率提高到98%", timeline="2026-03 完成样机",
+                      budget=Decimal(90000), team="张三 教授", state=state)
+        if state is not ProposalState.draft:
+            values["submitted_at"] = utcnow()
+        values.update(kw)
+        proposal = Proposal(need=need, researcher=researcher, **values)
         db.session.add(proposal)
         db.session.commit()
         return proposal

@@ -9,6 +9,7 @@ from ..need_list import (
     published_need,
     shown_total,
 )
+from ..workflows.docking import proposal_offer
 from . import bp
 
 PAGE_SIZES = (20, 50, 100)
@@ -37,5 +38,6 @@ def need_detail(need_id):
     if need is None:
         abort(404)
     user = getattr(g, "user", None)
+    offer, mine = proposal_offer(user, need)
     return render_template("public/need_detail.html", need=need,
-                           show_contact=can_see_contact(user, need))
+                           show_contact=can_see_contact(user, need), offer=offer, mine=mine)

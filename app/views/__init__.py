@@ -6,7 +6,8 @@ what people read are the translated labels.
 """
 from flask_babel import lazy_gettext as _l
 
-from .docking import MatchModelView, MessageModelView, ProposalApi, ProposalModelView
+from .docking import MatchModelView, MessageApi, MessageModelView, ProposalApi, ProposalModelView
+from .docking_pages import DockingDeskView, DockingProgressView
 from .funding import ContractApi, ContractModelView, ProjectApi, ProjectModelView
 from .need_export import NeedListExportView
 from .needs import NeedApi, NeedModelView
@@ -40,6 +41,8 @@ MENUS = [
         (NeedListExportView, _l("Export the need list (Excel)"), "fa-file-excel"),
     ]),
     ("Docking", _l("Supply and demand docking"), "fa-handshake", [
+        (DockingDeskView, _l("My docking"), "fa-briefcase"),
+        (DockingProgressView, _l("Docking progress"), "fa-tasks"),
         (RecommendationView, _l("Recommended for me"), "fa-star"),
         (MatchModelView, _l("Matches"), "fa-link"),
         (MatchingView, _l("Re-match runs"), "fa-sync"),
@@ -68,7 +71,7 @@ MENUS = [
         (NotificationModelView, _l("Notifications"), "fa-bell"),
     ]),
 ]
-APIS = [EnterpriseApi, ResearcherApi, NeedApi, ProposalApi, ContractApi, ProjectApi]
+APIS = [EnterpriseApi, ResearcherApi, NeedApi, ProposalApi, MessageApi, ContractApi, ProjectApi]
 
 
 def menu_name(view) -> str:

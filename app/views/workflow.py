@@ -9,7 +9,7 @@ from sqlalchemy import select
 from .. import jurisdiction
 from ..extensions import db
 from ..models import ReviewRecord
-from ..workflows import Action, WorkflowError, apply_action, available_actions
+from ..workflows import TRANSITIONS, Action, WorkflowError, apply_action, available_actions
 from .base import ScopedModelView
 
 
@@ -20,6 +20,10 @@ class WorkflowModelView(ScopedModelView):
 
     def findings_for(self, item) -> list:
         """Advice shown beside the record (e.g. the completeness check of a need)."""
+        return []
+
+    def links_for(self, item) -> list:
+        """(label, url) pairs shown as buttons on the record's page."""
         return []
 
     def _apply_many(self, items, action, opinion=None):
@@ -99,21 +103,27 @@ class WorkflowModelView(ScopedModelView):
                                    .order_by(model.id)).all()
         if request.method == "POST":
             opinion = (request.form.get("opinion") or "").strip()
-            if not opinion:
+            if not opinion and _needs_opinion(model, action):
                 flash(_("Please give a reason or opinion for “%(action)s”.",
                         action=action.title), "danger")
             else:
                 self._apply_many(items, action, opinion)
                 return redirect(url_for(f"{self.endpoint}.list"))
         return self.render_template("office/decide_many.html", items=items, action=action,
-                                    title=action.title)
+                                    title=action.title,
+                                    needs_opinion=_needs_opinion(model, action))
 
     def _get_show_widget(self, pk, item, **kwargs):
         widgets = super()._get_show_widget(pk, item, **kwargs)
         widgets["timeline"] = timeline_of(item)
         widgets["findings"] = self.findings_for(item)
         widgets["decide_url"] = url_for(f"{self.endpoint}.decide", pk=pk)
+        widgets["links"] = self.links_for(item)
         return widgets
+
+
+def _needs_opinion(model, action) -> bool:
+    return any(t.needs_opinion for (_state, a), t in TRANSITIONS[model].items() if a == action)
 
 
 def timeline_of(item):
