@@ -404,3 +404,31 @@ def test_a_message_arrives_by_email_through_the_outbox(app, client, world, db_se
     mail = email.message_from_bytes(to_researcher[0].content, policy=email.policy.default)
     assert "注塑件缺陷在线检测" in mail["Subject"]
     assert "下周三来厂里看产线可以吗？" in mail.get_body().get_content()
+
+
+def test_two_selections_at_once_one_is_told_to_reload(world, db_session, make):
+    """Another selection moved the need to docking meanwhile: this one is refused whole (the
+    proposal stays shortlisted, no review is written) and succeeds once reloaded."""
+    from sqlalchemy import text
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from app.models import ReviewRecord
+    from app.workflows import ConcurrentDecision, apply_action
+
+    need = world["need"]
+    p1 = make.proposal(need, world["r1"], state=ProposalState.shortlisted)
+    loaded_version = need.version
+    db_session.execute(text("UPDATE needs SET state='docking', version = version + 1 "
+                            "WHERE id = :id"), {"id": need.id})
+    db_session.commit()
+    set_committed_value(need, "version", loaded_version)
+    set_committed_value(need, "state", NeedState.published)
+    with pytest.raises(ConcurrentDecision):
+        apply_action(p1, "select", world["ent"])
+    db_session.expire_all()
+    assert p1.state is ProposalState.shortlisted and need.state is NeedState.docking
+    assert db_session.scalars(select(ReviewRecord).where(
+        ReviewRecord.subject_type == "proposals", ReviewRecord.subject_id == p1.id)).all() == []
+    apply_action(p1, "select", world["ent"])
+    db_session.commit()
+    assert p1.state is ProposalState.selected
