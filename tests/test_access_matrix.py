@@ -224,7 +224,8 @@ def test_each_role_sees_its_menus(client, make, role):
 @pytest.mark.parametrize("role,url", [
     ("Bureau", "/auditlogmodelview/list/"), ("Platform", "/auditlogmodelview/list/"),
     ("Enterprise", "/researchermodelview/list/"), ("Researcher", "/enterprisemodelview/list/"),
-    ("Bureau", "/users/list/"), ("Province", "/programroundmodelview/add"),
+    ("Bureau", "/users/list/"), ("Bureau", "/programroundmodelview/add"),
+    ("Enterprise", "/funding/simulate"),
 ])
 def test_screens_outside_a_role_are_refused(client, make, role, url):
     user = make.user(role, region_id=make.region(A).id if role == "Bureau" else None)

@@ -15,6 +15,8 @@ class Contract(TimestampMixin, VersionedMixin, Model):
         CheckConstraint(
             "state <> 'returned' OR return_reason IS NOT NULL", name="ck_contract_returned_reason"
         ),
+        # One contract per selected proposal; a returned one is corrected, not written anew.
+        UniqueConstraint("proposal_id", name="uq_contract_proposal"),
     )
 
     @classmethod
@@ -41,9 +43,15 @@ class Contract(TimestampMixin, VersionedMixin, Model):
     invoice_file = Column(SafeFileColumn, nullable=False)
     invoice_amount = Column(Numeric(14, 2))
     invoice_date = Column(Date)
+    invoice_issuer = Column(String(200))  # 开票方, as printed on the invoice
     transfer_file = Column(SafeFileColumn, nullable=False)
     transfer_amount = Column(Numeric(14, 2))
     transfer_date = Column(Date)
+    transfer_payee = Column(String(200))  # 收款方, as printed on the bank record
+    # SHA-256 of each upload, so that reviewers see a file used in another contract.
+    contract_file_hash = Column(String(64), index=True)
+    invoice_file_hash = Column(String(64), index=True)
+    transfer_file_hash = Column(String(64), index=True)
     state = state_column(ContractState, ContractState.submitted, index=True)
     return_reason = Column(Text)
 

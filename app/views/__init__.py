@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from .docking import MatchModelView, MessageApi, MessageModelView, ProposalApi, ProposalModelView
 from .docking_pages import DockingDeskView, DockingProgressView
-from .funding import ContractApi, ContractModelView, ProjectApi, ProjectModelView
+from .funding import ContractApi, ContractModelView, FundingSimulationView, ProjectApi, ProjectModelView
 from .need_export import NeedListExportView
 from .needs import NeedApi, NeedModelView
 from .records import (
@@ -52,6 +52,7 @@ MENUS = [
     ("Funding", _l("Funding"), "fa-yen-sign", [
         (ContractModelView, _l("Contracts"), "fa-file-signature"),
         (ProjectModelView, _l("Funded projects"), "fa-award"),
+        (FundingSimulationView, _l("Funding simulation"), "fa-calculator"),
     ]),
     ("Reference data", _l("Reference data"), "fa-book", [
         (ProgramRoundModelView, _l("Program rounds"), "fa-calendar"),

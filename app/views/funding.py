@@ -1,10 +1,22 @@
-"""Contracts and funded projects (issue 7 completes submission, funding rules and reports)."""
+"""Contracts (submitted by the enterprise, approved by the province) and funded projects."""
+from flask import flash, g, redirect, request, url_for
+from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.actions import action as fab_action
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from wtforms import DateField, DecimalField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ..models import Contract, Project
+from .. import funding
+from ..contract_checks import checks_of
+from ..extensions import db
+from ..models import Contract, ProgramRound, Project
+from ..rounds import current_round
 from ..workflows import Action
+from ..workflows.contracting import check_editable, prepare_new_contract
 from .base import ScopedModelRestApi, interface
+from .uploads import UnicodeFileUploadField
 from .workflow import WorkflowModelView
 
 LABELS = {
@@ -17,18 +29,79 @@ LABELS = {
     "funding": _l("Funding"), "round": _l("Program round"), "contract": _l("Contract"),
     "summary_report": _l("Summary report"), "evaluation_score": _l("Evaluation score"),
     "evaluation_result": _l("Evaluation result"),
+    "invoice_amount": _l("Invoice amount"), "invoice_date": _l("Invoice date"),
+    "invoice_issuer": _l("Invoice issued by"), "transfer_amount": _l("Transferred amount"),
+    "transfer_date": _l("Transfer date"), "transfer_payee": _l("Transfer paid to"),
 }
+FORM_COLUMNS = ["amount", "signed_on", "registration_number", "contract_file", "invoice_file",
+                "invoice_amount", "invoice_date", "invoice_issuer", "transfer_file",
+                "transfer_amount", "transfer_date", "transfer_payee"]
+MONEY = [NumberRange(min=0.01, max=10**11)]
+
+
+def _money(label, required=False):
+    return DecimalField(LABELS[label], ([DataRequired()] if required else [Optional()]) + MONEY,
+                        places=2)
+
+
+def _date(label, required=False):
+    return DateField(LABELS[label], [DataRequired()] if required else [Optional()],
+                     format="%Y-%m-%d", render_kw={"type": "date"})
 
 
 class ContractModelView(WorkflowModelView):
+    """Enterprises submit (from a selected proposal) and correct; the province decides."""
+
     datamodel = interface(Contract)
     list_title = _l("Contracts")
+    show_title = _l("Contract")
+    add_title = _l("Submit the technology development contract")
+    edit_title = _l("Correct the contract")
+    findings_title = _l("Cross-checks")
     list_columns = ["need", "enterprise", "institution", "amount", "signed_on", "state"]
-    show_columns = ["need", "enterprise", "researcher", "institution", "amount", "signed_on",
-                    "registration_number", "contract_file", "invoice_file", "transfer_file",
-                    "state", "return_reason"]
+    show_columns = ["need", "enterprise", "researcher", "institution"] + FORM_COLUMNS + [
+        "state", "return_reason"]
+    add_columns = edit_columns = FORM_COLUMNS
+    add_form_extra_fields = edit_form_extra_fields = {
+        "amount": _money("amount", required=True),
+        "signed_on": _date("signed_on", required=True),
+        "registration_number": StringField(LABELS["registration_number"],
+                                           [Optional(), Length(max=60)],
+                                           description=_l("技术合同登记编号, if registered")),
+        **{name: UnicodeFileUploadField(LABELS[name], description=_l("Required: PDF or image"))
+           for name in ("contract_file", "invoice_file", "transfer_file")},
+        "invoice_amount": _money("invoice_amount", required=True),
+        "invoice_date": _date("invoice_date", required=True),
+        "invoice_issuer": StringField(LABELS["invoice_issuer"], [DataRequired(), Length(max=200)]),
+        "transfer_amount": _money("transfer_amount", required=True),
+        "transfer_date": _date("transfer_date", required=True),
+        "transfer_payee": StringField(LABELS["transfer_payee"], [DataRequired(), Length(max=200)]),
+    }
     base_order = ("id", "desc")
     label_columns = LABELS
+
+    def pre_add(self, item):
+        prepare_new_contract(item, g.user, request.args.get("proposal"))
+        super().pre_add(item)
+
+    def post_add(self, item):
+        g.added_contract_id = item.id
+
+    def post_add_redirect(self):
+        if getattr(g, "added_contract_id", None):
+            flash(_("Contract submitted; the province reviews it."), "success")
+            return redirect(url_for(f"{self.endpoint}.show", pk=g.added_contract_id))
+        return super().post_add_redirect()
+
+    def pre_update(self, item):
+        check_editable(item)
+        super().pre_update(item)
+
+    def pre_delete(self, item):
+        raise ValueError(_("A submitted contract is kept; ask the province to return it."))
+
+    def findings_for(self, item):
+        return checks_of(item)
 
     @fab_action("approve", _l("Approve"), _l("Approve the selected contracts?"), "fa-check")
     def approve(self, items):
@@ -43,6 +116,30 @@ class ProjectModelView(WorkflowModelView):
                     "summary_report", "evaluation_score", "evaluation_result"]
     base_order = ("number", "asc")
     label_columns = LABELS
+
+
+class FundingSimulationView(BaseView):
+    """What the pending contracts of a round would receive, approved in order (changes nothing)."""
+
+    route_base = "/funding"
+    default_view = "simulate"
+
+    @expose("/simulate")
+    @has_access
+    def simulate(self):
+        rounds = db.session.scalars(select(ProgramRound)
+                                    .order_by(ProgramRound.needs_filing_start.desc())).all()
+        chosen = request.args.get("round", "")
+        program_round = (db.session.get(ProgramRound, int(chosen)) if chosen.isdigit()
+                         else current_round())
+        if program_round is None:
+            flash(_("No program round exists yet."), "warning")
+            return redirect(url_for("ProgramRoundModelView.list"))
+        rows = funding.simulate(program_round)
+        return self.render_template(
+            "office/funding_simulation.html", title=_("Funding simulation"), rows=rows,
+            rounds=rounds, program_round=program_round, usage=funding.usage(program_round),
+            total=sum(r.funding for r in rows if r.funding is not None))
 
 
 class ContractApi(ScopedModelRestApi):

@@ -1,8 +1,10 @@
 """Reference data and program rounds (Admin edits; Platform maintains the taxonomy)."""
 from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField
 
 from ..models import HighTechZone, Institution, NeedCategory, ProgramRound, Region, TechDomain
 from ..models import TechField
+from ..rounds import check_round
 from .base import ScopedModelView, interface
 
 LABELS = {
@@ -86,3 +88,15 @@ class ProgramRoundModelView(ScopedModelView):
         "projects_per_enterprise": _l("Projects per enterprise"),
         "allow_over_quota": _l("Allow approvals past the quota"),
     }
+    # FAB marks a non-null boolean required, which an unticked box can never satisfy.
+    add_form_extra_fields = edit_form_extra_fields = {
+        "allow_over_quota": BooleanField(_l("Allow approvals past the quota")),
+    }
+
+    def pre_add(self, item):
+        check_round(item)
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        check_round(item)
+        super().pre_update(item)

@@ -17,6 +17,7 @@ class WorkflowModelView(ScopedModelView):
     """A scoped view whose records move through ``app/workflows`` on a ``decide`` page."""
 
     show_template = "office/show_with_timeline.html"
+    findings_title = None  # heading of findings_for's box; None: the completeness check
 
     def findings_for(self, item) -> list:
         """Advice shown beside the record (e.g. the completeness check of a need)."""
@@ -83,6 +84,7 @@ class WorkflowModelView(ScopedModelView):
         return self.render_template(
             "office/decide.html", item=item, actions=available_actions(item, user),
             timeline=timeline_of(item), findings=self.findings_for(item), title=_("Decide"),
+            findings_title=self.findings_title,
         )
 
     @expose("/decide_many", methods=["GET", "POST"])
@@ -117,6 +119,7 @@ class WorkflowModelView(ScopedModelView):
         widgets = super()._get_show_widget(pk, item, **kwargs)
         widgets["timeline"] = timeline_of(item)
         widgets["findings"] = self.findings_for(item)
+        widgets["findings_title"] = self.findings_title
         widgets["decide_url"] = url_for(f"{self.endpoint}.decide", pk=pk)
         widgets["links"] = self.links_for(item)
         return widgets

@@ -28,6 +28,7 @@ from ..models import (
     RoundPhase,
 )
 from ..models.enums import LabelledEnum
+from .contracting import check_fundable, check_resubmittable, create_project
 from .docking import check_decidable, check_proposal_submittable, start_docking
 from .need_filing import check_submittable
 
@@ -147,9 +148,11 @@ TRANSITIONS = {
         },
     },
     Contract: {
-        (C.submitted, A.approve): T(C.approved, "Province"),
+        # 立项: the funding rules decide; the approved contract becomes a funded project.
+        (C.submitted, A.approve): T(C.approved, "Province", guard=check_fundable,
+                                    then=create_project),
         (C.submitted, A.return_): T(C.returned, "Province", needs_opinion=True, sets=RETURN),
-        (C.returned, A.submit): T(C.submitted, OWNER_ENTERPRISE),
+        (C.returned, A.submit): T(C.submitted, OWNER_ENTERPRISE, guard=check_resubmittable),
     },
     Project: {
         (J.funded, A.report): T(J.reported, OWNER_ENTERPRISE, sets={"summary_submitted_at": "now"}),
