@@ -7,6 +7,7 @@ what people read are the translated labels.
 from flask_babel import lazy_gettext as _l
 
 from .docking import MatchModelView, MessageApi, MessageModelView, ProposalApi, ProposalModelView
+from .dashboard import DashboardView
 from .docking_pages import DockingDeskView, DockingProgressView
 from .funding import ContractApi, ContractModelView, ProjectApi, ProjectModelView
 from .need_export import NeedListExportView
@@ -52,6 +53,7 @@ MENUS = [
     ("Funding", _l("Funding"), "fa-yen-sign", [
         (ContractModelView, _l("Contracts"), "fa-file-signature"),
         (ProjectModelView, _l("Funded projects"), "fa-award"),
+        (DashboardView, _l("Round dashboard"), "fa-chart-bar"),
     ]),
     ("Reference data", _l("Reference data"), "fa-book", [
         (ProgramRoundModelView, _l("Program rounds"), "fa-calendar"),
