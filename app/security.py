@@ -25,9 +25,11 @@ REFERENCE_VIEWS = (r"(Region|HighTechZone|TechDomain|TechField|NeedCategory|Prog
                    r"Institution)ModelView$")
 EXPORT = [r"NeedListExportView$", r"can_export$"]
 EXPORT_MENU = [r"NeedListExport$", MENU]
+# The round dashboard and its workbook: staff only (a bureau's figures are its region's).
+DASHBOARD = [[r"DashboardView$", r"can_(index|export)$"], [r"Dashboard$", MENU]]
 STAFF_MENUS = (r"(Reference data|Registrations|Needs|Docking|Funding|Records|Enterprise|Researcher|"
                r"Need|Match|Proposal|Message|Contract|Project|ProgramRound|Region|HighTechZone|"
-               r"TechDomain|TechField|NeedCategory|Institution|ReviewRecord|DockingProgress)$")
+               r"TechDomain|TechField|NeedCategory|Institution|ReviewRecord|DockingProgress|Dashboard)$")
 # Staff follow docking and may read the threads of their jurisdiction; they write in none.
 DOCKING_STAFF = [
     [r"DockingProgressView$", r"can_(index|need)$"],
@@ -42,7 +44,7 @@ PERSONAL = [  # every signed-in participant and staff member
 ]
 
 ROLE_DEFINITIONS = {
-    "Platform": PERSONAL + [EXPORT, EXPORT_MENU,
+    "Platform": PERSONAL + DASHBOARD + [EXPORT, EXPORT_MENU,
         [REFERENCE_VIEWS, READ],
         [r"(TechDomain|TechField|Institution|ProgramRound)ModelView$", r"can_(add|edit)$"],
         [r"FundingSimulationView$", r"can_simulate$"],
@@ -63,7 +65,7 @@ ROLE_DEFINITIONS = {
         [r"FailedNotificationModelView$", r"can_(list|show)$|^resend$"],
         [r"FailedNotification$", MENU],
     ],
-    "Bureau": PERSONAL + [EXPORT, EXPORT_MENU,
+    "Bureau": PERSONAL + DASHBOARD + [EXPORT, EXPORT_MENU,
         [REFERENCE_VIEWS, READ],
         [r"(Enterprise|Researcher|Need|Proposal|Message|Contract|Project)ModelView$", READ_FILES],
         [r"(Enterprise|Need)ModelView$", DECIDE],
@@ -74,9 +76,9 @@ ROLE_DEFINITIONS = {
         [r"EnterpriseApi$", r"can_put$"],
         [r"(Reference data|Registrations|Needs|Docking|Funding|Enterprise|Researcher|Need|"
          r"Proposal|Message|Contract|Project|Region|HighTechZone|TechDomain|TechField|"
-         r"NeedCategory|ProgramRound|Institution|DockingProgress)$", MENU],
+         r"NeedCategory|ProgramRound|Institution|DockingProgress|Dashboard)$", MENU],
     ],
-    "Province": PERSONAL + [EXPORT, EXPORT_MENU,
+    "Province": PERSONAL + DASHBOARD + [EXPORT, EXPORT_MENU,
         [REFERENCE_VIEWS, READ],
         [r"(Enterprise|Researcher|Need|Proposal|Match|Contract|Project|ReviewRecord)ModelView$",
          READ_FILES],

@@ -7,8 +7,10 @@ what people read are the translated labels.
 from flask_babel import lazy_gettext as _l
 
 from .docking import MatchModelView, MessageApi, MessageModelView, ProposalApi, ProposalModelView
+from .dashboard import DashboardView
 from .docking_pages import DockingDeskView, DockingProgressView
-from .funding import ContractApi, ContractModelView, FundingSimulationView, ProjectApi, ProjectModelView
+from .funding import ContractApi, ContractModelView, FundingSimulationView, ProjectApi
+from .funding import ProjectModelView
 from .need_export import NeedListExportView
 from .needs import NeedApi, NeedModelView
 from .records import (
@@ -53,6 +55,7 @@ MENUS = [
         (ContractModelView, _l("Contracts"), "fa-file-signature"),
         (ProjectModelView, _l("Funded projects"), "fa-award"),
         (FundingSimulationView, _l("Funding simulation"), "fa-calculator"),
+        (DashboardView, _l("Round dashboard"), "fa-chart-bar"),
     ]),
     ("Reference data", _l("Reference data"), "fa-book", [
         (ProgramRoundModelView, _l("Program rounds"), "fa-calendar"),

@@ -1,0 +1,78 @@
+"""The round dashboard: the province (and platform) see the whole round, a bureau its own
+region. Thin: the figures are in ``app/dashboard.py``, the charts in ``app/charts.py``, the
+workbook in ``app/dashboard_export.py``."""
+import datetime as dt
+import io
+
+from flask import abort, g, request, send_file
+from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder.security.decorators import permission_name
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from .. import audit, charts, dashboard, jurisdiction, rounds
+from ..dashboard_export import workbook
+from ..extensions import db
+from ..models import ProgramRound
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _chosen_round():
+    """``?round=<id>`` (rounds are reference data: any staff member may pick any), else the
+    current round; 404 for an unknown id."""
+    wanted = request.args.get("round", "")
+    if wanted:
+        found = db.session.get(ProgramRound, int(wanted)) if wanted.isdigit() else None
+        if found is None:
+            abort(404)
+        return found
+    return rounds.current_round()
+
+
+def _charts(board):
+    stage_chart = charts.funnel([(label, count) for _key, label, count in board.funnel],
+                                _("Docking funnel"))
+    by_group = {group: charts.hbar([(row.label, row.values["submitted"]) for row in rows],
+                                   str(dashboard.DIMENSION_TITLES[group]))
+                for group, rows in board.breakdowns.items()}
+    return stage_chart, by_group
+
+
+class DashboardView(BaseView):
+    route_base = "/dashboard"
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        program_round = _chosen_round()
+        all_rounds = db.session.scalars(
+            select(ProgramRound).order_by(ProgramRound.needs_filing_start.desc())).all()
+        if program_round is None:
+            return self.render_template("office/dashboard.html", title=_("Dashboard"),
+                                        board=None, rounds=all_rounds)
+        board = dashboard.build(program_round, g.user)
+        funnel_chart, group_charts = _charts(board)
+        return self.render_template(
+            "office/dashboard.html", title=_("Dashboard"), board=board, rounds=all_rounds,
+            funnel_chart=funnel_chart, group_charts=group_charts, stages=dashboard.STAGES,
+            titles=dashboard.DIMENSION_TITLES, province=jurisdiction.is_global(),
+            region=getattr(g.user, "region", None))
+
+    @expose("/export.xlsx")
+    @has_access
+    @permission_name("export")
+    def export(self):
+        """One workbook, a sheet per table of the page plus the projects (same rule)."""
+        program_round = _chosen_round()
+        if program_round is None:
+            abort(404)
+        board = dashboard.build(program_round, g.user)
+        project_rows = dashboard.projects(program_round, g.user)
+        audit.record("dashboard.export", program_round, actor=g.user,
+                     after={"projects": len(project_rows)})
+        db.session.commit()
+        name = f"{_('Dashboard')}-{program_round.code}-{dt.date.today().isoformat()}.xlsx"
+        return send_file(io.BytesIO(workbook(board, project_rows)), as_attachment=True,
+                         download_name=name, mimetype=XLSX)
