@@ -49,7 +49,6 @@ def worker_command(burst, simple, queues):
     from rq import SimpleWorker, Worker
 
     from .jobs import QUEUES, get_queue, init_worker_app, redis_connection
-
     from .utils.words import warm_up
 
     app = current_app._get_current_object()

@@ -6,10 +6,10 @@ import io
 from decimal import Decimal
 
 import pytest
+from conftest import login
 from sqlalchemy import func, select
 
 from app.models import EvaluationResult, Notification, ProjectState
-from conftest import login
 
 A, B = "420100", "420500"  # 武汉, 宜昌
 PDF = b"%PDF-1.4\n% summary report\n"
@@ -248,7 +248,7 @@ def test_reminder_text(app, world, db_session):
     db_session.commit()
     row = db_session.scalars(select(Notification).where(
         Notification.template == "projects.report_reminder")).first()
-    subject, body = render(row)
+    subject, _body = render(row)
     assert "HB-EXEC-0001" in subject and "7" in subject and "总结报告" in subject
 
 
