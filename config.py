@@ -84,6 +84,11 @@ class Config:
     DIGEST_SMS_PER_DAY = int(os.environ.get("DIGEST_SMS_PER_DAY", "1"))
     # How often the worker pushes digests of new matches (seconds; default every 4 hours).
     DIGEST_INTERVAL = int(os.environ.get("DIGEST_INTERVAL", str(4 * 3600)))
+    # Reminders of the summary report / self-acceptance deadline (the round's execution end):
+    # days before it, and how often the worker looks for due reminders (seconds; daily).
+    REPORT_REMINDER_DAYS = [int(d) for d in os.environ.get("REPORT_REMINDER_DAYS",
+                                                           "30,7,1").split(",") if d.strip()]
+    REPORT_REMINDER_INTERVAL = int(os.environ.get("REPORT_REMINDER_INTERVAL", str(24 * 3600)))
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25") or 25)
     MAIL_FROM = os.environ.get("MAIL_FROM", "noreply@platform.local")

@@ -49,7 +49,6 @@ def worker_command(burst, simple, queues):
     from rq import SimpleWorker, Worker
 
     from .jobs import QUEUES, get_queue, init_worker_app, redis_connection
-
     from .utils.words import warm_up
 
     app = current_app._get_current_object()
@@ -67,6 +66,10 @@ def worker_command(burst, simple, queues):
         from .jobs.notifications import schedule_sweep
 
         schedule_sweep()  # the sweep re-schedules itself; this (re)starts the chain
+    if "default" in names:
+        from .jobs.projects import schedule_report_reminders
+
+        schedule_report_reminders()  # daily deadline reminders; each run schedules the next
     if "matching" in names:
         from .jobs.matching import schedule_digests, schedule_match_sweep
 
@@ -173,7 +176,38 @@ def matching_digests(period):
     click.echo(f"{count} digests")
 
 
+@click.group("projects")
+def projects_group():
+    """Funded projects: execution deadline and evaluation."""
+
+
+@projects_group.command("remind")
+@with_appcontext
+def projects_remind():
+    """Send the due summary-report reminders once (idempotent: nothing is sent twice)."""
+    from .execution import send_report_reminders
+
+    count = send_report_reminders()
+    db.session.commit()
+    click.echo(f"{count} reminders")
+
+
+@projects_group.command("overdue")
+@with_appcontext
+def projects_overdue():
+    """List the projects past their execution end and not yet self-accepted."""
+    from sqlalchemy import select
+
+    from .execution import overdue_clause
+    from .models import Project
+
+    for project in db.session.scalars(select(Project).where(overdue_clause())
+                                      .order_by(Project.number)):
+        click.echo(f"{project.number}\t{project.deadline}\t{project.state.value}\t"
+                   f"{project.enterprise.name}")
+
+
 def register_cli(app):
     for command in (seed_command, init_roles_command, demo_command, worker_command, notifications,
-                    translate, matching_group):
+                    translate, matching_group, projects_group):
         app.cli.add_command(command)

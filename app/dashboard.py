@@ -208,7 +208,7 @@ def projects(program_round, user=None) -> list[dict]:
                      "researcher": researcher, "institution": institution,
                      "funding": Decimal(money), "state": str(state.title),
                      "score": Decimal(score) if score is not None else None,
-                     "evaluation": result or ""})
+                     "evaluation": str(result.title) if result is not None else ""})
     return rows
 
 

@@ -100,6 +100,22 @@ def _proposal_subject(notification, payload):
              state=state)
 
 
+def _render_report_reminder(notification, payload) -> tuple[str, str]:
+    days = payload.get("days", 0)
+    if days:
+        subject = _("Project %(number)s: summary report and self-acceptance due in %(days)d "
+                    "day(s), by %(deadline)s", number=payload.get("number", ""), days=days,
+                    deadline=payload.get("deadline", ""))
+    else:
+        subject = _("Project %(number)s: summary report and self-acceptance due today",
+                    number=payload.get("number", ""))
+    body = subject + "\n" + _("The enterprise submits the summary report, the researcher "
+                               "co-signs it, then the enterprise records the self-acceptance.")
+    if notification.token:
+        body += "\n\n" + _("Details: %(link)s", link=link(notification))
+    return str(subject), str(body)
+
+
 def render(notification) -> tuple[str, str]:
     """Subject and body of a notification in its recipient's language."""
     payload = notification.payload or {}
@@ -109,6 +125,8 @@ def render(notification) -> tuple[str, str]:
             return _render_digest(notification, payload)
         if notification.template == "messages.new":
             return _render_message(notification, payload)
+        if notification.template == "projects.report_reminder":
+            return _render_report_reminder(notification, payload)
         subject = _proposal_subject(notification, payload) if table == "proposals" else None
         if subject is None:
             noun = SUBJECT_NAMES.get(table, lambda: table)()

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from app.extensions import db
 from app.models import Match, NeedState, ProgramRound, ProjectState, ProposalState
 from app.models.mixins import utcnow
+from app.models.enums import EvaluationResult
 from conftest import login
 
 A, B = "420100", "420500"  # 武汉, 宜昌
@@ -43,7 +44,7 @@ def world(make):
     make.contract(need_a2, res_a)
     make.project(make.contract(need_b, res_b), number="HB-B-001")
     project_a.state, project_a.evaluation_score = ProjectState.evaluated, Decimal("88.5")
-    project_a.evaluation_result, project_a.evaluated_at = "优秀", now
+    project_a.evaluation_result, project_a.evaluated_at = EvaluationResult.excellent, now
     for need, researcher in ((need_a, res_a), (need_b, res_b)):
         db.session.add(Match(need=need, researcher=researcher, score=1.0, reasons={},
                              pushed_at=now))
@@ -156,7 +157,7 @@ def test_province_workbook_holds_every_table(client, world):
     assert set(projects) == {"HB-A-001", "HB-B-001"}
     a = projects["HB-A-001"]
     assert a[2] == "Wuhan" and a[5] == 100000 and a[6] == "Evaluated" and a[7] == 88.5
-    assert a[8] == "优秀" and a[4].startswith("测试大学")
+    assert a[8] == "Excellent" and a[4].startswith("测试大学")
     # The enterprise named like a formula stays text.
     assert projects["HB-B-001"][1] == "'=HYPERLINK(\"http://x\",\"宜昌公司\")"
 

@@ -5,6 +5,7 @@ from .enterprise import Enterprise, SmeWhitelistEntry
 from .enums import (
     Channel,
     ContractState,
+    EvaluationResult,
     EnterpriseState,
     InstitutionType,
     MatchDirection,

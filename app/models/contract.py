@@ -1,10 +1,10 @@
 """Technology development contracts (技术开发合同) and the funded projects they become."""
 from flask_appbuilder import Model
-from sqlalchemy import CheckConstraint, Column, Date, DateTime, ForeignKey, Integer, Numeric, String
-from sqlalchemy import Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Date, DateTime, Enum, ForeignKey, Integer
+from sqlalchemy import Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import relationship
 
-from .enums import ContractState, ProjectState
+from .enums import ContractState, EvaluationResult, ProjectState
 from .mixins import SafeFileColumn, TimestampMixin, VersionedMixin, state_column
 
 
@@ -85,10 +85,30 @@ class Project(TimestampMixin, VersionedMixin, Model):
     state = state_column(ProjectState, ProjectState.funded, index=True)
     summary_report = Column(SafeFileColumn)
     summary_submitted_at = Column(DateTime)
+    # The researcher's co-signature of the summary report (会签), required for self-acceptance.
+    researcher_confirmed_at = Column(DateTime)
     self_accepted_at = Column(DateTime)
+    # 绩效评价: points per criterion ({code: points}, criteria in app/execution.py), their
+    # total, the result derived from the total, and the province's opinion.
+    evaluation_scores = Column(JSON)
     evaluation_score = Column(Numeric(5, 2))
-    evaluation_result = Column(Text)
+    evaluation_result = Column(Enum(
+        EvaluationResult, native_enum=False, length=32,
+        values_callable=lambda e: [m.value for m in e], validate_strings=True,
+        create_constraint=True, name="ck_evaluationresult"))
+    evaluation_opinion = Column(Text)
     evaluated_at = Column(DateTime)
 
     def __str__(self):
         return self.number or ""
+
+    @property
+    def deadline(self):
+        """The round's execution end: summary report and self-acceptance are due by then."""
+        return self.round.execution_end if self.round is not None else None
+
+    @property
+    def overdue(self) -> bool:
+        from ..execution import is_overdue
+
+        return is_overdue(self)

@@ -179,6 +179,22 @@ ProjectState.__titles__ = {
 }
 
 
+class EvaluationResult(LabelledEnum):
+    """绩效评价结果 (notice §四): derived from the score sheet's total, see app/execution.py."""
+    excellent = "excellent"
+    good = "good"
+    qualified = "qualified"
+    unqualified = "unqualified"
+
+
+EvaluationResult.__titles__ = {
+    "excellent": _l("Excellent"),
+    "good": _l("Good"),
+    "qualified": _l("Qualified"),
+    "unqualified": _l("Unqualified"),
+}
+
+
 class MatchDirection(LabelledEnum):
     need_to_researcher = "need_to_researcher"
     researcher_to_need = "researcher_to_need"

@@ -87,5 +87,9 @@ def register_views(appbuilder):
         for view, label, icon in views:
             appbuilder.add_view(view, menu_name(view), label=label, icon=icon, category=category,
                                 category_label=category_label, category_icon=category_icon)
+    # Staff's list of overdue projects (a page of ProjectModelView, so not a view of its own).
+    appbuilder.add_link("ProjectOverdue", href="/projectmodelview/overdue/",
+                        label=_l("Overdue projects"), icon="fa-exclamation-circle",
+                        category="Funding")
     for api in APIS:
         appbuilder.add_api(api)

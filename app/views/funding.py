@@ -1,19 +1,29 @@
-"""Contracts (submitted by the enterprise, approved by the province) and funded projects."""
-from flask import flash, g, redirect, request, url_for
+"""Contracts (submitted by the enterprise, approved by the province) and funded projects.
+
+Projects: the enterprise uploads the summary report (edit) and submits it, the researcher
+co-signs and the enterprise self-accepts (decide page); the province fills in the score sheet
+(evaluate page); staff see the overdue projects; a researcher downloads the service record.
+The rules are in ``app/workflows/contracting.py``, ``app/funding.py`` and ``app/execution.py``.
+"""
+from urllib.parse import quote
+
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.actions import action as fab_action
+from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import DateField, DecimalField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from .. import funding
+from .. import execution, funding, jurisdiction
 from ..contract_checks import checks_of
 from ..extensions import db
-from ..models import Contract, ProgramRound, Project
+from ..models import Contract, ProgramRound, Project, ProjectState
 from ..rounds import current_round
-from ..workflows import Action
+from ..workflows import Action, WorkflowError
 from ..workflows.contracting import check_editable, prepare_new_contract
 from .base import ScopedModelRestApi, interface
 from .uploads import UnicodeFileUploadField
@@ -32,6 +42,11 @@ LABELS = {
     "invoice_amount": _l("Invoice amount"), "invoice_date": _l("Invoice date"),
     "invoice_issuer": _l("Invoice issued by"), "transfer_amount": _l("Transferred amount"),
     "transfer_date": _l("Transfer date"), "transfer_payee": _l("Transfer paid to"),
+    "deadline": _l("Deadline (execution end)"),
+    "overdue": _l("Overdue"), "summary_submitted_at": _l("Report submitted"),
+    "researcher_confirmed_at": _l("Co-signed by the researcher"),
+    "self_accepted_at": _l("Self-accepted on"), "evaluation_opinion": _l("Evaluation opinion"),
+    "evaluated_at": _l("Evaluated on"),
 }
 FORM_COLUMNS = ["amount", "signed_on", "registration_number", "contract_file", "invoice_file",
                 "invoice_amount", "invoice_date", "invoice_issuer", "transfer_file",
@@ -108,14 +123,101 @@ class ContractModelView(WorkflowModelView):
         return self._act_on_list(items, Action.approve)
 
 
+def _overdue_flag(overdue):
+    if not overdue:
+        return ""
+    return Markup('<span class="label label-danger">%s</span>') % _("Overdue")
+
+
 class ProjectModelView(WorkflowModelView):
     datamodel = interface(Project)
     list_title = _l("Funded projects")
-    list_columns = ["number", "enterprise", "researcher", "funding", "state"]
-    show_columns = ["number", "round", "contract", "enterprise", "researcher", "funding", "state",
-                    "summary_report", "evaluation_score", "evaluation_result"]
+    list_columns = ["number", "enterprise", "researcher", "funding", "deadline", "state", "overdue"]
+    show_columns = ["number", "round", "contract", "enterprise", "researcher", "funding", "deadline",
+                    "state", "overdue", "summary_report", "summary_submitted_at",
+                    "researcher_confirmed_at", "self_accepted_at", "evaluation_score",
+                    "evaluation_result", "evaluation_opinion", "evaluated_at"]
+    # The enterprise's only edit: the summary report file, until it submits it.
+    edit_columns = ["summary_report"]
+    edit_title = _l("Upload the summary report")
+    edit_form_extra_fields = {"summary_report": UnicodeFileUploadField(
+        _l("Summary report (PDF)"),
+        description=_l("Then submit it on the project's page; the researcher co-signs it."))}
     base_order = ("number", "asc")
     label_columns = LABELS
+    formatters_columns = {"overdue": _overdue_flag}
+
+    def pre_update(self, item):
+        if not execution.report_editable(item):
+            db.session.rollback()
+            raise ValueError(_("The summary report can no longer be changed: it was submitted."))
+        super().pre_update(item)
+
+    def post_update(self, item):
+        flash(_("Summary report saved. Submit it with “%(action)s”.",
+                action=Action.report.title), "info")
+
+    def links_for(self, item):
+        user, links = g.user, []
+        roles = jurisdiction.role_names(user)
+        if item.state is ProjectState.funded and "Enterprise" in roles:
+            links.append((_("Upload the summary report"), url_for(f"{self.endpoint}.edit",
+                                                                  pk=item.id)))
+        if item.state is ProjectState.accepted and "Province" in roles:
+            links.append((_("Performance evaluation"), url_for(f"{self.endpoint}.evaluate",
+                                                               pk=item.id)))
+        if execution.may_issue_service_record(item, user):
+            links.append((_("Service record"), url_for(f"{self.endpoint}.service_record",
+                                                       pk=item.id)))
+        return links
+
+    @expose("/evaluate/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    @permission_name("evaluate")
+    def evaluate(self, pk):
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            abort(404)
+        if request.method == "POST":
+            try:
+                execution.evaluate(item, g.user, request.form, request.form.get("opinion"))
+                db.session.commit()
+            except WorkflowError as err:
+                db.session.rollback()
+                flash(str(err), "danger")
+            else:
+                flash(_("Evaluation recorded: %(total)s points, “%(result)s”.",
+                        total=item.evaluation_score, result=item.evaluation_result.title),
+                      "success")
+                return redirect(url_for(f"{self.endpoint}.show", pk=pk))
+        return self.render_template(
+            "office/project_evaluate.html", item=item, criteria=execution.CRITERIA,
+            max_total=execution.MAX_TOTAL, thresholds=execution.RESULT_THRESHOLDS,
+            values=request.form, title=_("Performance evaluation"))
+
+    @expose("/overdue/")
+    @has_access
+    @permission_name("overdue")
+    def overdue(self):
+        projects = execution.overdue_projects()
+        return self.render_template("office/projects_overdue.html", projects=projects,
+                                    days_left=execution.days_left,
+                                    title=_("Overdue projects"))
+
+    @expose("/service_record/<int:pk>")
+    @has_access
+    @permission_name("service_record")
+    def service_record(self, pk):
+        item = self.datamodel.get(pk, self._base_filters)
+        if not execution.may_issue_service_record(item, g.user):
+            abort(404)
+        html = render_template("office/service_record.html", **execution.service_record(item))
+        name = _("Service record %(number)s", number=item.number) + ".html"
+        disposition = (f"attachment; filename=service-record-{quote(item.number)}.html; "
+                       f"filename*=UTF-8''{quote(name)}")
+        return Response(html, mimetype="text/html",
+                        headers={"Content-Disposition": disposition,
+                                 "X-Content-Type-Options": "nosniff"})
 
 
 class FundingSimulationView(BaseView):

@@ -27,6 +27,12 @@ from ..models import (
     ResearcherState,
     RoundPhase,
 )
+from ..execution import (
+    check_confirmable,
+    check_report_attached,
+    check_researcher_confirmed,
+    check_score_sheet,
+)
 from ..models.enums import LabelledEnum
 from .contracting import check_fundable, check_resubmittable, create_project
 from .docking import check_decidable, check_proposal_submittable, start_docking
@@ -52,6 +58,7 @@ class Action(LabelledEnum):
     decline = "decline"
     report = "report"
     accept = "accept"
+    confirm = "confirm"
     evaluate = "evaluate"
 
 
@@ -71,6 +78,7 @@ Action.__titles__ = {
     "decline": _l("Decline"),
     "report": _l("Submit summary report"),
     "accept": _l("Self-accept"),
+    "confirm": _l("Co-sign the summary report"),
     "evaluate": _l("Record evaluation"),
 }
 
@@ -155,10 +163,19 @@ TRANSITIONS = {
         (C.returned, A.submit): T(C.submitted, OWNER_ENTERPRISE, guard=check_resubmittable),
     },
     Project: {
-        (J.funded, A.report): T(J.reported, OWNER_ENTERPRISE, sets={"summary_submitted_at": "now"}),
-        (J.reported, A.accept): T(J.accepted, OWNER_ENTERPRISE, sets={"self_accepted_at": "now"}),
+        # Notice §四: the enterprise submits the summary report, the researcher co-signs it (the
+        # state stays "reported"), then the enterprise records the self-acceptance.
+        (J.funded, A.report): T(J.reported, OWNER_ENTERPRISE, sets={"summary_submitted_at": "now"},
+                                guard=check_report_attached),
+        (J.reported, A.confirm): T(J.reported, OWNER_RESEARCHER,
+                                   sets={"researcher_confirmed_at": "now"},
+                                   guard=check_confirmable),
+        (J.reported, A.accept): T(J.accepted, OWNER_ENTERPRISE, sets={"self_accepted_at": "now"},
+                                  guard=check_researcher_confirmed),
+        # The score sheet is set by app/execution.evaluate before; the guard checks it is there.
         (J.accepted, A.evaluate): T(J.evaluated, "Province", needs_opinion=True,
-                                    sets={"evaluation_result": "opinion", "evaluated_at": "now"}),
+                                    sets={"evaluation_opinion": "opinion", "evaluated_at": "now"},
+                                    guard=check_score_sheet),
     },
 }
 
