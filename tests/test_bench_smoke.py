@@ -28,3 +28,27 @@ def test_fanout_benchmark_delivers_every_notification(app, redis_conn, tmp_path)
     result = run(12, f"sqlite:///{tmp_path}/fan.db", app.config["REDIS_URL"], out=out)
     assert result["rows"] == 24 and result["jobs"] == 1  # site + e-mail per person, one batch
     assert "empty jobs per second" in out.getvalue()
+
+
+def test_the_generator_loads_every_table_at_the_tiny_scale(tmp_path):
+    import sqlite3
+
+    from bench.generate import SCALES, generate
+
+    url = f"sqlite:///{tmp_path}/gen.db"
+    timings = generate("tiny", url, out=io.StringIO())
+    assert [label for label, *_rest in timings] == [
+        "institutions", "enterprises", "needs", "researchers", "researcher fields", "proposals",
+        "search index"]
+    with sqlite3.connect(f"{tmp_path}/gen.db") as conn:
+        count = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                 for table in ("enterprises", "needs", "researchers", "proposals")}
+        # Search and matching work on what the generator wrote: pinyin, profiles, the index.
+        initials = conn.execute("SELECT count(*) FROM needs WHERE name_initials <> ''").fetchone()
+        indexed = conn.execute("SELECT count(DISTINCT need_id) FROM need_search_terms").fetchone()
+        active = conn.execute("SELECT count(*) FROM (SELECT need_id, researcher_id FROM proposals "
+                              "GROUP BY 1, 2 HAVING count(*) > 1)").fetchone()
+    tiny = SCALES["tiny"]
+    assert count == {"enterprises": tiny["enterprises"], "needs": tiny["needs"],
+                     "researchers": tiny["researchers"], "proposals": tiny["proposals"]}
+    assert initials[0] == tiny["needs"] and indexed[0] == tiny["needs"] and active[0] == 0
