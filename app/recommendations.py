@@ -169,17 +169,29 @@ def rank_for_researcher(researcher_id: int, corpus=None) -> int:
     return _store(found, existing, MatchDirection.researcher_to_need)
 
 
+def _taxonomy_label(model, pk) -> str:
+    """A field's or domain's label, kept for the request: a list of matches names the same few
+    fields on every row, and the session does not hold on to objects nobody references."""
+    from flask import g, has_request_context
+
+    memo = g.setdefault("_taxonomy_labels", {}) if has_request_context() else {}
+    if (model, pk) not in memo:
+        found = db.session.get(model, pk)
+        memo[(model, pk)] = found.label if found else ""
+    return memo[(model, pk)]
+
+
 def describe(reasons: dict) -> list[str]:
     """A match's reasons as short phrases in the reader's language."""
     from .models import TechDomain, TechField
 
     parts = []
     if reasons.get("same") == "field" and reasons.get("field_id"):
-        field = db.session.get(TechField, reasons["field_id"])
-        parts.append(_("same technical field: %(name)s", name=field.label if field else ""))
+        parts.append(_("same technical field: %(name)s",
+                       name=_taxonomy_label(TechField, reasons["field_id"])))
     elif reasons.get("same") == "domain" and reasons.get("domain_id"):
-        domain = db.session.get(TechDomain, reasons["domain_id"])
-        parts.append(_("same technical domain: %(name)s", name=domain.label if domain else ""))
+        parts.append(_("same technical domain: %(name)s",
+                       name=_taxonomy_label(TechDomain, reasons["domain_id"])))
     if reasons.get("keywords"):
         parts.append(_("shared keywords: %(words)s", words="、".join(reasons["keywords"])))
     return parts or [_("related by the text of the need")]

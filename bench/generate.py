@@ -230,7 +230,7 @@ class Loader:
         return db.session.scalars(select(model.id).order_by(model.id)).all()
 
 
-def generate(scale, database_url, seed=5, profiles=True, out=sys.stderr):
+def generate(scale, database_url, seed=5, profiles=True, out=sys.stderr, index=True):
     """Create the schema on ``database_url`` (empty) and load ``scale``; returns the timings."""
     from flask_migrate import upgrade
 
@@ -247,8 +247,9 @@ def generate(scale, database_url, seed=5, profiles=True, out=sys.stderr):
         seed_reference_data()
         db.session.commit()
         loader.reference()
-        for step in (loader.institutions, loader.enterprises, loader.needs, loader.researchers,
-                     loader.proposals, loader.search_index):
+        steps = [loader.institutions, loader.enterprises, loader.needs, loader.researchers,
+                 loader.proposals] + ([loader.search_index] if index else [])
+        for step in steps:
             step()
         with db.engine.connect() as conn:
             analyze = "VACUUM ANALYZE" if conn.dialect.name == "postgresql" else "ANALYZE"

@@ -52,3 +52,13 @@ def test_the_generator_loads_every_table_at_the_tiny_scale(tmp_path):
     assert count == {"enterprises": tiny["enterprises"], "needs": tiny["needs"],
                      "researchers": tiny["researchers"], "proposals": tiny["proposals"]}
     assert initials[0] == tiny["needs"] and indexed[0] == tiny["needs"] and active[0] == 0
+
+
+def test_staff_list_benchmark_compares_with_stock_fab(tmp_path):
+    from bench.staff_lists import run
+
+    out = io.StringIO()
+    rows = run(30, f"sqlite:///{tmp_path}/lists.db", requests=1, out=out)
+    assert len(rows) == 6 and "ratio" in out.getvalue()
+    for _view, _size, stock_sql, ours_sql, stock_rate, ours_rate in rows:
+        assert ours_sql <= 5 < stock_sql and stock_rate > 0 and ours_rate > 0

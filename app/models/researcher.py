@@ -18,6 +18,10 @@ researcher_fields = Table(
 
 class Institution(PinyinMixin, TimestampMixin, Model):
     __tablename__ = "institutions"
+    # A directory, not a private record: every form may offer the institutions in its dropdown
+    # (a researcher choosing theirs), while lists stay scoped by region.
+    __public_choices__ = True
+
     @classmethod
     def jurisdiction_keys(cls):
         return {"region": cls.region_id}

@@ -60,6 +60,7 @@ class MatchModelView(ScopedModelView):
     show_columns = ["need", "researcher", "score", "reasons", "direction", "pushed_at",
                     "enterprise_pushed_at", "dismissed", "dismiss_reason"]
     base_order = ("score", "desc")
+    search_columns = ["score", "direction", "dismissed", "pushed_at"]
     label_columns = {**LABELS, "enterprise_pushed_at": _l("Pushed to the enterprise"),
                      "dismissed": _l("Not interested"), "dismiss_reason": _l("Reason")}
     formatters_columns = {"reasons": _reasons}
@@ -78,7 +79,8 @@ class ProposalModelView(WorkflowModelView):
     show_columns = ["need", "researcher"] + FORM_COLUMNS + ["state", "decline_reason",
                                                            "submitted_at"]
     add_columns = edit_columns = FORM_COLUMNS
-    search_columns = ["need", "state"]
+    # No dropdown of every need: at province scale it would load 20,000 titles per page.
+    search_columns = ["state", "submitted_at", "budget"]
     # A draft may be saved half-written; submitting checks that every section is there.
     add_form_extra_fields = edit_form_extra_fields = {
         **{column: TextAreaField(LABELS[column], [Optional(), Length(max=5000)],
@@ -160,6 +162,7 @@ class MessageModelView(ScopedModelView):
     list_title = _l("Messages")
     list_columns = ["proposal", "sender", "created_at"]
     show_columns = ["proposal", "sender", "body", "attachment", "created_at"]
+    search_columns = ["created_at"]
     base_order = ("created_at", "desc")
     label_columns = LABELS
 

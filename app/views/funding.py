@@ -77,6 +77,8 @@ class ContractModelView(WorkflowModelView):
     show_columns = ["need", "enterprise", "researcher", "institution"] + FORM_COLUMNS + [
         "state", "return_reason"]
     add_columns = edit_columns = FORM_COLUMNS
+    # Plain columns only: a dropdown of every need or enterprise would be read for each page.
+    search_columns = ["state", "signed_on", "amount", "registration_number"]
     add_form_extra_fields = edit_form_extra_fields = {
         "amount": _money("amount", required=True),
         "signed_on": _date("signed_on", required=True),
@@ -137,6 +139,7 @@ class ProjectModelView(WorkflowModelView):
                     "state", "overdue", "summary_report", "summary_submitted_at",
                     "researcher_confirmed_at", "self_accepted_at", "evaluation_score",
                     "evaluation_result", "evaluation_opinion", "evaluated_at"]
+    search_columns = ["number", "state", "funding", "evaluation_result"]
     # The enterprise's only edit: the summary report file, until it submits it.
     edit_columns = ["summary_report"]
     edit_title = _l("Upload the summary report")

@@ -1,0 +1,132 @@
+"""Back-office list pages (Flask-AppBuilder) with 20,000+ rows: ours vs stock FAB, same run.
+
+    python -m bench.staff_lists [--needs 20000] [--database sqlite|URL] [--requests 40]
+
+"Stock" is a plain FAB ``ModelView`` over the same model and columns, served with FAB's own
+security manager methods (one permission query per menu item and button, roles and groups
+loaded lazily) — what a generated FAB back office does out of the box. "Ours" is the
+application's view: jurisdiction filter, related columns loaded with the page, permissions
+read once per request. Prints SQL statements per page (target ≤ 5, the same for every page
+size) and pages per second through the WSGI app in-process, with the ratio (target ≥ 5×).
+"""
+import argparse
+import sys
+import tempfile
+import time
+
+VIEWS = {  # our endpoint → (model name, list columns)
+    "needmodelview": ("Need", ["title", "enterprise", "category", "field", "amount", "state"]),
+    "proposalmodelview": ("Proposal", ["need", "researcher", "budget", "state", "submitted_at"]),
+    "researchermodelview": ("Researcher", ["name", "institution", "position", "state"]),
+}
+
+
+def _stock_views(appbuilder):
+    """Plain FAB ModelViews of the same models and columns, without our base classes."""
+    from flask_appbuilder import ModelView
+    from flask_appbuilder.models.sqla.interface import SQLAInterface
+
+    from app import models
+
+    stock = {}
+    for endpoint, (model_name, columns) in VIEWS.items():
+        view = type(f"Stock{model_name}View", (ModelView,), {
+            "datamodel": SQLAInterface(getattr(models, model_name)), "list_columns": columns,
+            "route_base": f"/stock{endpoint}"})
+        appbuilder.add_view_no_menu(view)
+        stock[endpoint] = f"/stock{endpoint}/list/"
+    return stock
+
+
+class StockSecurity:
+    """Puts FAB's own methods back on the security manager while the stock views are timed."""
+
+    NAMES = ("exist_permission_on_roles", "get_user_by_id")
+
+    def __init__(self, sm):
+        self.sm = sm
+
+    def __enter__(self):
+        from flask_appbuilder.security.sqla.manager import SecurityManager
+
+        for name in self.NAMES:
+            setattr(self.sm, name, getattr(SecurityManager, name).__get__(self.sm))
+
+    def __exit__(self, *exc):
+        for name in self.NAMES:
+            delattr(self.sm, name)
+
+
+def _measure(client, url, engine, requests):
+    from sqlalchemy import event
+
+    count = [0]
+
+    def counter(*_args):
+        count[0] += 1
+
+    client.get(url)  # warm: templates, the first load of reference rows
+    event.listen(engine, "before_cursor_execute", counter)
+    response = client.get(url)
+    event.remove(engine, "before_cursor_execute", counter)
+    assert response.status_code == 200, (url, response.status_code)
+    started = time.perf_counter()
+    for _ in range(requests):
+        client.get(url)
+    return count[0], requests / (time.perf_counter() - started)
+
+
+def run(n_needs, database_url, requests=40, out=sys.stdout):
+    from app import create_app
+    from app.extensions import db
+    from app.security import sync_roles
+
+    from .generate import generate
+
+    generate(dict(enterprises=max(10, n_needs // 2), needs=n_needs, researchers=n_needs,
+                  proposals=n_needs * 2), database_url, profiles=False, index=False,
+             out=open("/dev/null", "w"))
+    app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=database_url,
+                     UPLOAD_FOLDER=tempfile.mkdtemp())
+    with app.app_context():
+        stock = _stock_views(app.appbuilder)
+        sync_roles(app.appbuilder)
+        sm = app.appbuilder.sm
+        admin = sm.find_role("Admin")
+        for pvm in sm.session.query(sm.permissionview_model).all():
+            sm.add_permission_role(admin, pvm)  # the stock views' permissions too
+        sm.add_user("bench_admin", "B", "A", "bench@admin.local", admin, password="pw-Bench-123456")
+        db.session.commit()
+        client = app.test_client()
+        client.post("/login/", data={"username": "bench_admin", "password": "pw-Bench-123456"})
+        rows = []
+        print(f"{'list':<22}{'size':>5}{'SQL stock':>11}{'SQL ours':>10}{'stock/s':>9}"
+              f"{'ours/s':>8}{'ratio':>7}", file=out)
+        for endpoint in VIEWS:
+            for size in (25, 100):
+                query = f"?psize_{endpoint}={size}"
+                stock_query = f"?psize_stock{endpoint}={size}"
+                with StockSecurity(sm):
+                    stock_sql, stock_rate = _measure(client, stock[endpoint] + stock_query,
+                                                     db.engine, requests)
+                ours_sql, ours_rate = _measure(client, f"/{endpoint}/list/{query}", db.engine,
+                                               requests)
+                rows.append((endpoint, size, stock_sql, ours_sql, stock_rate, ours_rate))
+                print(f"{endpoint:<22}{size:>5}{stock_sql:>11}{ours_sql:>10}{stock_rate:>9.1f}"
+                      f"{ours_rate:>8.1f}{ours_rate / stock_rate:>7.1f}", file=out)
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--needs", type=int, default=20000)
+    parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--database", default="sqlite")
+    args = parser.parse_args(argv)
+    url = (f"sqlite:///{tempfile.mkdtemp()}/lists.db" if args.database == "sqlite"
+           else args.database)
+    run(args.needs, url, args.requests)
+
+
+if __name__ == "__main__":
+    main()

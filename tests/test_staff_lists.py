@@ -1,0 +1,91 @@
+"""Back-office list pages cost a fixed, small number of SQL statements whatever the page size
+(stock FAB: one per menu permission and one per row's related column), and a form's related
+choices follow the jurisdiction rule."""
+import pytest
+from sqlalchemy import event
+
+from app.extensions import db
+from app.models import NeedState, ProposalState
+from conftest import login
+
+LISTS = ["needmodelview", "enterprisemodelview", "researchermodelview", "proposalmodelview",
+         "matchmodelview", "contractmodelview", "projectmodelview", "messagemodelview"]
+
+
+@pytest.fixture()
+def many(make):
+    """Enough rows, each with its own related enterprise and researcher, that one statement
+    per row would show."""
+    for n in range(30):
+        enterprise = make.enterprise("420100" if n % 2 else "420500")
+        need = make.need(enterprise, NeedState.published)
+        researcher = make.researcher("420100")
+        make.proposal(need, researcher, state=ProposalState.submitted)
+        contract = make.contract(need, researcher)
+        make.project(contract)
+    return make.user("Platform", "lists_platform")
+
+
+def _statements(client, url):
+    count = [0]
+
+    def counter(_conn, _cursor, statement, *_args):
+        # SAVEPOINT / RELEASE / ROLLBACK TO are the test harness's isolation, not the page's.
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            count[0] += 1
+
+    event.listen(db.engine, "before_cursor_execute", counter)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", counter)
+    assert response.status_code == 200, url
+    return count[0]
+
+
+@pytest.mark.parametrize("view", LISTS)
+def test_a_list_page_runs_at_most_five_statements_whatever_its_size(client, many, view):
+    login(client, "lists_platform")
+    client.get(f"/{view}/list/")  # the first page after login also loads the user
+    counts = {size: _statements(client, f"/{view}/list/?psize_{view}={size}")
+              for size in (10, 25)}
+    assert max(counts.values()) <= 5, counts
+    assert counts[10] == counts[25], counts
+
+
+def test_permissions_are_read_once_per_request_and_a_change_applies_next_request(
+        client, make, db_session):
+    user = make.user("Bureau", "lists_bureau", region_id=make.region("420100").id)
+    login(client, "lists_bureau")
+    assert client.get("/needmodelview/list/").status_code == 200
+    sm = client.application.appbuilder.sm
+    role = sm.find_role("Bureau")
+    listing = sm.find_permission_view_menu("can_list", "NeedModelView")
+    sm.del_permission_role(role, listing)
+    db_session.commit()
+    assert client.get("/needmodelview/list/").status_code in (302, 403)
+    sm.add_permission_role(role, listing)
+    db_session.commit()
+    assert client.get("/needmodelview/list/").status_code == 200
+    assert user.region_id is not None
+
+
+def test_related_choices_follow_the_jurisdiction_rule(app, make, db_session):
+    """A bureau's dropdowns offer its own region's enterprises only; institutions (a
+    directory) are offered to everyone."""
+    from flask import g
+
+    from app.views.needs import NeedModelView
+    from app.views.registration import ResearcherModelView
+
+    ours, theirs = make.enterprise("420100"), make.enterprise("420500")
+    other_institution = make.institution("420500")
+    bureau = make.user("Bureau", "lists_choices", region_id=make.region("420100").id)
+    with app.test_request_context():
+        g.user = bureau
+        _count, enterprises = NeedModelView.datamodel.get_related_interface("enterprise").query()
+        _count, institutions = ResearcherModelView.datamodel.get_related_interface(
+            "institution").query()
+    names = {e.name for e in enterprises}
+    assert ours.name in names and theirs.name not in names
+    assert other_institution.id in {i.id for i in institutions}
