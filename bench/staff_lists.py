@@ -10,6 +10,7 @@ read once per request. Prints SQL statements per page (target ≤ 5, the same fo
 size) and pages per second through the WSGI app in-process, with the ratio (target ≥ 5×).
 """
 import argparse
+import io
 import sys
 import tempfile
 import time
@@ -85,7 +86,7 @@ def run(n_needs, database_url, requests=40, out=sys.stdout):
 
     generate(dict(enterprises=max(10, n_needs // 2), needs=n_needs, researchers=n_needs,
                   proposals=n_needs * 2), database_url, profiles=False, index=False,
-             out=open("/dev/null", "w"))
+             out=io.StringIO())
     app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=database_url,
                      UPLOAD_FOLDER=tempfile.mkdtemp())
     with app.app_context():
