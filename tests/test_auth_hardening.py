@@ -7,14 +7,14 @@ import time
 from html.parser import HTMLParser
 
 import pytest
+from conftest import api_headers, login, work
+from factories import PASSWORD
 from sqlalchemy import select, update
+from test_notifications import PAYLOAD, sms_gateway  # noqa: F401  fixture
+from test_registration import _post, enterprise_form, researcher_form
 
 from app.models import AppUser, Channel, Notification, NotificationState
 from app.notify import notify
-from conftest import api_headers, login, work
-from factories import PASSWORD
-from test_notifications import PAYLOAD, sms_gateway  # noqa: F401  fixture
-from test_registration import _post, enterprise_form, researcher_form
 
 ROLES = ("Admin", "Platform", "Province", "Bureau", "Enterprise", "Researcher")
 # Each breaks the rule (10 characters, 3 of 4 classes) in another way.
