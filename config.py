@@ -4,6 +4,7 @@
 ``ProductionConfig`` refuses to start without ``SECRET_KEY``, ``DATABASE_URL`` and
 ``REDIS_URL``; ``TestConfig`` is what the test suite builds on.
 """
+import datetime as dt
 import os
 
 from flask_appbuilder.const import AUTH_DB
@@ -63,6 +64,43 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # FAB never sets the remember-me cookie (login_user(remember=False)); if a later login path
+    # does, the cookie gets the same protection and cannot outlive an absolute session.
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = dt.timedelta(hours=12)
+
+    # Identity and sessions (app/auth_policy.py; 等保 2.0 身份鉴别, OWASP ASVS V2/V3).
+    # Passwords: at least PASSWORD_MIN_LENGTH characters from PASSWORD_CLASSES of the four
+    # classes lower case, upper case, digits, symbols. FAB's own forms (user add, both reset
+    # forms) call the same rule through FAB_PASSWORD_COMPLEXITY_VALIDATOR, set by the factory.
+    PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", "10"))
+    PASSWORD_CLASSES = int(os.environ.get("PASSWORD_CLASSES", "3"))
+    FAB_PASSWORD_COMPLEXITY_ENABLED = True
+    # LOGIN_MAX_FAILURES wrong passwords in a row lock the account for LOGIN_LOCKOUT_MINUTES,
+    # on the form and the API login alike.
+    LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
+    LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "30"))
+    # A signed-in session ends after SESSION_IDLE_MINUTES without a request, and in any case
+    # SESSION_ABSOLUTE_HOURS after the login.
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+    SESSION_ABSOLUTE_HOURS = int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12"))
+    PERMANENT_SESSION_LIFETIME = dt.timedelta(hours=SESSION_ABSOLUTE_HOURS)
+    # Strict-Transport-Security: only where the site is served over HTTPS (production).
+    SECURITY_HSTS = False
+
+    # Rate limits (app/rate_limits.py, Flask-Limiter in Redis): per client address for the
+    # logins and registrations, per phone number for SMS. Flask-Limiter syntax, ";" separates.
+    RATE_LIMITS_ENABLED = os.environ.get("RATE_LIMITS_ENABLED", "1") == "1"
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;100 per hour")
+    REGISTRATION_RATE_LIMIT = os.environ.get("REGISTRATION_RATE_LIMIT", "5 per hour;20 per day")
+    SMS_PER_PHONE_LIMIT = os.environ.get("SMS_PER_PHONE_LIMIT", "5 per hour;10 per day")
+    # FAB builds the limiter but switches it off by default; our limits are exempt while
+    # RATE_LIMITS_ENABLED is off, so this may stay on everywhere.
+    RATELIMIT_ENABLED = True
+    # A Redis outage must not stop sign-ins: limits fall back to the process's memory.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
 
     # Rankings owed longer than MATCH_SWEEP_AGE (their job was lost) are re-queued by a sweep
     # every MATCH_SWEEP_INTERVAL seconds.
@@ -128,6 +166,8 @@ class Config:
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURITY_HSTS = SESSION_COOKIE_SECURE
 
     @classmethod
     def validate(cls, config):
@@ -148,5 +188,8 @@ class TestConfig(Config):
     # Each test builds its own records: a corpus kept from another test would be stale.
     MATCH_CORPUS_TTL = 0
     SEARCH_PLAN_TTL = 0
+    # Many tests sign in over and over from one address: limits are off unless a test turns
+    # them on (tests/test_auth_hardening.py).
+    RATE_LIMITS_ENABLED = False
     # scrypt is deliberately slow; tests create many users.
     FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"

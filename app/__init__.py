@@ -4,7 +4,10 @@ import logging
 from flask import Flask
 from flask_appbuilder import AppBuilder
 
+from . import rate_limits
+from .auth_policy import init_auth_policy
 from .extensions import configure_sqlite, csrf, db, migrate
+from .security_headers import init_security_headers
 
 
 def create_app(config_class="config.Config", **overrides) -> Flask:
@@ -23,6 +26,7 @@ def create_app(config_class="config.Config", **overrides) -> Flask:
 
         migrate.init_app(app, db, directory=_migrations_dir(), compare_type=True,
                          render_as_batch=True)
+        rate_limits.configure_storage(app)  # before FAB builds its limiter from the config
         appbuilder = AppBuilder()  # one per app (a module-level one breaks a second app)
         appbuilder.init_app(app, db.session)
         from .views import register_views
@@ -31,6 +35,9 @@ def create_app(config_class="config.Config", **overrides) -> Flask:
         from . import public
 
         app.register_blueprint(public.bp)
+        init_auth_policy(app)
+        init_security_headers(app)
+        rate_limits.init_rate_limits(app, appbuilder)  # after every limited view exists
         from .cli import register_cli
 
         register_cli(app)

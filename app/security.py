@@ -14,6 +14,7 @@ from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
 
+from . import auth_policy
 from .models import AppUser
 
 logger = logging.getLogger(__name__)
@@ -147,14 +148,15 @@ class PlatformUserDBModelView(UserDBModelView):
         "researcher": _l("Researcher"),
         "phone": _l("Phone"),
         "locale": _l("Language"),
+        "locked_until": _l("Locked until (UTC)"),
     }
     show_fieldsets = [
         (_l("User info"), {"fields": ["username", "active", "roles", "login_count"]}),
         (_l("Personal Info"), {"fields": ["first_name", "last_name", "email", "phone", "locale"],
                                "expanded": True}),
         (_l("Jurisdiction"), {"fields": ["region", "enterprise", "researcher"], "expanded": True}),
-        (_l("Audit Info"), {"fields": ["last_login", "fail_login_count", "created_on",
-                                       "changed_on"], "expanded": False}),
+        (_l("Audit Info"), {"fields": ["last_login", "fail_login_count", "locked_until",
+                                       "created_on", "changed_on"], "expanded": False}),
     ]
     add_columns = ["first_name", "last_name", "username", "active", "email", "phone", "roles",
                    "region", "enterprise", "researcher", "password", "conf_password"]
@@ -163,6 +165,9 @@ class PlatformUserDBModelView(UserDBModelView):
 
 
 class PlatformSecurityManager(SecurityManager):
+    """FAB's manager with the rules of app/auth_policy.py at the points every path goes
+    through: ``auth_user_db`` (form and REST login), ``add_user`` and ``reset_password``."""
+
     user_model = AppUser
     userdbmodelview = PlatformUserDBModelView
 
@@ -202,6 +207,31 @@ class PlatformSecurityManager(SecurityManager):
                 .join(self.permission_model, pvm.permission_id == self.permission_model.id)
                 .filter(assoc_permissionview_role.c.role_id.in_(role_ids)))
         return {(view, permission) for view, permission in rows}
+
+    def auth_user_db(self, username, password):
+        user = (self.find_user(username=username) or self.find_user(email=username)
+                if username else None)
+        if user is not None and not auth_policy.may_attempt_login(user):
+            return None  # locked: the same None as a wrong password
+        return super().auth_user_db(username, password)
+
+    def update_user_auth_stat(self, user, success=True):
+        auth_policy.note_login_attempt(user, success)
+        super().update_user_auth_stat(user, success)
+
+    def add_user(self, username, first_name, last_name, email, role=None, password="",
+                 hashed_password="", groups=None, commit=True):
+        if password:  # CLI and scripts bypass the forms; raises with the rule
+            auth_policy.check_password(password)
+        return super().add_user(username, first_name, last_name, email, role, password,
+                                hashed_password, groups, commit)
+
+    def reset_password(self, userid, password):
+        auth_policy.check_password(password)
+        user = self.get_user_by_id(userid)
+        if user is not None:
+            auth_policy.unlock(user)  # an administrator's reset is how a lock is lifted early
+        return super().reset_password(userid, password)
 
 
 def _matching_pvms(sm, rules):

@@ -4,6 +4,9 @@
 ``{"phone", "text", "sign", "request_id"}`` to ``SMS_HTTP_URL`` with ``SMS_HTTP_TOKEN`` in the
 ``SMS_HTTP_TOKEN_HEADER`` header. ``request_id`` is the notification's idempotency key, so a
 provider that de-duplicates on it delivers a retried message once.
+
+``check_quota`` caps the messages per phone number (``SMS_PER_PHONE_LIMIT``, counted in Redis
+by app/rate_limits.py): a bug or a flood of events must not bombard one phone, nor the bill.
 """
 import json
 import logging
@@ -11,6 +14,10 @@ import urllib.error
 import urllib.request
 
 from flask import current_app
+from flask_babel import gettext as _
+from limits import parse_many
+
+from . import rate_limits
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +29,26 @@ SUCCESS_CODES = {"0", "ok", "success", "200"}
 
 class GatewayError(RuntimeError):
     """The gateway did not accept the message; the job records it and may retry."""
+
+
+class QuotaExceeded(RuntimeError):
+    """This phone number has had its share of SMS; the message is not sent."""
+
+
+def _limit_words() -> str:
+    units = {"second": _("second"), "minute": _("minute"), "hour": _("hour"), "day": _("day"),
+             "month": _("month"), "year": _("year")}
+    return " / ".join(
+        _("%(amount)d per %(unit)s", amount=item.amount,
+          unit=units.get(item.GRANULARITY.name, item.GRANULARITY.name))
+        for item in parse_many(rate_limits.sms_limit_text()))
+
+
+def check_quota(phone: str) -> None:
+    """Count one message to ``phone``, or raise QuotaExceeded (nothing counted, nothing sent)."""
+    if not rate_limits.sms_allowed(phone):
+        raise QuotaExceeded(_("This mobile number has reached its SMS limit (%(limit)s); the "
+                              "message was not sent.", limit=_limit_words()))
 
 
 def sms_text(subject: str, link: str = "") -> str:

@@ -38,6 +38,10 @@ def _send_sms(notification, subject, body):
     if not phone:
         raise delivery.Undeliverable(_("The recipient has no mobile phone number."))
     text = sms.sms_text(subject, delivery.link(notification))
+    try:
+        sms.check_quota(phone)
+    except sms.QuotaExceeded as exc:  # a retry within the window would be refused again
+        raise delivery.Undeliverable(str(exc)) from None
     sms.gateway().send(phone, text, request_id=notification.idempotency_key)
 
 

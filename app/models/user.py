@@ -1,7 +1,7 @@
 """The FAB user, extended with what the jurisdiction rule needs: a bureau user's region,
 a participant's own enterprise or researcher profile, and a preferred language."""
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import relationship
 
 
@@ -15,6 +15,8 @@ class AppUser(User):
     researcher = relationship("Researcher", foreign_keys=[researcher_id])
     phone = Column(String(20))
     locale = Column(String(8), nullable=False, default="zh", server_default="zh")
+    # Set (UTC) when too many wrong passwords in a row lock the account (app/auth_policy.py).
+    locked_until = Column(DateTime, nullable=True)
 
     @property
     def role_names(self) -> set[str]:

@@ -7,6 +7,7 @@ from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from ..auth_policy import StrongPassword
 from ..models import InstitutionType, Position
 
 REQUIRED = DataRequired(message=_l("This field is required."))
@@ -15,7 +16,7 @@ REQUIRED = DataRequired(message=_l("This field is required."))
 class _Account:
     phone = StringField(_l("Mobile phone (your sign-in name)"), [REQUIRED, Length(max=20)])
     email = StringField(_l("E-mail"), [REQUIRED, Length(max=120)])
-    password = PasswordField(_l("Password"), [REQUIRED, Length(min=8, max=128)])
+    password = PasswordField(_l("Password"), [REQUIRED, Length(max=128), StrongPassword()])
     confirm = PasswordField(_l("Repeat the password"),
                             [REQUIRED, EqualTo("password", message=_l("The passwords differ."))])
 

@@ -5,13 +5,13 @@ today beside the 2020 one, and enterprises, researchers and needs in all five ca
 Idempotent: existing rows and accounts are left as they are.
 """
 import datetime as dt
-import secrets
 from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import select
 from stdnum.cn import uscc
 
+from ..auth_policy import generate_password
 from ..extensions import db
 from ..models import (
     Enterprise,
@@ -90,7 +90,7 @@ def _account(username, role, lines, **links):
     if sm.find_user(username=username):
         lines.append(f"  {role:<10} {username:<14} (exists; password unchanged)")
         return
-    password = secrets.token_urlsafe(9)
+    password = generate_password(12)
     user = sm.add_user(username, username, role, f"{username}@demo.platform.local",
                        sm.find_role(role), password=password)
     if not user:

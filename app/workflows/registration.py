@@ -13,6 +13,7 @@ from stdnum.cn import uscc
 from werkzeug.security import generate_password_hash
 
 from .. import audit
+from ..auth_policy import password_is_strong, password_rule
 from ..extensions import db
 from ..models import (
     AppUser,
@@ -96,8 +97,8 @@ def _ensure_unique(phone, email, credit_code=None):
 def _new_account(role_name, name, phone, email, password, **links):
     """The sign-in account: the mobile number is the user name."""
     sm = current_app.appbuilder.sm
-    if len(password or "") < 8:
-        raise RegistrationError(_("The password needs at least 8 characters."), "password")
+    if not password_is_strong(password):
+        raise RegistrationError(password_rule(), "password")
     user = AppUser(
         first_name=name[:64], last_name="", username=phone, email=email, phone=phone, active=True,
         roles=[sm.find_role(role_name)],

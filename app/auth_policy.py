@@ -1,0 +1,163 @@
+"""Identity and session rules (等保 2.0 身份鉴别, OWASP ASVS V2/V3), as plain functions.
+
+* Passwords: at least ``PASSWORD_MIN_LENGTH`` characters drawn from ``PASSWORD_CLASSES`` of the
+  four classes lower case, upper case, digits and symbols. One rule for every place a password
+  is set: the public registration, FAB's user add and reset forms (through
+  ``FAB_PASSWORD_COMPLEXITY_VALIDATOR``) and the security manager's ``add_user`` and
+  ``reset_password`` (CLI, seed scripts).
+* Lockout: ``LOGIN_MAX_FAILURES`` wrong passwords in a row lock the account for
+  ``LOGIN_LOCKOUT_MINUTES``. The security manager calls these functions from ``auth_user_db``,
+  which both the form login and the REST login use, so both share one counter. A locked
+  account is refused exactly like a wrong password: no one learns that the account exists.
+* Sessions: a signed-in session ends after ``SESSION_IDLE_MINUTES`` without a request and
+  ``SESSION_ABSOLUTE_HOURS`` after the login, whatever the browser keeps.
+"""
+import datetime as dt
+import logging
+import secrets
+import string
+import time
+
+from flask import current_app, flash, session
+from flask_appbuilder.exceptions import PasswordComplexityValidationError
+from flask_babel import gettext as _
+from flask_login import logout_user, user_logged_in
+from werkzeug.security import check_password_hash
+from wtforms import ValidationError
+
+logger = logging.getLogger(__name__)
+
+SYMBOLS = "!@#$%^&*-_=+?.,:;~"
+CHARACTER_CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits)
+
+# Session keys: the time of the login and of the last request (seconds since the epoch).
+AUTH_AT, SEEN_AT = "_auth_at", "_seen_at"
+# The last-request time is rewritten at most this often, so that not every request (each
+# image, each script) sends a new session cookie.
+SEEN_RESOLUTION = 30
+
+
+def init_auth_policy(app):
+    """Wire the rules into an app: FAB's forms call ``check_password``; the session timestamps
+    are set at every login and checked before anything else runs on each request."""
+    app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", check_password)
+    user_logged_in.connect(_stamp_login, app)
+    # First in line, before FAB's own hook copies the signed-in user to ``g.user``.
+    app.before_request_funcs.setdefault(None, []).insert(0, expire_session)
+
+
+# Passwords ------------------------------------------------------------------------------------
+
+def _classes_used(password: str) -> int:
+    used = sum(any(c in chars for c in password) for chars in CHARACTER_CLASSES)
+    others = any(not any(c in chars for chars in CHARACTER_CLASSES) for c in password)
+    return used + others  # every other character (symbols, spaces, Chinese) is a "symbol"
+
+
+def password_rule() -> str:
+    config = current_app.config
+    return _("The password needs at least %(length)d characters and at least %(classes)d of "
+             "these four kinds: lower-case letters, upper-case letters, digits, symbols.",
+             length=config["PASSWORD_MIN_LENGTH"], classes=config["PASSWORD_CLASSES"])
+
+
+def password_is_strong(password: str) -> bool:
+    config = current_app.config
+    password = password or ""
+    return (len(password) >= config["PASSWORD_MIN_LENGTH"]
+            and _classes_used(password) >= config["PASSWORD_CLASSES"])
+
+
+def check_password(password: str) -> None:
+    """FAB's FAB_PASSWORD_COMPLEXITY_VALIDATOR: raise with the rule as the message."""
+    if not password_is_strong(password):
+        raise PasswordComplexityValidationError(password_rule())
+
+
+class StrongPassword:
+    """WTForms validator for our own forms (the public registration)."""
+
+    def __call__(self, form, field):
+        if not password_is_strong(field.data):
+            raise ValidationError(password_rule())
+
+
+def generate_password(length: int = 16) -> str:
+    """A random password that passes the rule whatever it is configured to (demo accounts)."""
+    length = max(length, current_app.config["PASSWORD_MIN_LENGTH"], 4)
+    alphabet = "".join(CHARACTER_CLASSES) + SYMBOLS
+    chars = [secrets.choice(group) for group in CHARACTER_CLASSES + (SYMBOLS,)]
+    chars += [secrets.choice(alphabet) for _ in range(length - len(chars))]
+    secrets.SystemRandom().shuffle(chars)
+    return "".join(chars)
+
+
+# Lockout --------------------------------------------------------------------------------------
+
+def _utcnow():
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def is_locked(user, now=None) -> bool:
+    return user.locked_until is not None and user.locked_until > (now or _utcnow())
+
+
+def may_attempt_login(user) -> bool:
+    """False while the account is locked; then the caller refuses the login as if the password
+    were wrong, without looking at it. A lock that has run out is lifted with its count."""
+    if is_locked(user):
+        # Spend the time of a password check, as for a wrong password.
+        check_password_hash(current_app.config["AUTH_DB_FAKE_PASSWORD_HASH_CHECK"], "password")
+        logger.warning("login refused: account %s is locked until %s", user.id, user.locked_until)
+        return False
+    if user.locked_until is not None:
+        user.locked_until = None
+        user.fail_login_count = 0
+    return True
+
+
+def note_login_attempt(user, success: bool) -> None:
+    """Before FAB counts the attempt: clear the lock on success, set it on the failure that
+    reaches the limit (FAB then raises ``fail_login_count`` and commits both)."""
+    if success:
+        user.locked_until = None
+        return
+    config = current_app.config
+    if (user.fail_login_count or 0) + 1 >= config["LOGIN_MAX_FAILURES"]:
+        user.locked_until = _utcnow() + dt.timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
+        logger.warning("account %s locked until %s after %s wrong passwords", user.id,
+                       user.locked_until, (user.fail_login_count or 0) + 1)
+
+
+def unlock(user) -> None:
+    """An administrator's password reset also lifts a lock."""
+    user.locked_until = None
+    user.fail_login_count = 0
+
+
+# Sessions -------------------------------------------------------------------------------------
+
+def _stamp_login(sender, user, **extra):
+    now = time.time()
+    session[AUTH_AT] = session[SEEN_AT] = now
+
+
+def expire_session():
+    """Sign out a session that was idle too long or is too old, or that has no login time
+    (made before these rules; fail closed). The request then goes on as anonymous, so a page
+    that needs a login sends the user to sign in again, with a message saying why."""
+    if "_user_id" not in session:
+        return
+    config = current_app.config
+    now = time.time()
+    auth_at = session.get(AUTH_AT)
+    seen_at = session.get(SEEN_AT, auth_at)
+    if (auth_at is None or now - seen_at > config["SESSION_IDLE_MINUTES"] * 60
+            or now - auth_at > config["SESSION_ABSOLUTE_HOURS"] * 3600):
+        logout_user()
+        session.pop(AUTH_AT, None)
+        session.pop(SEEN_AT, None)
+        flash(_("Your session has expired. Please sign in again."), "warning")
+        return
+    if now - seen_at >= SEEN_RESOLUTION:
+        session[SEEN_AT] = now
