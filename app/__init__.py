@@ -20,6 +20,7 @@ def create_app(config_class="config.Config", **overrides) -> Flask:
 
         from . import models  # noqa: F401  all tables on FAB's metadata
         from . import search  # noqa: F401  keeps the need search index in step
+        from . import audit_hooks  # audit rows for permission changes and failed logins
 
         migrate.init_app(app, db, directory=_migrations_dir(), compare_type=True,
                          render_as_batch=True)
@@ -31,6 +32,7 @@ def create_app(config_class="config.Config", **overrides) -> Flask:
         from . import public
 
         app.register_blueprint(public.bp)
+        app.after_request(audit_hooks.record_other_failed_login)
         from .cli import register_cli
 
         register_cli(app)
