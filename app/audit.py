@@ -120,10 +120,12 @@ def lock_head(connection):
 
 @event.listens_for(Session, "before_commit")
 def _link_pending(session):
-    if not session.info.get(PENDING):
-        return
-    session.flush()  # ids of new subjects; may queue more rows (permission changes)
+    # Flush first (commit would anyway): it gives new subjects their ids and may queue rows
+    # itself (permission changes are seen at flush).
+    session.flush()
     pending = session.info.pop(PENDING, None)
+    if not pending:
+        return
     connection = session.connection()
     head = lock_head(connection)
     seq, prev = head.seq, head.hash
@@ -180,24 +182,28 @@ class Verification:
 def verify_chain(session=None) -> Verification:
     """Walk the chain from the purge anchor to the head; report the first broken row."""
     session = session if session is not None else db.session()
-    head = session.get(AuditChainHead, 1)
+    head = session.get(AuditChainHead, 1, populate_existing=True)
     expected_seq = (head.anchor_seq if head else 0) + 1
     prev = head.anchor_hash if head else GENESIS
     checked = 0
-    rows = session.execute(select(AuditLog).order_by(AuditLog.seq).execution_options(
-        yield_per=500)).scalars()
-    for row in rows:
-        reason = None
-        if row.seq != expected_seq:
-            reason = f"expected link {expected_seq}, found {row.seq} (rows removed or inserted)"
-        elif row.prev_hash != prev:
-            reason = "prev_hash does not match the previous row"
-        elif link_hash(row.prev_hash, row) != row.hash:
-            reason = "content does not match its hash (row altered)"
-        if reason:
-            return Verification(False, checked, row.id, row.seq, reason)
-        checked += 1
-        expected_seq, prev = row.seq + 1, row.hash
+    # populate_existing: check what the database holds, not objects this session cached.
+    result = session.execute(select(AuditLog).order_by(AuditLog.seq).execution_options(
+        yield_per=500, populate_existing=True))
+    try:
+        for row in result.scalars():
+            reason = None
+            if row.seq != expected_seq:
+                reason = f"expected link {expected_seq}, found {row.seq} (rows removed or inserted)"
+            elif row.prev_hash != prev:
+                reason = "prev_hash does not match the previous row"
+            elif link_hash(row.prev_hash, row) != row.hash:
+                reason = "content does not match its hash (row altered)"
+            if reason:
+                return Verification(False, checked, row.id, row.seq, reason)
+            checked += 1
+            expected_seq, prev = row.seq + 1, row.hash
+    finally:
+        result.close()  # a server-side cursor on PostgreSQL, also when we stop early
     head_seq = head.seq if head else 0
     head_hash = head.hash if head else GENESIS
     if head_seq != expected_seq - 1 or head_hash != prev:

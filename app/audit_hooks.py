@@ -14,6 +14,7 @@ from sqlalchemy.orm.attributes import NO_VALUE
 
 from . import audit
 from .extensions import Session, db
+from .models import AppUser
 
 LOGIN_ENDPOINTS = {"AuthDBView.login", "SecurityApi.login"}
 RECORDED = "audit_login_recorded"
@@ -38,8 +39,6 @@ def _history(obj, attribute):
 
 def _permission_changes(session):
     from flask_appbuilder.security.sqla.models import Role
-
-    from .models import AppUser
 
     for obj in list(session.new) + list(session.dirty):
         if isinstance(obj, AppUser):
@@ -67,6 +66,11 @@ def _permission_changes(session):
                          before={"role": obj.name, "removed": sorted(old - now)},
                          after={"role": obj.name, "added": sorted(now - old)},
                          session=session)
+
+
+@event.listens_for(AppUser.active, "set", active_history=True)
+def _keep_old_active(_target, _value, _old, _initiator):
+    """Makes SQLAlchemy load the old value, so the row can say active: true → false."""
 
 
 @event.listens_for(Session, "before_flush")

@@ -1,5 +1,6 @@
 """The need list as the platform hands it out: one Excel sheet, grouped by technical field."""
 import io
+import json
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
@@ -41,3 +42,29 @@ def need_list_workbook(needs) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def audit_log_workbook(rows) -> bytes:
+    """The audit log, one row per link, with the hashes so a copy can be checked offline."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Audit log")[:31]
+    sheet.append([safe_cell(h) for h in (
+        _("Link"), _("Time (UTC)"), _("By"), _("Action"), _("Record type"), _("Record"),
+        _("IP address"), _("Before"), _("After"), _("Previous hash"), _("Hash"))])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([safe_cell(v) for v in (
+            row.seq, row.created_at.strftime("%Y-%m-%d %H:%M:%S"), row.actor_name, row.action,
+            row.subject_type, row.subject_id, row.ip, _json(row.before), _json(row.after),
+            row.prev_hash, row.hash)])
+    for column, width in zip("ABCDEFGHIJK", (8, 20, 16, 24, 14, 10, 16, 40, 40, 20, 20)):
+        sheet.column_dimensions[column].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _json(value):
+    return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
