@@ -6,6 +6,8 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from . import masking
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -22,7 +24,8 @@ def need_list_workbook(needs) -> bytes:
     sheet = workbook.active
     sheet.title = _("Need list")[:31]
     headers = [_("No."), _("Title"), _("Enterprise"), _("Region"), _("Category"),
-               _("Technical field"), _("Intended amount (CNY)"), _("Published")]
+               _("Technical field"), _("Intended amount (CNY)"), _("Published"),
+               _("Contact person"), _("Contact phone")]
     sheet.append(headers)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -36,8 +39,9 @@ def need_list_workbook(needs) -> bytes:
         sheet.append([safe_cell(v) for v in (
             number, need.title, need.enterprise.name, need.enterprise.region.label,
             need.category.label, need.field.label, float(need.amount),
-            need.published_at.strftime("%Y-%m-%d") if need.published_at else "")])
-    for column, width in zip("ABCDEFGH", (6, 40, 32, 12, 22, 24, 14, 12)):
+            need.published_at.strftime("%Y-%m-%d") if need.published_at else "",
+            need.contact_name or "", masking.shown("needs", "contact_phone", need.contact_phone))])
+    for column, width in zip("ABCDEFGHIJ", (6, 40, 32, 12, 22, 24, 14, 12, 12, 14)):
         sheet.column_dimensions[column].width = width
     buffer = io.BytesIO()
     workbook.save(buffer)
