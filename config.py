@@ -151,6 +151,11 @@ class Config:
     NOTIFY_SENDING_TIMEOUT = 600
     # The worker schedules the sweep job every this many seconds.
     NOTIFY_SWEEP_INTERVAL = 300
+    # 网络安全法 §21: network logs are kept at least six months; `flask audit purge` refuses less.
+    AUDIT_RETENTION_DAYS = 180
+    # Uploads: a PNG/JPEG whose header declares more pixels than this is refused (a small file
+    # that would decode to gigabytes); 50 megapixels is far above any scanned A4 page at 600 dpi.
+    UPLOAD_MAX_PIXELS = int(os.environ.get("UPLOAD_MAX_PIXELS", str(50_000_000)))
 
     @classmethod
     def validate(cls, config):

@@ -23,6 +23,7 @@ def create_app(config_class="config.Config", **overrides) -> Flask:
 
         from . import models  # noqa: F401  all tables on FAB's metadata
         from . import search  # noqa: F401  keeps the need search index in step
+        from . import audit_hooks  # audit rows for permission changes and failed logins
 
         migrate.init_app(app, db, directory=_migrations_dir(), compare_type=True,
                          render_as_batch=True)
@@ -38,6 +39,7 @@ def create_app(config_class="config.Config", **overrides) -> Flask:
         init_auth_policy(app)
         init_security_headers(app)
         rate_limits.init_rate_limits(app, appbuilder)  # after every limited view exists
+        app.after_request(audit_hooks.record_other_failed_login)
         from .cli import register_cli
 
         register_cli(app)

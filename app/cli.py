@@ -207,7 +207,42 @@ def projects_overdue():
                    f"{project.enterprise.name}")
 
 
+@click.group("audit")
+def audit_group():
+    """The audit log: verify its hash chain, purge rows past the retention period."""
+
+
+@audit_group.command("verify")
+@with_appcontext
+def audit_verify():
+    """Check every link of the chain; exit 1 and name the first broken row if one is."""
+    from .audit import verify_chain
+
+    result = verify_chain()
+    if result.ok:
+        click.echo(f"audit chain intact: {result.checked} rows checked")
+        return
+    click.echo(f"audit chain BROKEN at row id={result.first_bad_id} seq={result.first_bad_seq}: "
+               f"{result.reason} ({result.checked} rows before it are intact)", err=True)
+    sys.exit(1)
+
+
+@audit_group.command("purge")
+@click.option("--days", type=int, required=True,
+              help="Remove rows older than this many days (at least AUDIT_RETENTION_DAYS).")
+@with_appcontext
+def audit_purge(days):
+    """Remove audit rows older than --days days; the chain stays verifiable."""
+    from .audit import RetentionTooShort, purge
+
+    try:
+        count = purge(days)
+    except RetentionTooShort as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"{count} audit rows removed")
+
+
 def register_cli(app):
     for command in (seed_command, init_roles_command, demo_command, worker_command, notifications,
-                    translate, matching_group, projects_group):
+                    translate, matching_group, projects_group, audit_group):
         app.cli.add_command(command)

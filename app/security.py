@@ -233,6 +233,31 @@ class PlatformSecurityManager(SecurityManager):
             auth_policy.unlock(user)  # an administrator's reset is how a lock is lifted early
         return super().reset_password(userid, password)
 
+    # -- audit of logins (form and API both end in auth_user_db → update_user_auth_stat) ------
+    # FAB's own hooks, called after the login stats are committed. Attempts that never reach
+    # them (unknown user, inactive account) are recorded by app/audit_hooks.py.
+    def on_user_login(self, user):
+        self._audit_login("login", user)
+
+    def on_user_login_failed(self, user):
+        self._audit_login("login.failed", user)
+
+    def _audit_login(self, action, user):
+        from flask import has_request_context, request
+
+        from . import audit, audit_hooks
+
+        via = "unknown"
+        if has_request_context():
+            audit_hooks.note_login_recorded()
+            via = "api" if request.path.startswith("/api/") else "form"
+        # A failed attempt proves no identity: the name is the one claimed, no actor.
+        audit.record(action, user, subject_type="ab_user",
+                     actor=user if action == "login" else None, actor_name=user.username,
+                     after={"via": via, "fail_login_count": user.fail_login_count or 0},
+                     session=self.session)
+        self.session.commit()
+
 
 def _matching_pvms(sm, rules):
     wanted = []

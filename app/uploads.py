@@ -8,7 +8,9 @@ back-office views, which apply the jurisdiction rule.
 import os
 import os.path as op
 import re
+import struct
 import uuid
+import zlib
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -20,6 +22,19 @@ SIGNATURES = (
     (b"\xff\xd8\xff", "jpg"),
 )
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_PIXELS = 50_000_000
+# PDF streams: inflating stops past this many bytes and the file is refused. Text and vector
+# pages deflate about 3-10:1 and scans are already-compressed images, so a real document
+# never comes near 100 times its size; a bomb (zeros, 1000:1) reaches it at once. The floor
+# keeps small, highly compressible but honest files (a form of blank pages) acceptable.
+PDF_INFLATE_RATIO = 100
+PDF_INFLATE_FLOOR = 16 * 1024 * 1024
+# Active or hidden content a proof document never needs (ASVS 12.2: files are inert).
+PDF_FORBIDDEN = (b"/Encrypt", b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile",
+                 b"/EmbeddedFiles", b"/RichMedia", b"/XFA")
+_PDF_NAME = re.compile(rb"/[^\s/<>\[\]()%{}]+")
+_HEX_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+_STREAM = re.compile(rb"stream\r?\n")
 
 
 class UploadRejected(ValueError):
@@ -60,7 +75,105 @@ def check_upload(storage) -> str:
     if extension is None:
         raise UploadRejected(_("The file “%(name)s” is not a PDF, JPG or PNG document.",
                                name=storage.filename))
+    data = stream.read()
+    stream.seek(0)
+    problem = inspect_content(extension, data)
+    if problem:
+        raise UploadRejected(_("The file “%(name)s” was refused: %(reason)s",
+                               name=storage.filename, reason=problem))
     return extension
+
+
+# -- decompression bombs and active content ----------------------------------------------------
+
+def inspect_content(extension: str, data: bytes) -> str | None:
+    """Why ``data`` must not be stored, translated; ``None`` if it may."""
+    if extension in ("png", "jpg"):
+        size = png_size(data) if extension == "png" else jpeg_size(data)
+        limit = current_app.config.get("UPLOAD_MAX_PIXELS", MAX_PIXELS)
+        # Without a readable size no viewer decodes the file either: nothing to explode.
+        if size and size[0] * size[1] > limit:
+            return _("the image declares %(width)d × %(height)d pixels (at most %(limit)d "
+                     "million allowed).", width=size[0], height=size[1],
+                     limit=limit // 1_000_000)
+        return None
+    return pdf_problem(data)
+
+
+def png_size(data: bytes):
+    """(width, height) from the IHDR chunk that must follow the signature."""
+    if len(data) >= 24 and data[12:16] == b"IHDR":
+        return struct.unpack(">II", data[16:24])
+    return None
+
+
+def jpeg_size(data: bytes):
+    """(width, height) from the first start-of-frame segment (SOF0-SOF15 but DHT/JPG/DAC)."""
+    i = 2
+    while i + 9 < len(data):
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+            i += 2
+            continue
+        (length,) = struct.unpack(">H", data[i + 2:i + 4])
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height, width = struct.unpack(">HH", data[i + 5:i + 9])
+            return width, height
+        if marker == 0xDA or length < 2:  # image data before any frame header: give up
+            return None
+        i += 2 + length
+    return None
+
+
+def _names(chunk: bytes) -> set[bytes]:
+    """PDF name tokens with #xx escapes decoded (``/Java#53cript`` is ``/JavaScript``)."""
+    return {_HEX_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), n)
+            for n in _PDF_NAME.findall(chunk)}
+
+
+def _forbidden(chunk: bytes) -> bytes | None:
+    found = _names(chunk) & set(PDF_FORBIDDEN)
+    return min(found) if found else None
+
+
+def pdf_problem(data: bytes) -> str | None:
+    """Encryption, scripts, launch actions, embedded files (also inside compressed object
+    streams), or streams that inflate past ``PDF_INFLATE_RATIO`` times the file's size."""
+    name = _forbidden(data)
+    budget = max(PDF_INFLATE_RATIO * len(data), PDF_INFLATE_FLOOR)
+    for match in _STREAM.finditer(data):
+        end = data.find(b"endstream", match.end())
+        raw = data[match.end():end if end != -1 else len(data)]
+        inflater = zlib.decompressobj()
+        tail = b""
+        try:
+            while raw and budget > 0 and name is None:
+                chunk = inflater.decompress(raw, min(budget, 1 << 20))
+                raw = inflater.unconsumed_tail
+                budget -= len(chunk)
+                name = _forbidden(tail + chunk)
+                tail = chunk[-64:]
+                if not chunk:
+                    break
+        except zlib.error:
+            continue  # not a Flate stream (an image, a font): nothing to inflate
+        if name is not None:
+            break
+        if budget <= 0:
+            return _("its compressed content would expand more than %(ratio)d times its size.",
+                     ratio=PDF_INFLATE_RATIO)
+    if name == b"/Encrypt":
+        return _("encrypted PDF documents cannot be checked; please upload it without a "
+                 "password.")
+    if name is not None:
+        return _("the PDF contains active or embedded content (%(name)s).",
+                 name=name.decode("latin-1"))
+    return None
 
 
 def store_upload(storage) -> str:

@@ -1,5 +1,5 @@
 """Every model module, imported in one place so Alembic and FAB see all tables."""
-from .audit import AuditLog
+from .audit import AuditChainHead, AuditLog
 from .contract import Contract, Project
 from .enterprise import Enterprise, SmeWhitelistEntry
 from .enums import (

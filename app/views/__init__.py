@@ -91,5 +91,9 @@ def register_views(appbuilder):
     appbuilder.add_link("ProjectOverdue", href="/projectmodelview/overdue/",
                         label=_l("Overdue projects"), icon="fa-exclamation-circle",
                         category="Funding")
+    # The audit log's Excel export (Admin only, as the log: no other role's definition names it).
+    appbuilder.add_link("AuditLogExport", href="/auditlogmodelview/export.xlsx",
+                        label=_l("Export the audit log (Excel)"), icon="fa-file-excel",
+                        category="Records")
     for api in APIS:
         appbuilder.add_api(api)

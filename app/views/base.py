@@ -24,7 +24,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import BadRequest
 from wtforms.validators import Optional
 
-from .. import jurisdiction
+from .. import jurisdiction, masking
 from ..extensions import db
 from ..models.enums import LabelledEnum
 from ..models.mixins import SafeFileColumn
@@ -102,8 +102,11 @@ class ScopedModelView(ModelView):
         self.datamodel.eager = tuple(c for c in self.list_columns
                                      if self.datamodel.is_relation_many_to_one(c))
         # FAB displays and offers an Enum by its code; people read its translated title.
+        # Phones and identifying numbers are masked for roles that do not need them (last, so
+        # that no view's own formatter shows them in full).
         self.formatters_columns = {**enum_formatters(self.datamodel.obj),
-                                   **(self.formatters_columns or {})}
+                                   **(self.formatters_columns or {}),
+                                   **masking.formatters(self.datamodel.obj)}
         for attr in ("search_form_extra_fields", "add_form_extra_fields", "edit_form_extra_fields"):
             setattr(self, attr, {**enum_fields(self.datamodel.obj, self.label_columns),
                                  **(getattr(self, attr) or {})})
@@ -152,6 +155,13 @@ class ScopedModelView(ModelView):
 class ScopedModelRestApi(ModelRestApi):
     base_filters = JURISDICTION
     max_page_size = 100
+
+    # The same masking as the screens (app/masking.py), on the response before it is sent.
+    def pre_get(self, data):
+        masking.mask_response(self.datamodel.obj, data.get("result"))
+
+    def pre_get_list(self, data):
+        masking.mask_response(self.datamodel.obj, data.get("result"))
 
     def pre_add(self, item):
         self._guard_scope(item)

@@ -1,12 +1,19 @@
 """Notifications (each user's inbox, and failed deliveries for the platform), review records
 and the audit log."""
-from flask import flash, redirect
+import datetime as dt
+import io
+
+from flask import flash, g, redirect, send_file
+from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action as fab_action
+from flask_appbuilder.security.decorators import permission_name
 from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
-from .. import delivery
+from .. import audit, delivery
+from ..exports import audit_log_workbook
 from ..extensions import db
 from ..models import AuditLog, Notification, NotificationState, ReviewRecord
 from .base import JURISDICTION, ScopedModelView, interface
@@ -62,6 +69,9 @@ class FailedNotificationModelView(ScopedModelView):
         # Reached through ScopedModelView.action / action_post, which refuse rows out of scope.
         items = items if isinstance(items, list) else [items]
         count = delivery.resend(db.session, items)
+        audit.record("notifications.resend", None, subject_type="notifications",
+                     after={"ids": sorted(i.id for i in items), "queued": count})
+        db.session.commit()
         flash(_("%(count)d notification(s) queued to be sent again.", count=count), "success")
         self.update_redirect()
         return redirect(self.get_redirect())
@@ -77,9 +87,30 @@ class ReviewRecordModelView(ScopedModelView):
 
 
 class AuditLogModelView(ScopedModelView):
+    """Admin only (no other role's definition names it): read and export, never edit — the
+    rows are append-only and the database refuses changes anyway."""
+
     datamodel = interface(AuditLog)
+    base_permissions = ["can_list", "can_show", "can_export"]
     list_title = _l("Audit log")
-    list_columns = ["created_at", "actor", "action", "subject_type", "subject_id", "ip"]
-    show_columns = list_columns + ["before", "after"]
-    base_order = ("created_at", "desc")
-    label_columns = LABELS
+    list_columns = ["seq", "created_at", "actor_name", "action", "subject_type", "subject_id",
+                    "ip"]
+    show_columns = list_columns + ["before", "after", "prev_hash", "hash"]
+    search_columns = ["actor_name", "action", "subject_type", "subject_id", "ip", "created_at"]
+    base_order = ("seq", "desc")
+    label_columns = {**LABELS, "seq": _l("Link"), "actor_name": _l("By"),
+                     "prev_hash": _l("Previous hash"), "hash": _l("Hash")}
+
+    @expose("/export.xlsx")
+    @has_access
+    @permission_name("export")
+    def export(self):
+        """The whole log as Excel (every cell through safe_cell); the export is itself logged."""
+        rows = db.session.scalars(select(AuditLog).order_by(AuditLog.seq)).all()
+        audit.record("audit.export", None, subject_type="audit_log",
+                     after={"rows": len(rows)}, actor=g.user)
+        db.session.commit()
+        return send_file(io.BytesIO(audit_log_workbook(rows)), as_attachment=True,
+                         download_name=f"audit-log-{dt.date.today().isoformat()}.xlsx",
+                         mimetype="application/vnd.openxmlformats-officedocument"
+                                  ".spreadsheetml.sheet")
