@@ -17,7 +17,6 @@ from flask_appbuilder.fields import EnumField
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.filemanager import uuid_originalname
 from flask_appbuilder.models.filters import BaseFilter
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from werkzeug.exceptions import BadRequest
@@ -28,6 +27,7 @@ from ..extensions import db
 from ..models.enums import LabelledEnum
 from ..models.mixins import SafeFileColumn
 from ..workflows import WorkflowError
+from .api_input import BoundedInterface, StrictConverter
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +149,7 @@ class ScopedModelView(ModelView):
 class ScopedModelRestApi(ModelRestApi):
     base_filters = JURISDICTION
     max_page_size = 100
+    model2schemaconverter = StrictConverter  # related ids must exist (api_input.py)
 
     def pre_add(self, item):
         self._guard_scope(item)
@@ -173,4 +174,5 @@ def as_bad_request():
 
 
 def interface(model):
-    return SQLAInterface(model)
+    # Out-of-range keys are "no such row", not a database error (api_input.py).
+    return BoundedInterface(model)
