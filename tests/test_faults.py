@@ -14,11 +14,12 @@ import email
 import email.policy
 import http.server
 import json
+import os
 import threading
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import delivery
 from app.jobs.matching import requeue_owed_rankings
@@ -212,3 +213,137 @@ def test_sms_gateway_timeout_is_retried_and_recorded(app, make, db_session, asyn
     # The gateway may have accepted the first one after all: both carry the same request id,
     # by which it drops the copy (app/sms.py).
     assert {json.loads(body)["request_id"] for body in slow_gateway} == {row.idempotency_key}
+
+
+# --- the PostgreSQL connection dropped ------------------------------------------------------
+
+OUTAGE_APP_NAME = "secfaults-outage-test"
+
+
+@pytest.fixture()
+def outage_app(app, tmp_path):
+    """A second app on the test database with its own pool (named, so that only its backends
+    are terminated) and real commits; the rows it adds are deleted afterwards."""
+    from sqlalchemy import text
+
+    from app import create_app
+    from app.extensions import db
+    from flask_appbuilder import Model
+
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not url.startswith("postgresql"):
+        pytest.skip("terminating backends needs PostgreSQL (TEST_DATABASE_URL)")
+    own = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=url,
+                     REDIS_URL=app.config["REDIS_URL"], UPLOAD_FOLDER=str(tmp_path / "up"),
+                     SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "connect_args": {
+                         "application_name": OUTAGE_APP_NAME}})
+    tables = [t for t in Model.metadata.sorted_tables if "id" in t.c]
+    with own.app_context():
+        with db.engine.connect() as conn:
+            high = {t.name: conn.execute(select(func.coalesce(func.max(t.c.id), 0))).scalar()
+                    for t in tables}
+    yield own
+    with own.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(tables):
+                conn.execute(table.delete().where(table.c.id > high[table.name]))
+        db.engine.dispose()
+
+
+def _terminate_outage_backends(app):
+    from sqlalchemy import text
+
+    from app.extensions import db
+
+    with app.app_context(), db.engine.connect() as conn:  # the test's own connection
+        killed = conn.execute(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND application_name = :name"), {"name": OUTAGE_APP_NAME}).scalar()
+        conn.commit()
+    return killed
+
+
+def _registered(outage_app, credit):
+    from app.extensions import db
+    from app.models import AppUser, Enterprise
+
+    with outage_app.app_context():
+        try:
+            return (db.session.scalar(select(func.count()).select_from(Enterprise).where(
+                        Enterprise.credit_code == credit)),
+                    db.session.scalar(select(func.count()).select_from(AppUser).where(
+                        AppUser.username == "13912345678")))
+        finally:
+            db.session.remove()
+
+
+class Lookups:
+    """What ``enterprise_form`` needs of the factories, read with the outage app's own session
+    (the ``make`` fixture would bind every session to the test's rolled-back transaction)."""
+
+    def __init__(self, outage_app):
+        self.app = outage_app
+
+    def region(self, code):
+        from app.extensions import db
+        from app.models import Region
+
+        with self.app.app_context():
+            region = db.session.scalars(select(Region).where(Region.code == code)).one()
+            region.zones  # noqa: B018  loaded before the session closes
+            db.session.expunge_all()
+            return region
+
+    def field(self, code="0101"):
+        from app.extensions import db
+        from app.models import TechField
+
+        with self.app.app_context():
+            field = db.session.scalars(select(TechField).where(TechField.code == code)).one()
+            db.session.expunge_all()
+            return field
+
+
+def test_postgres_restart_between_requests_the_next_request_succeeds(app, outage_app):
+    client = outage_app.test_client()
+    assert client.get("/register/enterprise").status_code == 200  # the pool holds a connection
+    assert _terminate_outage_backends(app) >= 1
+    assert client.get("/register/enterprise").status_code == 200  # pre-ping replaced it
+
+
+def test_postgres_restart_inside_a_request_leaves_nothing_half_written(app, outage_app):
+    from sqlalchemy import event
+
+    from app.extensions import db
+    from test_registration import enterprise_form
+
+    client = outage_app.test_client()
+    make = Lookups(outage_app)
+    form = enterprise_form(make)
+    credit = form["credit_code"]
+    with outage_app.app_context():
+        engine = db.engine
+    fired = []
+
+    def drop_connection(conn, cursor, statement, params, context, executemany):
+        # The enterprise row is written, the user is not yet: the worst moment to lose it.
+        if not fired and statement.lstrip().upper().startswith("INSERT INTO AB_USER "):
+            fired.append(_terminate_outage_backends(app))
+
+    event.listen(engine, "before_cursor_execute", drop_connection)
+    try:
+        response = client.post("/register/enterprise", data=form,
+                               content_type="multipart/form-data")
+    finally:
+        event.remove(engine, "before_cursor_execute", drop_connection)
+    assert fired == [1], (response.status_code, response.get_data(as_text=True)[-3000:])
+    assert response.status_code == 503
+    assert "数据库暂时不可用" in response.get_data(as_text=True)
+    assert _registered(outage_app, credit) == (0, 0)  # neither the enterprise nor the account
+    assert os.listdir(outage_app.config["UPLOAD_FOLDER"]) == []  # nor the proof files
+    again = client.post("/register/enterprise", data=enterprise_form(make),
+                        content_type="multipart/form-data")
+    assert again.status_code == 302
+    assert _registered(outage_app, credit) == (1, 1)
