@@ -29,9 +29,11 @@ def database_unavailable(error):
                 "a moment.")
     if request.path.startswith("/api/"):
         return jsonify(message=message), 503
-    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(_('Try again'))}"
-            f"</title></head><body><h1>{escape(_('Try again'))}</h1><p>{escape(message)}</p>"
-            f"<p><a href='javascript:history.back()'>{escape(_('Back'))}</a></p></body></html>")
+    # Plain HTML: the templates may need the database themselves.
+    title, back = escape(_("Try again")), escape(_("Back"))
+    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head>"
+            f"<body><h1>{title}</h1><p>{escape(message)}</p>"
+            f"<p><a href='javascript:history.back()'>{back}</a></p></body></html>")
     return page, 503, {"Content-Type": "text/html; charset=utf-8", "Retry-After": "5"}
 
 
