@@ -16,15 +16,11 @@ from sqlalchemy import func, select
 
 from app.models import (
     AuditLog,
-    Contract,
     ContractState,
-    Enterprise,
     EnterpriseState,
-    Need,
     NeedState,
     Notification,
     Project,
-    Researcher,
     ResearcherState,
     ReviewRecord,
 )

@@ -224,7 +224,6 @@ OUTAGE_APP_NAME = "secfaults-outage-test"
 def outage_app(app, tmp_path):
     """A second app on the test database with its own pool (named, so that only its backends
     are terminated) and real commits; the rows it adds are deleted afterwards."""
-    from sqlalchemy import text
 
     from app import create_app
     from app.extensions import db
