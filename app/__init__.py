@@ -43,6 +43,9 @@ def create_app(config_class="config.Config", **overrides) -> Flask:
         from .cli import register_cli
 
         register_cli(app)
+        from . import outages
+
+        outages.register(app)
     logging.getLogger("rq").setLevel(logging.WARNING)
     return app
 

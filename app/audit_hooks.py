@@ -16,7 +16,7 @@ from . import audit
 from .extensions import Session, db
 from .models import AppUser
 
-LOGIN_ENDPOINTS = {"AuthDBView.login", "SecurityApi.login"}
+LOGIN_ENDPOINTS = {"AuthDBView.login", "PlatformSecurityApi.login"}
 RECORDED = "audit_login_recorded"
 
 
@@ -87,7 +87,7 @@ def record_other_failed_login(response):
     hooks (unknown user, inactive account) still leaves a row."""
     if request.method != "POST" or request.endpoint not in LOGIN_ENDPOINTS or g.get(RECORDED):
         return response
-    if request.endpoint == "SecurityApi.login":
+    if request.endpoint == "PlatformSecurityApi.login":
         failed = response.status_code == 401
         username = (request.get_json(silent=True) or {}).get("username")
     else:
@@ -96,7 +96,7 @@ def record_other_failed_login(response):
     if failed:
         audit.record("login.failed", None, subject_type="ab_user",
                      actor_name=str(username or "")[:100] or "?",
-                     after={"via": "api" if request.endpoint == "SecurityApi.login" else "form",
+                     after={"via": "api" if request.endpoint == "PlatformSecurityApi.login" else "form",
                             "known_user": False})
         db.session.commit()
     return response

@@ -4,6 +4,8 @@ between the enterprise that owns the need and the researcher who wrote the propo
 Staff read the threads of their jurisdiction (the docking progress) but do not write in them.
 Each message tells the other side through the outbox, in the message's own transaction.
 """
+import datetime as dt
+
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
@@ -16,6 +18,9 @@ from .workflows.errors import RuleViolation
 OPEN_STATES = (ProposalState.shortlisted, ProposalState.selected)
 MAX_BODY = 5000
 EXCERPT = 200
+# The same text from the same sender within this many seconds is a double submission (a
+# double click, a browser re-posting the form), not a second message.
+REPEAT_WINDOW = 120
 
 
 class ConversationError(RuleViolation):
@@ -65,6 +70,8 @@ def post_message(proposal, user, body, attachment=None):
     if len(body) > MAX_BODY:
         raise ConversationError(_("A message may have at most %(count)d characters.",
                                   count=MAX_BODY))
+    if attachment is None and _just_sent(proposal, user, body):
+        raise ConversationError(_("This message has just been sent; it was not sent again."))
     message = Message(proposal_id=proposal.id, sender_id=user.id, body=body,
                       attachment=attachment)
     db.session.add(message)
@@ -76,6 +83,15 @@ def post_message(proposal, user, body, attachment=None):
     for recipient in _other_side(proposal, side):
         notify(recipient, "messages.new", payload, event_key=f"message:{message.id}")
     return message
+
+
+def _just_sent(proposal, user, body) -> bool:
+    last = db.session.execute(
+        select(Message.body, Message.created_at)
+        .where(Message.proposal_id == proposal.id, Message.sender_id == user.id)
+        .order_by(Message.id.desc()).limit(1)).first()
+    return (last is not None and last.body == body
+            and last.created_at >= utcnow() - dt.timedelta(seconds=REPEAT_WINDOW))
 
 
 def mark_read(proposal, user):

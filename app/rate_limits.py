@@ -18,7 +18,7 @@ from limits import parse_many
 # (endpoint, config key of its limit); only POST counts, showing a form costs nothing.
 LIMITED_ENDPOINTS = (
     ("AuthDBView.login", "LOGIN_RATE_LIMIT"),
-    ("SecurityApi.login", "LOGIN_RATE_LIMIT"),
+    ("PlatformSecurityApi.login", "LOGIN_RATE_LIMIT"),
     ("public.register_enterprise_page", "REGISTRATION_RATE_LIMIT"),
     ("public.register_researcher_page", "REGISTRATION_RATE_LIMIT"),
 )

@@ -7,12 +7,15 @@ and API verb; ``sync_roles()`` (``flask init-roles``) converges the database to 
 import logging
 import re
 
-from flask import g, has_app_context
-from sqlalchemy.orm import joinedload
-
+from flask import g, has_app_context, request
+from flask_appbuilder import expose
+from flask_appbuilder.api import safe
+from flask_appbuilder.const import API_SECURITY_PROVIDER_DB
+from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 
 from . import auth_policy
 from .models import AppUser
@@ -164,11 +167,25 @@ class PlatformUserDBModelView(UserDBModelView):
                     "region", "enterprise", "researcher"]
 
 
+class PlatformSecurityApi(SecurityApi):
+    """FAB's token login, where a payload without ``provider`` is a database login: FAB's
+    schema lets it through and then fails on ``payload["provider"]`` with HTTP 500."""
+
+    @expose("/login", methods=["POST"])
+    @safe
+    def login(self):
+        payload = request.get_json(silent=True)
+        if isinstance(payload, dict) and "provider" not in payload:
+            payload["provider"] = API_SECURITY_PROVIDER_DB
+        return super().login.__wrapped__(self)
+
+
 class PlatformSecurityManager(SecurityManager):
     """FAB's manager with the rules of app/auth_policy.py at the points every path goes
     through: ``auth_user_db`` (form and REST login), ``add_user`` and ``reset_password``."""
 
     user_model = AppUser
+    security_api = PlatformSecurityApi
     userdbmodelview = PlatformUserDBModelView
 
     def exist_permission_on_roles(self, view_name, permission_name, role_ids) -> bool:

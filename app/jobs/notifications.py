@@ -3,6 +3,7 @@
 The rules (claim, outcome, retry, sweep) live in ``app/delivery.py``; here is only the RQ side.
 """
 import logging
+import re
 import smtplib
 from collections import Counter
 from email.message import EmailMessage
@@ -28,9 +29,42 @@ def _send_email(notification, subject, body):
     message["From"] = config["MAIL_FROM"]
     message["To"] = notification.user.email
     message["Subject"] = subject
+    # The same Message-ID on every attempt of this row: if a worker dies after the server
+    # accepted the mail and before "sent" is committed, the sweep sends it again (at least once,
+    # see app/delivery.py) and the receiving side can drop the copy by this header.
+    message["Message-ID"] = message_id(notification, config["MAIL_FROM"])
     message.set_content(body)
-    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:
-        smtp.send_message(message)
+    try:
+        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:
+            smtp.send_message(message)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _msg in exc.recipients.values()]
+        if codes and all(code >= 500 for code in codes):
+            raise delivery.Undeliverable(_("The mail server refused the recipient: %(answer)s",
+                                           answer=_smtp_answer(exc))) from None
+        raise
+    except smtplib.SMTPResponseException as exc:
+        if exc.smtp_code >= 500:  # 5xx is permanent (RFC 5321 §4.2.1): a retry gets the same
+            raise delivery.Undeliverable(_("The mail server refused the message: %(answer)s",
+                                           answer=_smtp_answer(exc))) from None
+        raise  # 4xx: try again later (RQ's retry)
+
+
+def message_id(notification, sender) -> str:
+    """``<n<row id>.<idempotency key>@<sender's domain>>``, the key's ``:`` (not allowed
+    there by RFC 5322) written as ``.``; the row id keeps it unique."""
+    domain = sender.rsplit("@", 1)[-1] if "@" in sender else "platform.local"
+    key = re.sub(r"[^A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+", ".", notification.idempotency_key)
+    return f"<n{notification.id}.{key.strip('.')}@{domain}>"
+
+
+def _smtp_answer(exc) -> str:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code, text = next(iter(exc.recipients.values()))
+    else:
+        code, text = exc.smtp_code, exc.smtp_error
+    text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    return f"{code} {text}"
 
 
 def _send_sms(notification, subject, body):

@@ -75,6 +75,11 @@ def _register(form, create):
         discard(files.values())
         flash(_("This credit code, mobile number or e-mail address is already registered."),
               "danger")
+    except Exception:
+        # Anything else (the database connection lost mid-request): leave no orphan files;
+        # app/outages.py answers the person.
+        discard(files.values())
+        raise
     return False
 
 

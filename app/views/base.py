@@ -17,7 +17,6 @@ from flask_appbuilder.fields import EnumField
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.filemanager import uuid_originalname
 from flask_appbuilder.models.filters import BaseFilter
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
@@ -29,6 +28,7 @@ from ..extensions import db
 from ..models.enums import LabelledEnum
 from ..models.mixins import SafeFileColumn
 from ..workflows import WorkflowError
+from .api_input import BoundedInterface, StrictConverter
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +155,7 @@ class ScopedModelView(ModelView):
 class ScopedModelRestApi(ModelRestApi):
     base_filters = JURISDICTION
     max_page_size = 100
+    model2schemaconverter = StrictConverter  # related ids must exist (api_input.py)
 
     # The same masking as the screens (app/masking.py), on the response before it is sent.
     def pre_get(self, data):
@@ -185,7 +186,7 @@ def as_bad_request():
         raise BadRequest(str(err)) from None
 
 
-class EagerInterface(SQLAInterface):
+class EagerInterface(BoundedInterface):
     """FAB's interface, loading a list's many-to-one columns with the page itself (a joined
     load) instead of one statement per row and column as stock FAB does."""
 
@@ -216,4 +217,5 @@ class EagerInterface(SQLAInterface):
 
 
 def interface(model):
+    # Out-of-range keys are "no such row", not a database error (api_input.py).
     return EagerInterface(model)
