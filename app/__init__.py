@@ -16,6 +16,9 @@ def create_app(config_class="config.Config", **overrides) -> Flask:
     (`flask init-roles`) are explicit steps, so a fresh or older database is never half-built."""
     app = Flask(__name__, instance_relative_config=False)
     _load_config(app, config_class, overrides)
+    # An empty value prints as nothing, not "None": FAB's show and list widgets print every
+    # column as it is, so each unset attachment, opinion or date read "None" on the pages.
+    app.jinja_env.finalize = lambda value: "" if value is None else value
     with app.app_context():
         db.init_app(app)
         configure_sqlite(db.engine)

@@ -1,4 +1,5 @@
 """Flask CLI commands: ``flask seed | init-roles | demo | worker | translate ...``."""
+import logging
 import subprocess
 import sys
 
@@ -48,6 +49,7 @@ def worker_command(burst, simple, queues):
     """Run an RQ worker with this app preloaded (stock `rq worker` rebuilds it per job)."""
     from rq import SimpleWorker, Worker
 
+    configure_worker_logging()
     from .jobs import QUEUES, get_queue, init_worker_app, redis_connection
     from .utils.words import warm_up
 
@@ -76,6 +78,14 @@ def worker_command(burst, simple, queues):
         schedule_digests()  # likewise the match digests and the sweep of lost rankings
         schedule_match_sweep()
     worker.work(burst=burst, with_scheduler=True)
+
+
+def configure_worker_logging():
+    """Jobs' INFO lines go to stderr. Python drops INFO records that no handler takes, and
+    with ``SMS_BACKEND=log`` the log *is* the SMS gateway: without this, every SMS the worker
+    sent in development vanished. A handler already configured is kept."""
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 @click.group("notifications")

@@ -103,6 +103,23 @@ def test_long_sms_subject_is_cut_to_one_segment():
     assert len(subject) == SMS_TEXT_LIMIT and subject.endswith("…") and link == "http://x/n/abc"
 
 
+def test_the_worker_writes_the_development_sms_gateway_to_its_log():
+    """``flask worker`` configures logging so that SMS_BACKEND=log messages are seen: a fresh
+    process (no pytest log capture) that sets up logging as the worker does and sends one SMS
+    through the logging gateway prints it; without that set-up Python drops the INFO line."""
+    import subprocess
+    import sys
+
+    send = ("from app.sms import LoggingGateway; "
+            "LoggingGateway('【平台】').send('13900000000', '新需求推荐', 'req-1')")
+    plain = subprocess.run([sys.executable, "-c", send], capture_output=True, text=True)
+    assert "13900000000" not in plain.stdout + plain.stderr  # what the worker did before
+    worker = subprocess.run(
+        [sys.executable, "-c", "from app.cli import configure_worker_logging; "
+         "configure_worker_logging(); " + send], capture_output=True, text=True)
+    assert "SMS to 13900000000 [req-1]: 【平台】新需求推荐" in worker.stderr
+
+
 def test_gateway_error_then_success_is_retried_and_delivered_once(
         app, make, db_session, async_queue, sms_gateway):
     sms_gateway.answers = [(500, {"code": "ERR"})]

@@ -34,6 +34,19 @@ def test_enterprise_creates_a_draft_need_with_a_chinese_attachment(client, make,
     assert db_session.get(Need, need.id).state is NeedState.submitted
 
 
+def test_empty_columns_show_as_empty_cells_not_none(client, make, db_session):
+    """A draft has no attachment, opinion or dates yet: its page and list leave them blank."""
+    enterprise = make.enterprise()
+    need = make.need(enterprise=enterprise)
+    db_session.commit()
+    assert need.attachment is None and need.submitted_at is None
+    make.user("Enterprise", "ent_none", enterprise_id=enterprise.id)
+    login(client, "ent_none")
+    for page in (f"/needmodelview/show/{need.id}", "/needmodelview/list/"):
+        html = client.get(page).get_data(as_text=True)
+        assert need.title in html and "None" not in html, page
+
+
 def test_a_submitted_need_cannot_be_edited_and_nothing_changes(client, make, db_session):
     enterprise = make.enterprise()
     need = make.need(enterprise, NeedState.submitted, title="原标题")

@@ -17,6 +17,7 @@ from flask_appbuilder.fields import EnumField
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.filemanager import uuid_originalname
 from flask_appbuilder.models.filters import BaseFilter
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
@@ -87,11 +88,26 @@ def out_of_scope(item) -> bool:
     return jurisdiction.visible(db.session, model, item.id) is None
 
 
+_DERIVED_TITLES = {
+    "show": lambda subject: _("%(subject)s: details", subject=subject),
+    "add": lambda subject: _("%(subject)s: new", subject=subject),
+    "edit": lambda subject: _("%(subject)s: edit", subject=subject),
+}
+
+
 class ScopedModelView(ModelView):
     base_filters = JURISDICTION
     page_size = 25
     # Columns whose search offers one box for Chinese, full pinyin or initials.
     pinyin_search_columns = ()
+
+    def _init_titles(self):
+        # FAB fills a title left unset with English that no catalog translates ("Show Project"
+        # on a Chinese page); derive it from the view's translated list title instead.
+        unset = [kind for kind in _DERIVED_TITLES if not getattr(self, f"{kind}_title")]
+        super()._init_titles()
+        for kind in unset:
+            setattr(self, f"{kind}_title", LazyString(_DERIVED_TITLES[kind], self.list_title))
 
     def _init_properties(self):
         super()._init_properties()

@@ -1,0 +1,402 @@
+"""The whole journey of one need, from registration to evaluation, in headless Chromium against
+the real app (gunicorn), the real worker, PostgreSQL, Redis and an SMTP inbox.
+
+Each test is one step of the journey, run in order on the same site; a failed step skips the
+rest. Everything goes through the pages a person uses; only the staff accounts come from the
+command line (`flask fab create-user`), and the bureaus' regions are then set by the Admin in
+the user form. Screenshots of the key pages land in e2e-screenshots/.
+"""
+import datetime as dt
+import time
+
+import pytest
+from stdnum.cn import uscc
+
+from e2e.people import (
+    PASSWORD,
+    People,
+    act,
+    choose,
+    choose_many,
+    id_in,
+    no_error,
+    row_link,
+    save_form,
+    type_date,
+)
+
+expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed "
+                             "(pip install -r requirements-dev.txt)").expect
+
+pytestmark = pytest.mark.e2e
+
+TITLE = "注塑件缺陷在线检测"  # initials zsjqxzxjc
+ENTERPRISE = "武汉精塑智能科技有限公司"
+ENTERPRISE_PHONE = "13900001111"
+RESEARCHERS = [  # name, phone, institution, keywords
+    ("李明", "13900002222", "华中科技大学", "机器视觉 缺陷检测 注塑 深度学习"),
+    ("张华", "13900003333", "武汉理工大学", "在线检测 图像处理 注塑工艺 缺陷检测"),
+]
+FIELD = "先进制造工艺与装备"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+class State(dict):
+    """What one step learns (ids read from the pages) and the next steps need."""
+
+
+@pytest.fixture(scope="module")
+def people(browser, stack):
+    crowd = People(browser, stack.base_url, stack.shots)
+    yield crowd
+    for page in crowd.pages.values():
+        page.context.close()
+
+
+@pytest.fixture(scope="module")
+def state():
+    return State()
+
+
+def pdf(stack, name):
+    path = stack.files / name
+    path.write_bytes(PDF)
+    return str(path)
+
+
+def test_0_staff_and_round(people, stack):
+    """The Admin gives each bureau its region; the province opens this year's round."""
+    admin = people.sign_in("admin", "admin", PASSWORD)
+    for username, region in (("bureau_wh", "武汉"), ("bureau_yc", "宜昌")):
+        admin.goto("/users/list/")
+        admin.goto(row_link(admin, username, "/users/edit/"))
+        choose(admin, "#region", region)
+        save_form(admin)
+    admin.goto("/users/list/")
+    people.shot("admin", "admin-users")
+
+    province = people.sign_in("province", "province", PASSWORD)
+    province.goto("/programroundmodelview/add")
+    today = dt.date.today()
+    day = lambda days: (today + dt.timedelta(days=days)).isoformat()
+    for field, value in {
+        "code": f"HB-{today.year}-E2E", "name": f"{today.year}年科技人员服务企业专项行动",
+        "name_en": f"{today.year} Researchers Serving Enterprises",
+        "document_number": f"鄂科技通〔{today.year}〕1号", "province": "湖北省",
+        "needs_filing_start": day(-10), "needs_filing_end": day(30), "matching_end": day(60),
+        "execution_end": day(200), "evaluation_end": day(300), "min_need_amount": "100000",
+        "funding_cap": "100000", "project_quota": "300", "projects_per_enterprise": "1",
+    }.items():
+        if "_start" in field or "_end" in field:
+            type_date(province, f"#{field}", value)
+        else:
+            province.fill(f"#{field}", value)
+    people.shot("province", "round-form")
+    save_form(province)
+    province.goto("/programroundmodelview/list/")
+    expect(province.locator("body")).to_contain_text(f"HB-{today.year}-E2E")
+
+
+def test_1_enterprise_registers_and_its_bureau_verifies(people, stack, state):
+    visitor = people.page("enterprise")
+    visitor.goto("/register")
+    visitor.click("a[href$='/register/enterprise']")
+    body = "91420100MA4K2E2E0"
+    fields = {
+        "name": ENTERPRISE, "credit_code": body + uscc.calc_check_digit(body),
+        "sme_number": "202042010A0012345", "address": "武汉市东湖高新区光谷大道1号",
+        "contact_name": "王经理", "phone": ENTERPRISE_PHONE, "email": "wang@jingsu-e2e.cn",
+        "password": PASSWORD, "confirm": PASSWORD,
+    }
+    for name, value in fields.items():
+        visitor.fill(f"#{name}", value)
+    choose(visitor, "#region_id", "武汉")
+    choose(visitor, "#zone_id", "东湖")
+    choose(visitor, "#field_id", FIELD)
+    visitor.set_input_files("#license_file", pdf(stack, "营业执照.pdf"))
+    visitor.set_input_files("#sme_proof_file", pdf(stack, "科技型中小企业入库证明.pdf"))
+    people.shot("enterprise", "enterprise-registration")
+    visitor.click("form button[type=submit]")
+    visitor.wait_for_load_state()
+    no_error(visitor)
+    assert "/login" in visitor.url
+
+    enterprise = people.sign_in("enterprise", ENTERPRISE_PHONE, PASSWORD)
+    enterprise.goto("/enterprisemodelview/list/")
+    expect(enterprise.locator("body")).to_contain_text(ENTERPRISE)
+
+    other = people.sign_in("bureau_yc", "bureau_yc", PASSWORD)
+    other.goto("/enterprisemodelview/list/")
+    expect(other.locator("body")).not_to_contain_text(ENTERPRISE)
+    people.shot("bureau_yc", "yichang-bureau-does-not-see-it")
+
+    bureau = people.sign_in("bureau_wh", "bureau_wh", PASSWORD)
+    bureau.goto("/enterprisemodelview/list/")
+    state["enterprise_id"] = id_in(row_link(bureau, ENTERPRISE, "/show/"))
+    bureau.goto(f"/enterprisemodelview/decide/{state['enterprise_id']}")
+    people.shot("bureau_wh", "wuhan-bureau-verifies")
+    act(bureau, f"/enterprisemodelview/decide/{state['enterprise_id']}", "verify", "材料齐全，同意。")
+    expect(bureau.locator("body")).to_contain_text("已核验")
+
+
+def test_2_researchers_register_and_the_platform_approves(people, stack, state):
+    platform = people.sign_in("platform", "platform", PASSWORD)
+    state["researcher_ids"] = []
+    for seq, (name, phone, institution, keywords) in enumerate(RESEARCHERS, start=1):
+        who = f"researcher{seq}"
+        page = people.page(who)
+        page.goto("/register/researcher")
+        for field, value in {
+            "name": name, "institution_name": institution, "title": "教授", "degree": "博士",
+            "keywords": keywords, "phone": phone, "email": f"researcher{seq}@lab-e2e.edu.cn",
+            "expertise": f"长期从事{keywords.replace(' ', '、')}研究，服务过多家注塑企业。",
+            "achievements": "注塑件表面缺陷视觉检测系统，已在三条产线应用。",
+            "password": PASSWORD, "confirm": PASSWORD,
+        }.items():
+            page.fill(f"#{field}", value)
+        page.select_option("#institution_type", "university")
+        page.select_option("#position", "staff_researcher")
+        choose(page, "#region_id", "武汉")
+        choose_many(page, "#field_ids", FIELD)
+        page.check("#willing_to_serve")
+        page.set_input_files("#proof_file", pdf(stack, f"工作证明{seq}.pdf"))
+        if seq == 1:
+            people.shot(who, "researcher-registration")
+        page.click("form button[type=submit]")
+        page.wait_for_load_state()
+        no_error(page)
+        people.sign_in(who, phone, PASSWORD)
+
+        platform.goto("/researchermodelview/list/")
+        researcher_id = id_in(row_link(platform, name, "/show/"))
+        state["researcher_ids"].append(researcher_id)
+        act(platform, f"/researchermodelview/decide/{researcher_id}", "approve", "符合入库条件。")
+    people.shot("platform", "researcher-approved")
+
+
+def test_3_need_written_reviewed_published_and_found(people, stack, state):
+    enterprise = people.page("enterprise")
+    enterprise.goto("/needmodelview/add")
+    for field, value in {
+        "title": TITLE,
+        "background": "公司为汽车内饰件供应注塑件，年产量约300万件，目前依靠人工目检，漏检和误判较多，"
+                      "客户投诉集中在缩痕、飞边和黑点。",
+        "problem": "需要在注塑机出件后十秒内完成表面缺陷的在线识别与分拣，缺陷尺寸小至0.2毫米，"
+                   "现有工业相机方案在高反光表面误报率高。",
+        "targets": "明显提高检测准确率，降低人工成本",  # no number: the check says so
+        "basis": "已有两条自动化产线、机械手和历史缺陷图片约两万张。",
+        "cooperation_mode": "委托开发，科技人员驻厂调试。",
+        "timeline": "三个月完成样机，六个月产线验证。",
+        "keywords": "机器视觉 缺陷检测 注塑",
+        "amount": "200000", "contact_name": "王经理", "contact_phone": ENTERPRISE_PHONE,
+    }.items():
+        enterprise.fill(f"#{field}", value)
+    choose(enterprise, "#category", "产品创新")
+    choose(enterprise, "#field", FIELD)
+    save_form(enterprise)
+    enterprise.goto("/needmodelview/list/")
+    need_id = state["need_id"] = id_in(row_link(enterprise, TITLE, "/show/"))
+
+    enterprise.goto(f"/needmodelview/show/{need_id}")
+    findings = enterprise.locator(".findings")
+    expect(findings).to_be_visible()
+    expect(findings).to_contain_text("90%")  # the advice's example of a measurable target
+    people.shot("enterprise", "need-completeness-hints")
+    enterprise.goto(f"/needmodelview/edit/{need_id}")
+    enterprise.fill("#targets", "漏检率由5%降到0.5%以下，单件检测节拍不超过2秒。")
+    save_form(enterprise)
+    enterprise.goto(f"/needmodelview/show/{need_id}")
+    expect(enterprise.locator(".findings")).to_have_count(0)
+    act(enterprise, f"/needmodelview/decide/{need_id}", "submit")
+
+    bureau = people.page("bureau_wh")
+    act(bureau, f"/needmodelview/decide/{need_id}", "recommend",
+        "企业需求明确，具备合作基础，推荐发布。")
+    platform = people.page("platform")
+    platform.goto(f"/needmodelview/decide/{need_id}")
+    people.shot("platform", "platform-publishes-need")
+    act(platform, f"/needmodelview/decide/{need_id}", "publish")
+
+    visitor = people.page("visitor")
+    visitor.goto("/needs")
+    expect(visitor.locator("body")).to_contain_text(TITLE)
+    for query in ("zsjqxzxjc", "zsj"):
+        visitor.fill("input[name=q]", query)
+        visitor.press("input[name=q]", "Enter")
+        visitor.wait_for_load_state()
+        expect(visitor.locator("body")).to_contain_text(TITLE)
+    people.shot("visitor", "public-need-list-initials-search")
+
+
+def _eventually(check, what, timeout=90):
+    """The worker's jobs finish in their own time: look again until ``check`` holds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(1)
+    raise AssertionError(f"not seen within {timeout}s: {what}")
+
+
+def test_4_worker_matches_and_pushes(people, stack, state):
+    researcher = people.page("researcher1")
+
+    def recommended():
+        researcher.goto("/recommended/")
+        return TITLE in researcher.locator("table.recommendations").inner_text()
+
+    _eventually(recommended, "the need among researcher 1's recommendations")
+    reasons = researcher.locator("table.recommendations tr", has_text=TITLE).locator(".reasons")
+    expect(reasons).to_contain_text(FIELD)
+    people.shot("researcher1", "researcher-recommendations")
+
+    mails = _eventually(lambda: stack.inbox.to("researcher1@lab-e2e.edu.cn"),
+                        "an e-mail to researcher 1 at the SMTP server")
+    assert b"/n/" in mails[0].content  # the tracked link to the recommendations
+    phone = RESEARCHERS[0][1]
+    _eventually(lambda: f"SMS to {phone}" in stack.worker_output(),
+                f"an SMS to {phone} in the worker's log (SMS_BACKEND=log)")
+
+
+def test_5_proposals_compared_shortlisted_discussed_selected(people, stack, state):
+    need_id = state["need_id"]
+    state["proposal_ids"] = []
+    for seq, (name, _phone, institution, _kw) in enumerate(RESEARCHERS, start=1):
+        who = f"researcher{seq}"
+        page = people.page(who)
+        page.goto(f"/needs/{need_id}")
+        page.click("a.propose")
+        page.wait_for_load_state()
+        assert f"need={need_id}" in page.url
+        for field, value in {
+            "approach": f"{name}团队：多角度结构光成像加深度学习分割，针对高反光表面做偏振滤波。",
+            "expected_results": "漏检率低于0.5%，误报率低于2%，节拍1.5秒。",
+            "timeline": "第1-3月样机；第4-6月产线验证。",
+            "budget": str(180000 + seq * 10000),
+            "team": f"{name}（教授）及两名博士研究生，每周驻厂两天。",
+        }.items():
+            page.fill(f"#{field}", value)
+        if seq == 1:
+            people.shot(who, "proposal-form")
+        save_form(page)
+        proposal_id = id_in(page.url)
+        state["proposal_ids"].append(proposal_id)
+        act(page, f"/proposalmodelview/decide/{proposal_id}", "submit")
+
+    first, second = state["proposal_ids"]
+    enterprise = people.page("enterprise")
+    enterprise.goto(f"/docking/need/{need_id}")
+    for proposal_id in (first, second):
+        enterprise.check(f"input[name=p][value='{proposal_id}']")
+    enterprise.click("button[form=compare-form]")
+    enterprise.wait_for_load_state()
+    expect(enterprise.locator("table.comparison")).to_contain_text(RESEARCHERS[1][0])
+    people.shot("enterprise", "compare-side-by-side")
+    decide = f"form[action$='/docking/proposal/{first}/decide']"
+    enterprise.click(f"{decide} button[value=shortlist]")
+    enterprise.wait_for_load_state()
+    no_error(enterprise)
+
+    enterprise.goto(f"/docking/thread/{first}")
+    enterprise.fill("#body", "您好，能否先到现场看一下产线？")
+    enterprise.click("form button[type=submit]")
+    enterprise.wait_for_load_state()
+    no_error(enterprise)
+    researcher = people.page("researcher1")
+    researcher.goto(f"/docking/thread/{first}")
+    expect(researcher.locator(".thread")).to_contain_text("现场看一下产线")
+    researcher.fill("#body", "可以，下周二上午到厂。")
+    researcher.click("form button[type=submit]")
+    researcher.wait_for_load_state()
+    no_error(researcher)
+    enterprise.goto(f"/docking/thread/{first}")
+    expect(enterprise.locator(".thread")).to_contain_text("下周二上午到厂")
+    people.shot("enterprise", "message-thread")
+
+    enterprise.goto(f"/docking/need/{need_id}/compare?p={first}&p={second}")
+    enterprise.click(f"{decide} button[value=select]")
+    enterprise.wait_for_load_state()
+    no_error(enterprise)
+    enterprise.goto(f"/docking/need/{need_id}")
+    expect(enterprise.locator("tr", has_text=RESEARCHERS[0][0])).to_contain_text("已选定")
+
+
+def test_6_contract_approved_and_on_the_dashboard(people, stack, state):
+    need_id, first = state["need_id"], state["proposal_ids"][0]
+    institution = RESEARCHERS[0][2]
+    today = dt.date.today().isoformat()
+    enterprise = people.page("enterprise")
+    enterprise.goto(f"/docking/need/{need_id}")
+    enterprise.click(f"a[href*='/contractmodelview/add?proposal={first}']")
+    enterprise.wait_for_load_state()
+    for field, value in {
+        "amount": "190000", "signed_on": today, "registration_number": "42010120260001",
+        "invoice_amount": "190000", "invoice_date": today, "invoice_issuer": institution,
+        "transfer_amount": "190000", "transfer_date": today, "transfer_payee": institution,
+    }.items():
+        enterprise.fill(f"#{field}", value)
+    for field, name in (("contract_file", "技术开发合同.pdf"), ("invoice_file", "发票.pdf"),
+                        ("transfer_file", "转账凭证.pdf")):
+        enterprise.set_input_files(f"#{field}", pdf(stack, name))
+    people.shot("enterprise", "contract-form")
+    save_form(enterprise)
+    contract_id = state["contract_id"] = id_in(enterprise.url)
+
+    province = people.page("province")
+    province.goto(f"/contractmodelview/decide/{contract_id}")
+    people.shot("province", "contract-cross-checks")
+    act(province, f"/contractmodelview/decide/{contract_id}", "approve", "材料齐全，同意立项。")
+    province.goto("/projectmodelview/list/")
+    state["project_id"] = id_in(row_link(province, ENTERPRISE, "/show/"))
+    province.goto("/dashboard/")
+    expect(province.locator("body")).to_contain_text("100,000")  # min(190,000, the cap)
+    people.shot("province", "province-dashboard")
+
+
+def test_7_report_cosigned_accepted_evaluated(people, stack, state):
+    project_id = state["project_id"]
+    enterprise = people.page("enterprise")
+    enterprise.goto(f"/projectmodelview/show/{project_id}")
+    enterprise.click(f"a[href*='/projectmodelview/edit/{project_id}']")
+    enterprise.wait_for_load_state()
+    enterprise.set_input_files("#summary_report", pdf(stack, "项目总结报告.pdf"))
+    save_form(enterprise)
+    act(enterprise, f"/projectmodelview/decide/{project_id}", "report")
+    act(people.page("researcher1"), f"/projectmodelview/decide/{project_id}", "confirm",
+        "情况属实。")
+    act(enterprise, f"/projectmodelview/decide/{project_id}", "accept", "达到合同约定指标。")
+
+    province = people.page("province")
+    province.goto(f"/projectmodelview/show/{project_id}")
+    province.click(f"a[href*='/projectmodelview/evaluate/{project_id}']")
+    province.wait_for_load_state()
+    for code, points in (("goals", "36"), ("funds", "18"), ("satisfaction", "19"),
+                         ("transfer", "15")):
+        province.fill(f"#{code}", points)
+    province.fill("#opinion", "目标基本达成，经费使用规范。")
+    people.shot("province", "score-sheet")
+    province.click("form button[type=submit]")
+    province.wait_for_load_state()
+    no_error(province)
+    expect(province.locator("body")).to_contain_text("88")
+    people.shot("province", "project-evaluated")
+
+
+def test_8_the_same_pages_in_english(people, stack, state):
+    enterprise = people.page("enterprise")
+    enterprise.goto("/language/en")
+    enterprise.goto(f"/needmodelview/show/{state['need_id']}")
+    body = enterprise.locator("body")
+    expect(body).to_contain_text("Technical need")
+    expect(body).to_contain_text("Published")
+    people.shot("enterprise", "need-in-english")
+    enterprise.goto(f"/projectmodelview/show/{state['project_id']}")
+    expect(enterprise.locator("body")).to_contain_text("Evaluated")
+    people.shot("enterprise", "project-in-english")
+    visitor = people.page("visitor")
+    visitor.goto("/language/en")
+    visitor.goto("/needs")
+    expect(visitor.locator("body")).to_contain_text("Need list")
+    people.shot("visitor", "public-list-in-english")
+    assert not people.server_errors, people.server_errors
