@@ -205,7 +205,7 @@ class PlatformSecurityManager(SecurityManager):
         return (self.session.query(user)
                 .options(joinedload(user.roles).joinedload(self.role_model.permissions),
                          joinedload(user.groups))
-                .filter(user.id == pk).one_or_none())
+                .filter(user.id == int(pk)).one_or_none())
 
     def _permissions_of_roles(self, role_ids) -> set:
         from flask_appbuilder.security.sqla.models import assoc_permissionview_role
