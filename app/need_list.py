@@ -1,32 +1,58 @@
 """The need list (需求清单): published needs grouped by technical field, filtered and searched.
 
 One module serves the public list, the detail page and the Excel export, so they agree on what
-is published and in what order. A page costs two SQL queries (count and rows) whatever its size,
-three with a search (its plan first);
-the filter options come from a short-lived in-process cache.
+is published and in what order. The plain list is grouped by field (domain code, field code),
+newest first within a field. Its counts per field are cached in each process under the list's
+version token (``NeedListVersion``), which every change of a public need replaces at commit, so
+a page costs two SQL statements (the token, then the page's rows walked on the
+(field, published_at) index) and three when the counts must be made again; a search costs its
+plan, its count and its rows. The filter options and labels come from a short-lived cache of
+the reference data.
 """
 import time
-from dataclasses import dataclass
+import uuid
+from dataclasses import astuple, dataclass
+from dataclasses import field as dataclass_field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy import (
+    Integer,
+    bindparam,
+    event,
+    func,
+    inspect,
+    literal,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.orm import contains_eager, joinedload
 
 from . import jurisdiction, search
-from .extensions import db
+from .extensions import Session, db
 from .models import (
     PUBLIC_NEED_STATES,
     Enterprise,
     Need,
     NeedCategory,
+    NeedListVersion,
     Region,
     ResearcherState,
     TechDomain,
     TechField,
 )
+from .utils.changes import changed
 
 OPTIONS_TTL = 300  # seconds; reference data changes a few times a year
+# Cached counts are dropped this long after they were made even if no change replaced the
+# token (a correction made in SQL, behind the application's back).
+COUNTS_TTL = 300
+# What a need in the list shows, read as plain rows: loading whole needs with their enterprise,
+# field, domain, category and region as objects cost more than the rest of the page.
+LISTED = (Need.id, Need.title, Need.amount, Need.field_id, Need.category_id, Need.published_at,
+          Enterprise.name.label("enterprise_name"), Enterprise.region_id)
 
 
 @dataclass
@@ -59,24 +85,45 @@ class NeedFilters:
                    amount_max=amount("max"))
 
 
-def _conditions(filters: NeedFilters, tokens):
+# The filters' values are bound parameters named after the fields, so that the plain list's
+# statements are built once per shape (which filters are set) and reused with other values:
+# building them through SQLAlchemy cost more than running them.
+FILTER_VALUES = ("category_id", "domain_id", "field_id", "region_id", "amount_min", "amount_max")
+
+
+def _shape(filters: NeedFilters) -> tuple:
+    return tuple(name for name in FILTER_VALUES if getattr(filters, name) is not None)
+
+
+def _values(filters: NeedFilters) -> dict:
+    return {name: getattr(filters, name) for name in _shape(filters)}
+
+
+def _conditions(filters: NeedFilters, tokens, enterprise_joined=False):
     """WHERE clauses on Need alone (domain and region through small subqueries), so that the
-    count touches only the needs table and its indexes."""
+    count touches only the needs table and its indexes; with ``enterprise_joined`` the region
+    is a condition on the joined enterprise instead (a subquery would make the planner start
+    from the region's enterprises and sort their needs, rather than walk the field's index)."""
+    def value(name, column):
+        return bindparam(name, getattr(filters, name), type_=column.type)
+
     clauses = [Need.state.in_(PUBLIC_NEED_STATES)]
     if filters.category_id is not None:
-        clauses.append(Need.category_id == filters.category_id)
+        clauses.append(Need.category_id == value("category_id", Need.category_id))
     if filters.field_id is not None:
-        clauses.append(Need.field_id == filters.field_id)
+        clauses.append(Need.field_id == value("field_id", Need.field_id))
     if filters.domain_id is not None:
         clauses.append(Need.field_id.in_(select(TechField.id).where(
-            TechField.domain_id == filters.domain_id)))
-    if filters.region_id is not None:
+            TechField.domain_id == value("domain_id", TechField.domain_id))))
+    if filters.region_id is not None and enterprise_joined:
+        clauses.append(Enterprise.region_id == value("region_id", Enterprise.region_id))
+    elif filters.region_id is not None:
         clauses.append(Need.enterprise_id.in_(select(Enterprise.id).where(
-            Enterprise.region_id == filters.region_id)))
+            Enterprise.region_id == value("region_id", Enterprise.region_id))))
     if filters.amount_min is not None:
-        clauses.append(Need.amount >= filters.amount_min)
+        clauses.append(Need.amount >= value("amount_min", Need.amount))
     if filters.amount_max is not None:
-        clauses.append(Need.amount <= filters.amount_max)
+        clauses.append(Need.amount <= value("amount_max", Need.amount))
     if tokens:
         clauses.append(Need.id.in_(search.hits(tokens)))
     return clauses
@@ -144,15 +191,158 @@ def shown_total(filters: NeedFilters, total: int) -> tuple[int, bool]:
 
 
 def page_of_needs(filters: NeedFilters, page: int = 1, per_page: int = 50, user=None):
-    """``(needs, total)`` for one page. Anonymous callers pass ``user=None``."""
+    """``(rows, total)`` for one page; each row has the ``LISTED`` columns. Anonymous callers
+    pass ``user=None``."""
     plan = search_plan(filters)
-    tokens = list(plan.tokens) if plan else []
+    start = (max(page, 1) - 1) * per_page
+    if plan is None:
+        counts = field_counts(filters)
+        slices = page_slices(field_order(), counts, start, per_page)
+        return _field_rows(filters, slices), sum(counts.values())
+    tokens = list(plan.tokens)
     total = count_needs(filters, plan)
     # Many hits of common words only: walk the newest needs rather than sort every hit.
-    dense = plan is not None and plan.dense and total > search.MAX_HITS
-    rows = db.session.scalars(_ordered(_base(filters, tokens, dense), tokens).limit(per_page)
-                              .offset((max(page, 1) - 1) * per_page)).unique().all()
-    return rows, total
+    dense = plan.dense and total > search.MAX_HITS
+    stmt = (select(*LISTED).join(Enterprise, Enterprise.id == Need.enterprise_id)
+            .where(Need.id.in_(_ranked_ids(filters, tokens, dense)))
+            .order_by(search.exactness(tokens).desc(), Need.published_at.desc(), Need.id))
+    return db.session.execute(stmt.limit(per_page).offset(start)).all(), total
+
+
+# -- the plain list: counts per field under the version token --------------------------------
+
+_TOKEN = select(NeedListVersion.token)
+
+
+def field_counts(filters: NeedFilters) -> dict[int, int]:
+    """Public needs per field under these filters (one GROUP BY on the needs' indexes), cached
+    per process under the list's current token: reading the token is the only statement a
+    cached count costs."""
+    connection = db.session.connection()
+    token = connection.execute(_TOKEN).scalar()
+    cache = current_app.extensions.setdefault("need_list_counts", {})
+    key = (token, astuple(filters))
+    cached = cache.get(key)
+    if token is not None and cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    counts = dict(connection.execute(_counts_statement(_shape(filters)),
+                                     _values(filters)).all())
+    if token is not None:
+        if len(cache) > 5000:
+            cache.clear()
+        cache[key] = (time.monotonic() + COUNTS_TTL, counts)
+    return counts
+
+
+@lru_cache(maxsize=64)
+def _counts_statement(shape):
+    shaped = NeedFilters(**{name: 0 for name in shape})
+    return (select(Need.field_id, func.count()).where(*_conditions(shaped, []))
+            .group_by(Need.field_id))
+
+
+def page_slices(order, counts, start, size):
+    """``(field_id, offset, limit)`` of each field the rows ``[start, start + size)`` of the
+    grouped list fall in, in list order (fields unknown to ``order`` come last)."""
+    known = set(order)
+    slices, position = [], 0
+    for field_id in list(order) + sorted(f for f in counts if f not in known):
+        n = counts.get(field_id, 0)
+        if n and position + n > start:
+            offset = max(0, start - position)
+            slices.append((field_id, offset, min(n - offset, start + size - position - offset)))
+        position += n
+        if position >= start + size:
+            break
+    return slices
+
+
+def _field_rows(filters: NeedFilters, slices):
+    """The rows of the slices in one statement (see ``_rows_statement``)."""
+    if not slices:
+        return []
+    values = _values(filters)
+    for i, (field_id, offset, limit) in enumerate(slices):
+        values.update({f"field{i}": field_id, f"offset{i}": offset, f"limit{i}": limit})
+    statement = _rows_statement(_shape(filters), len(slices))
+    return db.session.connection().execute(statement, values).all()
+
+
+@lru_cache(maxsize=256)
+def _rows_statement(shape, n_slices):
+    """Per slice, the page's ids found by walking the (field, published_at, …) index newest
+    first, which covers every filter but the region, so skipping the earlier pages reads no
+    row; then only the page's rows are read, with their enterprise."""
+    shaped = NeedFilters(**{name: 0 for name in shape})
+    branches = []
+    for i in range(n_slices):
+        ids = select(Need.id.label("id"), literal(i, Integer).label("branch"))
+        if shaped.region_id is not None:
+            ids = ids.join(Enterprise, Enterprise.id == Need.enterprise_id)
+        branches.append(ids.where(*_conditions(shaped, [], enterprise_joined=True),
+                                  Need.field_id == bindparam(f"field{i}"))
+                        .order_by(Need.published_at.desc(), Need.id.desc())
+                        .limit(bindparam(f"limit{i}")).offset(bindparam(f"offset{i}")))
+    page = (branches[0] if n_slices == 1 else
+            union_all(*[branch.subquery().select() for branch in branches])).subquery()
+    return (select(*LISTED).join(page, page.c.id == Need.id)
+            .join(Enterprise, Enterprise.id == Need.enterprise_id)
+            .order_by(page.c.branch, Need.published_at.desc(), Need.id.desc()))
+
+
+def bump_version(session):
+    """Give the list a new token (the session's transaction takes the row's lock until it
+    commits). Called at commit by the hooks below; call it after changing public needs with
+    bulk SQL."""
+    session.execute(update(NeedListVersion).values(token=uuid.uuid4().hex))
+
+
+# What the counts depend on: a change of one of these in a need that is public before or after
+# it changes them (the rows themselves are always read fresh).
+_COUNTED_ATTRIBUTES = ("state", "field_id", "category_id", "amount", "enterprise_id")
+_CHANGED = "need_list_changed"
+
+
+def _touches_list(obj) -> bool:
+    if isinstance(obj, Need):
+        if not changed(obj, *_COUNTED_ATTRIBUTES):
+            return False
+        history = inspect(obj).attrs.state.history
+        before = set(history.deleted) | set(history.unchanged)
+        after = set(history.added) | set(history.unchanged)
+        if not before or not after:
+            return True  # the state was expired, so not loaded: it may have been public
+        return bool((before | after) & set(PUBLIC_NEED_STATES))
+    if isinstance(obj, Enterprise):
+        return changed(obj, "region_id")
+    if isinstance(obj, TechField):
+        return changed(obj, "domain_id")
+    return False
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changes(session, _context):
+    if session.info.get(_CHANGED):
+        return
+    if any(isinstance(obj, Need) and obj.state in PUBLIC_NEED_STATES
+           for obj in list(session.new) + list(session.deleted)) or any(
+            _touches_list(obj) for obj in session.dirty):
+        session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _replace_token(session):
+    # At commit, not at the flush: the row lock is then held for one commit and is taken after
+    # the transaction's own row locks, never before them (no lock-order deadlock).
+    session.flush()
+    if session.info.pop(_CHANGED, False):
+        bump_version(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_changes(session, previous_transaction):
+    if previous_transaction.parent is None:
+        session.info.pop(_CHANGED, None)
 
 
 def needs_for_export(filters: NeedFilters, user):
@@ -162,9 +352,15 @@ def needs_for_export(filters: NeedFilters, user):
     return db.session.scalars(_ordered(stmt, tokens)).unique().all()
 
 
+@lru_cache(maxsize=1)
+def _published_statement():
+    return (select(Need).options(joinedload(Need.enterprise))
+            .where(Need.id == bindparam("need_id"), Need.state.in_(PUBLIC_NEED_STATES)))
+
+
 def published_need(need_id: int):
-    stmt = _ordered(_base(NeedFilters(), []).where(Need.id == need_id), [])
-    return db.session.scalars(stmt).unique().one_or_none()
+    """The need and its enterprise, if public; labels come from ``reference_labels``."""
+    return db.session.scalars(_published_statement(), {"need_id": need_id}).one_or_none()
 
 
 def can_see_contact(user, need) -> bool:
@@ -179,38 +375,58 @@ def can_see_contact(user, need) -> bool:
     return False
 
 
-def _labelled(rows):
-    return [Option(r.id, r.name, r.name_en) for r in rows]
-
-
 @dataclass(frozen=True)
 class Option:
     """A filter choice as plain data (safe to cache across requests and sessions)."""
 
     id: int
-    name: str
-    name_en: str | None
-
-    @property
-    def label(self):
-        from flask_babel import get_locale
-
-        locale = get_locale()
-        return self.name_en if locale is not None and locale.language == "en" and self.name_en \
-            else self.name
+    label: str
 
 
-def filter_options():
-    """Categories, domains with their fields, and regions, cached for a few minutes."""
+@dataclass(frozen=True)
+class ReferenceLabels:
+    """The reference data the need pages show, in one language: the filter choices, the order
+    of the list's groups and each id's label (so a page looks nothing up per row)."""
+
+    categories: list
+    domains: list  # [(Option(domain), [Option(field), ...])] in code order
+    regions: list
+    field_order: tuple
+    field: dict  # field id -> "domain › field"
+    category: dict
+    region: dict
+    # Fragments rendered from these labels (the need list's filter choices), by selection.
+    rendered: dict = dataclass_field(default_factory=dict)
+
+
+def _label(row, language):
+    return row.name_en if language == "en" and row.name_en else row.name
+
+
+def reference_labels(language: str) -> ReferenceLabels:
+    """Categories, domains with their fields, and regions in ``language`` ("zh" or "en"),
+    cached for a few minutes per process."""
     cache = current_app.extensions.setdefault("need_list_options", {})
-    if cache.get("expires", 0) > time.monotonic():
-        return cache["value"]
+    cached = cache.get(language)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
     domains = db.session.scalars(select(TechDomain).order_by(TechDomain.code)).all()
-    value = {
-        "categories": _labelled(db.session.scalars(
-            select(NeedCategory).order_by(NeedCategory.sort_order))),
-        "domains": [(Option(d.id, d.name, d.name_en), _labelled(d.fields)) for d in domains],
-        "regions": _labelled(db.session.scalars(select(Region).order_by(Region.sort_order))),
-    }
-    cache.update(value=value, expires=time.monotonic() + OPTIONS_TTL)
+    categories = db.session.scalars(select(NeedCategory).order_by(NeedCategory.sort_order)).all()
+    regions = db.session.scalars(select(Region).order_by(Region.sort_order)).all()
+    fields = [(d, f) for d in domains for f in d.fields]  # d.fields is ordered by code
+    value = ReferenceLabels(
+        categories=[Option(c.id, _label(c, language)) for c in categories],
+        domains=[(Option(d.id, _label(d, language)),
+                  [Option(f.id, _label(f, language)) for f in d.fields]) for d in domains],
+        regions=[Option(r.id, _label(r, language)) for r in regions],
+        field_order=tuple(f.id for _d, f in fields),
+        field={f.id: f"{_label(d, language)} › {_label(f, language)}" for d, f in fields},
+        category={c.id: _label(c, language) for c in categories},
+        region={r.id: _label(r, language) for r in regions})
+    cache[language] = (time.monotonic() + OPTIONS_TTL, value)
     return value
+
+
+def field_order() -> tuple:
+    """Field ids in the list's order: domain code, then field code."""
+    return reference_labels("zh").field_order

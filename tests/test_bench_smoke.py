@@ -62,3 +62,15 @@ def test_staff_list_benchmark_compares_with_stock_fab(tmp_path):
     assert len(rows) == 6 and "ratio" in out.getvalue()
     for _view, _size, stock_sql, ours_sql, stock_rate, ours_rate in rows:
         assert ours_sql <= 5 < stock_sql and stock_rate > 0 and ours_rate > 0
+
+
+def test_page_load_benchmark_serves_every_page_through_gunicorn(app, tmp_path):
+    from bench.need_pages import run
+
+    out = io.StringIO()
+    result = run("tiny", f"sqlite:///{tmp_path}/pages.db", app.config["REDIS_URL"], seconds=1,
+                 connections=2, workers=1, out=out)
+    assert set(result["ratios"]) == {"bare endpoint", "need list, 50 a page", "need detail"}
+    for label, measured in result["results"].items():
+        assert measured["rate"] > 0 and measured["failed"] == 0, (label, measured)
+    assert set(result["statements"].values()) <= {1, 2} and "ratio" in out.getvalue()

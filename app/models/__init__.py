@@ -25,7 +25,7 @@ from .proposal import ComparisonCriterion, Message, Proposal, ProposalScore
 from .reference import HighTechZone, NeedCategory, Region, TechDomain, TechField
 from .researcher import Institution, Researcher
 from .review import ReviewRecord
-from .search import NeedSearchTerm
+from .search import NeedListVersion, NeedSearchTerm
 from .user import AppUser
 
 __all__ = [name for name in dir() if not name.startswith("_")]

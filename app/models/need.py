@@ -1,6 +1,17 @@
 """Technical needs (技术需求), the centre of the platform."""
 from flask_appbuilder import Model
-from sqlalchemy import JSON, CheckConstraint, Column, DateTime, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+)
 from sqlalchemy.orm import relationship
 
 from .enums import NeedState
@@ -23,6 +34,10 @@ class Need(PinyinMixin, TimestampMixin, VersionedMixin, Model):
             "state NOT IN ('published', 'docking', 'contracted', 'closed') OR published_at IS NOT NULL",
             name="ck_need_published_at",
         ),
+        # The public list walks one field's needs newest first (app/need_list.py); the filters'
+        # columns are in the index so that skipping to a later page reads no row.
+        Index("ix_needs_field_published", "field_id", "published_at", "id", "state",
+              "category_id", "amount", "enterprise_id"),
     )
 
     @classmethod

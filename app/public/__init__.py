@@ -20,6 +20,12 @@ def _template_globals():
     return {"get_locale": get_locale, "appbuilder": current_app.appbuilder}
 
 
+@bp.app_template_filter("yuan")
+def yuan(amount):
+    """An amount in whole yuan with thousands separators (1,500,000), for every template."""
+    return "" if amount is None else f"{amount:,.0f}"
+
+
 @bp.route("/")
 def index():
     program_round = current_round()

@@ -1,18 +1,51 @@
 """Public need list and detail: published needs only, no contact data for anonymous visitors."""
 from flask import abort, g, render_template, request
+from flask_babel import get_locale
+from markupsafe import Markup
 
 from ..need_list import (
     NeedFilters,
     can_see_contact,
-    filter_options,
     page_of_needs,
     published_need,
+    reference_labels,
     shown_total,
 )
 from ..workflows.docking import proposal_offer
-from . import bp
+from . import bp, yuan
 
 PAGE_SIZES = (20, 50, 100)
+
+
+def _language():
+    locale = get_locale()
+    return "en" if locale is not None and locale.language == "en" else "zh"
+
+
+def _choices(labels, filters):
+    """The filter choices' HTML, rendered once per selection for these labels."""
+    key = (filters.category_id, filters.field_id, filters.region_id)
+    html = labels.rendered.get(key)
+    if html is None:
+        if len(labels.rendered) > 2000:
+            labels.rendered.clear()
+        html = labels.rendered[key] = Markup(render_template(
+            "public/_need_choices.html", labels=labels, filters=filters))
+    return html
+
+
+def _groups(rows, labels, grouped):
+    """``[(heading, rows)]``: the page's needs under their field (one group, no heading, for
+    a ranked search), each row the plain values a line of the table shows."""
+    groups = []
+    for row in rows:
+        heading = labels.field[row.field_id] if grouped else None
+        if not groups or groups[-1][0] != heading:
+            groups.append((heading, []))
+        groups[-1][1].append((row.id, row.title, labels.category[row.category_id],
+                              labels.region[row.region_id], yuan(row.amount),
+                              row.enterprise_name))
+    return groups
 
 
 @bp.route("/needs")
@@ -22,14 +55,15 @@ def need_list():
     page = int(page) if page.isdigit() and int(page) > 0 else 1
     per_page = request.args.get("per_page", "50")
     per_page = int(per_page) if per_page.isdigit() and int(per_page) in PAGE_SIZES else 50
+    labels = reference_labels(_language())
     needs, total = page_of_needs(filters, page, per_page)
     total, more = shown_total(filters, total)
     pages = max(1, (total + per_page - 1) // per_page)
     base_args = {k: v for k, v in request.args.items() if k not in ("page", "per_page")}
-    return render_template("public/needs.html", needs=needs, total=total, page=page,
-                           base_args=base_args, more=more,
-                           pages=pages, per_page=per_page, filters=filters,
-                           options=filter_options(), grouped=not filters.q)
+    return render_template("public/needs.html", groups=_groups(needs, labels, not filters.q),
+                           empty=not needs, total=total, page=page,
+                           base_args=base_args, more=more, pages=pages, per_page=per_page,
+                           filters=filters, choices=_choices(labels, filters))
 
 
 @bp.route("/needs/<int:need_id>")
@@ -39,5 +73,5 @@ def need_detail(need_id):
         abort(404)
     user = getattr(g, "user", None)
     offer, mine = proposal_offer(user, need)
-    return render_template("public/need_detail.html", need=need,
-                           show_contact=can_see_contact(user, need), offer=offer, mine=mine)
+    return render_template("public/need_detail.html", need=need, labels=reference_labels(
+        _language()), show_contact=can_see_contact(user, need), offer=offer, mine=mine)

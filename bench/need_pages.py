@@ -1,0 +1,268 @@
+"""Public need list and need detail under load against gunicorn, as ratios to a bare endpoint.
+
+    python -m bench.need_pages [--scale province] [--database sqlite|URL] [--reuse]
+                               [--seconds 10] [--connections 8] [--workers 4]
+
+Generates the data (``bench/generate.py``; ``--reuse`` takes a database generated before), serves
+the production app with gunicorn on 127.0.0.1 and drives it with wrk (Debian's ``wrk``; a
+Python load generator when it is missing). Every page is compared with ``/bench/bare`` of the
+same app in the same run (target: list and detail ≥ 0.25 of its throughput). The list's
+requests rotate over pages and filters (category, field, domain, region, amount), the detail's
+over 500 published needs, so no single row or plan is measured. Also prints SQL statements per
+page, counted in-process, for page sizes 20, 50 and 100 (target ≤ 3, the same for each size).
+"""
+import argparse
+import http.client
+import os
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+TARGET_RATIO = 0.25
+
+
+def _paths(app, rnd, n_details=500):
+    """The request mix: list pages (size 50) with and without filters, and need details."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Need, NeedCategory, Region, TechDomain, TechField
+
+    with app.app_context():
+        categories = db.session.scalars(select(NeedCategory.id)).all()
+        fields = db.session.scalars(select(TechField.id)).all()
+        domains = db.session.scalars(select(TechDomain.id)).all()
+        regions = db.session.scalars(select(Region.id)).all()
+        needs = db.session.scalars(select(Need.id).where(Need.state == "published")).all()
+    lists = [f"/needs?per_page=50&page={page}" for page in (1, 2, 3, 7)]
+    lists += [f"/needs?per_page=50&category={rnd.choice(categories)}" for _ in range(4)]
+    lists += [f"/needs?per_page=50&field={rnd.choice(fields)}" for _ in range(4)]
+    lists += [f"/needs?per_page=50&domain={rnd.choice(domains)}&page=2" for _ in range(3)]
+    lists += [f"/needs?per_page=50&region={rnd.choice(regions)}" for _ in range(3)]
+    lists += ["/needs?per_page=50&min=150000&max=500000",
+              f"/needs?per_page=50&category={categories[0]}&region={regions[0]}&min=100000"]
+    details = [f"/needs/{i}" for i in rnd.sample(needs, min(n_details, len(needs)))]
+    return lists, details
+
+
+def sql_per_page(app, lists, details):
+    """Statements one request runs, for the list at sizes 20/50/100 (plain and filtered) and the
+    detail; each path is requested once before (its counts are then cached, as they are for
+    every request but the first after a change)."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    counts = {}
+    client = app.test_client()
+    with app.app_context():
+        engine = db.engine
+    for label, path in [(f"list, size {size}", f"/needs?per_page={size}") for size in (20, 50, 100)] + [
+            (f"list, size {size}, filtered", lists[-1].replace("per_page=50", f"per_page={size}"))
+            for size in (20, 50, 100)] + [("detail", details[0])]:
+        client.get(path)
+        seen = []
+
+        def count(_conn, _cursor, statement, *_args):
+            if statement != "BEGIN":  # SQLite's explicit BEGIN (app/extensions.py) is no query
+                seen.append(statement)
+
+        event.listen(engine, "before_cursor_execute", count)
+        response = client.get(path)
+        event.remove(engine, "before_cursor_execute", count)
+        assert response.status_code == 200, (path, response.status_code)
+        counts[label] = len(seen)
+    return counts
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(port, path):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+class Server:
+    """gunicorn serving ``bench.serve:create_bench_app()`` with the production config."""
+
+    def __init__(self, database_url, redis_url, workers):
+        self.port = _free_port()
+        scratch = tempfile.mkdtemp(prefix="bench-serve-")
+        env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url,
+                   SECRET_KEY="bench-secret-key-that-is-long-enough-0123456789",
+                   SESSION_COOKIE_SECURE="0", INSTANCE_DIR=scratch,
+                   UPLOAD_FOLDER=os.path.join(scratch, "uploads"))
+        self.log = open(os.path.join(scratch, "gunicorn.log"), "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b",
+             f"127.0.0.1:{self.port}", "--log-level", "warning", "bench.serve:create_bench_app()"],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+    def __enter__(self):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited; see {self.log.name}")
+            try:
+                if _get(self.port, "/bench/bare") == 200:
+                    # Every worker imports the app lazily on its first requests: warm them all.
+                    for _ in range(20):
+                        _get(self.port, "/bench/bare")
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("gunicorn did not answer within 60 s")
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        self.log.close()
+
+
+def _wrk(port, paths, seconds, connections):
+    script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+    with script:
+        script.write("paths = {" + ",".join(f'"{p}"' for p in paths) + "}\n"
+                     "counter = 0\n"
+                     "request = function()\n"
+                     "  counter = counter + 1\n"
+                     "  return wrk.format('GET', paths[(counter % #paths) + 1])\n"
+                     "end\n")
+    try:
+        result = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name,
+             f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True)
+    finally:
+        os.unlink(script.name)
+    text = result.stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    errors = re.search(r"Socket errors:.*?timeout (\d+)", text)
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", text)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", text)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    return dict(rate=rate, failed=int(bad.group(1)) if bad else 0,
+                timeouts=int(errors.group(1)) if errors else 0,
+                p50=float(p50.group(1)) * scale[p50.group(2)],
+                p99=float(p99.group(1)) * scale[p99.group(2)])
+
+
+def _python_load(port, paths, seconds, connections):
+    """The fallback load generator: ``connections`` threads, each one request at a time."""
+    latencies, failed = [], [0]
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def client(offset):
+        mine, bad, i = [], 0, offset
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            status = _get(port, paths[i % len(paths)])
+            mine.append((time.perf_counter() - started) * 1000)
+            bad += status != 200
+            i += connections
+        with lock:
+            latencies.extend(mine)
+            failed[0] += bad
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return dict(rate=len(latencies) / elapsed, failed=failed[0], timeouts=0,
+                p50=statistics.median(latencies),
+                p99=latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))])
+
+
+def load(port, paths, seconds, connections):
+    """Requests per second and latency of ``paths`` in rotation (wrk if installed)."""
+    if shutil.which("wrk"):
+        return _wrk(port, paths, seconds, connections)
+    return _python_load(port, paths, seconds, connections)
+
+
+def run(scale, database_url, redis_url, seconds=10, connections=8, workers=4, reuse=False,
+        out=sys.stdout):
+    from app import create_app
+
+    from .generate import generate
+
+    if not reuse:
+        generate(scale, database_url, profiles=False, out=sys.stderr if out is sys.stdout
+                 else out)
+    app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=database_url,
+                     UPLOAD_FOLDER=tempfile.mkdtemp(), REDIS_URL=redis_url)
+    lists, details = _paths(app, random.Random(11))
+    statements = sql_per_page(app, lists, details)
+    with app.app_context():
+        from app.extensions import db
+
+        db.engine.dispose()
+    results = {}
+    with Server(database_url, redis_url, workers) as server:
+        for label, paths in (("bare endpoint", ["/bench/bare"]), ("need list, 50 a page", lists),
+                             ("need detail", details)):
+            load(server.port, paths, min(2, seconds), connections)  # warm caches and workers
+            results[label] = load(server.port, paths, seconds, connections)
+    bare = results["bare endpoint"]["rate"]
+    tool = "wrk" if shutil.which("wrk") else "python threads"
+    print(f"\npublic pages under load: gunicorn -w {workers}, {tool}, {connections} connections, "
+          f"{seconds} s each, {database_url.split(':', 1)[0]}", file=out)
+    print(f"{'page':<24}{'paths':>6}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'failed':>7}"
+          f"{'ratio':>7}", file=out)
+    for (label, result), paths in zip(results.items(), (["/bench/bare"], lists, details)):
+        print(f"{label:<24}{len(paths):>6}{result['rate']:>9.0f}{result['p50']:>8.1f}"
+              f"{result['p99']:>8.1f}{result['failed'] + result['timeouts']:>7}"
+              f"{result['rate'] / bare:>7.2f}", file=out)
+    print(f"target: list and detail >= {TARGET_RATIO} of the bare endpoint", file=out)
+    print("SQL statements per request: " + ", ".join(
+        f"{label} {count}" for label, count in statements.items()), file=out)
+    return dict(results=results, statements=statements,
+                ratios={label: r["rate"] / bare for label, r in results.items()})
+
+
+def main(argv=None):
+    from .generate import SCALES
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=sorted(SCALES), default="province")
+    parser.add_argument("--database", default="sqlite",
+                        help="sqlite (a temporary file) or the URL of an empty scratch database")
+    parser.add_argument("--reuse", action="store_true",
+                        help="the database already holds generated data: do not generate")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args(argv)
+    url = args.database
+    if url == "sqlite":
+        url = "sqlite:///" + os.path.join(tempfile.mkdtemp(), "pages.db")
+    run(args.scale, url, args.redis, args.seconds, args.connections, args.workers, args.reuse)
+
+
+if __name__ == "__main__":
+    main()
