@@ -16,7 +16,7 @@ from dataclasses import field as dataclass_field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import (
     Integer,
     bindparam,
@@ -214,19 +214,30 @@ def page_of_needs(filters: NeedFilters, page: int = 1, per_page: int = 50, user=
 _TOKEN = select(NeedListVersion.token)
 
 
+def list_token() -> str | None:
+    """The public list's current version token: whatever the public pages show or count was
+    cached under it is still true. Read once per request (one statement); a commit that
+    replaces it forgets the request's copy."""
+    if has_request_context() and "need_list_token" in g:
+        return g.need_list_token
+    token = db.session.connection().execute(_TOKEN).scalar()
+    if has_request_context():
+        g.need_list_token = token
+    return token
+
+
 def field_counts(filters: NeedFilters) -> dict[int, int]:
     """Public needs per field under these filters (one GROUP BY on the needs' indexes), cached
     per process under the list's current token: reading the token is the only statement a
     cached count costs."""
-    connection = db.session.connection()
-    token = connection.execute(_TOKEN).scalar()
+    token = list_token()
     cache = current_app.extensions.setdefault("need_list_counts", {})
     key = (token, astuple(filters))
     cached = cache.get(key)
     if token is not None and cached is not None and cached[0] > time.monotonic():
         return cached[1]
-    counts = dict(connection.execute(_counts_statement(_shape(filters)),
-                                     _values(filters)).all())
+    counts = dict(db.session.connection().execute(_counts_statement(_shape(filters)),
+                                                  _values(filters)).all())
     if token is not None:
         if len(cache) > 5000:
             cache.clear()
@@ -295,17 +306,22 @@ def bump_version(session):
     commits). Called at commit by the hooks below; call it after changing public needs with
     bulk SQL."""
     session.execute(update(NeedListVersion).values(token=uuid.uuid4().hex))
+    if has_request_context():
+        g.pop("need_list_token", None)
 
 
-# What the counts depend on: a change of one of these in a need that is public before or after
-# it changes them (the rows themselves are always read fresh).
-_COUNTED_ATTRIBUTES = ("state", "field_id", "category_id", "amount", "enterprise_id")
+# What the public pages show or count (the list, its counts, a need's page): a change of one of
+# these in a need that is public before or after it changes them. Matching's bookkeeping
+# (match_terms, matched_at) and contacts (never shown to anonymous visitors) are not here.
+_SHOWN_ATTRIBUTES = ("state", "field_id", "category_id", "amount", "enterprise_id", "title",
+                     "keywords", "background", "problem", "targets", "basis",
+                     "cooperation_mode", "timeline", "published_at")
 _CHANGED = "need_list_changed"
 
 
 def _touches_list(obj) -> bool:
     if isinstance(obj, Need):
-        if not changed(obj, *_COUNTED_ATTRIBUTES):
+        if not changed(obj, *_SHOWN_ATTRIBUTES):
             return False
         history = inspect(obj).attrs.state.history
         before = set(history.deleted) | set(history.unchanged)
@@ -314,7 +330,7 @@ def _touches_list(obj) -> bool:
             return True  # the state was expired, so not loaded: it may have been public
         return bool((before | after) & set(PUBLIC_NEED_STATES))
     if isinstance(obj, Enterprise):
-        return changed(obj, "region_id")
+        return changed(obj, "region_id", "name")
     if isinstance(obj, TechField):
         return changed(obj, "domain_id")
     return False

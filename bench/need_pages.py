@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 
 TARGET_RATIO = 0.25
 
@@ -52,34 +53,67 @@ def _paths(app, rnd, n_details=500):
     return lists, details
 
 
-def sql_per_page(app, lists, details):
-    """Statements one request runs, for the list at sizes 20/50/100 (plain and filtered) and the
-    detail; each path is requested once before (its counts are then cached, as they are for
-    every request but the first after a change)."""
+def _count_statements(client, engine, path):
     from sqlalchemy import event
 
+    seen = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if statement != "BEGIN":  # SQLite's explicit BEGIN (app/extensions.py) is no query
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    response = client.get(path)
+    event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200, (path, response.status_code)
+    return len(seen)
+
+
+def sql_per_page(app, lists, details):
+    """Statements of one request, counted in-process: the list at sizes 20/50/100 (plain and
+    filtered) and a need's page, for an anonymous visitor (the first request after a change,
+    then a kept page) and for a signed-in researcher (made for them each time; after the
+    first, the counts per field are cached)."""
     from app.extensions import db
 
-    counts = {}
-    client = app.test_client()
     with app.app_context():
         engine = db.engine
-    for label, path in [(f"list, size {size}", f"/needs?per_page={size}") for size in (20, 50, 100)] + [
-            (f"list, size {size}, filtered", lists[-1].replace("per_page=50", f"per_page={size}"))
-            for size in (20, 50, 100)] + [("detail", details[0])]:
-        client.get(path)
-        seen = []
-
-        def count(_conn, _cursor, statement, *_args):
-            if statement != "BEGIN":  # SQLite's explicit BEGIN (app/extensions.py) is no query
-                seen.append(statement)
-
-        event.listen(engine, "before_cursor_execute", count)
-        response = client.get(path)
-        event.remove(engine, "before_cursor_execute", count)
-        assert response.status_code == 200, (path, response.status_code)
-        counts[label] = len(seen)
+    anonymous, signed_in = app.test_client(), app.test_client()
+    signed_in.post("/login/", data={"username": BENCH_USER, "password": BENCH_PASSWORD})
+    anonymous.get("/needs?category=0")  # the reference labels, kept for minutes
+    counts = {}
+    paths = [(f"list, size {size}", f"/needs?per_page={size}") for size in (20, 50, 100)] + [
+        (f"list, size {size}, filtered", lists[-1].replace("per_page=50", f"per_page={size}"))
+        for size in (20, 50, 100)] + [("detail", details[0])]
+    for label, path in paths:
+        first = _count_statements(anonymous, engine, path)
+        kept = _count_statements(anonymous, engine, path)
+        _count_statements(signed_in, engine, path + ("&" if "?" in path else "?") + "x=1")
+        made = _count_statements(signed_in, engine, path)
+        counts[label] = (first, kept, made)
     return counts
+
+
+BENCH_USER, BENCH_PASSWORD = "bench_researcher", "Bench-Researcher-2020"
+
+
+def _bench_researcher(app):
+    """A signed-in researcher's pages are made for them each time: the uncached path."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import AppUser, Researcher
+    from app.security import sync_roles
+
+    with app.app_context():
+        sync_roles(app.appbuilder)
+        sm = app.appbuilder.sm
+        if db.session.scalar(select(AppUser).where(AppUser.username == BENCH_USER)) is None:
+            user = sm.add_user(BENCH_USER, "研究员", "基准", "bench@researcher.local",
+                               sm.find_role("Researcher"), password=BENCH_PASSWORD)
+            user.researcher_id = db.session.scalar(select(Researcher.id).where(
+                Researcher.state == "approved").limit(1))
+            db.session.commit()
 
 
 def _free_port():
@@ -88,10 +122,10 @@ def _free_port():
         return probe.getsockname()[1]
 
 
-def _get(port, path):
+def _get(port, path, headers=None):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        conn.request("GET", path)
+        conn.request("GET", path, headers=headers or {})
         response = conn.getresponse()
         response.read()
         return response.status
@@ -138,7 +172,7 @@ class Server:
         self.log.close()
 
 
-def _wrk(port, paths, seconds, connections):
+def _wrk(port, paths, seconds, connections, cookie=None):
     script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
     with script:
         script.write("paths = {" + ",".join(f'"{p}"' for p in paths) + "}\n"
@@ -147,10 +181,12 @@ def _wrk(port, paths, seconds, connections):
                      "  counter = counter + 1\n"
                      "  return wrk.format('GET', paths[(counter % #paths) + 1])\n"
                      "end\n")
+    headers = ["-H", f"Cookie: {cookie}"] if cookie else []
     try:
         result = subprocess.run(
-            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name,
-             f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True)
+            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", *headers, "-s",
+             script.name, f"http://127.0.0.1:{port}"], capture_output=True, text=True,
+            check=True)
     finally:
         os.unlink(script.name)
     text = result.stdout
@@ -166,7 +202,7 @@ def _wrk(port, paths, seconds, connections):
                 p99=float(p99.group(1)) * scale[p99.group(2)])
 
 
-def _python_load(port, paths, seconds, connections):
+def _python_load(port, paths, seconds, connections, cookie=None):
     """The fallback load generator: ``connections`` threads, each one request at a time."""
     latencies, failed = [], [0]
     lock = threading.Lock()
@@ -176,7 +212,7 @@ def _python_load(port, paths, seconds, connections):
         mine, bad, i = [], 0, offset
         while time.monotonic() < deadline:
             started = time.perf_counter()
-            status = _get(port, paths[i % len(paths)])
+            status = _get(port, paths[i % len(paths)], {"Cookie": cookie} if cookie else None)
             mine.append((time.perf_counter() - started) * 1000)
             bad += status != 200
             i += connections
@@ -197,11 +233,33 @@ def _python_load(port, paths, seconds, connections):
                 p99=latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))])
 
 
-def load(port, paths, seconds, connections):
+def load(port, paths, seconds, connections, cookie=None):
     """Requests per second and latency of ``paths`` in rotation (wrk if installed)."""
     if shutil.which("wrk"):
-        return _wrk(port, paths, seconds, connections)
-    return _python_load(port, paths, seconds, connections)
+        return _wrk(port, paths, seconds, connections, cookie)
+    return _python_load(port, paths, seconds, connections, cookie)
+
+
+def _sign_in(port):
+    """The session cookie of the bench researcher, signed in through the login form."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", "/login/")
+        response = conn.getresponse()
+        form = response.read().decode()
+        cookie = response.getheader("Set-Cookie").split(";", 1)[0]
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+        body = urllib.parse.urlencode({"username": BENCH_USER, "password": BENCH_PASSWORD,
+                                       "csrf_token": token})
+        conn.request("POST", "/login/", body, {"Cookie": cookie, "Content-Type":
+                                                "application/x-www-form-urlencoded"})
+        response = conn.getresponse()
+        response.read()
+        signed = response.getheader("Set-Cookie", "").split(";", 1)[0]
+        assert response.status == 302 and signed, "the bench researcher could not sign in"
+        return signed
+    finally:
+        conn.close()
 
 
 def run(scale, database_url, redis_url, seconds=10, connections=8, workers=4, reuse=False,
@@ -215,31 +273,40 @@ def run(scale, database_url, redis_url, seconds=10, connections=8, workers=4, re
                  else out)
     app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=database_url,
                      UPLOAD_FOLDER=tempfile.mkdtemp(), REDIS_URL=redis_url)
+    _bench_researcher(app)
     lists, details = _paths(app, random.Random(11))
     statements = sql_per_page(app, lists, details)
     with app.app_context():
         from app.extensions import db
 
         db.engine.dispose()
-    results = {}
+    results, mixes = {}, (("bare endpoint", ["/bench/bare"], False),
+                          ("list, anonymous", lists, False), ("detail, anonymous", details, False),
+                          ("list, signed in", lists, True), ("detail, signed in", details, True))
     with Server(database_url, redis_url, workers) as server:
-        for label, paths in (("bare endpoint", ["/bench/bare"]), ("need list, 50 a page", lists),
-                             ("need detail", details)):
-            load(server.port, paths, min(2, seconds), connections)  # warm caches and workers
-            results[label] = load(server.port, paths, seconds, connections)
+        cookie = _sign_in(server.port)
+        for label, paths, signed in mixes:
+            session = cookie if signed else None
+            load(server.port, paths, min(2, seconds), connections, session)  # warm the workers
+            results[label] = load(server.port, paths, seconds, connections, session)
     bare = results["bare endpoint"]["rate"]
     tool = "wrk" if shutil.which("wrk") else "python threads"
     print(f"\npublic pages under load: gunicorn -w {workers}, {tool}, {connections} connections, "
           f"{seconds} s each, {database_url.split(':', 1)[0]}", file=out)
-    print(f"{'page':<24}{'paths':>6}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'failed':>7}"
+    print(f"{'page':<22}{'paths':>6}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'failed':>7}"
           f"{'ratio':>7}", file=out)
-    for (label, result), paths in zip(results.items(), (["/bench/bare"], lists, details)):
-        print(f"{label:<24}{len(paths):>6}{result['rate']:>9.0f}{result['p50']:>8.1f}"
+    for label, paths, _signed in mixes:
+        result = results[label]
+        print(f"{label:<22}{len(paths):>6}{result['rate']:>9.0f}{result['p50']:>8.1f}"
               f"{result['p99']:>8.1f}{result['failed'] + result['timeouts']:>7}"
               f"{result['rate'] / bare:>7.2f}", file=out)
-    print(f"target: list and detail >= {TARGET_RATIO} of the bare endpoint", file=out)
-    print("SQL statements per request: " + ", ".join(
-        f"{label} {count}" for label, count in statements.items()), file=out)
+    print(f"target: list and detail >= {TARGET_RATIO} of the bare endpoint. Anonymous visitors "
+          "get kept pages (app/public/page_cache.py); signed-in pages are made each time.",
+          file=out)
+    print("SQL statements per request (anonymous first after a change / anonymous kept / "
+          "signed in, with the user's row):", file=out)
+    for label, (first, kept, made) in statements.items():
+        print(f"  {label:<28}{first:>3} /{kept:>2} /{made:>2}", file=out)
     return dict(results=results, statements=statements,
                 ratios={label: r["rate"] / bare for label, r in results.items()})
 

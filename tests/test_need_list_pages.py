@@ -147,11 +147,39 @@ def _statements(client, url):
 
 @pytest.mark.parametrize("size", [20, 50, 100])
 def test_a_page_costs_three_statements_then_two_whatever_its_size(client, make, listed, size):
+    """For a signed-in user, who always gets a page made for them (each of their requests also
+    reads their user row, as every page of the back office does)."""
+    login(client, make.user("Researcher").username)
     region = make.region("420500").id
     client.get("/needs?field=1")  # the reference labels' cache (other filters: other counts)
     for url in (f"/needs?per_page={size}", f"/needs?per_page={size}&region={region}&min=1"):
-        assert _statements(client, url) == 3  # token, counts per field, rows
-        assert _statements(client, url) == 2  # token, rows
+        assert _statements(client, url) == 1 + 3  # token, counts per field, rows
+        assert _statements(client, url) == 1 + 2  # token, rows
     # A later page of the same list costs the same; past the last page, only the token.
-    assert _statements(client, f"/needs?per_page={size}&page=2") == (2 if size < 23 else 1)
-    assert _statements(client, f"/needs/{listed[0].id}") == 1
+    assert _statements(client, f"/needs?per_page={size}&page=2") == 1 + (2 if size < 23 else 1)
+    assert _statements(client, f"/needs/{listed[0].id}") == 1 + 1
+
+
+def test_anonymous_visitors_get_the_kept_page_until_a_need_changes(client, make, db_session,
+                                                                    listed):
+    url = "/needs?per_page=20&page=2"
+    assert _statements(client, url) == 3  # token, counts per field, rows
+    kept = client.get(url).get_data(as_text=True)
+    assert _statements(client, url) == 1  # the token only
+    assert _statements(client, f"/needs/{listed[0].id}") == 2  # token, the need: now kept
+    assert _statements(client, f"/needs/{listed[0].id}") == 1  # the token
+    client.get("/language/en", headers={"Referer": "http://localhost/needs"})
+    english = client.get(url).get_data(as_text=True)
+    assert english != kept and "published needs" in english  # kept per language
+    listed[0].title = "列表需求改名"
+    db_session.commit()
+    assert "列表需求改名" in client.get(f"/needs/{listed[0].id}").get_data(as_text=True)
+    assert "列表需求改名" in " ".join(_walk(client, ""))
+
+
+def test_signed_in_users_never_get_a_kept_page(client, make, listed):
+    anonymous = client.get(f"/needs/{listed[0].id}").get_data(as_text=True)
+    assert "Sign in" in anonymous or "登录" in anonymous
+    login(client, make.user("Researcher").username)
+    page = client.get(f"/needs/{listed[0].id}").get_data(as_text=True)
+    assert page != anonymous and ("退出" in page or "Sign out" in page)

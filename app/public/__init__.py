@@ -26,6 +26,14 @@ def yuan(amount):
     return "" if amount is None else f"{amount:,.0f}"
 
 
+@bp.app_template_global()
+def page_numbers(page, pages):
+    """The page links a long list shows: the first three, the last two and two either side of
+    the current page, in order (a handful, whatever the number of pages)."""
+    around = range(page - 2, page + 3)
+    return sorted({p for p in (1, 2, 3, pages - 1, pages, *around) if 1 <= p <= pages})
+
+
 @bp.route("/")
 def index():
     program_round = current_round()

@@ -1,6 +1,5 @@
 """Public need list and detail: published needs only, no contact data for anonymous visitors."""
 from flask import abort, g, render_template, request
-from flask_babel import get_locale
 from markupsafe import Markup
 
 from ..need_list import (
@@ -13,13 +12,9 @@ from ..need_list import (
 )
 from ..workflows.docking import proposal_offer
 from . import bp, yuan
+from .page_cache import for_anonymous_visitors, language
 
 PAGE_SIZES = (20, 50, 100)
-
-
-def _language():
-    locale = get_locale()
-    return "en" if locale is not None and locale.language == "en" else "zh"
 
 
 def _choices(labels, filters):
@@ -49,13 +44,14 @@ def _groups(rows, labels, grouped):
 
 
 @bp.route("/needs")
+@for_anonymous_visitors
 def need_list():
     filters = NeedFilters.from_args(request.args)
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and int(page) > 0 else 1
     per_page = request.args.get("per_page", "50")
     per_page = int(per_page) if per_page.isdigit() and int(per_page) in PAGE_SIZES else 50
-    labels = reference_labels(_language())
+    labels = reference_labels(language())
     needs, total = page_of_needs(filters, page, per_page)
     total, more = shown_total(filters, total)
     pages = max(1, (total + per_page - 1) // per_page)
@@ -67,6 +63,7 @@ def need_list():
 
 
 @bp.route("/needs/<int:need_id>")
+@for_anonymous_visitors
 def need_detail(need_id):
     need = published_need(need_id)
     if need is None:
@@ -74,4 +71,4 @@ def need_detail(need_id):
     user = getattr(g, "user", None)
     offer, mine = proposal_offer(user, need)
     return render_template("public/need_detail.html", need=need, labels=reference_labels(
-        _language()), show_contact=can_see_contact(user, need), offer=offer, mine=mine)
+        language()), show_contact=can_see_contact(user, need), offer=offer, mine=mine)
