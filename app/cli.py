@@ -179,9 +179,9 @@ def matching_rematch():
 def matching_digests(period):
     """Push the matches nobody has been told about, one digest per person and period."""
     from .models.mixins import utcnow
-    from .recommendations import send_digests
+    from .digests import send_digests
 
-    count = send_digests(period or utcnow().date().isoformat())
+    count = send_digests(period or utcnow().date().isoformat(), commit=True)
     db.session.commit()
     click.echo(f"{count} digests")
 

@@ -370,12 +370,13 @@ def needs_for_export(filters: NeedFilters, user):
 
 @lru_cache(maxsize=1)
 def _published_statement():
-    return (select(Need).options(joinedload(Need.enterprise))
+    return (select(Need).options(joinedload(Need.enterprise), joinedload(Need.round))
             .where(Need.id == bindparam("need_id"), Need.state.in_(PUBLIC_NEED_STATES)))
 
 
 def published_need(need_id: int):
-    """The need and its enterprise, if public; labels come from ``reference_labels``."""
+    """The need with its enterprise and round (whether it still takes proposals), if public;
+    labels come from ``reference_labels``."""
     return db.session.scalars(_published_statement(), {"need_id": need_id}).one_or_none()
 
 

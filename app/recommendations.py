@@ -6,13 +6,12 @@ dismissed need is never pushed again and a pushed one does not vanish from a per
 """
 import datetime as dt
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import insert, select, update
 
 from . import matching
 from .extensions import db
-from .models import AppUser, Channel, Match, Need, NeedState, Researcher, ResearcherState
+from .models import Match, Need, NeedState, Researcher, ResearcherState
 from .models.enums import MatchDirection
 from .models.mixins import utcnow
 from .models.researcher import researcher_fields
@@ -206,58 +205,6 @@ def dismiss(match: Match, user, reason: str):
         raise WorkflowError(_("Please say why the need does not interest you."))
     match.dismissed, match.dismiss_reason = True, reason[:500]
     db.session.flush()
-
-
-# --- Digests --------------------------------------------------------------------------------------
-
-def _sms_per_day() -> int:
-    return current_app.config.get("DIGEST_SMS_PER_DAY", 1)
-
-
-def send_digests(period: str, today: dt.date | None = None) -> int:
-    """Push every match nobody has been told about: one digest per person and period (site and
-    e-mail), an SMS at most ``DIGEST_SMS_PER_DAY`` times a day. ``period`` names the digest run
-    (e.g. the date or the hour): running it again never sends twice. Returns digests created."""
-    from .notify import notify
-
-    today = today or utcnow().date()
-    now = utcnow()
-    sent = 0
-    fresh = db.session.scalars(select(Match).where(Match.dismissed.is_(False))
-                               .join(Need, Need.id == Match.need_id)
-                               .where(Need.state == NeedState.published)).all()
-    by_researcher, by_enterprise = {}, {}
-    for match in fresh:
-        if match.pushed_at is None:
-            by_researcher.setdefault(match.researcher_id, []).append(match)
-        if match.enterprise_pushed_at is None:
-            by_enterprise.setdefault(match.need.enterprise_id, []).append(match)
-    sides = (("researcher", AppUser.researcher_id, by_researcher, "pushed_at"),
-             ("enterprise", AppUser.enterprise_id, by_enterprise, "enterprise_pushed_at"))
-    for side, column, groups, stamp in sides:
-        for owner_id, matches in groups.items():
-            users = db.session.scalars(select(AppUser).where(column == owner_id)).all()
-            payload = {"side": side, "count": len(matches), "path": "/recommended/",
-                       "needs": sorted({m.need_id for m in matches}),
-                       "researchers": sorted({m.researcher_id for m in matches})}
-            for user in users:
-                channels = [Channel.site] + ([Channel.email] if user.email else [])
-                notify(user, f"match.digest_{side}", payload,
-                       f"digest:{period}:{side}{owner_id}", channels=channels)
-                if user.phone:
-                    for slot in range(_sms_per_day()):
-                        # One key per day and slot: a second digest the same day finds the
-                        # slot taken and sends no SMS.
-                        key = f"digest-sms:{today.isoformat()}:{slot}"
-                        taken = notify(user, f"match.digest_{side}", payload, key,
-                                       channels=[Channel.sms])
-                        if taken:
-                            break
-                sent += 1
-            for match in matches:
-                setattr(match, stamp, now)
-    db.session.flush()
-    return sent
 
 
 def response(since=None) -> dict:

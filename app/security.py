@@ -201,14 +201,16 @@ class PlatformSecurityManager(SecurityManager):
     def get_user_by_id(self, pk):
         """The signed-in user with its roles and groups in one statement (FAB loads each
         lazily). In the back office the roles' permissions come in the same statement, as FAB
-        asks for them on every menu item and button; the public site asks for none, and
-        loading them there cost half of each signed-in visitor's request."""
+        asks for them on every menu item and button; the public site asks for none (loading
+        them there cost half of each signed-in visitor's request) but for the researcher."""
         user = self.user_model
-        roles = joinedload(user.roles)
-        if not (has_request_context() and request.blueprint == "public"):
-            roles = roles.joinedload(self.role_model.permissions)
-        return (self.session.query(user).options(roles, joinedload(user.groups))
-                .filter(user.id == int(pk)).one_or_none())
+        options = [joinedload(user.roles), joinedload(user.groups)]
+        if has_request_context() and request.blueprint == "public":
+            options.append(joinedload(user.researcher))  # a need's page asks if it is approved
+        else:
+            options[0] = options[0].joinedload(self.role_model.permissions)
+        return self.session.query(user).options(*options).filter(
+            user.id == int(pk)).one_or_none()
 
     def _permissions_of_roles(self, role_ids) -> set:
         from flask_appbuilder.security.sqla.models import assoc_permissionview_role

@@ -1,6 +1,12 @@
 """Notification fan-out per worker, as a ratio against the same worker running empty jobs.
 
     python -m bench.fanout [--people 2000] [--redis redis://127.0.0.1:6379/14] [--database URL]
+    python -m bench.fanout --round --database URL   # a generated database with its matches
+
+``--round`` makes and enqueues a whole push round on a database that ``bench.generate`` filled
+and ``bench.matching`` gave its matches: an account for every researcher and enterprise that has
+none, then ``send_digests`` as the worker runs it (a commit per batch), timed, with the
+notifications and jobs it made and the process's peak memory. Nothing is sent.
 
 A push round: one digest per person, in-site and e-mail (to an SMTP server on loopback), made by
 ``send_digests`` and sent by one RQ worker. Prints notifications delivered per second against
@@ -50,7 +56,7 @@ def run(n_people, database_url, redis_url, out=sys.stdout):
     from app.extensions import db
     from app.models import AppUser, Match, NeedState, Notification
     from app.models.mixins import utcnow
-    from app.recommendations import send_digests
+    from app.digests import send_digests
     from app.seed.loader import seed_reference_data
     from tests.factories import Factories
 
@@ -119,13 +125,82 @@ def run(n_people, database_url, redis_url, out=sys.stdout):
     return {"ratio": ratio, "rows": rows, "jobs": queued}
 
 
+def _accounts(db):
+    """An account for every researcher and enterprise without one (bulk: ab_user rows)."""
+    from sqlalchemy import insert, select
+
+    from app.models import AppUser, Enterprise, Researcher
+    from app.models.mixins import utcnow
+
+    now = utcnow()
+    made = 0
+    for model, column in ((Researcher, AppUser.researcher_id), (Enterprise, AppUser.enterprise_id)):
+        owners = db.session.scalars(select(model.id).where(model.id.not_in(
+            select(column).where(column.is_not(None))))).all()
+        for start in range(0, len(owners), 10000):
+            db.session.execute(insert(AppUser), [
+                {"first_name": "用户", "last_name": str(owner), "active": True,
+                 "username": f"{model.__tablename__}{owner}", "created_on": now,
+                 "changed_on": now, "email": f"{model.__tablename__}{owner}@bench.local",
+                 "phone": f"18{owner:09d}", column.key: owner}
+                for owner in owners[start:start + 10000]])
+            db.session.commit()
+        made += len(owners)
+    return made
+
+
+def push_round(database_url, redis_url, out=sys.stdout):
+    """Make and enqueue one push round on a generated database; returns its figures."""
+    from redis import Redis
+    from sqlalchemy import func, select
+
+    from app import create_app
+    from app.digests import send_digests
+    from app.extensions import db
+    from app.models import Match, Notification
+
+    from .generate import peak_rss_mb
+
+    app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=database_url,
+                     UPLOAD_FOLDER=tempfile.mkdtemp(), REDIS_URL=redis_url, RQ_ASYNC=True)
+    redis = Redis.from_url(redis_url)
+    redis.flushdb()
+    try:
+        with app.app_context():
+            matches = db.session.scalar(select(func.count(Match.id)))
+            if not matches:
+                raise SystemExit("no matches: run python -m bench.matching --reuse on it first")
+            started = time.perf_counter()
+            accounts = _accounts(db)
+            accounts_seconds = time.perf_counter() - started
+            before = db.session.scalar(select(func.count(Notification.id)))
+            started = time.perf_counter()
+            digests = send_digests("bench-round", commit=True)
+            seconds = time.perf_counter() - started
+            rows = db.session.scalar(select(func.count(Notification.id))) - before
+            jobs = sum(redis.llen(key) for key in redis.keys("rq:queue:*"))
+    finally:
+        redis.flushdb()
+    print(f"one push round over {matches:,} matches ({database_url.split(':', 1)[0]}): "
+          f"{digests:,} digests, {rows:,} notifications in {jobs:,} send jobs", file=out)
+    print(f"  accounts made first          {accounts:>11,} in {accounts_seconds:.1f} s", file=out)
+    print(f"  make + enqueue the round     {seconds:>11.1f} s "
+          f"({rows / max(seconds, 1e-9):,.0f} notifications/s)", file=out)
+    print(f"  peak memory of the process   {peak_rss_mb():>11,.0f} MB", file=out)
+    return {"digests": digests, "rows": rows, "jobs": jobs, "seconds": seconds}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=2000)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14")
     parser.add_argument("--database", default="sqlite")
+    parser.add_argument("--round", action="store_true",
+                        help="a whole push round on a generated database (see above)")
     args = parser.parse_args(argv)
     os.environ.setdefault("SECRET_KEY", "bench-secret-key-that-is-long-enough-0123456789")
+    if args.round:
+        return push_round(args.database, args.redis)
     url = args.database
     if url == "sqlite":
         url = "sqlite:///" + os.path.join(tempfile.mkdtemp(), "bench.db")

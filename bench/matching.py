@@ -1,6 +1,7 @@
 """Two-way matching at province scale, as ratios against a same-run scikit-learn reference.
 
     python -m bench.matching [--needs 20000] [--researchers 100000] [--database sqlite|URL]
+    python -m bench.matching --reuse --database URL [--no-reference]   # bench.generate's data
 
 Prints the full two-way re-match (load the stored profiles, rank top-k both ways) against a
 plain reference: scikit-learn's TfidfVectorizer over the same texts with the same segmenter,
@@ -122,11 +123,40 @@ def _p95(samples):
     return sorted(samples)[max(0, int(len(samples) * 0.95) - 1)]
 
 
-def run(n_needs, n_researchers, database_url, out=sys.stdout, store=True, one_need=200):
+def _stored(database_url, with_texts):
+    """The app on a database bench.generate filled (profiles included), and the texts."""
+    from sqlalchemy import select
+
+    from app import create_app
+    from app.extensions import db
+    from app.matching import NEED_SECTIONS, RESEARCHER_SECTIONS
+    from app.models import Need, Researcher
+
+    app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=database_url,
+                     UPLOAD_FOLDER=tempfile.mkdtemp(), MATCH_CORPUS_TTL=3600)
+    texts = ([], [])
+    if with_texts:
+        with app.app_context():
+            for model, sections, into in ((Need, NEED_SECTIONS, texts[0]),
+                                          (Researcher, RESEARCHER_SECTIONS, texts[1])):
+                columns = [getattr(model, a) for a, _w in sections]
+                for row in db.session.execute(select(*columns).order_by(model.id)):
+                    into.append(" ".join(value or "" for value in row))
+    return app, texts, {}
+
+
+def run(n_needs, n_researchers, database_url, out=sys.stdout, store=True, one_need=200,
+        reuse=False, with_reference=True):
     from app import matching, recommendations, rematch
     from app.extensions import db
 
-    app, (need_texts, researcher_texts), timings = build(n_needs, n_researchers, database_url)
+    from .generate import peak_rss_mb
+
+    if reuse:
+        app, (need_texts, researcher_texts), timings = _stored(database_url, with_reference)
+    else:
+        app, (need_texts, researcher_texts), timings = build(n_needs, n_researchers,
+                                                             database_url)
     with app.app_context():
         k = matching.top_k()
         started = time.perf_counter()
@@ -137,9 +167,12 @@ def run(n_needs, n_researchers, database_url, out=sys.stdout, store=True, one_ne
         found = rematch.rank_everything(corpus, researcher_only=researcher_only)
         timings["rank both ways"] = time.perf_counter() - started
         ours = timings["load profiles"] + timings["rank both ways"]
-        started = time.perf_counter()
-        reference(need_texts, researcher_texts, k)
-        timings["reference (scikit-learn)"] = time.perf_counter() - started
+        n_needs, n_researchers = len(corpus.needs.ids), len(corpus.researchers.ids)
+        peak_ranking = peak_rss_mb()
+        if with_reference:
+            started = time.perf_counter()
+            reference(need_texts, researcher_texts, k)
+            timings["reference (scikit-learn)"] = time.perf_counter() - started
         if store:
             started = time.perf_counter()
             recommendations.store_everything(corpus, dict(found), researcher_only=researcher_only)
@@ -154,12 +187,15 @@ def run(n_needs, n_researchers, database_url, out=sys.stdout, store=True, one_ne
             recommendations.rank_for_need(need_id)
             db.session.commit()
             samples.append(time.perf_counter() - started)
-    ratio = ours / timings["reference (scikit-learn)"]
+    ratio = ours / timings["reference (scikit-learn)"] if with_reference else None
     print(f"matching at {n_needs:,} needs x {n_researchers:,} researchers "
           f"({database_url.split(':', 1)[0]}), top {k} per side, {len(found):,} matches", file=out)
     for name, seconds in timings.items():
         print(f"  {name:<28}{seconds:>9.2f} s", file=out)
-    print(f"full re-match (load + rank) / reference: {ratio:.3f}   (target <= 0.2)", file=out)
+    if ratio is not None:
+        print(f"full re-match (load + rank) / reference: {ratio:.3f}   (target <= 0.2)", file=out)
+    print(f"peak memory: {peak_ranking:,.0f} MB after ranking, {peak_rss_mb():,.0f} MB in all "
+          "(the reference's included)", file=out)
     print(f"one new need, rank + store: p50 {statistics.median(samples) * 1000:.1f} ms, "
           f"p95 {_p95(samples) * 1000:.1f} ms   (target p95 <= 15 ms)", file=out)
     return {"ratio": ratio, "p95_ms": _p95(samples) * 1000, "matches": len(found),
@@ -173,12 +209,17 @@ def main(argv=None):
     parser.add_argument("--database", default="sqlite",
                         help="sqlite (a temporary file) or a database URL to a scratch database")
     parser.add_argument("--no-store", action="store_true", help="skip storing the re-match")
+    parser.add_argument("--reuse", action="store_true",
+                        help="the database holds bench.generate's data: rank it, build nothing")
+    parser.add_argument("--no-reference", action="store_true",
+                        help="skip the scikit-learn reference (hours at 10x national)")
     args = parser.parse_args(argv)
     os.environ.setdefault("SECRET_KEY", "bench-secret-key-that-is-long-enough-0123456789")
     url = args.database
     if url == "sqlite":
         url = "sqlite:///" + os.path.join(tempfile.mkdtemp(), "bench.db")
-    run(args.needs, args.researchers, url, store=not args.no_store)
+    run(args.needs, args.researchers, url, store=not args.no_store, reuse=args.reuse,
+        with_reference=not args.no_reference)
 
 
 if __name__ == "__main__":

@@ -167,9 +167,32 @@ class Server:
         raise RuntimeError("gunicorn did not answer within 60 s")
 
     def __exit__(self, *exc):
+        # The master's and workers' own peaks (VmHWM), read before they exit.
+        self.peak_mb = max(_peak_of(pid) for pid in _family(self.process.pid))
         self.process.terminate()
         self.process.wait(timeout=30)
         self.log.close()
+
+
+def _family(pid):
+    """A process and its children (Linux /proc)."""
+    children = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as listed:
+            children += [int(child) for child in listed.read().split()]
+    return [pid] + children
+
+
+def _peak_of(pid) -> float:
+    """A process's peak resident memory in MB (Linux VmHWM); 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def _wrk(port, paths, seconds, connections, cookie=None):
@@ -303,10 +326,14 @@ def run(scale, database_url, redis_url, seconds=10, connections=8, workers=4, re
     print(f"target: list and detail >= {TARGET_RATIO} of the bare endpoint. Anonymous visitors "
           "get kept pages (app/public/page_cache.py); signed-in pages are made each time.",
           file=out)
-    print("SQL statements per request (anonymous first after a change / anonymous kept / "
-          "signed in, with the user's row):", file=out)
+    print("SQL statements per request (anonymous, a page not kept yet / anonymous, a kept page"
+          " / signed in, with the user's row):", file=out)
     for label, (first, kept, made) in statements.items():
         print(f"  {label:<28}{first:>3} /{kept:>2} /{made:>2}", file=out)
+    from .generate import peak_rss_mb
+
+    print(f"peak memory: this process {peak_rss_mb():,.0f} MB, the largest gunicorn process "
+          f"{server.peak_mb:,.0f} MB", file=out)
     return dict(results=results, statements=statements,
                 ratios={label: r["rate"] / bare for label, r in results.items()})
 

@@ -1,6 +1,7 @@
 """Need list and search at province scale, as ratios against same-run baselines.
 
     python -m bench.need_search [--needs 20000] [--database sqlite|URL]
+    python -m bench.need_search --reuse --database URL   # on bench.generate's data
 
 Prints, for each query, the hits of the index and of a `LIKE '%q%'` scan over the same columns
 (title, keywords, template sections, enterprise name, with pinyin and initials), the indexed
@@ -150,13 +151,23 @@ def like_baseline(q):
     db.session.scalars(_ordered(_base(NeedFilters(), []).where(*likes), []).limit(50)).unique().all()
 
 
-def run(n_needs, database_url, out=sys.stdout):
+def run(n_needs, database_url, out=sys.stdout, reuse=False):
     from sqlalchemy import event
 
     from app.extensions import db
     from app.need_list import NeedFilters, page_of_needs
 
-    app = build(n_needs, database_url)
+    if reuse:
+        from app import create_app
+
+        app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=database_url,
+                         UPLOAD_FOLDER=tempfile.mkdtemp(), SEARCH_PLAN_TTL=60)
+        with app.app_context():
+            from app.models import Need
+
+            n_needs = db.session.scalar(db.select(db.func.count(Need.id)))
+    else:
+        app = build(n_needs, database_url)
     rows = []
     with app.app_context():
         queries = sample_queries()
@@ -199,6 +210,9 @@ def run(n_needs, database_url, out=sys.stdout):
         f"size {k}: {v}" for k, v in statements.items()), file=out)
     print(f"SQL statements per search page ({FIXED_QUERIES[2]}): " + ", ".join(
         f"size {k}: {v}" for k, v in search_statements.items()), file=out)
+    from .generate import peak_rss_mb
+
+    print(f"peak memory: {peak_rss_mb():,.0f} MB", file=out)
     return rows, statements
 
 
@@ -211,12 +225,14 @@ def main(argv=None):
     parser.add_argument("--needs", type=int, default=20000)
     parser.add_argument("--database", default="sqlite",
                         help="sqlite (a temporary file) or a database URL to a scratch database")
+    parser.add_argument("--reuse", action="store_true",
+                        help="the database holds bench.generate's data: search it as it is")
     args = parser.parse_args(argv)
     os.environ.setdefault("SECRET_KEY", "bench-secret-key-that-is-long-enough-0123456789")
     url = args.database
     if url == "sqlite":
         url = "sqlite:///" + os.path.join(tempfile.mkdtemp(), "bench.db")
-    run(args.needs, url)
+    run(args.needs, url, reuse=args.reuse)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Back-office list pages (Flask-AppBuilder) with 20,000+ rows: ours vs stock FAB, same run.
 
     python -m bench.staff_lists [--needs 20000] [--database sqlite|URL] [--requests 40]
+    python -m bench.staff_lists --reuse --database URL   # on bench.generate's data
 
 "Stock" is a plain FAB ``ModelView`` over the same model and columns, served with FAB's own
 security manager methods (one permission query per menu item and button, roles and groups
@@ -77,16 +78,17 @@ def _measure(client, url, engine, requests):
     return count[0], requests / (time.perf_counter() - started)
 
 
-def run(n_needs, database_url, requests=40, out=sys.stdout):
+def run(n_needs, database_url, requests=40, out=sys.stdout, reuse=False):
     from app import create_app
     from app.extensions import db
     from app.security import sync_roles
 
     from .generate import generate
 
-    generate(dict(enterprises=max(10, n_needs // 2), needs=n_needs, researchers=n_needs,
-                  proposals=n_needs * 2), database_url, profiles=False, index=False,
-             out=io.StringIO())
+    if not reuse:
+        generate(dict(enterprises=max(10, n_needs // 2), needs=n_needs, researchers=n_needs,
+                      proposals=n_needs * 2), database_url, profiles=False, index=False,
+                 out=io.StringIO())
     app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=database_url,
                      UPLOAD_FOLDER=tempfile.mkdtemp())
     with app.app_context():
@@ -96,7 +98,9 @@ def run(n_needs, database_url, requests=40, out=sys.stdout):
         admin = sm.find_role("Admin")
         for pvm in sm.session.query(sm.permissionview_model).all():
             sm.add_permission_role(admin, pvm)  # the stock views' permissions too
-        sm.add_user("bench_admin", "B", "A", "bench@admin.local", admin, password="pw-Bench-123456")
+        if sm.find_user("bench_admin") is None:
+            sm.add_user("bench_admin", "B", "A", "bench@admin.local", admin,
+                        password="pw-Bench-123456")
         db.session.commit()
         client = app.test_client()
         client.post("/login/", data={"username": "bench_admin", "password": "pw-Bench-123456"})
@@ -115,6 +119,13 @@ def run(n_needs, database_url, requests=40, out=sys.stdout):
                 rows.append((endpoint, size, stock_sql, ours_sql, stock_rate, ours_rate))
                 print(f"{endpoint:<22}{size:>5}{stock_sql:>11}{ours_sql:>10}{stock_rate:>9.1f}"
                       f"{ours_rate:>8.1f}{ours_rate / stock_rate:>7.1f}", file=out)
+        from app.models import Need
+
+        n_rows = db.session.scalar(db.select(db.func.count(Need.id)))
+    from .generate import peak_rss_mb
+
+    print(f"targets: <= 5 SQL per page, >= 5x stock FAB; {n_rows:,} needs; peak memory: "
+          f"{peak_rss_mb():,.0f} MB", file=out)
     return rows
 
 
@@ -123,10 +134,12 @@ def main(argv=None):
     parser.add_argument("--needs", type=int, default=20000)
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--database", default="sqlite")
+    parser.add_argument("--reuse", action="store_true",
+                        help="the database holds bench.generate's data: list it as it is")
     args = parser.parse_args(argv)
     url = (f"sqlite:///{tempfile.mkdtemp()}/lists.db" if args.database == "sqlite"
            else args.database)
-    run(args.needs, url, args.requests)
+    run(args.needs, url, args.requests, reuse=args.reuse)
 
 
 if __name__ == "__main__":

@@ -77,3 +77,22 @@ def test_page_load_benchmark_serves_every_page_through_gunicorn(app, tmp_path):
     for label, (first, kept, made) in result["statements"].items():
         assert kept == 1 and first <= 3, (label, first, kept, made)  # kept: the token only
     assert "ratio" in out.getvalue()
+
+
+def test_a_whole_push_round_is_made_and_enqueued_on_generated_data(app, redis_conn, tmp_path):
+    """generate → matching (stores the re-match) → fanout --round, as bench/README.md runs
+    them at 10x national scale."""
+    from bench.fanout import push_round
+    from bench.generate import generate
+    from bench.matching import run as run_matching
+
+    url = f"sqlite:///{tmp_path}/round.db"
+    generate("tiny", url, out=io.StringIO())
+    matched = run_matching(0, 0, url, out=io.StringIO(), one_need=3, reuse=True,
+                           with_reference=False)
+    out = io.StringIO()
+    result = push_round(url, app.config["REDIS_URL"], out=out)
+    # Every researcher and enterprise with a match gets one digest on site, e-mail and SMS.
+    assert matched["matches"] > 0 and result["digests"] > 0
+    assert result["rows"] == 3 * result["digests"] and result["jobs"] >= result["rows"] // 100
+    assert "peak memory" in out.getvalue()

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Channel, Match, MatchRun, NeedState, Notification, ResearcherState
-from app.recommendations import send_digests
+from app.digests import send_digests
 from conftest import login, work
 
 BATTERY_TEXT = dict(

@@ -149,7 +149,7 @@ def _statements(client, url):
 def test_a_page_costs_three_statements_then_two_whatever_its_size(client, make, listed, size):
     """For a signed-in user, who always gets a page made for them (each of their requests also
     reads their user row, as every page of the back office does)."""
-    login(client, make.user("Researcher").username)
+    login(client, make.user("Researcher", researcher_id=make.researcher().id).username)
     region = make.region("420500").id
     client.get("/needs?field=1")  # the reference labels' cache (other filters: other counts)
     for url in (f"/needs?per_page={size}", f"/needs?per_page={size}&region={region}&min=1"):
@@ -157,7 +157,8 @@ def test_a_page_costs_three_statements_then_two_whatever_its_size(client, make, 
         assert _statements(client, url) == 1 + 2  # token, rows
     # A later page of the same list costs the same; past the last page, only the token.
     assert _statements(client, f"/needs?per_page={size}&page=2") == 1 + (2 if size < 23 else 1)
-    assert _statements(client, f"/needs/{listed[0].id}") == 1 + 1
+    # The need with its enterprise and round, and the researcher's active proposal to it.
+    assert _statements(client, f"/needs/{listed[0].id}") == 1 + 2
 
 
 def test_anonymous_visitors_get_the_kept_page_until_a_need_changes(client, make, db_session,

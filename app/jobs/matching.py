@@ -6,7 +6,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import matching, recommendations, rematch
+from .. import digests, matching, recommendations, rematch
 from ..extensions import db
 from ..models import MatchRun, Need, NeedState
 from ..models.mixins import utcnow
@@ -109,7 +109,7 @@ def schedule_digests(now: float | None = None):
 def send_match_digests(period: str, reschedule: bool = True):
     """Push the period's digests, then schedule the next run (even if this one failed)."""
     try:
-        count = recommendations.send_digests(period)
+        count = digests.send_digests(period, commit=True)
         db.session.commit()
         return count
     finally:

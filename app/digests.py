@@ -1,0 +1,136 @@
+"""Digests of new matches: one per person and period, to both sides (SPEC §5).
+
+A push round reaches every researcher and enterprise with a match nobody has told them about:
+at 10× national scale a million people and tens of millions of matches. So the round streams the
+owners with untold matches in batches, reads plain columns (never match or user objects), writes
+the batch's outbox rows in one INSERT that the database itself keeps idempotent (a row whose key
+exists is skipped: ``ON CONFLICT DO NOTHING``), stamps the batch's matches with one UPDATE, and
+may commit after each batch so that memory stays flat and a round cut short resumes where it
+stopped. The keys are those ``notify`` gives, so a re-run of a period sends nothing twice.
+"""
+import datetime as dt
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .delivery import enqueue_send
+from .extensions import db
+from .models import AppUser, Channel, Match, Need, NeedState, Notification
+from .models.mixins import utcnow
+
+BATCH = 2000  # owners per batch: a few thousand rows per statement
+
+
+@dataclass(frozen=True)
+class Side:
+    name: str  # "researcher" or "enterprise"
+    owner: object  # the match's owner: its researcher, or its need's enterprise
+    user_column: object  # the accounts of that owner
+    stamp: object  # when this side was told
+
+
+SIDES = (Side("researcher", Match.researcher_id, AppUser.researcher_id, Match.pushed_at),
+         Side("enterprise", Need.enterprise_id, AppUser.enterprise_id,
+              Match.enterprise_pushed_at))
+
+
+def _untold(side: Side):
+    """Matches of published needs that this side was not told about and nobody dismissed."""
+    return (select().select_from(Match).join(Need, Need.id == Match.need_id)
+            .where(Match.dismissed.is_(False), Need.state == NeedState.published,
+                   side.stamp.is_(None)))
+
+
+def send_digests(period: str, today: dt.date | None = None, commit: bool = False) -> int:
+    """Push every match nobody has been told about: one digest per person and period (site and
+    e-mail), an SMS at most ``DIGEST_SMS_PER_DAY`` times a day. ``period`` names the digest run
+    (e.g. the date or the hour): running it again never sends twice. Writes outbox rows and
+    stamps matches in the session's transaction; with ``commit`` it commits after each batch
+    (a push round of a million people), else it only flushes. Returns the digests created."""
+    today = today or utcnow().date()
+    sent = 0
+    for side in SIDES:
+        owners = db.session.scalars(_untold(side).add_columns(side.owner).distinct()
+                                    .order_by(side.owner)).all()
+        for start in range(0, len(owners), BATCH):
+            sent += _push_batch(side, owners[start:start + BATCH], period, today)
+            if commit:
+                db.session.commit()
+    db.session.flush()
+    return sent
+
+
+def _push_batch(side: Side, owners, period, today) -> int:
+    matches = db.session.execute(_untold(side).add_columns(
+        Match.id, Match.need_id, Match.researcher_id, side.owner).where(
+        side.owner.in_(owners))).all()
+    payloads = {}
+    for _id, need_id, researcher_id, owner_id in matches:
+        payload = payloads.setdefault(owner_id, {"needs": set(), "researchers": set(), "count": 0})
+        payload["needs"].add(need_id)
+        payload["researchers"].add(researcher_id)
+        payload["count"] += 1
+    users = db.session.execute(select(AppUser.id, AppUser.email, AppUser.phone, side.user_column)
+                               .where(side.user_column.in_(owners))).all()
+    template = f"match.digest_{side.name}"
+    rows, sms_users = [], []
+    for user_id, email, phone, owner_id in users:
+        found = payloads[owner_id]
+        payload = {"side": side.name, "count": found["count"], "path": "/recommended/",
+                   "needs": sorted(found["needs"]), "researchers": sorted(found["researchers"])}
+        channels = [Channel.site] + ([Channel.email] if email else [])
+        for channel in channels:
+            rows.append(_row(user_id, channel, template, payload,
+                             f"digest:{period}:{side.name}{owner_id}"))
+        if phone:
+            sms_users.append((user_id, template, payload))
+    rows += _sms_rows(sms_users, today)
+    for notification_id in _insert_new(rows):
+        enqueue_send(notification_id)
+    ids = [match_id for match_id, *_rest in matches]
+    for start in range(0, len(ids), 5000):
+        db.session.execute(update(Match).where(Match.id.in_(ids[start:start + 5000]))
+                           .values({side.stamp.key: utcnow()})
+                           .execution_options(synchronize_session=False))
+    return len(users)
+
+
+def _row(user_id, channel, template, payload, event_key):
+    # The key notify() gives: one row per (event, recipient, channel).
+    return {"user_id": user_id, "channel": channel, "template": template, "payload": payload,
+            "idempotency_key": f"{event_key}:user{user_id}:{channel.value}"}
+
+
+def _sms_rows(sms_users, today):
+    """An SMS in the first of the day's ``DIGEST_SMS_PER_DAY`` slots that is still free; a
+    person whose slots are all taken gets none until tomorrow."""
+    per_day = current_app.config.get("DIGEST_SMS_PER_DAY", 1)
+    if not sms_users or per_day <= 0:
+        return []
+    candidates = {(user_id, slot): _row(user_id, Channel.sms, template, payload,
+                                        f"digest-sms:{today.isoformat()}:{slot}")
+                  for user_id, template, payload in sms_users for slot in range(per_day)}
+    keys = [row["idempotency_key"] for row in candidates.values()]
+    taken = set()
+    for start in range(0, len(keys), 5000):
+        taken.update(db.session.scalars(select(Notification.idempotency_key).where(
+            Notification.idempotency_key.in_(keys[start:start + 5000]))))
+    rows = []
+    for user_id, _template, _payload in sms_users:
+        free = [slot for slot in range(per_day)
+                if candidates[user_id, slot]["idempotency_key"] not in taken]
+        if free:
+            rows.append(candidates[user_id, free[0]])
+    return rows
+
+
+def _insert_new(rows) -> list[int]:
+    """Insert the rows whose key is new, in one statement; the ids of those inserted."""
+    if not rows:
+        return []
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    statement = (dialect.insert(Notification).on_conflict_do_nothing(
+        index_elements=[Notification.idempotency_key]).returning(Notification.id))
+    return list(db.session.scalars(statement, rows))
