@@ -86,6 +86,13 @@ class Config:
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
     SESSION_ABSOLUTE_HOURS = int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12"))
     PERMANENT_SESSION_LIFETIME = dt.timedelta(hours=SESSION_ABSOLUTE_HOURS)
+    # REST API tokens (Flask-JWT-Extended; its defaults are 15 minutes and 30 days). An access
+    # token is short, so that a locked or deactivated account loses the API soon; the refresh
+    # token lasts no longer than a signed-in session, and a refresh re-checks the account
+    # (app/auth_policy.py, PlatformSecurityApi.refresh).
+    JWT_ACCESS_TOKEN_EXPIRES = dt.timedelta(
+        minutes=int(os.environ.get("JWT_ACCESS_TOKEN_MINUTES", "15")))
+    JWT_REFRESH_TOKEN_EXPIRES = dt.timedelta(hours=SESSION_ABSOLUTE_HOURS)
     # Strict-Transport-Security: only where the site is served over HTTPS (production).
     SECURITY_HSTS = False
 

@@ -11,6 +11,9 @@
   account is refused exactly like a wrong password: no one learns that the account exists.
 * Sessions: a signed-in session ends after ``SESSION_IDLE_MINUTES`` without a request and
   ``SESSION_ABSOLUTE_HOURS`` after the login, whatever the browser keeps.
+* REST API tokens: the refresh token of an API login lives ``JWT_REFRESH_TOKEN_EXPIRES``
+  (= ``SESSION_ABSOLUTE_HOURS``); a refresh is refused for an account that may no longer sign
+  in (locked or inactive), and the access token it gives ends no later than the refresh token.
 """
 import datetime as dt
 import logging
@@ -161,3 +164,31 @@ def expire_session():
         return
     if now - seen_at >= SEEN_RESOLUTION:
         session[SEEN_AT] = now
+
+
+# REST API tokens ------------------------------------------------------------------------------
+
+def may_refresh(user) -> bool:
+    """A refresh is a sign-in without the password, so the account must still be one that
+    may sign in: active and not locked (a lock set by wrong passwords after the API login
+    stops the token being renewed). The access token already issued runs out by itself
+    within ``JWT_ACCESS_TOKEN_EXPIRES``."""
+    if user is None or not user.is_active:
+        return False
+    if is_locked(user):
+        logger.warning("token refresh refused: account %s is locked until %s", user.id,
+                       user.locked_until)
+        return False
+    return True
+
+
+def refreshed_access_lifetime(refresh_expires_at) -> dt.timedelta:
+    """How long an access token made from a refresh token may live: the configured time, but
+    never past the refresh token's own end, so that refreshing just before the end does not
+    stretch the API session beyond ``SESSION_ABSOLUTE_HOURS`` after the login."""
+    configured = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
+    if not isinstance(configured, dt.timedelta):
+        configured = dt.timedelta(seconds=int(configured))
+    left = dt.timedelta(seconds=int(refresh_expires_at - time.time()))
+    # At least one second: Flask-JWT-Extended reads a zero lifetime as "never expires".
+    return max(min(configured, left), dt.timedelta(seconds=1))

@@ -10,11 +10,13 @@ import re
 from flask import g, has_app_context, has_request_context, request
 from flask_appbuilder import expose
 from flask_appbuilder.api import safe
-from flask_appbuilder.const import API_SECURITY_PROVIDER_DB
+from flask_appbuilder.const import API_SECURITY_ACCESS_TOKEN_KEY, API_SECURITY_PROVIDER_DB
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
+from flask_jwt_extended import create_access_token, get_jwt, get_jwt_identity, jwt_required
+from flask_jwt_extended import current_user as current_user_jwt
 from sqlalchemy.orm import joinedload
 
 from . import auth_policy
@@ -178,6 +180,21 @@ class PlatformSecurityApi(SecurityApi):
         if isinstance(payload, dict) and "provider" not in payload:
             payload["provider"] = API_SECURITY_PROVIDER_DB
         return super().login.__wrapped__(self)
+
+    @expose("/refresh", methods=["POST"])
+    @jwt_required(refresh=True)
+    @safe
+    def refresh(self):
+        """FAB's refresh, which renews the access token for any unexpired refresh token, with
+        the account re-checked (app/auth_policy.py): locked or inactive → 401, as at login.
+        The refresh token itself ends JWT_REFRESH_TOKEN_EXPIRES after the login."""
+        user = current_user_jwt  # FAB's loader gives None for an inactive account
+        if not auth_policy.may_refresh(user):
+            return self.response_401()
+        lifetime = auth_policy.refreshed_access_lifetime(get_jwt()["exp"])
+        token = create_access_token(identity=get_jwt_identity(), fresh=False,
+                                    expires_delta=lifetime)
+        return self.response(200, **{API_SECURITY_ACCESS_TOKEN_KEY: token})
 
 
 class PlatformSecurityManager(SecurityManager):

@@ -4,12 +4,17 @@ Accepted by content (PDF, PNG, JPEG magic bytes), never by the name the browser 
 size; stored under UPLOAD_FOLDER (outside the web root) as ``<random>_sep_<original name>`` so the
 download keeps the Chinese name while the path on disk is unguessable. Downloads go through the
 back-office views, which apply the jurisdiction rule.
+
+The same decompression-bomb limits guard the spreadsheets staff import (``zip_problem``: an
+.xlsx is a zip archive, judged before any reader opens it).
 """
+import io
 import os
 import os.path as op
 import re
 import struct
 import uuid
+import zipfile
 import zlib
 
 from flask import current_app
@@ -173,6 +178,41 @@ def pdf_problem(data: bytes) -> str | None:
     if name is not None:
         return _("the PDF contains active or embedded content (%(name)s).",
                  name=name.decode("latin-1"))
+    return None
+
+
+# Zip containers (.xlsx): a workbook's XML deflates about 5-20:1, so the ratio and floor of the
+# PDF streams apply; the cap bounds what any single import may cost in memory (openpyxl keeps
+# the shared strings of a sheet in memory), and a workbook of even a hundred sheets has a few
+# hundred parts, far below the member limit (a million empty members is a bomb of its own: the
+# directory alone is read into memory).
+ZIP_INFLATE_RATIO = PDF_INFLATE_RATIO
+ZIP_INFLATE_FLOOR = PDF_INFLATE_FLOOR
+ZIP_MAX_UNCOMPRESSED = 200 * 1024 * 1024
+ZIP_MAX_MEMBERS = 1000
+
+
+def zip_problem(data: bytes) -> str | None:
+    """Why a zip container (an .xlsx) must not be opened, translated; ``None`` if it may.
+
+    Judged on the sizes the archive's directory declares, before anything is inflated. That is
+    enough because Python's zipfile, which openpyxl reads through, never inflates a member past
+    its declared size: a member that lies is cut off there and fails its CRC check.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
+        return _("it is not a readable Excel (.xlsx) file.")
+    if len(members) > ZIP_MAX_MEMBERS:
+        return _("it consists of more than %(limit)d parts.", limit=ZIP_MAX_MEMBERS)
+    total = sum(member.file_size for member in members)
+    if total > ZIP_MAX_UNCOMPRESSED:
+        return _("its content would expand to more than %(limit)d MB.",
+                 limit=ZIP_MAX_UNCOMPRESSED // (1024 * 1024))
+    if total > max(ZIP_INFLATE_RATIO * len(data), ZIP_INFLATE_FLOOR):
+        return _("its compressed content would expand more than %(ratio)d times its size.",
+                 ratio=ZIP_INFLATE_RATIO)
     return None
 
 

@@ -1,5 +1,6 @@
 """Identity and session hardening over HTTP: password rule on every form that sets a password,
-account lockout on both login paths without user enumeration, session expiry, security headers
+account lockout on both login paths without user enumeration, session expiry, REST API token
+lifetimes and refresh (refused for a locked, inactive or expired login), security headers
 with a CSP the pages really pass, and rate limits on login, registration and SMS."""
 import datetime as dt
 import re
@@ -261,6 +262,91 @@ def test_a_session_without_a_login_time_is_not_trusted(client, make, db_session)
         del session["_auth_at"]
         del session["_seen_at"]
     assert _back_office(client).status_code == 302
+
+
+# REST API tokens -------------------------------------------------------------------------------
+
+def _api_tokens(client, username, password=PASSWORD):
+    response = client.post("/api/v1/security/login", json={
+        "username": username, "password": password, "provider": "db", "refresh": True})
+    assert response.status_code == 200, response.json
+    return response.json["access_token"], response.json["refresh_token"]
+
+
+def _refresh(client, refresh_token):
+    return client.post("/api/v1/security/refresh",
+                       headers={"Authorization": f"Bearer {refresh_token}"})
+
+
+def _claims(token):
+    import jwt
+
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def _api_reads(client, access_token):
+    return client.get("/api/v1/need/", headers={"Authorization": f"Bearer {access_token}"})
+
+
+def test_api_tokens_last_15_minutes_and_the_session_lifetime(client, make, db_session):
+    access, refresh = _api_tokens(client, make.user("Platform").username)
+    assert _claims(access)["exp"] - _claims(access)["iat"] == 15 * 60
+    # Not Flask-JWT-Extended's 30 days: a refresh token ends with the session (12 hours).
+    assert _claims(refresh)["exp"] - _claims(refresh)["iat"] == 12 * 3600
+
+
+def test_refresh_gives_a_working_access_token_to_a_normal_account(client, make, db_session):
+    _access, refresh = _api_tokens(client, make.user("Platform").username)
+    response = _refresh(client, refresh)
+    assert response.status_code == 200
+    renewed = response.json["access_token"]
+    assert _api_reads(client, renewed).status_code == 200
+    assert _claims(renewed)["exp"] <= _claims(refresh)["exp"]
+
+
+def test_refresh_is_refused_once_the_account_is_locked(client, make, db_session):
+    user = make.user("Enterprise", enterprise_id=make.enterprise().id)
+    _access, refresh = _api_tokens(client, user.username)
+    assert _refresh(client, refresh).status_code == 200
+    for n in range(5):  # someone guesses the password meanwhile: the account locks
+        assert _api_login(client, user.username, f"Wrong-Pass-{n:04d}")[0] == 401
+    assert _user(db_session, user.id).locked_until is not None
+    response = _refresh(client, refresh)
+    assert response.status_code == 401 and "access_token" not in (response.json or {})
+    # The lock runs out: the same refresh token works again (it has not expired).
+    db_session.execute(update(AppUser).where(AppUser.id == user.id).values(
+        locked_until=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        - dt.timedelta(seconds=1)))
+    db_session.commit()
+    assert _refresh(client, refresh).status_code == 200
+
+
+def test_refresh_is_refused_once_the_account_is_deactivated(client, make, db_session):
+    user = make.user("Bureau", region_id=make.region("420100").id)
+    access, refresh = _api_tokens(client, user.username)
+    login(client, make.user("Admin").username)
+    response = client.post(f"/users/edit/{user.id}", data={
+        "first_name": user.first_name, "last_name": user.last_name, "username": user.username,
+        "email": user.email, "roles": [str(r.id) for r in user.roles]})  # "active" unticked
+    assert response.status_code == 302
+    assert _user(db_session, user.id).active is False
+    response = _refresh(client, refresh)
+    assert response.status_code == 401 and "access_token" not in (response.json or {})
+    assert _api_reads(client, access).status_code == 401  # nor does the old access token work
+
+
+def test_an_expired_refresh_token_is_refused(client, make, db_session, app, monkeypatch):
+    user = make.user("Platform")
+    # Issued already expired (a lifetime of -1 s) rather than waited for.
+    monkeypatch.setitem(app.config, "JWT_REFRESH_TOKEN_EXPIRES", dt.timedelta(seconds=-1))
+    _access, expired = _api_tokens(client, user.username)
+    response = _refresh(client, expired)
+    assert response.status_code == 401 and "access_token" not in (response.json or {})
+    # A refresh token near its end gives an access token that ends with it, not 15 min later.
+    monkeypatch.setitem(app.config, "JWT_REFRESH_TOKEN_EXPIRES", dt.timedelta(seconds=60))
+    _access, ending = _api_tokens(client, user.username)
+    renewed = _refresh(client, ending).json["access_token"]
+    assert _claims(renewed)["exp"] <= _claims(ending)["exp"]
 
 
 # Security headers and the CSP ------------------------------------------------------------------

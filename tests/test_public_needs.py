@@ -162,12 +162,34 @@ def test_participants_cannot_export(client, make, catalogue):
     assert response.status_code in (302, 403)
 
 
-def test_export_neutralises_spreadsheet_formulas(client, make, catalogue):
-    make.need(catalogue["sensor"].enterprise, NeedState.published, title="=HYPERLINK(\"x\")")
+# Every leading character a spreadsheet reads as the start of a formula (app/exports.py
+# FORMULA_START), and a lone "-", which safe_cell also quotes: it neutralises every text that
+# starts so rather than guess which of them are harmless.
+FORMULAS = ["=HYPERLINK(\"http://x\",\"y\")", "+1+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
+            "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1", "-"]
+
+
+@pytest.mark.parametrize("title", FORMULAS, ids=["=", "+", "-", "@", "tab", "CR", "dash"])
+def test_export_neutralises_spreadsheet_formulas(client, make, catalogue, title):
+    import io
+
+    from openpyxl import load_workbook
+
+    make.need(catalogue["sensor"].enterprise, NeedState.published, title=title,
+              amount=Decimal("123456.5"))
     make.user("Province", "prov_export")
     login(client, "prov_export")
-    titles = [r[1] for r in _sheet(client.get("/needlist/export.xlsx"))[1:] if r[1]]
-    assert "'=HYPERLINK(\"x\")" in titles
+    response = client.get("/needlist/export.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    [row] = [r for r in sheet.iter_rows(min_row=2) if r[6].value == 123456.5]
+    cell = row[1]
+    # A text cell holding the quoted value: no formula, and the text is still readable (XML
+    # reads a carriage return back as a line feed; it stays behind the quote).
+    assert cell.data_type == "s" and cell.value == "'" + title.replace("\r", "\n")
+    assert not any(c.data_type == "f" for r in sheet.iter_rows() for c in r)
+    # Numbers are not text: the amount stays a number a sum can use.
+    assert row[6].data_type == "n" and row[0].data_type == "n"
 
 
 def test_only_published_needs_are_in_the_search_index(make, db_session, catalogue):

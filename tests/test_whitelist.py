@@ -1,5 +1,7 @@
-"""The tech-SME database import (CSV and Excel) and the eligibility marks it produces."""
+"""The tech-SME database import (CSV and Excel), its zip-bomb checks, and the eligibility marks
+it produces."""
 import io
+import os
 
 from openpyxl import Workbook
 from sqlalchemy import func, select
@@ -92,3 +94,73 @@ def test_back_office_lists_search_by_pinyin_and_sort_by_it(client, make):
     for query in ("whgg", "wuhanguanggu", "光谷"):
         found = client.get(f"/enterprisemodelview/list/?_flt_0_name={query}").get_data(as_text=True)
         assert "武汉光谷传感科技有限公司" in found and "浙江某某科技有限公司" not in found, query
+
+
+# Zip bombs: an .xlsx is a zip archive; it is judged on what it declares before openpyxl opens it.
+
+def _workbook(*extra_members):
+    """A valid workbook with one importable row, plus the given (name, bytes) zip members
+    (openpyxl ignores parts it does not know, so without the check the row would import)."""
+    import zipfile
+
+    workbook = Workbook()
+    workbook.active.append(["企业名称", "入库登记编号"])
+    workbook.active.append(["襄阳戊科技有限公司", "2020420600000009"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with zipfile.ZipFile(buffer, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in extra_members:
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _import_in_english(client, make, data):
+    make.user("Platform", "plat_zip")
+    login(client, "plat_zip")
+    client.get("/language/en")  # the messages are checked in English (stable msgids)
+    return _upload(client, data, "sme.xlsx").get_data(as_text=True)
+
+
+def _imported(db_session):
+    return db_session.scalar(select(func.count()).select_from(SmeWhitelistEntry))
+
+
+def test_an_xlsx_that_would_inflate_a_hundredfold_is_refused(client, make, db_session):
+    # 32 MB of zeros deflate to about 32 kB: 1000 times, above the 16 MB floor.
+    bomb = _workbook(("xl/media/padding.bin", b"\0" * (32 << 20)))
+    assert len(bomb) < 100 * 1024
+    page = _import_in_english(client, make, bomb)
+    assert "was refused" in page and "would expand more than 100 times its size" in page
+    assert _imported(db_session) == 0
+
+
+def test_an_xlsx_declaring_more_than_200_mb_is_refused(client, make, db_session):
+    # 3 MB that does not compress (a photo) and 207 MB of zeros: under 100 times the file's
+    # size, so only the absolute cap refuses it.
+    big = _workbook(("xl/media/image1.png", os.urandom(3 << 20)),
+                    ("xl/media/padding.bin", b"\0" * (207 << 20)))
+    assert 200 << 20 < 100 * len(big)
+    page = _import_in_english(client, make, big)
+    assert "was refused" in page and "more than 200 MB" in page
+    assert _imported(db_session) == 0
+
+
+def test_an_xlsx_with_too_many_parts_is_refused(client, make, db_session):
+    crowded = _workbook(*[(f"customXml/item{n}.xml", b"<a/>") for n in range(1001)])
+    page = _import_in_english(client, make, crowded)
+    assert "was refused" in page and "more than 1000 parts" in page
+    assert _imported(db_session) == 0
+
+
+def test_a_damaged_xlsx_is_refused_with_a_message(client, make, db_session):
+    good = _workbook()
+    damaged = good[: len(good) // 2]  # the central directory is gone
+    page = _import_in_english(client, make, damaged)
+    assert "is not a readable Excel (.xlsx) file" in page
+    assert _imported(db_session) == 0
+
+
+def test_a_normal_xlsx_with_extra_parts_still_imports(client, make, db_session):
+    page = _import_in_english(client, make, _workbook(("customXml/item1.xml", b"<a/>" * 100)))
+    assert "1 rows read" in page
+    assert _imported(db_session) == 1

@@ -4,7 +4,8 @@ They attach the one jurisdiction rule (``app/jurisdiction.py``) and close the fo
 stock FAB 5.3 (stack notes §2): ``action`` and ``action_post`` fetch rows without
 ``base_filters``, ``download`` serves any file name, and the REST API stores rows placed in
 another region or owner. They also add the generic ``decide`` page that applies workflow
-actions through ``app/workflows``.
+actions through ``app/workflows``, and queue an audit row for every edit and delete a staff
+user makes through them (``app/audit_edits.py``).
 """
 import logging
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from werkzeug.exceptions import BadRequest
 from wtforms.validators import Optional
 
 from .. import jurisdiction, masking
+from ..audit_edits import audit_staff_change, remember_before, staff_request
 from ..extensions import db
 from ..models.enums import LabelledEnum
 from ..models.mixins import SafeFileColumn
@@ -133,6 +135,11 @@ class ScopedModelView(ModelView):
     def pre_update(self, item):
         self._guard_scope(item)
 
+    def _edit(self, pk):
+        if request.method == "POST" and staff_request():  # audit: the record before the form
+            remember_before(self.datamodel.get(pk, self._base_filters), self.edit_columns)
+        return super()._edit(pk)
+
     def _guard_scope(self, item):
         if out_of_scope(item):
             db.session.rollback()
@@ -186,6 +193,11 @@ class ScopedModelRestApi(ModelRestApi):
     def pre_update(self, item):
         self._guard_scope(item)
 
+    def put_headless(self, pk):
+        if staff_request():  # audit of staff edits: the record before the JSON is loaded
+            remember_before(self.datamodel.get(pk, self._base_filters), self.edit_columns)
+        return super().put_headless(pk)
+
     def _guard_scope(self, item):
         if out_of_scope(item):
             db.session.rollback()
@@ -224,6 +236,15 @@ class EagerInterface(BoundedInterface):
             query = jurisdiction.scoped(query, self.obj)
         rows = self.apply_all(query, filters, order_column, order_direction).all()
         return len(rows), rows
+
+    # FAB's edit and delete of every view and API end here, right before the commit.
+    def edit(self, item, commit=True):
+        audit_staff_change(item)
+        super().edit(item, commit)
+
+    def delete(self, item, commit=True):
+        audit_staff_change(item, deleted=True)
+        super().delete(item, commit)
 
     def apply_all(self, query, *args, **kwargs):
         query = super().apply_all(query, *args, **kwargs)

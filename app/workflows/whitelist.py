@@ -2,11 +2,13 @@
 import csv
 import io
 import re
+import zipfile
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
+from ..uploads import zip_problem
 from ..models import Enterprise, EnterpriseState, SmeWhitelistEntry, WhitelistStatus
 from .errors import RuleViolation
 
@@ -34,21 +36,37 @@ def _rows_from_csv(data: bytes):
     yield from csv.reader(io.StringIO(text))
 
 
-def _rows_from_xlsx(data: bytes):
+def _refused(filename: str, reason: str) -> WhitelistImportError:
+    return WhitelistImportError(_("The file “%(name)s” was refused: %(reason)s",
+                                  name=filename, reason=reason))
+
+
+def _rows_from_xlsx(filename: str, data: bytes):
     from openpyxl import load_workbook
 
-    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    # A zip bomb (a few kB declaring gigabytes, or a million parts) is refused before openpyxl
+    # opens the archive; the limits are the uploads' (app/uploads.py).
+    problem = zip_problem(data)
+    if problem:
+        raise _refused(filename, problem)
     try:
-        for row in workbook.worksheets[0].iter_rows(values_only=True):
-            yield ["" if v is None else str(v).strip() for v in row]
-    finally:
-        workbook.close()
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            for row in workbook.worksheets[0].iter_rows(values_only=True):
+                yield ["" if v is None else str(v).strip() for v in row]
+        finally:
+            workbook.close()
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError, SyntaxError):
+        # A damaged archive, a part missing, broken XML (both XML parsers' errors derive from
+        # SyntaxError), or a member larger than it declared (cut off by zipfile, then a CRC
+        # error): one clear message, and nothing imported.
+        raise _refused(filename, _("it is not a readable Excel (.xlsx) file.")) from None
 
 
 def read_rows(filename: str, data: bytes):
     """Yield dicts (sme_number, credit_code, name, year) from a CSV or XLSX file."""
     if data.startswith(b"PK\x03\x04"):
-        rows = _rows_from_xlsx(data)
+        rows = _rows_from_xlsx(filename, data)
     else:
         try:
             rows = _rows_from_csv(data)
