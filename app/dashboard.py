@@ -1,6 +1,7 @@
 """The figures of a program round's dashboard, for the province (every row) and for a bureau
-(its own region): the docking funnel, its breakdowns, the funding against the quota, the
-response to the pushes and the project list of the export.
+(its own region): the docking funnel, its breakdowns (region, need category, technical domain
+and field), the funding against the quota, the response to the pushes and the project list of
+the export. The page and the workbook show the same tables from the same rows.
 
 Every statement goes through ``jurisdiction.scoped`` on the model it counts, so a bureau's
 numbers never include another region's rows. Each figure is one GROUP BY statement per counted
@@ -35,11 +36,21 @@ DIMENSIONS = {
     "region": (Enterprise.region_id, Region, (Region.sort_order, Region.code)),
     "category": (Need.category_id, NeedCategory, (NeedCategory.sort_order, NeedCategory.code)),
     "domain": (TechField.domain_id, TechDomain, (TechDomain.code,)),
+    # The second level of the taxonomy, what needs are classified by (the issue's "field").
+    "field": (Need.field_id, TechField, (TechField.code,)),
 }
 DIMENSION_TITLES = {
     "region": _l("By region"),
     "category": _l("By need category"),
     "domain": _l("By technical domain"),
+    "field": _l("By technical field"),
+}
+# The first column of each breakdown table.
+DIMENSION_HEADERS = {
+    "region": _l("Region"),
+    "category": _l("Need category"),
+    "domain": _l("Technical domain"),
+    "field": _l("Technical field"),
 }
 
 
@@ -131,11 +142,15 @@ def breakdown(program_round, group, user=None) -> list[Row]:
     activity at all are left out."""
     by_key = counts(program_round, group, user)
     _column, reference, order = DIMENSIONS[group]
+    active = [key for key, values in by_key.items()
+              if key is not None and any(values[stage] for stage in STAGE_KEYS)]
+    if not active:
+        return []
     rows = []
-    for item in db.session.scalars(select(reference).order_by(*order)):
-        values = by_key.get(item.id)
-        if values and any(values[key] for key in STAGE_KEYS):
-            rows.append(Row(item.label, values))
+    # Only the active entries are read: the taxonomy has far more fields than a round touches.
+    for item in db.session.scalars(select(reference).where(reference.id.in_(active))
+                                   .order_by(*order)):
+        rows.append(Row(item.label, by_key[item.id]))
     return rows
 
 
@@ -178,6 +193,46 @@ def channel_rates(program_round, user=None) -> dict | None:
 
     since = dt.datetime.combine(program_round.needs_filing_start, dt.time())
     return response_rates(db.session, since=since)
+
+
+# Kinds of the figures of the two-column tables, for formatting on the page and in the sheet.
+COUNT, MONEY, SHARE = "count", "money", "share"
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    label: object
+    value: object
+    kind: str = COUNT
+
+
+def usage_table(usage, whole_province) -> list[Figure]:
+    """The "Funding against the quota" table. Places left and the share used are shown to
+    global roles only: the quota is the whole round's, and a bureau's own projects set against
+    it would read as the province's places left."""
+    figures = [Figure("projects", _l("Funded projects"), usage.projects),
+               Figure("quota", _l("Project quota of the round"), usage.quota)]
+    if whole_province:
+        figures += [Figure("remaining", _l("Places left"), usage.remaining),
+                    Figure("share", _l("Share of the quota used"), usage.share, SHARE)]
+    return figures + [Figure("funding", _l("Funding granted (CNY)"), usage.funding, MONEY),
+                      Figure("cap", _l("Cap per project (CNY)"), usage.cap, MONEY)]
+
+
+def push_table(push) -> list[Figure]:
+    """The "Response to the pushes" table."""
+    return [Figure("pushed", _l("Needs pushed to researchers"), push["pushed"]),
+            Figure("proposals", _l("Answered with a proposal"), push["proposals"]),
+            Figure("dismissed", _l("Dismissed"), push["dismissed"]),
+            Figure("rate", _l("Response rate"), push["rate"], SHARE)]
+
+
+# The per-channel table (global roles only): the columns after the channel.
+CHANNEL_COLUMNS = (
+    ("created", _l("Notifications written")), ("sent", _l("Sent")), ("failed", _l("Failed")),
+    ("opened", _l("Opened")),
+)
 
 
 PROJECT_COLUMNS = (
@@ -228,6 +283,19 @@ class Dashboard:
     usage: funding.Usage | None = None
     push: dict | None = None
     channels: dict | None = None
+    whole_province: bool = False
+
+    @property
+    def usage_figures(self) -> list[Figure]:
+        return usage_table(self.usage, self.whole_province)
+
+    @property
+    def push_figures(self) -> list[Figure]:
+        return push_table(self.push)
+
+    @property
+    def channel_columns(self) -> tuple:
+        return CHANNEL_COLUMNS
 
 
 def build(program_round, user=None) -> Dashboard:
@@ -235,4 +303,5 @@ def build(program_round, user=None) -> Dashboard:
         program_round=program_round, funnel=funnel(program_round, user),
         breakdowns={group: breakdown(program_round, group, user) for group in DIMENSIONS},
         usage=quota_usage(program_round, user), push=push_response(program_round, user),
-        channels=channel_rates(program_round, user))
+        channels=channel_rates(program_round, user),
+        whole_province=jurisdiction.is_global(user))

@@ -12,12 +12,13 @@ from decimal import Decimal, InvalidOperation
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from sqlalchemy import and_, select
 
 from . import jurisdiction
 from .extensions import db
 from .models import EvaluationResult, ProgramRound, Project, ProjectState
-from .workflows.errors import RuleViolation
+from .workflows.errors import OutOfPhase, RuleViolation
 
 # Projects that still owe the summary report or the self-acceptance.
 OPEN_STATES = (ProjectState.funded, ProjectState.reported)
@@ -98,10 +99,27 @@ def days_left(project, today: dt.date | None = None) -> int | None:
     return None if deadline is None else (deadline - _today(today)).days
 
 
-def is_overdue(project, today: dt.date | None = None) -> bool:
-    """Past the round's execution end and not yet self-accepted."""
+def deadline_passed(project, today: dt.date | None = None) -> bool:
+    """The round's execution end lies behind ``today`` (the deadline day itself still counts,
+    as ``ProgramRound.phase_on`` counts it in the execution phase)."""
     left = days_left(project, today)
-    return project.state in OPEN_STATES and left is not None and left < 0
+    return left is not None and left < 0
+
+
+def is_overdue(project, today: dt.date | None = None) -> bool:
+    """Past the round's execution end and not yet self-accepted: exactly the open projects that
+    ``check_before_execution_end`` no longer lets report, co-sign or self-accept."""
+    return project.state in OPEN_STATES and deadline_passed(project, today)
+
+
+def check_before_execution_end(project, action_title, today: dt.date | None = None):
+    """Guard of ``report``, ``confirm`` and ``accept`` (notice §四: all of it by the round's
+    execution end). A deadline, not a phase: a project funded during the matching phase may
+    report early. Raises ``OutOfPhase`` naming the deadline; changes nothing."""
+    if deadline_passed(project, today):
+        raise OutOfPhase(_("“%(action)s” was possible until %(deadline)s, the end of the "
+                           "round's execution phase; that deadline has passed.",
+                           action=action_title, deadline=project.deadline))
 
 
 def overdue_clause(today: dt.date | None = None):
@@ -225,6 +243,23 @@ def evaluate(project, actor, values, opinion=None):
     project.evaluation_score = total
     project.evaluation_result = result_for(total)
     return apply_action(project, Action.evaluate, actor, opinion)
+
+
+def result_scale() -> str:
+    """The grading scale in one line, joined with the locale's separator (the Chinese “；”
+    would otherwise show on English pages)."""
+    parts = [f"{result.title} ≥ {lowest}" for lowest, result in RESULT_THRESHOLDS]
+    parts.append(str(_("below that: Unqualified")))
+    return pgettext("list separator", "; ").join(parts)
+
+
+def evaluation_period(project) -> tuple | None:
+    """(first day, last day) of the round's evaluation phase, when ``evaluate`` is allowed
+    (the ``phase`` of its transition); ``None`` without a round."""
+    program_round = project.round
+    if program_round is None:
+        return None
+    return (program_round.execution_end + dt.timedelta(days=1), program_round.evaluation_end)
 
 
 def score_rows(project) -> list:

@@ -3,6 +3,7 @@ with its three files, reviewers see computed cross-checks, the province approves
 round's funding rules and the approval creates the project."""
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -113,6 +114,104 @@ def test_cross_checks_flag_amounts_payee_dates_and_a_reused_file(client, world, 
     assert f"#{first.id}" in page and "某某个人" in page
     login(client, "con_province")
     assert "✗" in client.get(f"/contractmodelview/show/{contract.id}").get_data(as_text=True)
+
+
+def _findings(page):
+    """The cross-check lines of a contract page."""
+    box = re.search(r'<div class="alert [^"]*findings">.*?</div>', page, re.S).group(0)
+    return re.findall(r"<li>(.*?)</li>", box, re.S)
+
+
+def _reuse_line(client, contract):
+    client.get("/language/en")  # the new wording is asserted in English
+    page = client.get(f"/contractmodelview/show/{contract.id}").get_data(as_text=True)
+    [line] = [li for li in _findings(page) if "another contract" in li or "contract(s)" in li]
+    return line, page
+
+
+def test_a_reused_file_names_only_the_contracts_the_viewer_may_see(client, world, db_session,
+                                                                   make):
+    login(client, "con_ent")
+    _submit(client, world["proposal"], _form(world))
+    [mine] = _contracts(db_session)
+    # Another enterprise (another region) holds a contract with the same invoice file.
+    stranger = make.enterprise("420500", name="外市某某机械有限公司")
+    theirs = make.contract(make.need(stranger, NeedState.docking), make.researcher("420500"))
+    theirs.invoice_file_hash = mine.invoice_file_hash
+    db_session.commit()
+
+    for username in ("con_ent", "con_bureau"):  # the enterprise, and its own region's bureau
+        login(client, username)
+        line, page = _reuse_line(client, mine)
+        assert line == "✗ A file was also used in another contract."
+        assert f"#{theirs.id}" not in line and "外市某某机械有限公司" not in page
+    login(client, "con_province")
+    line, _page = _reuse_line(client, mine)
+    assert line == f"✗ A file was also used in contract(s) #{theirs.id}."
+
+    # A second contract of the enterprise's own with the same file is named; the stranger's not.
+    own_need = make.need(world["enterprise"], NeedState.docking)
+    own = make.contract(own_need, world["researcher"])
+    own.transfer_file_hash = mine.transfer_file_hash
+    db_session.commit()
+    login(client, "con_ent")
+    line, _page = _reuse_line(client, mine)
+    assert line == f"✗ A file was also used in contract(s) #{own.id} and in another contract."
+    login(client, "con_province")
+    line, _page = _reuse_line(client, mine)
+    assert line == f"✗ A file was also used in contract(s) #{theirs.id}, #{own.id}."
+
+
+def _checked(make, world, **fields):
+    """The cross-checks of a contract whose every value agrees, but for ``fields``."""
+    from app.contract_checks import checks_of
+
+    contract = make.contract(world["need"], world["researcher"])
+    amount, institution = contract.amount, world["researcher"].institution.name
+    values = {"invoice_amount": amount, "transfer_amount": amount, "invoice_issuer": institution,
+              "transfer_payee": institution, "invoice_date": contract.signed_on,
+              "transfer_date": contract.signed_on, **fields}
+    for name, value in values.items():
+        setattr(contract, name, value)
+    return {c.code: c for c in checks_of(contract, world["province"])}, contract
+
+
+@pytest.mark.parametrize("code, fields, ok, shown", [
+    ("transfer_amount", {}, True, "120000"),
+    ("transfer_amount", {"transfer_amount": Decimal("119999.99")}, False, "119999.99"),
+    ("transfer_amount", {"transfer_amount": Decimal("120000.01")}, False, "120000.01"),
+    ("invoice_issuer", {}, True, None),
+    # The institution's name with stray spaces is still the institution.
+    ("invoice_issuer", {"invoice_issuer": "institution-spelled-differently"}, True, None),
+    ("invoice_issuer", {"invoice_issuer": "某某科技咨询有限公司"}, False, "某某科技咨询有限公司"),
+    ("invoice_issuer", {"invoice_issuer": None}, False, "“—”"),
+    ("round_window", {}, True, None),
+    ("round_window", {"signed_on": "start", "invoice_date": "end", "transfer_date": "end"},
+     True, None),
+    ("round_window", {"signed_on": "before_start"}, False, None),
+    ("round_window", {"transfer_date": "after_end"}, False, None),
+])
+def test_each_cross_check_fails_and_passes(make, world, db_session, code, fields, ok, shown):
+    program_round = world["need"].round
+    start, end = program_round.needs_filing_start, program_round.matching_end
+    days = {"start": start, "end": end, "before_start": start - dt.timedelta(days=1),
+            "after_end": end + dt.timedelta(days=1)}
+    fields = {name: days.get(value, value) if isinstance(value, str) else value
+              for name, value in fields.items()}
+    if fields.get("invoice_issuer") == "institution-spelled-differently":
+        name = world["researcher"].institution.name
+        fields["invoice_issuer"] = f" {name[:2]} {name[2:]} "
+    if fields.get("signed_on") == days["before_start"]:
+        fields["invoice_date"] = fields["transfer_date"] = start  # still after the signature
+    checks, contract = _checked(make, world, **fields)
+    assert checks[code].ok is ok, checks[code].text
+    # Only the rule under test is affected: the others still pass.
+    assert {c for c, check in checks.items() if not check.ok} == (set() if ok else {code})
+    if shown:
+        assert shown in checks[code].text
+    if code == "round_window":
+        assert f"{start}" in checks[code].text and f"{end}" in checks[code].text
+        assert checks[code].message.startswith("✓" if ok else "✗")
 
 
 def _approve(client, contract, action="approve", opinion=""):

@@ -16,7 +16,10 @@ from app.models.enums import EvaluationResult
 from conftest import login
 
 A, B = "420100", "420500"  # 武汉, 宜昌
-SHEETS = ["Funnel", "By region", "By need category", "By technical domain", "Projects"]
+# The page's tables in the page's order, then the projects; the channel table is global only.
+SHEETS = ["Funnel", "Funding against the quota", "By region", "By need category",
+          "By technical domain", "By technical field", "Response to the pushes",
+          "Response by channel", "Projects"]
 
 
 @pytest.fixture()
@@ -164,6 +167,7 @@ def test_province_workbook_holds_every_table(client, world):
 
 def test_bureau_workbook_holds_only_its_region(client, world):
     book = _workbook(client, world["users"]["Bureau"].username)
+    assert book.sheetnames == [name for name in SHEETS if name != "Response by channel"]
     assert [row[1] for row in _rows(book["Funnel"])] == list(WUHAN.values())
     assert [row[0] for row in _rows(book["By region"])] == ["Wuhan"]
     assert [row[0] for row in _rows(book["Projects"])] == ["HB-A-001"]
@@ -178,3 +182,82 @@ def test_page_draws_svg_without_any_cdn(client, world):
     assert external == []
     # Names are escaped inside the SVG, never markup.
     assert "<title>Docking funnel</title>" in page or "<title>对接漏斗</title>" in page
+
+
+def _table(page, css):
+    """``{row label: [cells]}`` of the page's table with class ``css`` (header row left out)."""
+    table = re.search(rf'class="[^"]*\b{css}\b.*?</table>', page, re.S).group(0)
+    return {label: re.findall(r'<td class="text-right">([^<]*)</td>', cells)
+            for label, cells in re.findall(r"<tr[^>]*><th>([^<]*)</th>(.*?)</tr>", table, re.S)
+            if label}
+
+
+SOFTWARE = ["3", "2", "2", "2", "1", "1", "100,000.00"]  # field 0101, all Wuhan
+METALS = ["1", "1", "1", "1", "1", "0", "100,000.00"]  # field 0401, Yichang's need
+
+
+def test_page_breaks_the_funnel_down_by_technical_field(client, world):
+    login(client, world["users"]["Province"].username)
+    page = client.get("/dashboard/").get_data(as_text=True)
+    assert _table(page, "dashboard-field") == {"软件": SOFTWARE, "金属材料": METALS}
+    # The bureau goes through the same jurisdiction rule: Yichang's field is not there.
+    login(client, world["users"]["Bureau"].username)
+    page = client.get("/dashboard/").get_data(as_text=True)
+    assert _table(page, "dashboard-field") == {"软件": SOFTWARE}
+    assert "金属材料" not in page
+
+
+def test_workbook_breaks_down_by_technical_field(client, world):
+    book = _workbook(client, world["users"]["Province"].username)
+    sheet = book["By technical field"]
+    assert sheet["A1"].value == "Technical field"
+    assert {row[0]: row[1:8] for row in _rows(sheet)} == {
+        "Software": [3, 2, 2, 2, 1, 1, 100000], "Metallic materials": [1, 1, 1, 1, 1, 0, 100000]}
+    book = _workbook(client, world["users"]["Bureau"].username)
+    assert {row[0]: row[1:8] for row in _rows(book["By technical field"])} == {
+        "Software": [3, 2, 2, 2, 1, 1, 100000]}
+
+
+def test_workbook_holds_the_quota_push_and_channel_tables(app, client, world):
+    from app import dashboard
+
+    book = _workbook(client, world["users"]["Province"].username)
+    quota = world["round"].project_quota
+    usage = dict(_rows(book["Funding against the quota"]))
+    assert usage == {"Funded projects": 2, "Project quota of the round": quota,
+                     "Places left": quota - 2, "Share of the quota used": pytest.approx(2 / quota),
+                     "Funding granted (CNY)": 200000, "Cap per project (CNY)": 100000}
+    assert book["Funding against the quota"]["B5"].number_format == "0.0%"
+    assert dict(_rows(book["Response to the pushes"])) == {
+        "Needs pushed to researchers": 2, "Answered with a proposal": 2, "Dismissed": 0,
+        "Response rate": 1}
+    with app.test_request_context():
+        rates = dashboard.channel_rates(world["round"], world["users"]["Province"])
+    channels = _rows(book["Response by channel"])
+    assert [row[0] for row in channels] == ["In-site message", "E-mail", "SMS"]
+    assert [row[1:] for row in channels] == [
+        [n["created"], n["sent"], n["failed"], n["opened"]] for n in rates.values()]
+
+    # A bureau: its own region's projects against the round's rules, its own pushes, no
+    # province-wide places left, share or channels (as on its page).
+    book = _workbook(client, world["users"]["Bureau"].username)
+    assert dict(_rows(book["Funding against the quota"])) == {
+        "Funded projects": 1, "Project quota of the round": quota,
+        "Funding granted (CNY)": 100000, "Cap per project (CNY)": 100000}
+    assert dict(_rows(book["Response to the pushes"])) == {
+        "Needs pushed to researchers": 1, "Answered with a proposal": 1, "Dismissed": 0,
+        "Response rate": 1}
+
+
+def test_the_quota_and_push_tables_of_the_page_match_the_workbook(client, world):
+    login(client, world["users"]["Province"].username)
+    client.get("/language/en")
+    page = client.get("/dashboard/").get_data(as_text=True)
+    quota = world["round"].project_quota
+    assert _table(page, "dashboard-usage") == {
+        "Funded projects": ["2"], "Project quota of the round": [str(quota)],
+        "Places left": [str(quota - 2)], "Share of the quota used": [f"{2 / quota:.1%}"],
+        "Funding granted (CNY)": ["200,000.00"], "Cap per project (CNY)": ["100,000.00"]}
+    assert _table(page, "dashboard-push") == {
+        "Needs pushed to researchers": ["2"], "Answered with a proposal": ["2"],
+        "Dismissed": ["0"], "Response rate": ["100.0%"]}

@@ -148,6 +148,7 @@ def test_evaluation_by_province(client, world, db_session):
     assert "不能" in page or "无法" in page
 
     project = _accepted(client, world, db_session)
+    _deadline_in(db_session, project, -1)  # the execution has ended: the evaluation phase
     # Neither a bureau nor the enterprise may evaluate.
     for user in ("exec_bureau_a", "exec_ent"):
         login(client, user)
@@ -301,3 +302,75 @@ def test_remind_cli(app, world, db_session):
     assert result.exit_code == 0, result.output
     assert db_session.scalar(select(func.count(Notification.id)).where(
         Notification.template == "projects.report_reminder")) > 0
+
+
+def _english(client, username):
+    login(client, username)
+    client.get("/language/en")  # the new messages are asserted in English
+
+
+def _until(project):
+    return f"was possible until {project.round.execution_end}, the end of the"
+
+
+@pytest.mark.parametrize("step", ["report", "confirm", "accept"])
+def test_execution_steps_are_refused_after_the_execution_end(client, world, db_session, step):
+    """SPEC §4: out of phase, refused with the deadline named; the project stays overdue."""
+    project = world["project"]
+    login(client, "exec_ent")
+    _upload(client, project)
+    if step in ("confirm", "accept"):
+        _act(client, project, "report")
+    if step == "accept":
+        login(client, "exec_res")
+        _act(client, project, "confirm")
+    _deadline_in(db_session, project, -1)
+    before = _state(db_session, project)
+    state, confirmed = before.state, before.researcher_confirmed_at
+
+    _english(client, "exec_res" if step == "confirm" else "exec_ent")
+    page = _act(client, project, step).get_data(as_text=True)
+    assert _until(project) in page and "deadline has passed" in page
+    after = _state(db_session, project)
+    assert after.state is state and after.researcher_confirmed_at == confirmed
+    # Exactly these projects are overdue: they can no longer report or be accepted.
+    login(client, "exec_province")
+    assert "HB-EXEC-0001" in client.get("/projectmodelview/overdue/").get_data(as_text=True)
+
+
+def test_the_deadline_day_itself_is_still_in_time(client, world, db_session):
+    _deadline_in(db_session, world["project"], 0)
+    project = _accepted(client, world, db_session)
+    assert project.self_accepted_at is not None
+    login(client, "exec_province")
+    assert "HB-EXEC-0001" not in client.get("/projectmodelview/overdue/").get_data(as_text=True)
+
+
+def test_evaluation_only_in_the_evaluation_phase(client, world, db_session):
+    project = _accepted(client, world, db_session)  # self-accepted early, during execution
+    _english(client, "exec_province")
+    url = f"/projectmodelview/evaluate/{project.id}"
+    first_day = project.round.execution_end + dt.timedelta(days=1)
+    form = client.get(url).get_data(as_text=True)
+    assert f"takes place from {first_day} to {project.round.evaluation_end}" in form
+    # The grading scale, with the English separator (the Chinese “；” used to show here).
+    assert ("Excellent ≥ 90; Good ≥ 80; Qualified ≥ 60; below that: Unqualified" in form
+            and "；" not in form)
+
+    def refused():
+        page = client.post(url, data=SHEET, follow_redirects=True).get_data(as_text=True)
+        evaluated = _state(db_session, project)
+        assert evaluated.state is ProjectState.accepted and evaluated.evaluation_score is None
+        return page
+
+    # Before the execution end: the evaluation phase, and its end, are named.
+    page = refused()
+    assert "only possible during" in page and "Performance evaluation" in page
+    assert f"until {project.round.evaluation_end}" in page
+    # After the evaluation end: refused as well.
+    _deadline_in(db_session, project, -40)
+    assert "Closed" in refused()
+    # In the phase: recorded.
+    _deadline_in(db_session, project, -1)
+    client.post(url, data=SHEET)
+    assert _state(db_session, project).state is ProjectState.evaluated

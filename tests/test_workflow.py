@@ -104,6 +104,9 @@ def test_every_transition_for_every_role(make, db_session, case, role):
     actor = _actor(make, role, enterprise, researcher)
     opinion = "意见：同意" if transition.needs_opinion else None
     today = dt.date.today()
+    if transition.phase is not None and getattr(obj, "round", None) is not None:
+        # The last day of the action's phase (the phase rules are tested on their own).
+        today = obj.round.phase_end(transition.phase)
     if role in transition.roles:
         review = apply_action(obj, action, actor, opinion, today=today)
         db_session.commit()
@@ -165,6 +168,27 @@ def test_submitting_after_the_filing_deadline_names_the_deadline(make, db_sessio
         apply_action(need, "submit", user, today=late)
     assert str(need.round.needs_filing_end) in str(err.value)
     assert need.state is NeedState.draft
+
+
+def test_evaluating_outside_the_evaluation_phase_names_the_phase_end(make, db_session):
+    from app.models import ProjectState
+    from app.workflows import Action
+
+    need = make.need(make.enterprise(), NeedState.docking)
+    project = make.project(make.contract(need, make.researcher()))
+    project.state = ProjectState.accepted
+    _prepare_project(project, Action.evaluate)
+    db_session.commit()
+    province = make.user("Province")
+    rules = project.round
+    for day in (rules.execution_end, rules.evaluation_end + dt.timedelta(days=1)):
+        with pytest.raises(OutOfPhase) as err:
+            apply_action(project, "evaluate", province, "意见", today=day)
+        assert str(rules.evaluation_end) in str(err.value)
+        assert project.state is ProjectState.accepted
+    apply_action(project, "evaluate", province, "意见",
+                 today=rules.execution_end + dt.timedelta(days=1))
+    assert project.state is ProjectState.evaluated
 
 
 def test_two_staff_deciding_at_once_one_wins(make, db_session):

@@ -18,6 +18,7 @@ from ..workflows.docking import (
     SECTIONS,
     check_proposal_deletable,
     check_proposal_editable,
+    join_names,
     missing_sections,
     prepare_new_proposal,
 )
@@ -125,7 +126,7 @@ class ProposalModelView(WorkflowModelView):
             return []
         missing = missing_sections(item)
         return [Finding("missing", _("Still to complete before submitting: %(sections)s.",
-                                     sections="、".join(missing)))] if missing else []
+                                     sections=join_names(missing)))] if missing else []
 
     def links_for(self, item):
         links = []

@@ -118,7 +118,8 @@ class ContractModelView(WorkflowModelView):
         raise ValueError(_("A submitted contract is kept; ask the province to return it."))
 
     def findings_for(self, item):
-        return checks_of(item)
+        # The viewer decides which other contracts a reused file may name (app/contract_checks).
+        return checks_of(item, g.user)
 
     @fab_action("approve", _l("Approve"), _l("Approve the selected contracts?"), "fa-check")
     def approve(self, items):
@@ -195,8 +196,9 @@ class ProjectModelView(WorkflowModelView):
                 return redirect(url_for(f"{self.endpoint}.show", pk=pk))
         return self.render_template(
             "office/project_evaluate.html", item=item, criteria=execution.CRITERIA,
-            max_total=execution.MAX_TOTAL, thresholds=execution.RESULT_THRESHOLDS,
-            values=request.form, title=_("Performance evaluation"))
+            max_total=execution.MAX_TOTAL, scale=execution.result_scale(),
+            period=execution.evaluation_period(item), values=request.form,
+            title=_("Performance evaluation"))
 
     @expose("/overdue/")
     @has_access

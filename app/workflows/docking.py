@@ -3,6 +3,9 @@ complete, and what selecting a researcher does to the need. Shared by the back-o
 the docking pages and the REST API."""
 import datetime as dt
 
+from babel.lists import format_list
+from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -121,12 +124,22 @@ def missing_sections(proposal) -> list[str]:
     return missing
 
 
+def join_names(names) -> str:
+    """``names`` written as the locale writes a list (“甲、乙和丙”, “a, b, and c”): a literal
+    “、” would show on English pages."""
+    names = [str(n) for n in names]
+    if not names:
+        return ""
+    locale = get_locale() or current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")
+    return format_list(names, locale=locale)
+
+
 def check_proposal_submittable(proposal):
     """Guard of ``submit``: the sections the enterprise compares are all there."""
     missing = missing_sections(proposal)
     if missing:
         raise ProposalRuleError(_("Please complete before submitting: %(sections)s.",
-                                  sections="、".join(missing)))
+                                  sections=join_names(missing)))
     if proposal.researcher.state is not ResearcherState.approved:
         raise ProposalRuleError(_("Your registration is no longer approved; the proposal cannot "
                                   "be submitted."))

@@ -28,6 +28,7 @@ from ..models import (
     RoundPhase,
 )
 from ..execution import (
+    check_before_execution_end,
     check_confirmable,
     check_report_attached,
     check_researcher_confirmed,
@@ -104,6 +105,18 @@ def T(to, *roles, **kw):
     return Transition(to=to, roles=frozenset(roles), **kw)
 
 
+def by_execution_end(action, guard):
+    """``guard`` preceded by the round's execution deadline for ``action``. The deadline is not
+    a ``phase``: a project funded before the matching phase ends may already report, while
+    nothing may be reported, co-signed or self-accepted once the execution end has passed
+    (those projects are exactly the overdue ones, app/execution.is_overdue)."""
+    def check(project):
+        check_before_execution_end(project, action.title)
+        guard(project)
+    check.__doc__ = guard.__doc__
+    return check
+
+
 E, N, R, P, C, J = EnterpriseState, NeedState, ResearcherState, ProposalState, ContractState, ProjectState
 A = Action
 RETURN = {"return_reason": "opinion"}
@@ -166,14 +179,16 @@ TRANSITIONS = {
         # Notice §四: the enterprise submits the summary report, the researcher co-signs it (the
         # state stays "reported"), then the enterprise records the self-acceptance.
         (J.funded, A.report): T(J.reported, OWNER_ENTERPRISE, sets={"summary_submitted_at": "now"},
-                                guard=check_report_attached),
+                                guard=by_execution_end(A.report, check_report_attached)),
         (J.reported, A.confirm): T(J.reported, OWNER_RESEARCHER,
                                    sets={"researcher_confirmed_at": "now"},
-                                   guard=check_confirmable),
+                                   guard=by_execution_end(A.confirm, check_confirmable)),
         (J.reported, A.accept): T(J.accepted, OWNER_ENTERPRISE, sets={"self_accepted_at": "now"},
-                                  guard=check_researcher_confirmed),
+                                  guard=by_execution_end(A.accept, check_researcher_confirmed)),
         # The score sheet is set by app/execution.evaluate before; the guard checks it is there.
+        # The province evaluates in the round's evaluation phase, after the execution end.
         (J.accepted, A.evaluate): T(J.evaluated, "Province", needs_opinion=True,
+                                    phase=RoundPhase.evaluation,
                                     sets={"evaluation_opinion": "opinion", "evaluated_at": "now"},
                                     guard=check_score_sheet),
     },
