@@ -3,41 +3,37 @@
 One module serves the public list, the detail page and the Excel export, so they agree on what
 is published and in what order. The plain list is grouped by field (domain code, field code),
 newest first within a field. Its counts per field are cached in each process under the list's
-version token (``NeedListVersion``), which every change of a public need replaces at commit, so
-a page costs two SQL statements (the token, then the page's rows walked on the
+version token (``cache_tokens``, kind "need_list"), which every change of a public need replaces
+at commit, so a page costs two SQL statements (the token, then the page's rows walked on the
 (field, published_at) index) and three when the counts must be made again; a search costs its
-plan, its count and its rows. The filter options and labels come from a short-lived cache of
-the reference data.
+plan, its count and its rows. The filter options and labels come from a short-lived cache of the
+reference data.
 """
 import time
-import uuid
 from dataclasses import astuple, dataclass
 from dataclasses import field as dataclass_field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from flask import current_app, g, has_request_context
+from flask import current_app
 from sqlalchemy import (
     Integer,
     bindparam,
-    event,
     func,
     inspect,
     literal,
     select,
     union_all,
-    update,
 )
 from sqlalchemy.orm import contains_eager, joinedload
 
-from . import jurisdiction, search
-from .extensions import Session, db
+from . import cache_tokens, jurisdiction, search
+from .extensions import db
 from .models import (
     PUBLIC_NEED_STATES,
     Enterprise,
     Need,
     NeedCategory,
-    NeedListVersion,
     Region,
     ResearcherState,
     TechDomain,
@@ -211,19 +207,10 @@ def page_of_needs(filters: NeedFilters, page: int = 1, per_page: int = 50, user=
 
 # -- the plain list: counts per field under the version token --------------------------------
 
-_TOKEN = select(NeedListVersion.token)
-
-
 def list_token() -> str | None:
     """The public list's current version token: whatever the public pages show or count was
-    cached under it is still true. Read once per request (one statement); a commit that
-    replaces it forgets the request's copy."""
-    if has_request_context() and "need_list_token" in g:
-        return g.need_list_token
-    token = db.session.connection().execute(_TOKEN).scalar()
-    if has_request_context():
-        g.need_list_token = token
-    return token
+    kept under it is still true (one statement, then kept for the request)."""
+    return cache_tokens.current("need_list")
 
 
 def field_counts(filters: NeedFilters) -> dict[int, int]:
@@ -301,22 +288,12 @@ def _rows_statement(shape, n_slices):
             .order_by(page.c.branch, Need.published_at.desc(), Need.id.desc()))
 
 
-def bump_version(session):
-    """Give the list a new token (the session's transaction takes the row's lock until it
-    commits). Called at commit by the hooks below; call it after changing public needs with
-    bulk SQL."""
-    session.execute(update(NeedListVersion).values(token=uuid.uuid4().hex))
-    if has_request_context():
-        g.pop("need_list_token", None)
-
-
 # What the public pages show or count (the list, its counts, a need's page): a change of one of
 # these in a need that is public before or after it changes them. Matching's bookkeeping
 # (match_terms, matched_at) and contacts (never shown to anonymous visitors) are not here.
 _SHOWN_ATTRIBUTES = ("state", "field_id", "category_id", "amount", "enterprise_id", "title",
                      "keywords", "background", "problem", "targets", "basis",
                      "cooperation_mode", "timeline", "published_at")
-_CHANGED = "need_list_changed"
 
 
 def _touches_list(obj) -> bool:
@@ -336,29 +313,13 @@ def _touches_list(obj) -> bool:
     return False
 
 
-@event.listens_for(Session, "after_flush")
-def _note_changes(session, _context):
-    if session.info.get(_CHANGED):
-        return
-    if any(isinstance(obj, Need) and obj.state in PUBLIC_NEED_STATES
-           for obj in list(session.new) + list(session.deleted)) or any(
-            _touches_list(obj) for obj in session.dirty):
-        session.info[_CHANGED] = True
+def _touches(session) -> bool:
+    return any(isinstance(obj, Need) and obj.state in PUBLIC_NEED_STATES
+               for obj in list(session.new) + list(session.deleted)) or any(
+        _touches_list(obj) for obj in session.dirty)
 
 
-@event.listens_for(Session, "before_commit")
-def _replace_token(session):
-    # At commit, not at the flush: the row lock is then held for one commit and is taken after
-    # the transaction's own row locks, never before them (no lock-order deadlock).
-    session.flush()
-    if session.info.pop(_CHANGED, False):
-        bump_version(session)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_changes(session, previous_transaction):
-    if previous_transaction.parent is None:
-        session.info.pop(_CHANGED, None)
+cache_tokens.register("need_list", _touches)
 
 
 def needs_for_export(filters: NeedFilters, user):

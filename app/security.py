@@ -7,7 +7,7 @@ and API verb; ``sync_roles()`` (``flask init-roles``) converges the database to 
 import logging
 import re
 
-from flask import g, has_app_context, has_request_context, request
+from flask import current_app, g, has_app_context, has_request_context, request
 from flask_appbuilder import expose
 from flask_appbuilder.api import safe
 from flask_appbuilder.const import API_SECURITY_ACCESS_TOKEN_KEY, API_SECURITY_PROVIDER_DB
@@ -19,8 +19,8 @@ from flask_jwt_extended import create_access_token, get_jwt, get_jwt_identity, j
 from flask_jwt_extended import current_user as current_user_jwt
 from sqlalchemy.orm import joinedload
 
-from . import auth_policy
-from .models import AppUser
+from . import auth_policy, cache_tokens
+from .models import AppUser, CacheToken
 
 logger = logging.getLogger(__name__)
 
@@ -207,36 +207,51 @@ class PlatformSecurityManager(SecurityManager):
 
     def exist_permission_on_roles(self, view_name, permission_name, role_ids) -> bool:
         """FAB asks the database once per menu item and button (44 statements for one list
-        page); here the roles' permissions are read once per request and kept on ``g``, so a
-        change of permissions applies from the next request."""
+        page). Here the roles' permissions are read as (view, permission) names once and kept
+        by the process under the "permissions" cache token, which came with the signed-in
+        user's row (``get_user_by_id``) and which every change of roles' permissions replaces
+        at commit: a change applies from the next request, in every process."""
         key = tuple(sorted(role_ids))
-        cache = g.setdefault("_role_permissions", {}) if has_app_context() else {}
+        token = cache_tokens.current("permissions") if has_app_context() else None
+        cache = (current_app.extensions.setdefault("role_permissions", {})
+                 if token is not None else {})
+        if cache.get("token") != token:
+            cache.clear()
+            cache["token"] = token
         if key not in cache:
             cache[key] = self._permissions_of_roles(key)
         return (view_name, permission_name) in cache[key]
 
+    def _has_view_access(self, user, permission_name, view_name) -> bool:
+        """FAB's answer, once per request and question: a back-office page asks it for every
+        menu item, button and action (50 times), and each answer walked the user's roles."""
+        memo = g.setdefault("_view_access", {}) if has_request_context() else {}
+        key = (getattr(user, "id", None), permission_name, view_name)
+        if key not in memo:
+            memo[key] = super()._has_view_access(user, permission_name, view_name)
+        return memo[key]
+
     def get_user_by_id(self, pk):
-        """The signed-in user with its roles and groups in one statement (FAB loads each
-        lazily). In the back office the roles' permissions come in the same statement, as FAB
-        asks for them on every menu item and button; the public site asks for none (loading
-        them there cost half of each signed-in visitor's request) but for the researcher."""
+        """The signed-in user with its roles and groups, and the permissions' cache token, in
+        one statement (FAB loads roles and groups lazily). Permissions are not loaded as
+        objects: that cost half of every signed-in request. The public site also loads the
+        user's researcher (a need's page asks whether it is approved)."""
         user = self.user_model
         options = [joinedload(user.roles), joinedload(user.groups)]
         if has_request_context() and request.blueprint == "public":
-            options.append(joinedload(user.researcher))  # a need's page asks if it is approved
-        else:
-            options[0] = options[0].joinedload(self.role_model.permissions)
-        return self.session.query(user).options(*options).filter(
-            user.id == int(pk)).one_or_none()
+            options.append(joinedload(user.researcher))
+        row = (self.session.query(user, CacheToken.token).options(*options)
+               .outerjoin(CacheToken, CacheToken.name == "permissions")
+               .filter(user.id == int(pk)).one_or_none())
+        if row is None:
+            return None
+        if has_request_context():
+            cache_tokens.remember("permissions", row.token)
+        return row[0]
 
     def _permissions_of_roles(self, role_ids) -> set:
         from flask_appbuilder.security.sqla.models import assoc_permissionview_role
 
-        loaded = {role.id: role for role in getattr(getattr(g, "user", None), "roles", None) or []
-                  if "permissions" in role.__dict__}
-        if loaded and all(role_id in loaded for role_id in role_ids):
-            return {(pvm.view_menu.name, pvm.permission.name)
-                    for role_id in role_ids for pvm in loaded[role_id].permissions}
         pvm = self.permissionview_model
         rows = (self.session.query(self.viewmenu_model.name, self.permission_model.name)
                 .select_from(pvm)
@@ -245,7 +260,7 @@ class PlatformSecurityManager(SecurityManager):
                 .join(self.viewmenu_model, pvm.view_menu_id == self.viewmenu_model.id)
                 .join(self.permission_model, pvm.permission_id == self.permission_model.id)
                 .filter(assoc_permissionview_role.c.role_id.in_(role_ids)))
-        return {(view, permission) for view, permission in rows}
+        return frozenset((view, permission) for view, permission in rows)
 
     def auth_user_db(self, username, password):
         user = (self.find_user(username=username) or self.find_user(email=username)
@@ -330,3 +345,20 @@ def sync_roles(appbuilder) -> dict:
         summary[name] = len(wanted)
     sm.session.commit()
     return summary
+
+
+def _touches_permissions(session) -> bool:
+    """Which roles may do what changed: a role's permissions, or a role, permission or view."""
+    from flask_appbuilder.security.sqla.models import Permission, PermissionView, Role, ViewMenu
+
+    from .utils.changes import changed
+
+    kinds = (Role, PermissionView, Permission, ViewMenu)
+    if any(isinstance(obj, kinds) for obj in list(session.new) + list(session.deleted)):
+        return True
+    return any(isinstance(obj, Role) and changed(obj, "permissions")
+               or isinstance(obj, kinds[1:]) for obj in session.dirty)
+
+
+cache_tokens.register("permissions", _touches_permissions)
+

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event, select
 
 from app.extensions import db
-from app.models import NeedListVersion, NeedState
+from app.models import CacheToken, NeedState
 from app.need_list import page_slices
 from conftest import login
 
@@ -83,7 +83,7 @@ def test_page_slices_cut_the_fields_at_the_page_edges():
 
 
 def _token():
-    return db.session.scalar(select(NeedListVersion.token))
+    return db.session.scalar(select(CacheToken.token).where(CacheToken.name == "need_list"))
 
 
 def _total(client):

@@ -1,5 +1,6 @@
 """Every model module, imported in one place so Alembic and FAB see all tables."""
 from .audit import AuditChainHead, AuditLog
+from .cache_token import CacheToken
 from .contract import Contract, Project
 from .enterprise import Enterprise, SmeWhitelistEntry
 from .enums import (
@@ -25,7 +26,7 @@ from .proposal import ComparisonCriterion, Message, Proposal, ProposalScore
 from .reference import HighTechZone, NeedCategory, Region, TechDomain, TechField
 from .researcher import Institution, Researcher
 from .review import ReviewRecord
-from .search import NeedListVersion, NeedSearchTerm
+from .search import NeedSearchTerm
 from .user import AppUser
 
 __all__ = [name for name in dir() if not name.startswith("_")]

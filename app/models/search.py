@@ -17,15 +17,3 @@ class NeedSearchTerm(Model):
     need_id = Column(Integer, ForeignKey("needs.id", ondelete="CASCADE"), primary_key=True)
     term = Column(TERM, primary_key=True)
 
-
-class NeedListVersion(Model):
-    """One row whose token changes whenever the public need list changes (app/need_list.py).
-
-    Processes cache the list's counts under the token they read; a new token makes every
-    cached count stale at once, in every process. A token is random and never reused, so a
-    rolled-back change cannot bring back a token whose counts were cached from it.
-    """
-
-    __tablename__ = "need_list_version"
-    id = Column(Integer, primary_key=True)
-    token = Column(String(32), nullable=False)

@@ -1,4 +1,4 @@
-"""public need list: a version token for cached counts, an index to walk a field newest first
+"""cache tokens (need list, permissions), and an index to walk a field's needs newest first
 
 Revision ID: 9c3f5e2a7b41
 Revises: 5258f41f6a5b
@@ -19,13 +19,14 @@ depends_on = None
 
 
 def upgrade():
-    version = op.create_table(
-        'need_list_version',
-        sa.Column('id', sa.Integer(), nullable=False),
+    tokens = op.create_table(
+        'cache_tokens',
+        sa.Column('name', sa.String(length=40), nullable=False),
         sa.Column('token', sa.String(length=32), nullable=False),
-        sa.PrimaryKeyConstraint('id'),
+        sa.PrimaryKeyConstraint('name'),
     )
-    op.bulk_insert(version, [{'id': 1, 'token': uuid.uuid4().hex}])
+    op.bulk_insert(tokens, [{'name': name, 'token': uuid.uuid4().hex}
+                            for name in ('need_list', 'permissions')])
     with op.batch_alter_table('needs', schema=None) as batch_op:
         batch_op.create_index('ix_needs_field_published',
                               ['field_id', 'published_at', 'id', 'state', 'category_id', 'amount',
@@ -35,4 +36,4 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('needs', schema=None) as batch_op:
         batch_op.drop_index('ix_needs_field_published')
-    op.drop_table('need_list_version')
+    op.drop_table('cache_tokens')
