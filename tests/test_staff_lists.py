@@ -89,3 +89,30 @@ def test_related_choices_follow_the_jurisdiction_rule(app, make, db_session):
     names = {e.name for e in enterprises}
     assert ours.name in names and theirs.name not in names
     assert other_institution.id in {i.id for i in institutions}
+
+
+def test_permissions_are_kept_by_the_process_until_a_role_changes(client, make, db_session):
+    """The signed-in user's row brings the permissions' cache token; the names are read again
+    only after a change of a role's permissions, whoever made it."""
+    make.user("Bureau", "kept_bureau", region_id=make.region("420100").id)
+    login(client, "kept_bureau")
+    client.get("/needmodelview/list/")
+    seen = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/needmodelview/list/").status_code == 200
+        assert not [s for s in seen if "ab_permission_view_role" in s]
+        sm = client.application.appbuilder.sm
+        role = sm.find_role("Bureau")
+        sm.add_permission_role(role, sm.find_permission_view_menu("can_list", "OfficeIndexView")
+                               or sm.add_permission_view_menu("can_list", "OfficeIndexView"))
+        db_session.commit()
+        seen.clear()
+        assert client.get("/needmodelview/list/").status_code == 200
+        assert [s for s in seen if "ab_permission_view_role" in s]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
