@@ -2,6 +2,7 @@
 few page gestures every step uses: sign in, pick an option, save a FAB form, act on a decide
 page, take a screenshot. No step reaches into the database."""
 import re
+from decimal import Decimal
 from pathlib import Path
 
 # Every account of the journey has this password (staff from the CLI, the rest registered).
@@ -109,3 +110,16 @@ def row_link(page, text, href_part):
     row = page.locator("tr", has_text=text).first
     expect(row).to_be_visible()
     return row.locator(f"a[href*='{href_part}']").first.get_attribute("href")
+
+
+def cell(scope, label):
+    """The value cell of the row headed exactly ``label``: a field of FAB's show page (scope:
+    the page), a figure of a dashboard table (scope: that table)."""
+    return scope.locator(f'tr:has(> th:text-is("{label}")) > td')
+
+
+def money(text):
+    """An amount as a page shows it ("100,000.00", "100000.00 元") as a Decimal."""
+    found = re.search(r"\d[\d,]*(?:\.\d+)?", text)
+    assert found, f"no amount in {text!r}"
+    return Decimal(found.group(0).replace(",", ""))

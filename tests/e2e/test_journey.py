@@ -7,7 +7,9 @@ command line (`flask fab create-user`), and the bureaus' regions are then set by
 the user form. Screenshots of the key pages land in e2e-screenshots/.
 """
 import datetime as dt
+import re
 import time
+from decimal import Decimal
 
 import pytest
 from stdnum.cn import uscc
@@ -16,9 +18,11 @@ from e2e.people import (
     PASSWORD,
     People,
     act,
+    cell,
     choose,
     choose_many,
     id_in,
+    money,
     no_error,
     row_link,
     save_form,
@@ -38,6 +42,10 @@ RESEARCHERS = [  # name, phone, institution, keywords
     ("张华", "13900003333", "武汉理工大学", "在线检测 图像处理 注塑工艺 缺陷检测"),
 ]
 FIELD = "先进制造工艺与装备"
+# The seeded reference data's English names of the need's category, field and region.
+CATEGORY_EN = "Product innovation and key technology breakthroughs"
+FIELD_EN = "Advanced manufacturing processes and equipment"
+REGION_EN = "Wuhan"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -64,7 +72,7 @@ def pdf(stack, name):
     return str(path)
 
 
-def test_0_staff_and_round(people, stack):
+def test_0_staff_and_round(people, stack, state):
     """The Admin gives each bureau its region; the province opens this year's round."""
     admin = people.sign_in("admin", "admin", PASSWORD)
     for username, region in (("bureau_wh", "武汉"), ("bureau_yc", "宜昌")):
@@ -79,8 +87,9 @@ def test_0_staff_and_round(people, stack):
     province.goto("/programroundmodelview/add")
     today = dt.date.today()
     day = lambda days: (today + dt.timedelta(days=days)).isoformat()
+    code = state["round_code"] = f"HB-{today.year}-E2E"
     for field, value in {
-        "code": f"HB-{today.year}-E2E", "name": f"{today.year}年科技人员服务企业专项行动",
+        "code": code, "name": f"{today.year}年科技人员服务企业专项行动",
         "name_en": f"{today.year} Researchers Serving Enterprises",
         "document_number": f"鄂科技通〔{today.year}〕1号", "province": "湖北省",
         "needs_filing_start": day(-10), "needs_filing_end": day(30), "matching_end": day(60),
@@ -94,7 +103,7 @@ def test_0_staff_and_round(people, stack):
     people.shot("province", "round-form")
     save_form(province)
     province.goto("/programroundmodelview/list/")
-    expect(province.locator("body")).to_contain_text(f"HB-{today.year}-E2E")
+    expect(province.locator("table tr", has_text=code)).to_have_count(1)
 
 
 def test_1_enterprise_registers_and_its_bureau_verifies(people, stack, state):
@@ -123,7 +132,8 @@ def test_1_enterprise_registers_and_its_bureau_verifies(people, stack, state):
 
     enterprise = people.sign_in("enterprise", ENTERPRISE_PHONE, PASSWORD)
     enterprise.goto("/enterprisemodelview/list/")
-    expect(enterprise.locator("body")).to_contain_text(ENTERPRISE)
+    # A list row, not the body: the navbar shows the account's name, the enterprise's.
+    expect(enterprise.locator("table tr", has_text=ENTERPRISE)).to_have_count(1)
 
     other = people.sign_in("bureau_yc", "bureau_yc", PASSWORD)
     other.goto("/enterprisemodelview/list/")
@@ -136,7 +146,7 @@ def test_1_enterprise_registers_and_its_bureau_verifies(people, stack, state):
     bureau.goto(f"/enterprisemodelview/decide/{state['enterprise_id']}")
     people.shot("bureau_wh", "wuhan-bureau-verifies")
     act(bureau, f"/enterprisemodelview/decide/{state['enterprise_id']}", "verify", "材料齐全，同意。")
-    expect(bureau.locator("body")).to_contain_text("已核验")
+    expect(cell(bureau, "状态")).to_have_text("已核验")
 
 
 def test_2_researchers_register_and_the_platform_approves(people, stack, state):
@@ -171,6 +181,7 @@ def test_2_researchers_register_and_the_platform_approves(people, stack, state):
         researcher_id = id_in(row_link(platform, name, "/show/"))
         state["researcher_ids"].append(researcher_id)
         act(platform, f"/researchermodelview/decide/{researcher_id}", "approve", "符合入库条件。")
+        expect(cell(platform, "状态")).to_have_text("已通过")
     people.shot("platform", "researcher-approved")
 
 
@@ -216,6 +227,7 @@ def test_3_need_written_reviewed_published_and_found(people, stack, state):
     platform.goto(f"/needmodelview/decide/{need_id}")
     people.shot("platform", "platform-publishes-need")
     act(platform, f"/needmodelview/decide/{need_id}", "publish")
+    expect(cell(platform, "状态")).to_have_text("已发布")
 
     visitor = people.page("visitor")
     visitor.goto("/needs")
@@ -223,9 +235,42 @@ def test_3_need_written_reviewed_published_and_found(people, stack, state):
     for query in ("zsjqxzxjc", "zsj"):
         visitor.fill("input[name=q]", query)
         visitor.press("input[name=q]", "Enter")
-        visitor.wait_for_load_state()
-        expect(visitor.locator("body")).to_contain_text(TITLE)
+        # The list before the search shows the need too: make sure this is the search's page.
+        expect(visitor).to_have_url(re.compile(rf"[?&]q={query}(&|$)"))
+        expect(visitor.locator("table.need-table tr", has_text=TITLE)).to_have_count(1)
     people.shot("visitor", "public-need-list-initials-search")
+
+    # The need's public page, in English by the navigation's link and back: only while the
+    # need is public (published, docking); by step 8 it is contracted and off the site.
+    visitor.locator("table.need-table").get_by_role("link", name=TITLE).click()
+    expect(visitor).to_have_url(re.compile(rf"/needs/{need_id}$"))
+    page_text = visitor.locator("main")
+    expect(page_text.locator("h4").first).to_have_text("需求背景")
+    _site_language(visitor, "English")
+    expect(visitor).to_have_url(re.compile(rf"/needs/{need_id}$"))
+    expect(visitor.locator("html")).to_have_attribute("lang", "en")
+    expect(page_text.locator("h2")).to_have_text(TITLE)
+    expect(page_text.locator("h4").first).to_have_text("Background")
+    expect(page_text.locator(".label")).to_have_text([CATEGORY_EN, re.compile(FIELD_EN),
+                                                      REGION_EN])
+    expect(page_text.locator("dl dt").first).to_have_text("Enterprise")
+    _site_language(visitor, "简体中文")
+    expect(visitor).to_have_url(re.compile(rf"/needs/{need_id}$"))
+    expect(page_text.locator("h4").first).to_have_text("需求背景")
+    expect(page_text.locator(".label").first).to_have_text("产品创新与技术攻关")
+
+
+def _site_language(page, name):
+    """Click a language in the public site's navigation bar."""
+    page.locator("nav").get_by_role("link", name=name, exact=True).click()
+    page.wait_for_load_state()
+
+
+def _office_language(page, name):
+    """Pick a language in the back office's navigation bar: its flag opens the list."""
+    page.locator(".navbar-right a.dropdown-toggle:has(i.flag)").click()
+    page.locator(".navbar-right .dropdown-menu a", has_text=name).click()
+    page.wait_for_load_state()
 
 
 def _eventually(check, what, timeout=90):
@@ -347,10 +392,27 @@ def test_6_contract_approved_and_on_the_dashboard(people, stack, state):
     province.goto(f"/contractmodelview/decide/{contract_id}")
     people.shot("province", "contract-cross-checks")
     act(province, f"/contractmodelview/decide/{contract_id}", "approve", "材料齐全，同意立项。")
+    number = state["project_number"] = f"{state['round_code']}-001"  # the round's first
     province.goto("/projectmodelview/list/")
-    state["project_id"] = id_in(row_link(province, ENTERPRISE, "/show/"))
+    row = province.locator("table tr", has_text=number)
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text(ENTERPRISE)
+    expect(row).to_contain_text(RESEARCHERS[0][0])
+    state["project_id"] = id_in(row.locator("a[href*='/show/']").first.get_attribute("href"))
+    province.goto(f"/projectmodelview/show/{state['project_id']}")
+    expect(cell(province, "项目编号")).to_have_text(number)
+    expect(cell(province, "状态")).to_have_text("已立项")
+    funding = money(cell(province, "资助经费").inner_text())
+    assert funding == Decimal(100_000), funding  # min(190,000, the round's cap)
+
+    # The cap (100,000.00) is on the dashboard with or without projects: read the figures.
     province.goto("/dashboard/")
-    expect(province.locator("body")).to_contain_text("100,000")  # min(190,000, the cap)
+    usage = province.locator("table.dashboard-usage")
+    expect(cell(usage, "资助项目")).to_have_text("1")
+    expect(cell(usage, "剩余名额")).to_have_text("299")
+    assert money(cell(usage, "已资助金额（元）").inner_text()) == funding
+    expect(province.locator(".dashboard-funnel tr[data-stage=projects] td")).to_have_text("1")
+    expect(province.locator(".dashboard-funnel tr[data-stage=contracts] td")).to_have_text("1")
     people.shot("province", "province-dashboard")
 
 
@@ -368,6 +430,7 @@ def test_7_report_cosigned_accepted_evaluated(people, stack, state):
     act(enterprise, f"/projectmodelview/decide/{project_id}", "accept", "达到合同约定指标。")
 
     province = people.page("province")
+    _round_into_evaluation(province, state["round_code"])
     province.goto(f"/projectmodelview/show/{project_id}")
     province.click(f"a[href*='/projectmodelview/evaluate/{project_id}']")
     province.wait_for_load_state()
@@ -379,24 +442,65 @@ def test_7_report_cosigned_accepted_evaluated(people, stack, state):
     province.click("form button[type=submit]")
     province.wait_for_load_state()
     no_error(province)
-    expect(province.locator("body")).to_contain_text("88")
+    assert f"/projectmodelview/show/{project_id}" in province.url, province.url
+    expect(cell(province, "状态")).to_have_text("已评价")
+    assert money(cell(province, "评价得分").inner_text()) == 88  # 36 + 18 + 19 + 15
+    expect(cell(province, "评价结果")).to_have_text("良好")  # 80 ≤ 88 < 90
     people.shot("province", "project-evaluated")
 
 
+def _round_into_evaluation(province, code):
+    """The performance evaluation takes place after the execution phase: the province moves
+    the round's dates (in the back office, as a round's dates are moved) so that it is now."""
+    today = dt.date.today()
+    day = lambda days: (today + dt.timedelta(days=days)).isoformat()
+    province.goto("/programroundmodelview/list/")
+    province.goto(row_link(province, code, "/programroundmodelview/edit/"))
+    for field, value in (("needs_filing_end", day(-4)), ("matching_end", day(-3)),
+                         ("execution_end", day(-1)), ("evaluation_end", day(90))):
+        type_date(province, f"#{field}", value)
+    save_form(province)  # the evaluation below is refused outside the evaluation phase
+
+
 def test_8_the_same_pages_in_english(people, stack, state):
+    """The navigation's language links, clicked: the back office's (the enterprise's session,
+    which the public site shares) and the public site's (a visitor); then back to Chinese."""
+    need_id, project_id = state["need_id"], state["project_id"]
     enterprise = people.page("enterprise")
-    enterprise.goto("/language/en")
-    enterprise.goto(f"/needmodelview/show/{state['need_id']}")
-    body = enterprise.locator("body")
-    expect(body).to_contain_text("Technical need")
-    expect(body).to_contain_text("Published")
+    enterprise.goto(f"/needmodelview/show/{need_id}")
+    expect(cell(enterprise, "需求类别")).to_have_text("产品创新与技术攻关")
+    _office_language(enterprise, "English")
+    expect(enterprise).to_have_url(re.compile(rf"/needmodelview/show/{need_id}$"))
+    expect(cell(enterprise, "Title")).to_have_text(TITLE)
+    expect(cell(enterprise, "State")).to_have_text("Contracted")
+    expect(cell(enterprise, "Category")).to_have_text(CATEGORY_EN)
+    expect(cell(enterprise, "Technical field")).to_contain_text(FIELD_EN)
     people.shot("enterprise", "need-in-english")
-    enterprise.goto(f"/projectmodelview/show/{state['project_id']}")
-    expect(enterprise.locator("body")).to_contain_text("Evaluated")
+    enterprise.goto(f"/projectmodelview/show/{project_id}")
+    expect(cell(enterprise, "Project number")).to_have_text(state["project_number"])
+    expect(cell(enterprise, "State")).to_have_text("Evaluated")
+    expect(cell(enterprise, "Evaluation result")).to_have_text("Good")
     people.shot("enterprise", "project-in-english")
+    enterprise.goto("/needs")  # the public site follows the session's language
+    expect(enterprise.locator("main h2")).to_have_text("Need list")
+
     visitor = people.page("visitor")
-    visitor.goto("/language/en")
     visitor.goto("/needs")
-    expect(visitor.locator("body")).to_contain_text("Need list")
+    expect(visitor.locator("main h2")).to_have_text("需求清单")
+    _site_language(visitor, "English")
+    expect(visitor).to_have_url(re.compile(r"/needs$"))
+    expect(visitor.locator("html")).to_have_attribute("lang", "en")
+    expect(visitor.locator("main h2")).to_have_text("Need list")
+    filters = visitor.locator("form.need-filters")
+    expect(filters.locator("select[name=category] option", has_text=CATEGORY_EN)).to_have_count(1)
+    expect(filters.locator("select[name=field] option", has_text=FIELD_EN)).to_have_count(1)
+    expect(filters.locator("select[name=region] option", has_text=REGION_EN)).to_have_count(1)
     people.shot("visitor", "public-list-in-english")
+    _site_language(visitor, "简体中文")
+    expect(visitor.locator("main h2")).to_have_text("需求清单")
+
+    enterprise.goto(f"/projectmodelview/show/{project_id}")
+    _office_language(enterprise, "简体中文")
+    expect(enterprise).to_have_url(re.compile(rf"/projectmodelview/show/{project_id}$"))
+    expect(cell(enterprise, "状态")).to_have_text("已评价")
     assert not people.server_errors, people.server_errors
