@@ -1,6 +1,6 @@
 """Notification fan-out per worker, as a ratio against the same worker running empty jobs.
 
-    python -m bench.fanout [--people 2000] [--redis redis://127.0.0.1:6379/14] [--database URL]
+    python -m bench.fanout [--people 2000] [--redis redis://127.0.0.1:6379/13] [--database URL]
     python -m bench.fanout --round --database URL   # a generated database with its matches
 
 ``--round`` makes and enqueues a whole push round on a database that ``bench.generate`` filled
@@ -193,7 +193,7 @@ def push_round(database_url, redis_url, out=sys.stdout):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=2000)
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/14")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
     parser.add_argument("--database", default="sqlite")
     parser.add_argument("--round", action="store_true",
                         help="a whole push round on a generated database (see above)")
