@@ -432,3 +432,34 @@ def test_two_selections_at_once_one_is_told_to_reload(world, db_session, make):
     apply_action(p1, "select", world["ent"])
     db_session.commit()
     assert p1.state is ProposalState.selected
+
+
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def test_a_proposals_attachment_reaches_the_needs_enterprise_and_nobody_else(client, world,
+                                                                             db_session):
+    login(client, "dock_res1")
+    response = client.post(f"/proposalmodelview/add?need={world['need'].id}", data={
+        **COMPLETE, "attachment": (io.BytesIO(PDF), "技术方案书.pdf")},
+        content_type="multipart/form-data", follow_redirects=True)
+    assert response.status_code == 200
+    proposal = _proposal(db_session, world["r1"], world["need"])
+    assert proposal.attachment and proposal.attachment.endswith("技术方案书.pdf")
+    url = f"/proposalmodelview/download/{proposal.attachment}"
+    own = client.get(url)
+    assert own.status_code == 200 and own.data == PDF
+    assert "%E6%8A%80%E6%9C%AF" in own.headers["Content-Disposition"]  # its Chinese name
+    own.close()
+    login(client, "dock_ent")
+    assert client.get(url).status_code == 404  # a draft is the researcher's own
+    login(client, "dock_res1")
+    client.post(f"/proposalmodelview/decide/{proposal.id}", data={"action": "submit"})
+    db_session.refresh(proposal)
+    assert proposal.state is ProposalState.submitted
+    for username, status in (("dock_ent", 200), ("dock_res2", 404), ("dock_other_ent", 404),
+                             ("dock_bureau_b", 404)):
+        login(client, username)
+        answer = client.get(url)
+        assert answer.status_code == status, username
+        answer.close()
