@@ -146,16 +146,16 @@ def _statements(client, url):
 
 
 @pytest.mark.parametrize("size", [20, 50, 100])
-def test_a_page_costs_three_statements_then_two_whatever_its_size(client, make, listed, size):
-    """For a signed-in user, who always gets a page made for them (each of their requests also
-    reads their user row, as every page of the back office does)."""
+def test_a_page_costs_three_statements_then_one_whatever_its_size(client, make, listed, size):
+    """For a signed-in user, whose page is made for them around the list's kept body (each of
+    their requests also reads their user row, as every page of the back office does)."""
     login(client, make.user("Researcher", researcher_id=make.researcher().id).username)
     region = make.region("420500").id
     client.get("/needs?field=1")  # the reference labels' cache (other filters: other counts)
     for url in (f"/needs?per_page={size}", f"/needs?per_page={size}&region={region}&min=1"):
         assert _statements(client, url) == 1 + 3  # token, counts per field, rows
-        assert _statements(client, url) == 1 + 2  # token, rows
-    # A later page of the same list costs the same; past the last page, only the token.
+        assert _statements(client, url) == 1 + 1  # token: the body is kept
+    # A later page of the same list: its rows (the counts are kept); past the last, no rows.
     assert _statements(client, f"/needs?per_page={size}&page=2") == 1 + (2 if size < 23 else 1)
     # The need with its enterprise and round, and the researcher's active proposal to it.
     assert _statements(client, f"/needs/{listed[0].id}") == 1 + 2
@@ -184,3 +184,16 @@ def test_signed_in_users_never_get_a_kept_page(client, make, listed):
     login(client, make.user("Researcher").username)
     page = client.get(f"/needs/{listed[0].id}").get_data(as_text=True)
     assert page != anonymous and ("退出" in page or "Sign out" in page)
+
+
+def test_signed_in_users_get_their_own_page_around_the_kept_list(client, make, db_session,
+                                                                 listed):
+    anonymous = client.get("/needs?per_page=20").get_data(as_text=True)
+    login(client, make.user("Researcher").username)
+    page = client.get("/needs?per_page=20").get_data(as_text=True)
+    assert ("退出" in page or "Sign out" in page) and "退出" not in anonymous
+    body = lambda html: html[html.index("<main"):html.index("</main>")]
+    assert body(page) == body(anonymous)
+    listed[0].title = "列表需求二改"
+    db_session.commit()
+    assert "列表需求二改" in client.get("/needs?per_page=20").get_data(as_text=True)

@@ -12,7 +12,7 @@ from ..need_list import (
 )
 from ..workflows.docking import proposal_offer
 from . import bp, yuan
-from .page_cache import for_anonymous_visitors, language
+from .page_cache import for_anonymous_visitors, kept_part, language
 
 PAGE_SIZES = (20, 50, 100)
 
@@ -46,6 +46,11 @@ def _groups(rows, labels, grouped):
 @bp.route("/needs")
 @for_anonymous_visitors
 def need_list():
+    return render_template("public/needs.html", body=kept_part(_need_list_body))
+
+
+def _need_list_body():
+    """Everything of the list page below the navigation: the same for every visitor."""
     filters = NeedFilters.from_args(request.args)
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and int(page) > 0 else 1
@@ -56,10 +61,10 @@ def need_list():
     total, more = shown_total(filters, total)
     pages = max(1, (total + per_page - 1) // per_page)
     base_args = {k: v for k, v in request.args.items() if k not in ("page", "per_page")}
-    return render_template("public/needs.html", groups=_groups(needs, labels, not filters.q),
-                           empty=not needs, total=total, page=page,
-                           base_args=base_args, more=more, pages=pages, per_page=per_page,
-                           filters=filters, choices=_choices(labels, filters))
+    return render_template("public/_need_list_body.html",
+                           groups=_groups(needs, labels, not filters.q), empty=not needs,
+                           total=total, page=page, base_args=base_args, more=more, pages=pages,
+                           per_page=per_page, filters=filters, choices=_choices(labels, filters))
 
 
 @bp.route("/needs/<int:need_id>")

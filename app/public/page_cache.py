@@ -4,8 +4,9 @@ Every anonymous visitor gets the same need list or need page for the same addres
 language, and that page changes only when a public need does, which replaces the list's
 version token at commit (``need_list.list_token``). So a kept page is served after one
 statement, the token; a new token drops every kept page of the process. Signed-in users
-(whose pages show their own offers and contacts) and requests with a flashed message are
-always rendered. Pages also expire after ``PAGE_TTL``, as the reference labels they show do.
+(whose pages show their own offers and contacts) and requests with a flashed message get pages
+made for them, around the parts that are the same for everyone (``kept_part``: the need list's
+body). Pages also expire after ``PAGE_TTL``, as the reference labels they show do.
 """
 import functools
 import time
@@ -14,6 +15,7 @@ from collections import OrderedDict
 from flask import current_app, request, session
 from flask_babel import get_locale
 from flask_login import current_user
+from markupsafe import Markup
 
 from ..need_list import OPTIONS_TTL, list_token
 
@@ -46,6 +48,15 @@ class _Pages:
             self.pages.popitem(last=False)
 
 
+def _pages():
+    """This process's kept pages and parts, under the list's current token."""
+    token = list_token()
+    store = current_app.extensions.get("public_pages")
+    if store is None or store.token != token or token is None:
+        store = current_app.extensions["public_pages"] = _Pages(token)
+    return store
+
+
 def for_anonymous_visitors(view):
     """Serve a kept copy of the view's page to anonymous visitors while the token holds; an
     answer that is not a page (a redirect, a 404) is never kept."""
@@ -53,16 +64,27 @@ def for_anonymous_visitors(view):
     def kept(*args, **kwargs):
         if current_user.is_authenticated or session.get("_flashes"):
             return view(*args, **kwargs)
-        token = list_token()
-        store = current_app.extensions.get("public_pages")
-        if store is None or store.token != token or token is None:
-            store = current_app.extensions["public_pages"] = _Pages(token)
-        key = (request.full_path, language())
+        store = _pages()
+        key = ("page", request.full_path, language())
         html = store.get(key)
         if html is None:
             html = view(*args, **kwargs)
-            if isinstance(html, str) and token is not None:
+            if isinstance(html, str) and store.token is not None:
                 store.put(key, html)
         return html
 
     return kept
+
+
+def kept_part(make):
+    """The part of a page that is the same for everyone at this address and language (the need
+    list below the navigation: signed-in users get it too), made by ``make`` at most once per
+    token; returned as markup."""
+    store = _pages()
+    key = ("part", request.full_path, language())
+    html = store.get(key)
+    if html is None:
+        html = Markup(make())
+        if store.token is not None:
+            store.put(key, html)
+    return html
