@@ -152,7 +152,7 @@ def _accounts(db):
 def push_round(database_url, redis_url, out=sys.stdout):
     """Make and enqueue one push round on a generated database; returns its figures."""
     from redis import Redis
-    from sqlalchemy import func, select
+    from sqlalchemy import delete, func, select, update
 
     from app import create_app
     from app.digests import send_digests
@@ -173,6 +173,11 @@ def push_round(database_url, redis_url, out=sys.stdout):
             started = time.perf_counter()
             accounts = _accounts(db)
             accounts_seconds = time.perf_counter() - started
+            # Every match untold again and no digest yet: a rerun measures the same round.
+            db.session.execute(update(Match).values(pushed_at=None, enterprise_pushed_at=None))
+            db.session.execute(delete(Notification).where(
+                Notification.template.like("match.digest%")))
+            db.session.commit()
             before = db.session.scalar(select(func.count(Notification.id)))
             started = time.perf_counter()
             digests = send_digests("bench-round", commit=True)
