@@ -7,7 +7,7 @@ dismissed need is never pushed again and a pushed one does not vanish from a per
 import datetime as dt
 
 from flask_babel import gettext as _
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 
 from . import matching
 from .extensions import db
@@ -27,21 +27,43 @@ def _fields_of(researcher_ids):
     return fields
 
 
+# What a ranking reads of the matches it may replace: plain columns, not objects (loading ~100
+# matches with their reasons as objects was a third of a new need's ranking).
+_EXISTING = (Match.id, Match.need_id, Match.researcher_id, Match.direction, Match.dismissed,
+             Match.pushed_at, Match.enterprise_pushed_at)
+
+
+def _existing(scope, direction, other_side, found_ids):
+    """The rows a ranking may change: its own direction's, and the other direction's for the
+    pairs it found again. A popular need sits in hundreds of researchers' rankings, and reading
+    those rows was most of its own ranking's time."""
+    return db.session.execute(select(*_EXISTING).where(
+        scope, or_(Match.direction == direction, other_side.in_(found_ids)))).all()
+
+
 def _store(found: dict, existing, direction) -> int:
     """Upsert ``found`` {(need_id, researcher_id): (score, reasons)} over the ``existing`` rows
-    of the same scope; drop rows of this ranking's direction that nobody has seen and that fell
-    out of it (a pair the other side's ranking found is that ranking's to drop)."""
-    for row in existing:
-        key = (row.need_id, row.researcher_id)
+    (``_EXISTING`` columns) of the same scope; drop rows of this ranking's direction that nobody
+    has seen and that fell out of it (a pair the other side's ranking found is that ranking's
+    to drop). Three bulk statements at most; flushes nothing else."""
+    updates, stale = [], []
+    for mid, need_id, researcher_id, row_direction, dismissed, pushed, told in existing:
+        key = (need_id, researcher_id)
         if key in found:
-            row.score, row.reasons = found.pop(key)
-        elif (row.direction is direction and not row.dismissed and row.pushed_at is None
-              and row.enterprise_pushed_at is None):
-            db.session.delete(row)
-    for (need_id, researcher_id), (score, why) in found.items():
-        db.session.add(Match(need_id=need_id, researcher_id=researcher_id, score=score,
-                             reasons=why, direction=direction))
-    db.session.flush()
+            score, why = found.pop(key)
+            updates.append({"id": mid, "score": score, "reasons": why})
+        elif row_direction is direction and not dismissed and pushed is None and told is None:
+            stale.append(mid)
+    if updates:
+        db.session.execute(update(Match), updates)
+    if stale:
+        db.session.execute(delete(Match).where(Match.id.in_(stale))
+                           .execution_options(synchronize_session=False))
+    if found:
+        db.session.execute(insert(Match), [
+            {"need_id": need_id, "researcher_id": researcher_id, "score": score,
+             "reasons": why, "direction": direction}
+            for (need_id, researcher_id), (score, why) in found.items()])
     return len(found)
 
 
@@ -143,28 +165,35 @@ def owed_rankings(older_than: dt.timedelta):
 
 def rank_for_need(need_id: int, corpus=None) -> int:
     """Rank the approved researchers for a published need and store the best. Returns how
-    many new matches were stored."""
-    need = db.session.get(Need, need_id)
+    many new matches were stored. Reads and stamps the need by its columns: its objects' hooks
+    (pinyin, search index, cache tokens) have nothing to do with a ranking."""
+    need = db.session.execute(select(Need.state, Need.match_terms, Need.field_id)
+                              .where(Need.id == need_id)).one_or_none()
     if need is None or need.state is not NeedState.published:
         return 0
     corpus = corpus or matching.cached_corpus(db.session)
     ranked = matching.researchers_for_need(corpus, need.match_terms or {}, need.field_id)
     found = _explained(corpus, [(need_id, rid, score) for rid, score in ranked])
-    existing = db.session.scalars(select(Match).where(Match.need_id == need_id)).all()
-    need.matched_at = utcnow()
+    existing = _existing(Match.need_id == need_id, MatchDirection.need_to_researcher,
+                         Match.researcher_id, [rid for _nid, rid in found])
+    db.session.execute(update(Need).where(Need.id == need_id).values(matched_at=utcnow())
+                       .execution_options(synchronize_session=False))
     return _store(found, existing, MatchDirection.need_to_researcher)
 
 
 def rank_for_researcher(researcher_id: int, corpus=None) -> int:
-    researcher = db.session.get(Researcher, researcher_id)
+    researcher = db.session.execute(select(Researcher.state, Researcher.match_terms)
+                                    .where(Researcher.id == researcher_id)).one_or_none()
     if researcher is None or researcher.state is not ResearcherState.approved:
         return 0
     corpus = corpus or matching.cached_corpus(db.session)
     field_ids = _fields_of([researcher_id]).get(researcher_id, set())
     ranked = matching.needs_for_researcher(corpus, researcher.match_terms or {}, field_ids)
     found = _explained(corpus, [(nid, researcher_id, score) for nid, score in ranked])
-    existing = db.session.scalars(select(Match).where(Match.researcher_id == researcher_id)).all()
-    researcher.matched_at = utcnow()
+    existing = _existing(Match.researcher_id == researcher_id, MatchDirection.researcher_to_need,
+                         Match.need_id, [nid for nid, _rid in found])
+    db.session.execute(update(Researcher).where(Researcher.id == researcher_id)
+                       .values(matched_at=utcnow()).execution_options(synchronize_session=False))
     return _store(found, existing, MatchDirection.researcher_to_need)
 
 
