@@ -43,7 +43,7 @@ def _stock_views(appbuilder):
 class StockSecurity:
     """Puts FAB's own methods back on the security manager while the stock views are timed."""
 
-    NAMES = ("exist_permission_on_roles", "get_user_by_id")
+    NAMES = ("exist_permission_on_roles", "get_user_by_id", "_has_view_access")
 
     def __init__(self, sm):
         self.sm = sm

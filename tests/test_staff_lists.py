@@ -116,3 +116,28 @@ def test_permissions_are_kept_by_the_process_until_a_role_changes(client, make, 
         assert [s for s in seen if "ab_permission_view_role" in s]
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_researchers_are_found_by_their_institutions_name_pinyin_or_initials(client, make,
+                                                                            db_session):
+    """Instead of a dropdown of every institution (thousands at national scale)."""
+    from app.models import Institution
+
+    wuhan = Institution(name="武汉理工大学", type="university", region=make.region("420100"))
+    other = Institution(name="三峡大学", type="university", region=make.region("420500"))
+    db_session.add_all([wuhan, other])
+    db_session.commit()
+    make.researcher(name="周工", institution=wuhan)
+    make.researcher(name="吴工", institution=other)
+    make.user("Platform", "inst_platform")
+    login(client, "inst_platform")
+    page = client.get("/researchermodelview/list/").get_data(as_text=True)
+    assert "武汉理工大学" in page and '<option value="%d"' % wuhan.id not in page
+    view = next(v for v in client.application.appbuilder.baseviews
+                if type(v).__name__ == "ResearcherModelView")
+    index = [type(f).__name__ for f in view._filters._all_filters["name"]].index(
+        "InstitutionPinyinSearchFilter")
+    for query in ("武汉理工", "wuhanligong", "whlg"):
+        found = client.get(f"/researchermodelview/list/?_flt_{index}_name={query}")
+        text = found.get_data(as_text=True)
+        assert "周工" in text and "吴工" not in text, query

@@ -102,6 +102,8 @@ class ScopedModelView(ModelView):
     page_size = 25
     # Columns whose search offers one box for Chinese, full pinyin or initials.
     pinyin_search_columns = ()
+    # Many-to-ones searched by their name in that box instead of a dropdown of every record.
+    pinyin_search_relations = ()
 
     def _init_titles(self):
         # FAB fills a title left unset with English that no catalog translates ("Show Project"
@@ -113,10 +115,12 @@ class ScopedModelView(ModelView):
 
     def _init_properties(self):
         super()._init_properties()
-        from .search import add_pinyin_search
+        from .search import add_pinyin_search, add_related_pinyin_search
 
         for column in self.pinyin_search_columns:
             add_pinyin_search(self, column)
+            for relation in self.pinyin_search_relations:
+                add_related_pinyin_search(self, column, relation)
         self.datamodel.eager = tuple(c for c in self.list_columns
                                      if self.datamodel.is_relation_many_to_one(c))
         # FAB displays and offers an Enum by its code; people read its translated title.

@@ -74,8 +74,9 @@ class ResearcherModelView(WorkflowModelView):
     edit_columns = ["title", "degree", "fields", "keywords", "expertise", "achievements",
                     "proof_file"]
     edit_form_extra_fields = {"proof_file": UnicodeFileUploadField(_l("Proof document"))}
-    search_columns = ["name", "institution", "position", "state"]
+    search_columns = ["name", "position", "state"]
     pinyin_search_columns = ("name",)
+    pinyin_search_relations = ("institution",)
     base_order = ("name_pinyin", "asc")
     label_columns = RESEARCHER_LABELS
 
