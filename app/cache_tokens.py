@@ -9,7 +9,7 @@ counts as a change of a kind is said by the module that keeps it (``register``).
 import uuid
 
 from flask import g, has_request_context
-from sqlalchemy import event, select, update
+from sqlalchemy import bindparam, event, select, update
 
 from .extensions import Session, db
 from .models import CacheToken
@@ -32,9 +32,11 @@ def current(kind: str) -> str | None:
     """The kind's current token (one statement, then kept for the request)."""
     memo = _memo()
     if kind not in memo:
-        memo[kind] = db.session.connection().execute(
-            select(CacheToken.token).where(CacheToken.name == kind)).scalar()
+        memo[kind] = db.session.connection().execute(_TOKEN, {"kind": kind}).scalar()
     return memo[kind]
+
+
+_TOKEN = select(CacheToken.token).where(CacheToken.name == bindparam("kind"))
 
 
 def remember(kind: str, token: str | None):

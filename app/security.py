@@ -6,6 +6,7 @@ and API verb; ``sync_roles()`` (``flask init-roles``) converges the database to 
 """
 import logging
 import re
+from functools import lru_cache
 
 from flask import current_app, g, has_app_context, has_request_context, request
 from flask_appbuilder import expose
@@ -17,10 +18,11 @@ from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
 from flask_jwt_extended import create_access_token, get_jwt, get_jwt_identity, jwt_required
 from flask_jwt_extended import current_user as current_user_jwt
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from . import auth_policy, cache_tokens
-from .models import AppUser, CacheToken
+from .models import AppUser, CacheToken, Researcher
 
 logger = logging.getLogger(__name__)
 
@@ -197,6 +199,18 @@ class PlatformSecurityApi(SecurityApi):
         return self.response(200, **{API_SECURITY_ACCESS_TOKEN_KEY: token})
 
 
+@lru_cache(maxsize=2)
+def _user_statement(public: bool):
+    """Built once: building the query and its loader options cost as much as running it."""
+    options = [joinedload(AppUser.roles), joinedload(AppUser.groups)]
+    if public:
+        # Its state only: the whole row (texts, matching profile) was a third of the page.
+        options.append(joinedload(AppUser.researcher).load_only(Researcher.state))
+    return (select(AppUser, CacheToken.token).options(*options)
+            .outerjoin(CacheToken, CacheToken.name == "permissions")
+            .where(AppUser.id == bindparam("pk")))
+
+
 class PlatformSecurityManager(SecurityManager):
     """FAB's manager with the rules of app/auth_policy.py at the points every path goes
     through: ``auth_user_db`` (form and REST login), ``add_user`` and ``reset_password``."""
@@ -236,13 +250,9 @@ class PlatformSecurityManager(SecurityManager):
         one statement (FAB loads roles and groups lazily). Permissions are not loaded as
         objects: that cost half of every signed-in request. The public site also loads the
         user's researcher (a need's page asks whether it is approved)."""
-        user = self.user_model
-        options = [joinedload(user.roles), joinedload(user.groups)]
-        if has_request_context() and request.blueprint == "public":
-            options.append(joinedload(user.researcher))
-        row = (self.session.query(user, CacheToken.token).options(*options)
-               .outerjoin(CacheToken, CacheToken.name == "permissions")
-               .filter(user.id == int(pk)).one_or_none())
+        public = has_request_context() and request.blueprint == "public"
+        row = self.session.execute(_user_statement(public), {"pk": int(pk)}).unique()
+        row = row.one_or_none()
         if row is None:
             return None
         if has_request_context():
