@@ -121,7 +121,7 @@ def _conditions(filters: NeedFilters, tokens, enterprise_joined=False):
     if filters.amount_max is not None:
         clauses.append(Need.amount <= value("amount_max", Need.amount))
     if tokens:
-        clauses.append(Need.id.in_(search.hits(tokens)))
+        clauses.append(Need.id.in_(search.hits(db.session, tokens)))
     return clauses
 
 
@@ -164,7 +164,10 @@ def _ordered(stmt, tokens):
 def search_plan(filters: NeedFilters):
     """The search's plan (one query), or None for the plain list."""
     tokens = search.query_tokens(filters.q)
-    return search.plan(db.session, tokens) if tokens else None
+    if not tokens:
+        return None
+    # How many needs are public decides when a word is common (the counts are kept).
+    return search.plan(db.session, tokens, public=sum(field_counts(NeedFilters()).values()))
 
 
 def count_needs(filters: NeedFilters, plan) -> int:

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import and_, case, delete, event, exists, insert, select, text
+from sqlalchemy import Integer, and_, case, delete, event, exists, insert, select, text
 from sqlalchemy.orm import aliased
 
 from .extensions import Session
@@ -27,9 +27,24 @@ MAX_QUERY_TOKENS = 6
 # a word found in nearly every need would otherwise make every search cost a full scan, and
 # counting two such words costs a probe per hit (1,000 hits: 2 ms on SQLite, 1/40 of a LIKE).
 MAX_HITS = 200
-# A word with this many index entries is in about one need in ten at province scale: when every
-# word of a search is that common, walking the newest needs finds hits sooner than the index.
+# When every word of a search has index entries for at least this share of the public needs
+# (and at least DENSE_HITS), walking the newest needs finds the hits sooner than the index: at
+# one need in ten, 200 hits are found within 2,000 needs. A fixed count would not do: 2,000
+# entries are one need in ten at province scale and one in a hundred at 10x national, where the
+# walk then took 30 ms and the index 3.
+DENSE_SHARE = 0.1
 DENSE_HITS = 2000
+
+
+def _terms(alias: str, sqlite: bool) -> str:
+    """The term index under ``alias``. SQLite, once ANALYZE has run on a large index, prefers a
+    skip-scan of the (need_id, term) key to the (term, need_id) index for a prefix range
+    (55 ms instead of 0.2 at 10x national): say which index."""
+    return f"need_search_terms AS {alias}" + (" INDEXED BY ix_need_search_term" if sqlite else "")
+
+
+def _sqlite(session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
 
 
 def content_words(text: str) -> set[str]:
@@ -79,21 +94,21 @@ class Plan:
     dense: bool
 
 
-@lru_cache(maxsize=MAX_QUERY_TOKENS)
-def _entries_statement(n_tokens):
+@lru_cache(maxsize=2 * MAX_QUERY_TOKENS)
+def _entries_statement(n_tokens, sqlite):
     counts = ", ".join(
-        f"(SELECT count(*) FROM (SELECT 1 FROM need_search_terms WHERE term >= :low{i} "
-        f"AND term < :high{i} LIMIT :cap) AS e{i})" for i in range(n_tokens))
+        f"(SELECT count(*) FROM (SELECT 1 FROM {_terms(f't{i}', sqlite)} WHERE t{i}.term >= "
+        f":low{i} AND t{i}.term < :high{i} LIMIT :cap) AS e{i})" for i in range(n_tokens))
     return text(f"SELECT {counts}")
 
 
 _plans: dict = {}
 
 
-def plan(session, tokens) -> Plan:
-    """How many index entries each word has, counted up to ``DENSE_HITS`` (one statement).
-    Kept a minute per process: a stale plan can only pick the slower way to the same exact
-    answer, and popular searches repeat. Counts and pages are never cached."""
+def plan(session, tokens, public: int = 0) -> Plan:
+    """How many index entries each word has, counted up to the dense threshold for ``public``
+    needs (one statement). Kept a minute per process: a stale plan can only pick the slower way
+    to the same exact answer, and popular searches repeat. Counts and pages are never cached."""
     from flask import current_app
 
     ttl = current_app.config.get("SEARCH_PLAN_TTL", 60)
@@ -103,19 +118,19 @@ def plan(session, tokens) -> Plan:
         return cached[1]
     if len(_plans) > 10_000:
         _plans.clear()
-    result = _plan(session, tokens)
+    result = _plan(session, tokens, max(DENSE_HITS, int(DENSE_SHARE * public)))
     _plans[key] = (time.monotonic() + ttl, result)
     return result
 
 
-def _plan(session, tokens) -> Plan:
-    params = {"cap": DENSE_HITS}
+def _plan(session, tokens, dense) -> Plan:
+    params = {"cap": dense}
     for i, token in enumerate(tokens):
         params[f"low{i}"], params[f"high{i}"] = token, token + TOP
-    entries = session.execute(_entries_statement(len(tokens)), params).one()
+    entries = session.execute(_entries_statement(len(tokens), _sqlite(session)), params).one()
     ordered = tuple(token for _n, _i, token in sorted(
         (n, i, token) for i, (n, token) in enumerate(zip(entries, tokens))))
-    return Plan(ordered, min(entries) >= DENSE_HITS)
+    return Plan(ordered, min(entries) >= dense)
 
 
 def probes(tokens, need_id_column):
@@ -127,14 +142,26 @@ def probes(tokens, need_id_column):
     return clauses
 
 
-def hits(tokens):
+def hits(session, tokens):
     """Ids of the needs matching every token (a subquery): the first token's prefix range on
     the term index, each other token an EXISTS probe on the (need_id, term) key, so with the
     rarest first (``plan``) the cost follows it and stops early under a LIMIT."""
-    first, *others = tokens
-    driver = aliased(NeedSearchTerm)
-    return (select(driver.need_id).where(_prefix(first, driver), *probes(others, driver.need_id))
-            .distinct())
+    params = {}
+    for i, token in enumerate(tokens):
+        params[f"low{i}"], params[f"high{i}"] = token, token + TOP
+    return (_hits_statement(len(tokens), _sqlite(session)).bindparams(**params)
+            .columns(need_id=Integer))
+
+
+@lru_cache(maxsize=2 * MAX_QUERY_TOKENS)
+def _hits_statement(n_tokens, sqlite):
+    return text(_hits_sql(n_tokens, sqlite))
+
+
+def _hits_sql(n_tokens, sqlite):
+    probes = "".join(" AND " + _probe(i, "d.need_id") for i in range(1, n_tokens))
+    return (f"SELECT DISTINCT d.need_id FROM {_terms('d', sqlite)} "
+            f"WHERE d.term >= :low0 AND d.term < :high0{probes}")
 
 
 def _probe(i, need_id):
@@ -142,8 +169,8 @@ def _probe(i, need_id):
             f"AND p{i}.term >= :low{i} AND p{i}.term < :high{i})")
 
 
-@lru_cache(maxsize=2 * MAX_QUERY_TOKENS)
-def _count_statement(n_tokens, dense):
+@lru_cache(maxsize=4 * MAX_QUERY_TOKENS)
+def _count_statement(n_tokens, dense, sqlite):
     """The hottest query of the public site, written once per shape: building it per request
     through the ORM costs more than running it (measured by bench/need_search.py). Few hits:
     from the rarest word's index range. Common words only: walk the needs, newest first, and
@@ -152,9 +179,7 @@ def _count_statement(n_tokens, dense):
         probes = " AND ".join(_probe(i, "needs.id") for i in range(n_tokens))
         return text(f"SELECT count(*) FROM (SELECT needs.id FROM needs WHERE {probes} "
                     "ORDER BY needs.id DESC LIMIT :cap) AS hits")
-    probes = "".join(" AND " + _probe(i, "d.need_id") for i in range(1, n_tokens))
-    return text("SELECT count(*) FROM (SELECT DISTINCT d.need_id FROM need_search_terms AS d "
-                f"WHERE d.term >= :low0 AND d.term < :high0{probes} LIMIT :cap) AS hits")
+    return text(f"SELECT count(*) FROM ({_hits_sql(n_tokens, sqlite)} LIMIT :cap) AS hits")
 
 
 def count_matches(session, search_plan: Plan, cap: int) -> int:
@@ -162,7 +187,7 @@ def count_matches(session, search_plan: Plan, cap: int) -> int:
     params = {"cap": cap}
     for i, token in enumerate(search_plan.tokens):
         params[f"low{i}"], params[f"high{i}"] = token, token + TOP
-    statement = _count_statement(len(search_plan.tokens), search_plan.dense)
+    statement = _count_statement(len(search_plan.tokens), search_plan.dense, _sqlite(session))
     return session.execute(statement, params).scalar()
 
 

@@ -280,3 +280,19 @@ def test_postgresql_plans_each_search_for_its_own_words(app, db_session):
         pytest.skip("a PostgreSQL setting")
     mode = db_session.execute(db.text("SHOW plan_cache_mode")).scalar()
     assert mode == "force_custom_plan"  # no generic plan kept across words of any frequency
+
+
+def test_on_sqlite_a_search_names_the_term_index(app, db_session):
+    """With ANALYZE statistics of a large index, SQLite skip-scanned the (need_id, term) key for
+    a prefix range (55 ms instead of 0.5 at 10x national): the statements say which index."""
+    from app import search
+
+    if db_session.get_bind().dialect.name != "sqlite":
+        pytest.skip("a SQLite planner hint")
+    for statement in (search._entries_statement(2, True), search._count_statement(2, False, True),
+                      search._hits_statement(2, True)):
+        assert "INDEXED BY ix_need_search_term" in str(statement)
+    plan = db_session.execute(db.text("EXPLAIN QUERY PLAN " + str(
+        search._count_statement(1, False, True))), {"low0": "a", "high0": "b", "cap": 201}).all()
+    assert any("ix_need_search_term" in row[-1] for row in plan), plan
+    assert "INDEXED BY" not in str(search._count_statement(2, False, False))  # PostgreSQL
