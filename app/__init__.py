@@ -36,6 +36,9 @@ def create_app(config_class="config.Config", **overrides) -> Flask:
         from .views import register_views
 
         register_views(appbuilder)
+        from .views.menu import init_menu
+
+        init_menu(app)
         from . import public
 
         app.register_blueprint(public.bp)

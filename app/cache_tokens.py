@@ -8,7 +8,7 @@ counts as a change of a kind is said by the module that keeps it (``register``).
 """
 import uuid
 
-from flask import g, has_request_context
+from flask import current_app, g, has_request_context
 from sqlalchemy import bindparam, event, select, update
 
 from .extensions import Session, db
@@ -37,6 +37,24 @@ def current(kind: str) -> str | None:
 
 
 _TOKEN = select(CacheToken.token).where(CacheToken.name == bindparam("kind"))
+
+
+def kept(kind: str, store: str, key, make, limit: int = 500):
+    """``make()``, kept by the process in ``store`` under ``key`` while ``kind``'s token holds
+    (a new token drops every copy in the store); made each time when there is no token."""
+    token = current(kind)
+    if token is None:
+        return make()
+    copies = current_app.extensions.setdefault(store, {})
+    if copies.get(_STORE_TOKEN) != token or len(copies) > limit:
+        copies.clear()
+        copies[_STORE_TOKEN] = token
+    if key not in copies:
+        copies[key] = make()
+    return copies[key]
+
+
+_STORE_TOKEN = object()  # the key of a store's token: no caller's key equals it
 
 
 def remember(kind: str, token: str | None):

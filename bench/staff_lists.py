@@ -47,7 +47,8 @@ def _stock_views(appbuilder):
 
 
 class StockSecurity:
-    """Puts FAB's own methods back on the security manager while the stock views are timed."""
+    """Puts FAB's own methods back on the security manager, and FAB's menu rendering, while
+    the stock views are timed."""
 
     NAMES = ("exist_permission_on_roles", "get_user_by_id", "_has_view_access")
 
@@ -55,14 +56,23 @@ class StockSecurity:
         self.sm = sm
 
     def __enter__(self):
+        from flask import current_app
         from flask_appbuilder.security.sqla.manager import SecurityManager
+
+        from app.views import menu
 
         for name in self.NAMES:
             setattr(self.sm, name, getattr(SecurityManager, name).__get__(self.sm))
+        # and FAB's menu, made again for every page (ours is kept: app/views/menu.py)
+        self.globals = current_app.jinja_env.globals
+        self.globals["kept_menu"] = menu.render_menu
 
     def __exit__(self, *exc):
+        from app.views import menu
+
         for name in self.NAMES:
             delattr(self.sm, name)
+        self.globals["kept_menu"] = menu.kept_menu
 
 
 def _measure(client, url, engine, requests):

@@ -4,8 +4,8 @@ from sqlalchemy import Column, String
 
 
 class CacheToken(Model):
-    """One row per kind of kept data ("need_list", "permissions"): its token changes at the
-    commit of every change of that data. A token is random and never reused, so a rolled-back
+    """One row per kind of kept data ("need_list", "permissions", "reference"): its token
+    changes at the commit of every change of that data. A token is random and never reused, so a rolled-back
     change cannot bring back a token that copies were kept under."""
 
     __tablename__ = "cache_tokens"

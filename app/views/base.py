@@ -18,6 +18,7 @@ from flask_appbuilder.fields import EnumField
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.filemanager import uuid_originalname
 from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.widgets import ListWidget
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
@@ -32,6 +33,7 @@ from ..models.enums import LabelledEnum
 from ..models.mixins import SafeFileColumn
 from ..workflows import WorkflowError
 from .api_input import BoundedInterface, StrictConverter
+from .search_widget import KeptSearchWidget, search_form_is_shared
 
 logger = logging.getLogger(__name__)
 
@@ -97,9 +99,14 @@ _DERIVED_TITLES = {
 }
 
 
+class RowListWidget(ListWidget):
+    template = "office/widgets/list.html"
+
+
 class ScopedModelView(ModelView):
     base_filters = JURISDICTION
     page_size = 25
+    list_widget = RowListWidget
     # Columns whose search offers one box for Chinese, full pinyin or initials.
     pinyin_search_columns = ()
     # Many-to-ones searched by their name in that box instead of a dropdown of every record.
@@ -132,6 +139,15 @@ class ScopedModelView(ModelView):
         for attr in ("search_form_extra_fields", "add_form_extra_fields", "edit_form_extra_fields"):
             setattr(self, attr, {**enum_fields(self.datamodel.obj, self.label_columns),
                                  **(getattr(self, attr) or {})})
+        self._search_form_shared = search_form_is_shared(self)
+
+    def _get_search_widget(self, form=None, exclude_cols=None, widgets=None):
+        widgets = widgets or {}
+        widgets["search"] = KeptSearchWidget(
+            kept_key=self.route_base if self._search_form_shared else None,
+            route_base=self.route_base, form=form, include_cols=self.search_columns,
+            exclude_cols=exclude_cols or [], filters=self._filters)
+        return widgets
 
     def pre_add(self, item):
         self._guard_scope(item)
