@@ -5,6 +5,7 @@ A stored match survives re-ranking when someone has seen it (pushed) or dismisse
 dismissed need is never pushed again and a pushed one does not vanish from a person's list.
 """
 import datetime as dt
+import itertools
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, insert, or_, select, update
@@ -115,31 +116,37 @@ def store_everything(corpus, found: dict, progress=None, chunk: int = 5000,
     already stored, add the new ones with their reasons, drop the unseen ones that fell out.
     Returns how many matches were added."""
     explain = Explainer(corpus)
+    # Streamed and written in chunks: at 10x national a re-match holds 20 million pairs, and
+    # their rows with reasons, made all at once, would not fit in memory.
     existing = db.session.execute(select(
         Match.id, Match.need_id, Match.researcher_id, Match.dismissed, Match.pushed_at,
-        Match.enterprise_pushed_at)).all()
-    stale, updates = [], []
+        Match.enterprise_pushed_at).execution_options(yield_per=chunk))
+    stale, kept = [], []
     for mid, nid, rid, dismissed, pushed, enterprise_pushed in existing:
         score = found.pop((nid, rid), None)
         if score is not None:
-            updates.append({"id": mid, "score": round(score, 4), "reasons": explain(nid, rid)})
+            kept.append((mid, nid, rid, score))
         elif not dismissed and pushed is None and enterprise_pushed is None:
             stale.append(mid)
     for start in range(0, len(stale), chunk):
         db.session.execute(Match.__table__.delete().where(
             Match.id.in_(stale[start:start + chunk])))
-    if updates:
-        db.session.execute(update(Match), updates)
-    rows = [{"need_id": nid, "researcher_id": rid, "score": round(score, 4),
+    for start in range(0, len(kept), chunk):
+        db.session.execute(update(Match), [
+            {"id": mid, "score": round(score, 4), "reasons": explain(nid, rid)}
+            for mid, nid, rid, score in kept[start:start + chunk]])
+    added, pairs = len(found), iter(found.items())
+    for start in range(0, added, chunk):
+        now = utcnow()
+        db.session.execute(insert(Match), [
+            {"need_id": nid, "researcher_id": rid, "score": round(score, 4),
              "reasons": explain(nid, rid),
              "direction": (MatchDirection.researcher_to_need if (nid, rid) in researcher_only
                            else MatchDirection.need_to_researcher),
-             "dismissed": False, "created_at": utcnow(), "updated_at": utcnow()}
-            for (nid, rid), score in found.items()]
-    for start in range(0, len(rows), chunk):
-        db.session.execute(insert(Match), rows[start:start + chunk])
+             "dismissed": False, "created_at": now, "updated_at": now}
+            for (nid, rid), score in itertools.islice(pairs, chunk)])
         if progress:
-            progress(min(start + chunk, len(rows)), len(rows))
+            progress(min(start + chunk, added), added)
     now = utcnow()
     for model, ids in ((Need, corpus.needs.ids), (Researcher, corpus.researchers.ids)):
         ids = [int(i) for i in ids]
@@ -147,7 +154,7 @@ def store_everything(corpus, found: dict, progress=None, chunk: int = 5000,
             db.session.execute(update(model).where(model.id.in_(ids[start:start + chunk]))
                                .values(matched_at=now).execution_options(
                                    synchronize_session=False))
-    return len(rows)
+    return added
 
 
 def owed_rankings(older_than: dt.timedelta):

@@ -10,6 +10,16 @@ import numpy as np
 
 from .matching import SAME_DOMAIN, SAME_FIELD, Corpus, min_score, top, top_k, weights
 
+# A block's sparse product holds up to (rows in the block) x (rows of the other side) scores:
+# at 10x national a block of 256 needs shares words with most of a million researchers, and the
+# products with their copies took the process past 24 GiB. Blocks are sized to this many cells
+# (about 240 MB of scores) instead of a fixed number of rows.
+MAX_PRODUCT_CELLS = 20_000_000
+
+
+def _block_rows(wanted: int, other_side: int) -> int:
+    return max(1, min(wanted, MAX_PRODUCT_CELLS // max(other_side, 1)))
+
 
 def _members(labels: np.ndarray) -> dict:
     """Rows of each label value, in row order (for ties: lower rows first)."""
@@ -54,6 +64,7 @@ def _needs_side(corpus, groups, found, k, floor, block, progress):
     text = np.zeros(len(corpus.researchers.ids), dtype=np.float32)
     mark = np.zeros(len(corpus.researchers.ids), dtype=bool)
     n_needs = len(corpus.needs.ids)
+    block = _block_rows(block, len(corpus.researchers.ids))
     for start in range(0, n_needs, block):
         product = corpus.needs.matrix[start:start + block].dot(by_researcher).tocsr()
         for offset in range(product.shape[0]):
@@ -86,8 +97,9 @@ def _researchers_side(corpus, groups, found, k, floor, block, researcher_only):
     by_need = corpus.needs.matrix.T.tocsr()
     text = np.zeros(len(corpus.needs.ids), dtype=np.float32)
     mark = np.zeros(len(corpus.needs.ids), dtype=bool)
-    for start in range(0, len(corpus.researchers.ids), block * 8):
-        product = corpus.researchers.matrix[start:start + block * 8].dot(by_need).tocsr()
+    block = _block_rows(block * 8, len(corpus.needs.ids))
+    for start in range(0, len(corpus.researchers.ids), block):
+        product = corpus.researchers.matrix[start:start + block].dot(by_need).tocsr()
         for offset in range(product.shape[0]):
             row = start + offset
             lo, hi = product.indptr[offset], product.indptr[offset + 1]

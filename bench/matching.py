@@ -169,13 +169,16 @@ def run(n_needs, n_researchers, database_url, out=sys.stdout, store=True, one_ne
         ours = timings["load profiles"] + timings["rank both ways"]
         n_needs, n_researchers = len(corpus.needs.ids), len(corpus.researchers.ids)
         peak_ranking = peak_rss_mb()
+        n_found = len(found)
+        print(f"ranked {n_found:,} matches in {ours:.1f} s, peak memory {peak_ranking:,.0f} MB",
+              file=out, flush=True)  # known even if a later step does not end
         if with_reference:
             started = time.perf_counter()
             reference(need_texts, researcher_texts, k)
             timings["reference (scikit-learn)"] = time.perf_counter() - started
         if store:
             started = time.perf_counter()
-            recommendations.store_everything(corpus, dict(found), researcher_only=researcher_only)
+            recommendations.store_everything(corpus, found, researcher_only=researcher_only)
             db.session.commit()
             timings["store full re-match"] = time.perf_counter() - started
         matching._cached = None
@@ -189,7 +192,7 @@ def run(n_needs, n_researchers, database_url, out=sys.stdout, store=True, one_ne
             samples.append(time.perf_counter() - started)
     ratio = ours / timings["reference (scikit-learn)"] if with_reference else None
     print(f"matching at {n_needs:,} needs x {n_researchers:,} researchers "
-          f"({database_url.split(':', 1)[0]}), top {k} per side, {len(found):,} matches", file=out)
+          f"({database_url.split(':', 1)[0]}), top {k} per side, {n_found:,} matches", file=out)
     for name, seconds in timings.items():
         print(f"  {name:<28}{seconds:>9.2f} s", file=out)
     if ratio is not None:
@@ -198,7 +201,7 @@ def run(n_needs, n_researchers, database_url, out=sys.stdout, store=True, one_ne
           "(the reference's included)", file=out)
     print(f"one new need, rank + store: p50 {statistics.median(samples) * 1000:.1f} ms, "
           f"p95 {_p95(samples) * 1000:.1f} ms   (target p95 <= 15 ms)", file=out)
-    return {"ratio": ratio, "p95_ms": _p95(samples) * 1000, "matches": len(found),
+    return {"ratio": ratio, "p95_ms": _p95(samples) * 1000, "matches": n_found,
             "timings": timings}
 
 

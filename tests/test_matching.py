@@ -283,6 +283,11 @@ def test_the_blocked_full_rematch_ranks_as_the_single_jobs_do(app, make, db_sess
             expected[(nid, int(rid))] = score
     assert set(found) == set(expected)
     assert all(abs(found[key] - expected[key]) < 1e-4 for key in found)
+    # Blocks sized by the cells of their product (10x national: a million researchers), here
+    # two rows a block on both sides, rank the same.
+    monkeypatch.setattr(rematch, "MAX_PRODUCT_CELLS",
+                        2 * max(len(corpus.needs.ids), len(corpus.researchers.ids)))
+    assert rematch.rank_everything(corpus) == found
 
 
 def test_a_need_published_while_redis_is_down_is_ranked_once_it_is_back(
