@@ -21,7 +21,7 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.widgets import ListWidget
 from flask_babel import LazyString
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import JSON, or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import BadRequest
 from wtforms.validators import Optional
@@ -269,8 +269,20 @@ class EagerInterface(BoundedInterface):
     def apply_all(self, query, *args, **kwargs):
         query = super().apply_all(query, *args, **kwargs)
         if self.eager:
-            query = query.options(*[joinedload(getattr(self.obj, name)) for name in self.eager])
+            query = query.options(*[_joined(getattr(self.obj, name)) for name in self.eager])
         return query
+
+
+def _joined(relation):
+    """A joined load of a list's many-to-one, without the related row's JSON columns (a need's
+    or researcher's matching profile: decoding them was a fifth of a proposal list page);
+    read on access, as a deferred column is."""
+    related = relation.property.mapper.class_
+    option = joinedload(relation)
+    for column in related.__table__.columns:
+        if isinstance(column.type, JSON):
+            option = option.defer(getattr(related, column.key))
+    return option
 
 
 def interface(model):
