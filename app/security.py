@@ -8,7 +8,7 @@ import logging
 import re
 from functools import lru_cache
 
-from flask import current_app, g, has_app_context, has_request_context, request
+from flask import g, has_app_context, has_request_context, request
 from flask_appbuilder import expose
 from flask_appbuilder.api import safe
 from flask_appbuilder.const import API_SECURITY_ACCESS_TOKEN_KEY, API_SECURITY_PROVIDER_DB
@@ -226,15 +226,11 @@ class PlatformSecurityManager(SecurityManager):
         user's row (``get_user_by_id``) and which every change of roles' permissions replaces
         at commit: a change applies from the next request, in every process."""
         key = tuple(sorted(role_ids))
-        token = cache_tokens.current("permissions") if has_app_context() else None
-        cache = (current_app.extensions.setdefault("role_permissions", {})
-                 if token is not None else {})
-        if cache.get("token") != token:
-            cache.clear()
-            cache["token"] = token
-        if key not in cache:
-            cache[key] = self._permissions_of_roles(key)
-        return (view_name, permission_name) in cache[key]
+        if not has_app_context():
+            return (view_name, permission_name) in self._permissions_of_roles(key)
+        permissions = cache_tokens.kept("permissions", "role_permissions", key,
+                                        lambda: self._permissions_of_roles(key))
+        return (view_name, permission_name) in permissions
 
     def _has_view_access(self, user, permission_name, view_name) -> bool:
         """FAB's answer, once per request and question: a back-office page asks it for every
