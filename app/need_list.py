@@ -344,6 +344,31 @@ def published_need(need_id: int):
     return db.session.scalars(_published_statement(), {"need_id": need_id}).one_or_none()
 
 
+@dataclass(frozen=True)
+class Contact:
+    name: str | None
+    phone: str | None
+
+
+@lru_cache(maxsize=1)
+def _contact_statement():
+    return (select(Need.contact_name, Need.contact_phone, Enterprise.contact_name,
+                   Enterprise.phone)
+            .join(Enterprise, Enterprise.id == Need.enterprise_id)
+            .where(Need.id == bindparam("need_id")))
+
+
+def contact_of(need_id: int) -> Contact | None:
+    """The need's contact (its own, else its enterprise's), read each time: a contact is never
+    kept with a need's page (a change of it replaces no token). Only for whom
+    ``can_see_contact`` allows."""
+    row = db.session.connection().execute(_contact_statement(), {"need_id": need_id}).first()
+    if row is None:
+        return None
+    need_name, need_phone, enterprise_name, enterprise_phone = row
+    return Contact(need_name or enterprise_name, need_phone or enterprise_phone)
+
+
 def can_see_contact(user, need) -> bool:
     """Contact data only for staff, the owner, and researchers the platform approved."""
     roles = jurisdiction.role_names(user)

@@ -21,7 +21,7 @@ from flask_jwt_extended import current_user as current_user_jwt
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
-from . import auth_policy, cache_tokens
+from . import auth_policy, cache_tokens, visitor
 from .models import AppUser, CacheToken, Researcher
 
 logger = logging.getLogger(__name__)
@@ -245,7 +245,10 @@ class PlatformSecurityManager(SecurityManager):
         """The signed-in user with its roles and groups, and the permissions' cache token, in
         one statement (FAB loads roles and groups lazily). Permissions are not loaded as
         objects: that cost half of every signed-in request. The public site also loads the
-        user's researcher (a need's page asks whether it is approved)."""
+        user's researcher (a need's page asks whether it is approved); its read-only pages get a
+        snapshot instead (``app/visitor.py``)."""
+        if visitor.serves_request():
+            return visitor.load(self.session, int(pk))
         public = has_request_context() and request.blueprint == "public"
         row = self.session.execute(_user_statement(public), {"pk": int(pk)}).unique()
         row = row.one_or_none()

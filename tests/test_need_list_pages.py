@@ -147,17 +147,19 @@ def _statements(client, url):
 
 @pytest.mark.parametrize("size", [20, 50, 100])
 def test_a_page_costs_three_statements_then_one_whatever_its_size(client, make, listed, size):
-    """For a signed-in user, whose page is made for them around the list's kept body (each of
-    their requests also reads their user row, as every page of the back office does)."""
+    """For a signed-in user, whose page is made for them around the list's kept body: each of
+    their requests reads their user row, and with it the tokens (app/visitor.py)."""
     login(client, make.user("Researcher", researcher_id=make.researcher().id).username)
     region = make.region("420500").id
     client.get("/needs?field=1")  # the reference labels' cache (other filters: other counts)
     for url in (f"/needs?per_page={size}", f"/needs?per_page={size}&region={region}&min=1"):
-        assert _statements(client, url) == 1 + 3  # token, counts per field, rows
-        assert _statements(client, url) == 1 + 1  # token: the body is kept
+        assert _statements(client, url) == 1 + 2  # the user, counts per field, rows
+        assert _statements(client, url) == 1  # the user: the body is kept
     # A later page of the same list: its rows (the counts are kept); past the last, no rows.
-    assert _statements(client, f"/needs?per_page={size}&page=2") == 1 + (2 if size < 23 else 1)
-    # The need with its enterprise and round, and the researcher's active proposal to it.
+    assert _statements(client, f"/needs?per_page={size}&page=2") == 1 + (1 if size < 23 else 0)
+    # The need with its enterprise and round (then kept), and the approved researcher's own
+    # parts: their active proposal to it and the contact, read each time.
+    assert _statements(client, f"/needs/{listed[0].id}") == 1 + 1 + 2
     assert _statements(client, f"/needs/{listed[0].id}") == 1 + 2
 
 
@@ -167,7 +169,8 @@ def test_anonymous_visitors_get_the_kept_page_until_a_need_changes(client, make,
     assert _statements(client, url) == 3  # token, counts per field, rows
     kept = client.get(url).get_data(as_text=True)
     assert _statements(client, url) == 1  # the token only
-    assert _statements(client, f"/needs/{listed[0].id}") == 2  # token, the need: now kept
+    # The tokens of the list and of the reference data (the round), the need: now kept.
+    assert _statements(client, f"/needs/{listed[0].id}") == 3
     assert _statements(client, f"/needs/{listed[0].id}") == 1  # the token
     client.get("/language/en", headers={"Referer": "http://localhost/needs"})
     english = client.get(url).get_data(as_text=True)

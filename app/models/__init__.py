@@ -21,7 +21,7 @@ from .enums import (
 from .match import Match, MatchRun
 from .need import PUBLIC_NEED_STATES, Need
 from .notification import Notification
-from .program_round import ProgramRound, RoundPhase
+from .program_round import ProgramRound, RoundDates, RoundPhase
 from .proposal import ComparisonCriterion, Message, Proposal, ProposalScore
 from .reference import HighTechZone, NeedCategory, Region, TechDomain, TechField
 from .researcher import Institution, Researcher

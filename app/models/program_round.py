@@ -1,5 +1,6 @@
 """A program round (专项批次): phases and money rules are data, not code."""
 import datetime as dt
+from dataclasses import dataclass
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
@@ -28,7 +29,51 @@ RoundPhase.__titles__ = {
 }
 
 
-class ProgramRound(LabelledMixin, TimestampMixin, Model):
+class RoundCalendar:
+    """The phases of a round's five dates: of a ``ProgramRound`` row, and of a ``RoundDates``
+    copy kept with a need's public page (``app/public/need_page.py``)."""
+
+    def phase_on(self, day: dt.date) -> RoundPhase:
+        """The phase a calendar day falls in; each deadline day still belongs to its phase."""
+        if day < self.needs_filing_start:
+            return RoundPhase.not_started
+        for phase, end in (
+            (RoundPhase.filing, self.needs_filing_end),
+            (RoundPhase.matching, self.matching_end),
+            (RoundPhase.execution, self.execution_end),
+            (RoundPhase.evaluation, self.evaluation_end),
+        ):
+            if day <= end:
+                return phase
+        return RoundPhase.closed
+
+    def phase_end(self, phase: RoundPhase):
+        return {
+            RoundPhase.filing: self.needs_filing_end,
+            RoundPhase.matching: self.matching_end,
+            RoundPhase.execution: self.execution_end,
+            RoundPhase.evaluation: self.evaluation_end,
+        }.get(phase)
+
+
+@dataclass(frozen=True)
+class RoundDates(RoundCalendar):
+    """A round's dates as plain data, safe to keep across requests."""
+
+    needs_filing_start: dt.date
+    needs_filing_end: dt.date
+    matching_end: dt.date
+    execution_end: dt.date
+    evaluation_end: dt.date
+
+    @classmethod
+    def of(cls, program_round) -> "RoundDates":
+        return cls(program_round.needs_filing_start, program_round.needs_filing_end,
+                   program_round.matching_end, program_round.execution_end,
+                   program_round.evaluation_end)
+
+
+class ProgramRound(RoundCalendar, LabelledMixin, TimestampMixin, Model):
     __reference_data__ = True
     __tablename__ = "program_rounds"
     __table_args__ = (
@@ -56,28 +101,6 @@ class ProgramRound(LabelledMixin, TimestampMixin, Model):
     project_quota = Column(Integer, nullable=False, default=300)
     projects_per_enterprise = Column(Integer, nullable=False, default=1)
     allow_over_quota = Column(Boolean, nullable=False, default=False)
-
-    def phase_on(self, day: dt.date) -> RoundPhase:
-        """The phase a calendar day falls in; each deadline day still belongs to its phase."""
-        if day < self.needs_filing_start:
-            return RoundPhase.not_started
-        for phase, end in (
-            (RoundPhase.filing, self.needs_filing_end),
-            (RoundPhase.matching, self.matching_end),
-            (RoundPhase.execution, self.execution_end),
-            (RoundPhase.evaluation, self.evaluation_end),
-        ):
-            if day <= end:
-                return phase
-        return RoundPhase.closed
-
-    def phase_end(self, phase: RoundPhase):
-        return {
-            RoundPhase.filing: self.needs_filing_end,
-            RoundPhase.matching: self.matching_end,
-            RoundPhase.execution: self.execution_end,
-            RoundPhase.evaluation: self.evaluation_end,
-        }.get(phase)
 
     @property
     def current_phase(self) -> RoundPhase:

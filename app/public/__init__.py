@@ -72,3 +72,6 @@ def healthz():
 
 
 from . import needs, registration, tracking  # noqa: E402,F401  routes on the same blueprint
+from .page_cache import frame  # noqa: E402
+
+bp.add_app_template_global(frame, "public_frame")

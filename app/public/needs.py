@@ -5,13 +5,14 @@ from markupsafe import Markup
 from ..need_list import (
     NeedFilters,
     can_see_contact,
+    contact_of,
     page_of_needs,
-    published_need,
     reference_labels,
     shown_total,
 )
 from ..workflows.docking import proposal_offer
 from . import bp, yuan
+from .need_page import need_page
 from .page_cache import for_anonymous_visitors, kept_part, language
 
 PAGE_SIZES = (20, 50, 100)
@@ -70,10 +71,11 @@ def _need_list_body():
 @bp.route("/needs/<int:need_id>")
 @for_anonymous_visitors
 def need_detail(need_id):
-    need = published_need(need_id)
-    if need is None:
+    page = need_page(need_id)
+    if page is None:
         abort(404)
     user = getattr(g, "user", None)
-    offer, mine = proposal_offer(user, need)
-    return render_template("public/need_detail.html", need=need, labels=reference_labels(
-        language()), show_contact=can_see_contact(user, need), offer=offer, mine=mine)
+    offer, mine = proposal_offer(user, page)
+    contact = contact_of(page.id) if can_see_contact(user, page) else None
+    return render_template("public/need_detail.html", page=page, offer=offer, mine=mine,
+                           contact=contact)

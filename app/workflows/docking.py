@@ -2,13 +2,14 @@
 complete, and what selecting a researcher does to the need. Shared by the back-office forms,
 the docking pages and the REST API."""
 import datetime as dt
+from functools import lru_cache
 
 from babel.lists import format_list
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from .. import jurisdiction
 from ..extensions import db
@@ -48,20 +49,33 @@ def check_need_open(need, today: dt.date | None = None):
                                   date=need.round.matching_end))
 
 
-def active_proposal(need_id, researcher_id):
-    return db.session.scalars(
-        select(Proposal).where(Proposal.need_id == need_id,
-                               Proposal.researcher_id == researcher_id,
-                               Proposal.state.in_(ACTIVE_STATES))).first()
+@lru_cache(maxsize=2)
+def _active_statement(brief: bool):
+    """Built once (a need's page asks on every view by a researcher)."""
+    columns = (Proposal.id, Proposal.state) if brief else (Proposal,)
+    return select(*columns).where(Proposal.need_id == bindparam("need_id"),
+                                  Proposal.researcher_id == bindparam("researcher_id"),
+                                  Proposal.state.in_(ACTIVE_STATES)).limit(1)
+
+
+def active_proposal(need_id, researcher_id, brief: bool = False):
+    """The researcher's active proposal to the need, if any: the row, or with ``brief`` only
+    its id and state."""
+    values = {"need_id": need_id, "researcher_id": researcher_id}
+    if brief:  # plain columns: no ORM layer, a third of the time
+        return db.session.connection().execute(_active_statement(True), values).first()
+    return db.session.scalars(_active_statement(False), values).first()
 
 
 def proposal_offer(user, need):
     """For the need's page: ("write", None) if ``user`` may write a proposal to ``need`` now,
-    ("mine", proposal) if they already have an active one, else (None, None)."""
+    ("mine", proposal's id and state) if they already have an active one, else (None, None).
+    ``need`` is a ``Need`` or a need's kept page (``app/public/need_page.py``): its id, state,
+    title and round."""
     researcher_id = getattr(user, "researcher_id", None)
     if researcher_id is None or "Researcher" not in jurisdiction.role_names(user):
         return None, None
-    existing = active_proposal(need.id, researcher_id)
+    existing = active_proposal(need.id, researcher_id, brief=True)
     if existing is not None:
         return "mine", existing
     try:
