@@ -99,21 +99,28 @@ def send_notification(notification_id: int):
 
 @job
 def send_notifications(notification_ids: list):
-    """Deliver a batch of rows (a push round). One row's error does not stop the others; the
-    first is re-raised at the end so RQ retries the batch, where sent rows are skipped by their
-    claim and only the rows left pending are tried again."""
-    outcomes, errors = Counter(), []
+    """Deliver a batch of rows (a push round). The in-site rows are delivered at once, each
+    other row is claimed, sent and recorded, its "sent" committed with the next row's claim.
+    One row's error does not stop the others; the first is re-raised at the end so RQ retries
+    the batch, where sent rows are skipped by their claim and only the rows left pending are
+    tried again."""
+    in_site = set(delivery.deliver_in_site(db.session, notification_ids))
+    outcomes, errors = Counter(sent=len(in_site)), []
     for notification_id in notification_ids:
+        if notification_id in in_site:
+            continue
         try:
-            outcomes[_deliver(notification_id)] += 1
+            # A sent row's state is committed by the next row's claim (or below).
+            outcomes[_deliver(notification_id, commit_sent=False)] += 1
         except Exception as exc:  # already recorded on the row by _deliver
             errors.append(exc)
+    db.session.commit()
     if errors:
         raise errors[0]
-    return dict(outcomes)
+    return {outcome: count for outcome, count in outcomes.items() if count}
 
 
-def _deliver(notification_id: int) -> str:
+def _deliver(notification_id: int, commit_sent: bool = True) -> str:
     from ..notify import render
 
     row = delivery.claim(db.session, notification_id)
@@ -129,7 +136,7 @@ def _deliver(notification_id: int) -> str:
         db.session.rollback()
         delivery.record_failure(db.session, row, exc, _retry_in())
         raise
-    delivery.record_sent(db.session, row)
+    delivery.record_sent(db.session, row, commit=commit_sent)
     return "sent"
 
 
