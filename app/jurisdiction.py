@@ -37,6 +37,15 @@ def is_global(user=None) -> bool:
     return bool(role_names(_user(user)) & GLOBAL_ROLES)
 
 
+def choices_are_shared(model) -> bool:
+    """Whether every user is offered the same rows of ``model`` as form choices: reference data
+    (visible to all), or a model that declares its choice list public (``__public_choices__``:
+    the institutions a researcher chooses from). Such choices are not scoped, and forms showing
+    only them may be kept for everyone (app/views/search_widget.py)."""
+    return bool(getattr(model, "__reference_data__", False)
+                or getattr(model, "__public_choices__", False))
+
+
 def clause_for(model, user=None):
     """The WHERE clause limiting ``model`` to what ``user`` (default: ``g.user``) may see.
 

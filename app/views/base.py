@@ -252,7 +252,7 @@ class EagerInterface(BoundedInterface):
         (stock FAB offers every region's records in a bureau's dropdowns) and without the
         count a page needs."""
         query = self.session.query(self.obj)
-        if not getattr(self.obj, "__public_choices__", False):
+        if not jurisdiction.choices_are_shared(self.obj):
             query = jurisdiction.scoped(query, self.obj)
         rows = self.apply_all(query, filters, order_column, order_direction).all()
         return len(rows), rows

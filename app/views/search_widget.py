@@ -13,14 +13,9 @@ from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.widgets import RenderTemplateWidget, SearchWidget
 from flask_babel import get_locale
 
-from .. import cache_tokens
+from .. import cache_tokens, jurisdiction
 
 MAX_KEPT = 500  # (view, language) pairs
-
-
-def shared_by_everyone(model) -> bool:
-    return bool(getattr(model, "__reference_data__", False)
-                or getattr(model, "__public_choices__", False))
 
 
 def search_form_is_shared(view) -> bool:
@@ -32,7 +27,7 @@ def search_form_is_shared(view) -> bool:
             if issubclass(getattr(extra, "field_class", type(extra)), QuerySelectField):
                 return False
         elif datamodel.is_relation(column):
-            if not shared_by_everyone(datamodel.get_related_model(column)):
+            if not jurisdiction.choices_are_shared(datamodel.get_related_model(column)):
                 return False
     return True
 
@@ -65,7 +60,7 @@ class KeptSearchWidget(SearchWidget):
 
 
 def _touches_reference(session) -> bool:
-    return any(shared_by_everyone(type(obj))
+    return any(jurisdiction.choices_are_shared(type(obj))
                for obj in list(session.new) + list(session.dirty) + list(session.deleted))
 
 
