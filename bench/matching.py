@@ -181,6 +181,9 @@ def run(n_needs, n_researchers, database_url, out=sys.stdout, store=True, one_ne
             recommendations.store_everything(corpus, found, researcher_only=researcher_only)
             db.session.commit()
             timings["store full re-match"] = time.perf_counter() - started
+            started = time.perf_counter()
+            recommendations.tidy_after_store(db.session)  # as the re-match job does
+            timings["statistics after the store"] = time.perf_counter() - started
         matching._cached = None
         matching.cached_corpus(db.session)  # the worker's corpus, as it keeps it between jobs
         rnd = random.Random(3)

@@ -86,6 +86,7 @@ def run_rematch(run_id: int, progress=None) -> MatchRun:
         run.error, run.finished_at = str(exc)[:500], utcnow()
         db.session.commit()
         raise
+    recommendations.tidy_after_store(db.session)
     return run
 
 
