@@ -26,13 +26,15 @@ def many(make):
     return make.user("Platform", "lists_platform")
 
 
-def _statements(client, url):
+def _statements(client, url, seen=None):
     count = [0]
 
     def counter(_conn, _cursor, statement, *_args):
         # SAVEPOINT / RELEASE / ROLLBACK TO are the test harness's isolation, not the page's.
         if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
             count[0] += 1
+            if seen is not None:
+                seen.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", counter)
     try:
@@ -40,17 +42,49 @@ def _statements(client, url):
     finally:
         event.remove(db.engine, "before_cursor_execute", counter)
     assert response.status_code == 200, url
+    if seen is not None:
+        seen.append(response.get_data(as_text=True))
     return count[0]
 
 
+def _page_size_arg(app, view, size):
+    """FAB reads a list's page size from ``psize_<the view's class name>``."""
+    name = next(type(v).__name__ for v in app.appbuilder.baseviews
+                if type(v).__name__.lower() == view)
+    return f"psize_{name}={size}"
+
+
+FILLED = {"needmodelview", "enterprisemodelview", "researchermodelview", "proposalmodelview",
+          "contractmodelview", "projectmodelview"}  # 30 rows each in ``many``
+
+
 @pytest.mark.parametrize("view", LISTS)
-def test_a_list_page_runs_at_most_five_statements_whatever_its_size(client, many, view):
+def test_a_list_page_runs_at_most_five_statements_whatever_its_size(app, client, many, view):
     login(client, "lists_platform")
     client.get(f"/{view}/list/")  # the first page after login also loads the user
-    counts = {size: _statements(client, f"/{view}/list/?psize_{view}={size}")
-              for size in (10, 25)}
+    counts, pages = {}, {}
+    for size in (10, 25):
+        seen = []
+        counts[size] = _statements(client, f"/{view}/list/?{_page_size_arg(app, view, size)}",
+                                   seen)
+        pages[size] = seen[-1].count("<tr") - 1  # the header's row
     assert max(counts.values()) <= 5, counts
     assert counts[10] == counts[25], counts
+    if view in FILLED:
+        assert pages == {10: 10, 25: 25}, pages
+
+
+def test_a_need_list_page_leaves_the_needs_matching_profiles_unread(app, client, many):
+    login(client, "lists_platform")
+    client.get("/needmodelview/list/")
+    seen = []
+    _statements(client, f"/needmodelview/list/?{_page_size_arg(app, 'needmodelview', 25)}",
+                seen)
+    statements, page = seen[:-1], seen[-1]
+    assert page.count("<tr") - 1 == 25
+    (rows,) = [st for st in statements if "FROM needs" in st and "LIMIT" in st
+               and not st.lstrip().upper().startswith("SELECT COUNT")]
+    assert "needs.title" in rows and "match_terms" not in rows, rows
 
 
 def test_permissions_are_read_once_per_request_and_a_change_applies_next_request(

@@ -7,11 +7,12 @@ another region or owner. They also add the generic ``decide`` page that applies 
 actions through ``app/workflows``, and queue an audit row for every edit and delete a staff
 user makes through them (``app/audit_edits.py``).
 """
+import functools
 import logging
-from contextlib import contextmanager
 import os.path as op
+from contextlib import contextmanager
 
-from flask import abort, current_app, request, send_file
+from flask import abort, current_app, g, has_request_context, request, send_file
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.fields import EnumField
@@ -22,7 +23,7 @@ from flask_appbuilder.widgets import ListWidget
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from sqlalchemy import JSON, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload
 from werkzeug.exceptions import BadRequest
 from wtforms.validators import Optional
 
@@ -51,13 +52,22 @@ class JurisdictionFilter(BaseFilter):
 JURISDICTION = [["id", JurisdictionFilter, lambda: None]]
 
 
+def _enum_title(enum_cls, code):
+    """A code's translated title, looked up once per request: a list of 100 rows asked the
+    catalog for the same few state titles 100 times."""
+    memo = g.setdefault("_enum_titles", {}) if has_request_context() else {}
+    key = (enum_cls, code)
+    if key not in memo:
+        memo[key] = str(enum_cls(code).title) if code in enum_cls._value2member_map_ else code
+    return memo[key]
+
+
 def enum_formatters(model) -> dict:
     formatters = {}
     for column in model.__table__.columns:
         enum_cls = getattr(column.type, "enum_class", None)
         if enum_cls is not None and issubclass(enum_cls, LabelledEnum):
-            formatters[column.name] = (
-                lambda code, e=enum_cls: e(code).title if code in e._value2member_map_ else code)
+            formatters[column.name] = functools.partial(_enum_title, enum_cls)
     return formatters
 
 
@@ -130,6 +140,7 @@ class ScopedModelView(ModelView):
                 add_related_pinyin_search(self, column, relation)
         self.datamodel.eager = tuple(c for c in self.list_columns
                                      if self.datamodel.is_relation_many_to_one(c))
+        self.datamodel.unlisted_json = _unlisted_json(self.datamodel, self.list_columns)
         # FAB displays and offers an Enum by its code; people read its translated title.
         # Phones and identifying numbers are masked for roles that do not need them (last, so
         # that no view's own formatter shows them in full).
@@ -266,11 +277,30 @@ class EagerInterface(BoundedInterface):
         audit_staff_change(item, deleted=True)
         super().delete(item, commit)
 
-    def apply_all(self, query, *args, **kwargs):
-        query = super().apply_all(query, *args, **kwargs)
+    unlisted_json: tuple = ()
+
+    def apply_all(self, query, filters=None, order_column="", order_direction="", page=None,
+                  page_size=None, select_columns=None, outer_default_load=False):
+        query = super().apply_all(query, filters, order_column, order_direction, page,
+                                  page_size, select_columns, outer_default_load)
         if self.eager:
             query = query.options(*[_joined(getattr(self.obj, name)) for name in self.eager])
+        if page_size is not None and select_columns is None and self.unlisted_json:
+            # A list page: the rows' own JSON columns it does not show are read on access.
+            query = query.options(*[defer(getattr(self.obj, name))
+                                    for name in self.unlisted_json])
         return query
+
+
+def _unlisted_json(datamodel, list_columns) -> tuple:
+    """The model's JSON columns a list may leave unloaded: those it does not show, when every
+    column it shows is a plain column or a relation (a computed column might read them)."""
+    model = datamodel.obj
+    columns = model.__table__.columns
+    if not all(name in columns or datamodel.is_relation(name) for name in list_columns):
+        return ()
+    return tuple(column.key for column in columns
+                 if isinstance(column.type, JSON) and column.key not in list_columns)
 
 
 def _joined(relation):
