@@ -291,12 +291,13 @@ def _rows_statement(shape, n_slices):
             .order_by(page.c.branch, Need.published_at.desc(), Need.id.desc()))
 
 
-# What the public pages show or count (the list, its counts, a need's page): a change of one of
-# these in a need that is public before or after it changes them. Matching's bookkeeping
-# (match_terms, matched_at) and contacts (never shown to anonymous visitors) are not here.
+# What the public pages show or count (the list, its counts, a need's page with the contact
+# that approved researchers see): a change of one of these in a need that is public before or
+# after it changes them. Matching's bookkeeping (match_terms, matched_at) is not here.
 _SHOWN_ATTRIBUTES = ("state", "field_id", "category_id", "amount", "enterprise_id", "title",
                      "keywords", "background", "problem", "targets", "basis",
-                     "cooperation_mode", "timeline", "published_at")
+                     "cooperation_mode", "timeline", "published_at", "contact_name",
+                     "contact_phone")
 
 
 def _touches_list(obj) -> bool:
@@ -310,7 +311,7 @@ def _touches_list(obj) -> bool:
             return True  # the state was expired, so not loaded: it may have been public
         return bool((before | after) & set(PUBLIC_NEED_STATES))
     if isinstance(obj, Enterprise):
-        return changed(obj, "region_id", "name")
+        return changed(obj, "region_id", "name", "contact_name", "phone")
     if isinstance(obj, TechField):
         return changed(obj, "domain_id")
     return False
@@ -350,23 +351,10 @@ class Contact:
     phone: str | None
 
 
-@lru_cache(maxsize=1)
-def _contact_statement():
-    return (select(Need.contact_name, Need.contact_phone, Enterprise.contact_name,
-                   Enterprise.phone)
-            .join(Enterprise, Enterprise.id == Need.enterprise_id)
-            .where(Need.id == bindparam("need_id")))
-
-
-def contact_of(need_id: int) -> Contact | None:
-    """The need's contact (its own, else its enterprise's), read each time: a contact is never
-    kept with a need's page (a change of it replaces no token). Only for whom
-    ``can_see_contact`` allows."""
-    row = db.session.connection().execute(_contact_statement(), {"need_id": need_id}).first()
-    if row is None:
-        return None
-    need_name, need_phone, enterprise_name, enterprise_phone = row
-    return Contact(need_name or enterprise_name, need_phone or enterprise_phone)
+def contact_of(need) -> Contact:
+    """The need's contact: its own, else its enterprise's."""
+    return Contact(need.contact_name or need.enterprise.contact_name,
+                   need.contact_phone or need.enterprise.phone)
 
 
 def can_see_contact(user, need) -> bool:

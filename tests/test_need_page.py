@@ -52,12 +52,15 @@ def test_a_changed_contact_shows_at_once_and_only_to_whom_may_see_it(client, db_
     anonymous = _page(client, need)
     login(client, "page_researcher")
     assert "王工 · 13800001111" in _page(client, need)
-    need.contact_name, need.contact_phone = None, None  # contacts replace no token
+    need.contact_name, need.contact_phone = None, None  # the need's page is kept till now
     db_session.commit()
     assert "李经理 · " + need.enterprise.phone in _page(client, need)
+    need.enterprise.contact_name = "赵主任"
+    db_session.commit()
+    assert "赵主任 · " + need.enterprise.phone in _page(client, need)
     need.contact_phone = "13900002222"
     db_session.commit()
-    assert "李经理 · 13900002222" in _page(client, need)
+    assert "赵主任 · 13900002222" in _page(client, need)
     client.get("/logout/")
     assert _page(client, need) == anonymous and "13900002222" not in anonymous
     pending = make.researcher(state=ResearcherState.submitted)

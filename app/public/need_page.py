@@ -5,8 +5,8 @@ changes only when the public list's token does (``need_list.list_token``) or, fo
 belongs to, the reference token: so it is rendered once per need and language and kept with
 the few facts the visitor's own parts are decided by (state, enterprise, the round's dates).
 Per request remain whether the visitor may write a proposal (``docking.proposal_offer``) and
-whether they see the contact (``need_list.can_see_contact``), whose data is read each time:
-contacts are not under the list's token.
+whether they see the contact (``need_list.can_see_contact``), kept with the page but shown only
+to whom that rule allows.
 """
 from dataclasses import dataclass
 
@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from .. import cache_tokens
 from ..models import NeedState, RoundDates
-from ..need_list import published_need, reference_labels
+from ..need_list import Contact, contact_of, published_need, reference_labels
 from .page_cache import kept_item, language
 
 
@@ -31,6 +31,7 @@ class NeedPage:
     round: RoundDates
     heading: Markup
     body: Markup
+    contact: Contact  # for whom ``can_see_contact`` allows only
 
 
 def need_page(need_id: int) -> NeedPage | None:
@@ -49,4 +50,4 @@ def _make(need_id):
         round=RoundDates.of(need.round),
         heading=Markup(get_template_attribute(parts, "heading")(need, reference_labels(
             language()))),
-        body=Markup(get_template_attribute(parts, "body")(need)))
+        body=Markup(get_template_attribute(parts, "body")(need)), contact=contact_of(need))

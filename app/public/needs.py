@@ -5,7 +5,6 @@ from markupsafe import Markup
 from ..need_list import (
     NeedFilters,
     can_see_contact,
-    contact_of,
     page_of_needs,
     reference_labels,
     shown_total,
@@ -76,6 +75,6 @@ def need_detail(need_id):
         abort(404)
     user = getattr(g, "user", None)
     offer, mine = proposal_offer(user, page)
-    contact = contact_of(page.id) if can_see_contact(user, page) else None
+    contact = page.contact if can_see_contact(user, page) else None
     return render_template("public/need_detail.html", page=page, offer=offer, mine=mine,
                            contact=contact)
