@@ -72,8 +72,8 @@ def _count_statements(client, engine, path):
 def sql_per_page(app, lists, details):
     """Statements of one request, counted in-process: the list at sizes 20/50/100 (plain and
     filtered) and a need's page, for an anonymous visitor (the first request after a change,
-    then a kept page) and for a signed-in researcher (made for them each time; after the
-    first, the counts per field are cached)."""
+    then a kept page) and for a signed-in researcher (made for them around the kept parts;
+    after the first, the counts per field are cached)."""
     from app.extensions import db
 
     with app.app_context():
@@ -324,8 +324,8 @@ def run(scale, database_url, redis_url, seconds=10, connections=8, workers=4, re
               f"{result['p99']:>8.1f}{result['failed'] + result['timeouts']:>7}"
               f"{result['rate'] / bare:>7.2f}", file=out)
     print(f"target: list and detail >= {TARGET_RATIO} of the bare endpoint. Anonymous visitors "
-          "get kept pages (app/public/page_cache.py); signed-in pages are made each time.",
-          file=out)
+          "get kept pages (app/public/page_cache.py); a signed-in user's page is made for them "
+          "around kept parts (app/public/need_page.py, app/visitor.py).", file=out)
     print("SQL statements per request (anonymous, a page not kept yet / anonymous, a kept page"
           " / signed in, with the user's row):", file=out)
     for label, (first, kept, made) in statements.items():
