@@ -13,6 +13,13 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("public", __name__)
 
 
+@bp.before_request
+def _read_only_pages_read_outside_a_transaction():
+    from .. import visitor
+
+    visitor.read_outside_a_transaction(db.session)
+
+
 @bp.app_context_processor
 def _template_globals():
     from flask_babel import get_locale
