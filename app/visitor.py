@@ -36,6 +36,12 @@ class ResearcherStatus:
     state: object  # ResearcherState
 
 
+@dataclass(frozen=True)
+class ProposalBrief:
+    id: int
+    state: object  # ProposalState
+
+
 @dataclass(frozen=True, eq=False)
 class Visitor:
     """What ``jurisdiction.role_names``, ``need_list.can_see_contact`` and
@@ -51,6 +57,8 @@ class Visitor:
     enterprise_id: int | None
     researcher_id: int | None
     researcher: ResearcherStatus | None
+    # On a need's page: (the need's id, the researcher's active proposal to it or None).
+    proposal_to: tuple | None = None
 
     is_authenticated = True
     is_anonymous = False
@@ -85,14 +93,22 @@ def read_outside_a_transaction(session) -> None:
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
-@lru_cache(maxsize=1)
-def _statement():
+@lru_cache(maxsize=2)
+def _statement(on_a_need: bool):
+    from .workflows.docking import active_proposal_columns
+
     tokens = [aliased(CacheToken) for _kind in TOKENS]
+    # A need's page also asks for the researcher's active proposal to it: read here, it costs
+    # no statement of its own.
+    proposal = [column.label(name) for column, name in zip(active_proposal_columns(
+        bindparam("need_id"), AppUser.researcher_id), ("proposal_id", "proposal_state"))
+    ] if on_a_need else []
     stmt = (select(AppUser.id, AppUser.username, AppUser.first_name, AppUser.last_name,
                    AppUser.active, AppUser.region_id, AppUser.enterprise_id,
                    AppUser.researcher_id, Researcher.state.label("researcher_state"),
                    Role.name.label("role"),
-                   *[token.token.label(f"token_{kind}") for kind, token in zip(TOKENS, tokens)])
+                   *[token.token.label(f"token_{kind}") for kind, token in zip(TOKENS, tokens)],
+                   *proposal)
             .outerjoin(Researcher, Researcher.id == AppUser.researcher_id)
             .outerjoin(assoc_user_role, assoc_user_role.c.user_id == AppUser.id)
             .outerjoin(Role, Role.id == assoc_user_role.c.role_id))
@@ -103,11 +119,19 @@ def _statement():
 
 def load(session, pk: int) -> Visitor | None:
     """The user ``pk`` as a Visitor (one statement: a row per role), or None if there is no
-    such user; the tokens read along are kept for the request."""
-    rows = session.connection().execute(_statement(), {"pk": pk}).all()
+    such user; the tokens read along are kept for the request, and on a need's page the
+    researcher's active proposal to it comes along too."""
+    need_id = (request.view_args or {}).get("need_id") if has_request_context() else None
+    on_a_need = request.endpoint == "public.need_detail" and isinstance(need_id, int)
+    values = {"pk": pk, "need_id": need_id} if on_a_need else {"pk": pk}
+    rows = session.connection().execute(_statement(on_a_need), values).all()
     if not rows:
         return None
     first = rows[0]
+    proposal_to = None
+    if on_a_need:
+        proposal_to = (need_id, ProposalBrief(first.proposal_id, first.proposal_state)
+                       if first.proposal_id is not None else None)
     for kind in TOKENS:
         cache_tokens.remember(kind, getattr(first, f"token_{kind}"))
     return Visitor(
@@ -117,4 +141,5 @@ def load(session, pk: int) -> Visitor | None:
         region_id=first.region_id, enterprise_id=first.enterprise_id,
         researcher_id=first.researcher_id,
         researcher=(ResearcherStatus(first.researcher_state)
-                    if first.researcher_id is not None else None))
+                    if first.researcher_id is not None else None),
+        proposal_to=proposal_to)

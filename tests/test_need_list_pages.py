@@ -157,10 +157,10 @@ def test_a_page_costs_three_statements_then_one_whatever_its_size(client, make, 
         assert _statements(client, url) == 1  # the user: the body is kept
     # A later page of the same list: its rows (the counts are kept); past the last, no rows.
     assert _statements(client, f"/needs?per_page={size}&page=2") == 1 + (1 if size < 23 else 0)
-    # The need with its enterprise and round (then kept with its contact), and the approved
-    # researcher's active proposal to it, read each time.
-    assert _statements(client, f"/needs/{listed[0].id}") == 1 + 1 + 1
+    # The need with its enterprise and round (then kept with its contact); the researcher's
+    # active proposal to it is read with the user, each time.
     assert _statements(client, f"/needs/{listed[0].id}") == 1 + 1
+    assert _statements(client, f"/needs/{listed[0].id}") == 1
 
 
 def test_anonymous_visitors_get_the_kept_page_until_a_need_changes(client, make, db_session,

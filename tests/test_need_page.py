@@ -77,6 +77,9 @@ def test_the_researchers_own_proposal_replaces_the_offer(client, db_session, mak
     proposal = make.proposal(need, researcher)
     page = _page(client, need)
     assert PROPOSE not in page and f"/proposalmodelview/show/{proposal.id}" in page
+    other = make.need(need.enterprise, NeedState.published, title="另一项需求")
+    page = _page(client, other)  # the proposal read with the user is this need's only
+    assert PROPOSE in page and f"/proposalmodelview/show/{proposal.id}" not in page
     proposal.state = ProposalState.withdrawn
     db_session.commit()
     assert PROPOSE in _page(client, need)

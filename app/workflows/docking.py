@@ -49,13 +49,26 @@ def check_need_open(need, today: dt.date | None = None):
                                   date=need.round.matching_end))
 
 
+def _active(*columns, need_id, researcher_id):
+    """The researcher's active proposal to the need (at most one: ``uq_proposal_active``)."""
+    return select(*columns).where(Proposal.need_id == need_id,
+                                  Proposal.researcher_id == researcher_id,
+                                  Proposal.state.in_(ACTIVE_STATES)).limit(1)
+
+
 @lru_cache(maxsize=2)
 def _active_statement(brief: bool):
     """Built once (a need's page asks on every view by a researcher)."""
     columns = (Proposal.id, Proposal.state) if brief else (Proposal,)
-    return select(*columns).where(Proposal.need_id == bindparam("need_id"),
-                                  Proposal.researcher_id == bindparam("researcher_id"),
-                                  Proposal.state.in_(ACTIVE_STATES)).limit(1)
+    return _active(*columns, need_id=bindparam("need_id"),
+                   researcher_id=bindparam("researcher_id"))
+
+
+def active_proposal_columns(need_id, researcher_id) -> tuple:
+    """The id and state of the researcher's active proposal to the need, as two scalar
+    subqueries for a statement that reads the researcher anyway (app/visitor.py)."""
+    return tuple(_active(column, need_id=need_id, researcher_id=researcher_id).scalar_subquery()
+                 for column in (Proposal.id, Proposal.state))
 
 
 def active_proposal(need_id, researcher_id, brief: bool = False):
@@ -75,7 +88,11 @@ def proposal_offer(user, need):
     researcher_id = getattr(user, "researcher_id", None)
     if researcher_id is None or "Researcher" not in jurisdiction.role_names(user):
         return None, None
-    existing = active_proposal(need.id, researcher_id, brief=True)
+    read_along = getattr(user, "proposal_to", None)  # a Visitor read with the user
+    if read_along is not None and read_along[0] == need.id:
+        existing = read_along[1]
+    else:
+        existing = active_proposal(need.id, researcher_id, brief=True)
     if existing is not None:
         return "mine", existing
     try:
