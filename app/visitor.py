@@ -120,8 +120,9 @@ def _statement(on_a_need: bool):
 def load(session, pk: int) -> Visitor | None:
     """The user ``pk`` as a Visitor (one statement: a row per role), or None if there is no
     such user; the tokens read along are kept for the request, and on a need's page the
-    researcher's active proposal to it comes along too."""
-    need_id = (request.view_args or {}).get("need_id") if has_request_context() else None
+    researcher's active proposal to it comes along too. For a request ``serves_request``
+    accepts."""
+    need_id = (request.view_args or {}).get("need_id")
     on_a_need = request.endpoint == "public.need_detail" and isinstance(need_id, int)
     values = {"pk": pk, "need_id": need_id} if on_a_need else {"pk": pk}
     rows = session.connection().execute(_statement(on_a_need), values).all()
