@@ -178,8 +178,9 @@ def run(n_needs, n_researchers, database_url, out=sys.stdout, store=True, one_ne
             timings["reference (scikit-learn)"] = time.perf_counter() - started
         if store:
             started = time.perf_counter()
-            recommendations.store_everything(corpus, found, researcher_only=researcher_only)
-            db.session.commit()
+            with recommendations.room_to_store(db.session):  # as the re-match job stores
+                recommendations.store_everything(corpus, found, researcher_only=researcher_only)
+                db.session.commit()
             timings["store full re-match"] = time.perf_counter() - started
             started = time.perf_counter()
             recommendations.tidy_after_store(db.session)  # as the re-match job does

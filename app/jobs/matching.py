@@ -76,10 +76,11 @@ def run_rematch(run_id: int, progress=None) -> MatchRun:
         run.total = len(corpus.needs.ids)
         researcher_only = set()
         found = rematch.rank_everything(corpus, progress=ranked, researcher_only=researcher_only)
-        run.matches = recommendations.store_everything(corpus, found,
-                                                       researcher_only=researcher_only)
-        run.done, run.finished_at = run.total, utcnow()
-        db.session.commit()
+        with recommendations.room_to_store(db.session):
+            run.matches = recommendations.store_everything(corpus, found,
+                                                           researcher_only=researcher_only)
+            run.done, run.finished_at = run.total, utcnow()
+            db.session.commit()
     except Exception as exc:
         db.session.rollback()
         run = db.session.get(MatchRun, run_id)
