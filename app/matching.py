@@ -154,6 +154,13 @@ class Corpus:
             self._derived["field_rows"] = self.researcher_fields.tocsr()
         return self._derived["field_rows"]
 
+    def idf_of(self) -> dict:
+        """Each word's idf as a Python float: a reason reads a few for each of millions of
+        pairs, and a NumPy scalar per read cost more than the rest of the reason."""
+        if "idf_of" not in self._derived:
+            self._derived["idf_of"] = dict(zip(self.vocabulary, self.idf.tolist()))
+        return self._derived["idf_of"]
+
     def text_scores(self, side: str, terms: dict) -> np.ndarray:
         """Cosine of ``terms`` with every row of ``side`` (needs or researchers)."""
         vector = self.vector(terms)
@@ -318,8 +325,8 @@ def needs_for_researcher(corpus: Corpus, terms: dict, field_ids, k=None):
 def reasons(corpus: Corpus, need_terms: dict, need_field: int, researcher_terms: dict,
             researcher_field_ids) -> dict:
     """Why a pair matched, as data the pages render in the reader's language."""
-    shared = set(need_terms) & set(researcher_terms)
-    idf = {w: corpus.idf[corpus.vocabulary[w]] for w in shared if w in corpus.vocabulary}
+    idf_of = corpus.idf_of()
+    idf = {w: idf_of[w] for w in need_terms.keys() & researcher_terms.keys() if w in idf_of}
     words = sorted(idf, key=lambda w: (-idf[w] * need_terms[w] * researcher_terms[w], w))
     domain = corpus.field_domain.get(need_field)
     same = ("field" if need_field in researcher_field_ids else
