@@ -64,14 +64,6 @@ def _load_config(app, config_class, overrides):
     app.config.from_object(config_class)
     app.config.update(overrides)
     config_class.validate(app.config)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        # psycopg prepares a statement after five runs and PostgreSQL may then keep one generic
-        # plan for it; a search's words differ by orders of magnitude in frequency, so a plan
-        # made for a common word scans for a rare one (0.3 ms became 2.6 ms). Plan each run.
-        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-        connect_args = dict(options.get("connect_args") or {})
-        connect_args.setdefault("options", "-c plan_cache_mode=force_custom_plan")
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": connect_args}
 
 
 def _migrations_dir():
