@@ -62,11 +62,12 @@ def send_digests(period: str, today: dt.date | None = None, commit: bool = False
 
 def _tell_researchers(side: Side, published, period, today, commit) -> int:
     """The researchers' digests. Their untold matches are read in one pass in table order and
-    stamped afterwards need by need, never researcher by researcher: a researcher's matches lie
+    stamped afterwards in id order, never researcher by researcher: a researcher's matches lie
     on every page of the table (it is written need by need), so stamping batches of researchers
     rewrote each page of the table once per batch, 500 times at 10x national; in id order each
     page is written once. A round cut short before its stamps tells those researchers again in
-    the next period (a repeat, never a silence); within the same period the outbox keys send nothing twice."""
+    the next period (a repeat, never a silence); within one period the outbox keys send
+    nothing twice."""
     untold, told = {}, array("q")
     rows = db.session.execute(
         select(Match.id, Match.need_id, Match.researcher_id).where(
