@@ -5,7 +5,7 @@ at 10× national scale a million people and tens of millions of matches. So the 
 owners with untold matches in batches, reads plain columns (never match or user objects), writes
 the batch's outbox rows in one INSERT that the database itself keeps idempotent (a row whose key
 exists is skipped: ``ON CONFLICT DO NOTHING``) and may commit after each batch. The stamps that
-say a match was told are written in the order of the table's pages (``_tell_researchers``).
+say a match was told are written in the order of the table's pages (``_tell``).
 The keys are those ``notify`` gives, so a re-run of a period sends nothing twice.
 """
 import datetime as dt
@@ -48,84 +48,53 @@ def send_digests(period: str, today: dt.date | None = None, commit: bool = False
     # then walk every published need for each batch of owners (20,000 × 2,000 probes).
     published = dict(db.session.execute(select(Need.id, Need.enterprise_id).where(
         Need.state == NeedState.published)).all())
-    researchers, enterprises = SIDES
-    sent = _tell_researchers(researchers, published, period, today, commit)
-    for batch in _enterprise_batches(published):
-        matches = _untold_of_enterprises(batch, published)
-        sent += _send(enterprises, _payloads(matches), period, today)
-        _stamp_ids(enterprises, [match_id for match_id, *_rest in matches])
-        if commit:
-            db.session.commit()
-    db.session.flush()
-    return sent
+    return sum(_tell(side, published, period, today, commit) for side in SIDES)
 
 
-def _tell_researchers(side: Side, published, period, today, commit) -> int:
-    """The researchers' digests. Their untold matches are read in one pass in table order and
-    stamped afterwards in id order, never researcher by researcher: a researcher's matches lie
-    on every page of the table (it is written need by need), so stamping batches of researchers
-    rewrote each page of the table once per batch, 500 times at 10x national; in id order each
-    page is written once. A round cut short before its stamps tells those researchers again in
-    the next period (a repeat, never a silence); within one period the outbox keys send
-    nothing twice."""
-    untold, told = {}, array("q")
+def _tell(side: Side, published, period, today, commit) -> int:
+    """One side's digests. Its untold matches are read in one pass in table order and stamped
+    afterwards in id order, never owner by owner: a researcher's matches lie on every page of
+    the table (it is written need by need), and an enterprise's needs lie wherever they were
+    published, so stamping batches of owners rewrote each page of the table once per batch,
+    500 times at 10x national; in id order each page is written once. A round cut short before
+    its stamps tells those owners again in the next period (a repeat, never a silence); within
+    one period the outbox keys send nothing twice."""
+    by_researcher = side.name == "researcher"
+    needs_of, researchers_of, told = {}, {}, array("q")
     rows = db.session.execute(
         select(Match.id, Match.need_id, Match.researcher_id).where(
-            Match.dismissed.is_(False), Match.pushed_at.is_(None))
+            Match.dismissed.is_(False), side.stamp.is_(None))
         .execution_options(yield_per=READ_CHUNK))
     for match_id, need_id, researcher_id in rows:
-        if need_id in published:
-            found = untold.get(researcher_id)
-            if found is None:
-                found = untold[researcher_id] = array("i")
-            found.append(need_id)
-            told.append(match_id)
-    owners = sorted(untold)
+        if need_id not in published:
+            continue
+        owner = researcher_id if by_researcher else published[need_id]
+        needs = needs_of.get(owner)
+        if needs is None:
+            needs = needs_of[owner] = array("i")
+            if not by_researcher:
+                researchers_of[owner] = array("i")
+        needs.append(need_id)
+        if not by_researcher:
+            researchers_of[owner].append(researcher_id)
+        told.append(match_id)
+    owners = sorted(needs_of)
     sent = 0
     for start in range(0, len(owners), BATCH):
-        payloads = {owner: {"needs": set(untold[owner]), "researchers": {owner},
-                            "count": len(untold[owner])} for owner in owners[start:start + BATCH]}
+        payloads = {owner: {"needs": set(needs_of[owner]),
+                            "researchers": {owner} if by_researcher else set(researchers_of[owner]),
+                            "count": len(needs_of[owner])}
+                    for owner in owners[start:start + BATCH]}
         sent += _send(side, payloads, period, today)
         if commit:
             db.session.commit()
-    del untold
+    del needs_of, researchers_of
     for start in range(0, len(told), STAMP_ROWS):  # read in table order, so stamped in it
         _stamp_ids(side, sorted(told[start:start + STAMP_ROWS]))
         if commit:
             db.session.commit()
+    db.session.flush()
     return sent
-
-
-def _enterprise_batches(published):
-    """The enterprises owed a digest, in batches of ``BATCH``, in id order."""
-    told_needs = set(db.session.scalars(select(Match.need_id).distinct().where(
-        Match.dismissed.is_(False), Match.enterprise_pushed_at.is_(None))))
-    owners = sorted({published[nid] for nid in told_needs if nid in published})
-    for start in range(0, len(owners), BATCH):
-        yield owners[start:start + BATCH]
-
-
-def _untold_of_enterprises(owners, published):
-    """(match id, need id, researcher id, enterprise) of the enterprises' untold matches: their
-    needs' rows, which lie together in the table."""
-    wanted = set(owners)
-    needs = [nid for nid, enterprise_id in published.items() if enterprise_id in wanted]
-    found = []
-    for start in range(0, len(needs), 5000):
-        found += db.session.execute(select(Match.id, Match.need_id, Match.researcher_id).where(
-            Match.need_id.in_(needs[start:start + 5000]), Match.dismissed.is_(False),
-            Match.enterprise_pushed_at.is_(None))).all()
-    return [(mid, nid, rid, published[nid]) for mid, nid, rid in found]
-
-
-def _payloads(matches):
-    payloads = {}
-    for _id, need_id, researcher_id, owner_id in matches:
-        payload = payloads.setdefault(owner_id, {"needs": set(), "researchers": set(), "count": 0})
-        payload["needs"].add(need_id)
-        payload["researchers"].add(researcher_id)
-        payload["count"] += 1
-    return payloads
 
 
 def _send(side: Side, payloads, period, today) -> int:

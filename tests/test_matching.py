@@ -163,17 +163,22 @@ def test_digests_push_both_sides_once_and_at_most_one_sms_a_day(make, db_session
     assert [r.channel for r in rows(expert_user)].count(Channel.sms) == 1
 
 
-def test_a_digest_round_stamps_exactly_the_matches_it_told(make, db_session, people, monkeypatch):
-    """Told matches are stamped in id order, a few rows per statement; a dismissed match and a
-    match of a need no longer published stay untold, and the digest counts only the told."""
+@pytest.mark.parametrize("side", ["researcher", "enterprise"])
+def test_a_digest_round_stamps_exactly_the_matches_it_told(make, db_session, people, monkeypatch,
+                                                           side):
+    """Each side's told matches are stamped in id order, a few rows per statement; a dismissed
+    match and a match of a need no longer published stay untold, and the digest counts only
+    the told."""
     from sqlalchemy import event
 
     from app import digests
 
     monkeypatch.setattr(digests, "STAMP_ROWS", 2)  # several stamping statements
+    stamp = "pushed_at" if side == "researcher" else "enterprise_pushed_at"
     expert = people["expert"]
     make.user("Researcher", "stamp_res", researcher_id=expert.id)
     enterprise = make.enterprise()
+    make.user("Enterprise", "stamp_ent", enterprise_id=enterprise.id)
     needs = [make.need(enterprise, NeedState.published, field=people["battery_field"],
                        **{**BATTERY_TEXT, "title": f"储能电池热管理第{i}期"}) for i in range(5)]
     withdrawn, dismissed = needs[3], needs[4]
@@ -183,7 +188,7 @@ def test_a_digest_round_stamps_exactly_the_matches_it_told(make, db_session, peo
     stamps = []
 
     def listener(conn, cursor, statement, parameters, context, executemany):
-        if statement.startswith("UPDATE matches SET pushed_at"):
+        if statement.startswith(f"UPDATE matches SET {stamp}"):
             stamps.append([v for v in (parameters.values() if isinstance(parameters, dict)
                                        else parameters) if isinstance(v, int)])
 
@@ -195,14 +200,23 @@ def test_a_digest_round_stamps_exactly_the_matches_it_told(make, db_session, peo
     told = {need.id: _matches(need)[expert.id] for need in needs}
     for match in told.values():
         db_session.refresh(match)
-    assert all(told[n.id].pushed_at is not None for n in needs[:3])
-    assert told[withdrawn.id].pushed_at is None and told[dismissed.id].pushed_at is None
+    assert all(getattr(told[n.id], stamp) is not None for n in needs[:3])
+    assert getattr(told[withdrawn.id], stamp) is None
+    assert getattr(told[dismissed.id], stamp) is None
     ids = [i for statement in stamps for i in statement]
     assert len(stamps) >= 2 and ids == sorted(ids)
+    owner = expert.id if side == "researcher" else enterprise.id
     digest = db_session.scalars(select(Notification).where(
-        Notification.template == "match.digest_researcher",
-        Notification.idempotency_key.like("digest:stamp-period:researcher%"))).first()
-    assert digest.payload["needs"] == sorted(n.id for n in needs[:3])
+        Notification.template == f"match.digest_{side}",
+        Notification.idempotency_key.like(f"digest:stamp-period:{side}{owner}:%"))).first()
+    if side == "researcher":
+        assert digest.payload["needs"] == sorted(n.id for n in needs[:3])
+    else:  # every published need's undismissed matches, other researchers' included
+        live = [m for n in needs if n is not withdrawn for m in _matches(n).values()
+                if not m.dismissed]
+        assert digest.payload["needs"] == sorted({m.need_id for m in live})
+        assert digest.payload["researchers"] == sorted({m.researcher_id for m in live})
+        assert digest.payload["count"] == len(live)
 
 
 def test_platform_runs_a_full_rematch_and_sees_its_progress(client, make, db_session, people):
