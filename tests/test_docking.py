@@ -124,6 +124,43 @@ def test_one_active_proposal_per_researcher_and_need(client, world, db_session, 
     db_session.rollback()
 
 
+def test_the_active_proposal_lookup_is_served_by_the_partial_index(world, db_session, make):
+    """A need's page asks for the researcher's active proposal on every view. With the states
+    as bound parameters no planner can prove that uq_proposal_active applies (SQLite never,
+    PostgreSQL not in a generic plan), and the IN list was re-expanded on each execution."""
+    from app.workflows import docking
+
+    statement = docking._active_statement(True)
+    compiled = statement.compile(db_session.get_bind())
+    assert not {state.value for state in docking.ACTIVE_STATES} & set(map(str, compiled.params.values()))
+    r1, need = world["r1"], world["need"]
+    found = make.proposal(need=need, researcher=r1, state=ProposalState.submitted)
+    db_session.flush()
+    assert docking.active_proposal(need.id, r1.id, brief=True) == (found.id, found.state)
+    found.state = ProposalState.withdrawn
+    db_session.flush()
+    assert docking.active_proposal(need.id, r1.id, brief=True) is None
+    if db_session.get_bind().dialect.name == "sqlite":
+        plan = db_session.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + str(compiled),
+            tuple(compiled.construct_params({"need_id": need.id, "researcher_id": r1.id})
+                  [name] for name in compiled.positiontup)).all()
+        assert any("uq_proposal_active" in row[-1] for row in plan), plan
+    else:  # the generic plan a prepared statement gets after five executions
+        names = list(compiled.params)
+        sql = re.sub(r"%\((\w+)\)s", lambda m: f"${names.index(m.group(1)) + 1}", str(compiled))
+        conn = db_session.connection()
+        conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        conn.exec_driver_sql("PREPARE active_probe AS " + sql)
+        try:
+            plan = " ".join(row[0] for row in conn.exec_driver_sql(
+                "EXPLAIN EXECUTE active_probe({})".format(", ".join(["1"] * len(names)))))
+        finally:
+            conn.exec_driver_sql("DEALLOCATE active_probe")
+        assert "uq_proposal_active" in plan, plan
+
+
 @pytest.mark.parametrize("case", ["not_approved", "draft_need", "other_role", "closed_round"])
 def test_who_may_not_write_a_proposal(client, world, db_session, make, case):
     need = world["need"]

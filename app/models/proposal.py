@@ -10,7 +10,12 @@ from .enums import ProposalState
 from .mixins import SafeFileColumn, TimestampMixin, VersionedMixin, state_column, utcnow
 
 
-ACTIVE = "state IN ('draft','submitted','shortlisted','selected')"
+# States in which a proposal counts as the researcher's one active proposal to a need; the
+# partial unique index below says so to the database, and app/workflows/docking.py asks with
+# the same literals so that the index serves its queries.
+ACTIVE_STATES = (ProposalState.draft, ProposalState.submitted, ProposalState.shortlisted,
+                 ProposalState.selected)
+ACTIVE = "state IN ({})".format(",".join(f"'{state.value}'" for state in ACTIVE_STATES))
 
 
 class Proposal(TimestampMixin, VersionedMixin, Model):

@@ -9,18 +9,15 @@ from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, literal_column, select
 
 from .. import jurisdiction
 from ..extensions import db
 from ..models import PUBLIC_NEED_STATES, Need, NeedState, Proposal, ProposalState, Researcher
 from ..models import ResearcherState, RoundPhase
+from ..models.proposal import ACTIVE_STATES
 from .errors import RuleViolation
 
-# States in which a proposal counts as the researcher's one active proposal to a need (the
-# partial unique index uq_proposal_active says the same to the database).
-ACTIVE_STATES = (ProposalState.draft, ProposalState.submitted, ProposalState.shortlisted,
-                 ProposalState.selected)
 # Phases after which no proposal is written, submitted or decided (contracts are signed by the
 # end of the matching phase, notice §四).
 CLOSED_PHASES = (RoundPhase.execution, RoundPhase.evaluation, RoundPhase.closed)
@@ -49,11 +46,17 @@ def check_need_open(need, today: dt.date | None = None):
                                   date=need.round.matching_end))
 
 
+# The states written into the SQL as literals, as the index's own predicate has them: PostgreSQL
+# then proves that uq_proposal_active serves even a generic plan, and no IN list is expanded
+# afresh on every execution (a need's page asks this on every view by a researcher).
+_ACTIVE_LITERALS = tuple(literal_column(f"'{state.value}'") for state in ACTIVE_STATES)
+
+
 def _active(*columns, need_id, researcher_id):
     """The researcher's active proposal to the need (at most one: ``uq_proposal_active``)."""
     return select(*columns).where(Proposal.need_id == need_id,
                                   Proposal.researcher_id == researcher_id,
-                                  Proposal.state.in_(ACTIVE_STATES)).limit(1)
+                                  Proposal.state.in_(_ACTIVE_LITERALS)).limit(1)
 
 
 @lru_cache(maxsize=2)
