@@ -80,7 +80,9 @@ def test_a_second_rematch_keeps_what_people_saw_and_refreshes_the_rest(client, m
     pushed, dismissed, unseen = sorted(first)[:3]
     first[pushed].pushed_at = first[pushed].created_at
     first[dismissed].dismissed, first[dismissed].dismiss_reason = True, "方向不符"
-    first[unseen].score = 0.0001  # a stale score the next re-match must replace
+    reasons = first[unseen].reasons
+    first[unseen].score = 0.0001  # a stale score and reasons the next re-match must replace
+    first[unseen].reasons = {"stale": True}
     before = {pair: (m.id, m.updated_at) for pair, m in first.items()}
     db_session.commit()
     _rematch(client)
@@ -89,6 +91,30 @@ def test_a_second_rematch_keeps_what_people_saw_and_refreshes_the_rest(client, m
     assert all(second[pair].id == before[pair][0] for pair in second)  # updated, not replaced
     assert second[pushed].pushed_at is not None and second[dismissed].dismissed is True
     assert second[unseen].score > 0.0001 and second[unseen].updated_at > before[unseen][1]
+    assert second[unseen].reasons == reasons
+
+
+def test_a_second_store_in_small_chunks_updates_every_kept_match_once(client, make, db_session):
+    """The kept pairs go through the driver a chunk at a time (on PostgreSQL through one
+    scratch table, emptied after each chunk): every chunk must land, on its own rows only."""
+    from app import matching
+
+    _setting_up(make)
+    make.user("Platform", "plat_chunks")
+    login(client, "plat_chunks")
+    _rematch(client)
+    first = _stored(db_session)
+    assert len(first) > 4
+    corpus = matching.load_corpus(db_session)
+    found = {pair: 0.5 + i / 100 for i, pair in enumerate(sorted(first))}
+    expected = dict(found)
+    with recommendations.room_to_store(db_session):
+        assert recommendations.store_everything(corpus, found, chunk=2) == 0
+        db_session.commit()
+    second = _stored(db_session)
+    assert {pair: (m.id, m.score) for pair, m in second.items()} == {
+        pair: (first[pair].id, pytest.approx(score)) for pair, score in expected.items()}
+    assert all(m.updated_at >= first[pair].updated_at for pair, m in second.items())
 
 
 def test_on_sqlite_the_store_has_a_large_cache_only_while_it_runs(client, make, db_session,
