@@ -13,7 +13,7 @@ from array import array
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import Integer, any_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .delivery import enqueue_send
@@ -120,9 +120,15 @@ def _send(side: Side, payloads, period, today) -> int:
 
 
 def _stamp_ids(side: Side, ids):
+    on_postgresql = db.session.get_bind().dialect.name == "postgresql"
     for start in range(0, len(ids), 5000):
-        db.session.execute(update(Match).where(Match.id.in_(ids[start:start + 5000]))
-                           .values({side.stamp.key: utcnow()})
+        chunk = list(ids[start:start + 5000])
+        # PostgreSQL: one array parameter. An IN list of 5,000 placeholders was rendered by
+        # SQLAlchemy and split again by the driver for every statement: a third of the
+        # stamping's time in a province round.
+        among = (Match.id == any_(bindparam("ids", chunk, type_=postgresql.ARRAY(Integer)))
+                 if on_postgresql else Match.id.in_(chunk))
+        db.session.execute(update(Match).where(among).values({side.stamp.key: utcnow()})
                            .execution_options(synchronize_session=False))
 
 

@@ -189,8 +189,12 @@ def test_a_digest_round_stamps_exactly_the_matches_it_told(make, db_session, peo
 
     def listener(conn, cursor, statement, parameters, context, executemany):
         if statement.startswith(f"UPDATE matches SET {stamp}"):
-            stamps.append([v for v in (parameters.values() if isinstance(parameters, dict)
-                                       else parameters) if isinstance(v, int)])
+            values = parameters.values() if isinstance(parameters, dict) else parameters
+            # The ids: a bound value each, or on PostgreSQL one array of them.
+            arrays = [v for v in values if isinstance(v, list)]
+            stamps.append(arrays[0] if arrays else [v for v in values if isinstance(v, int)])
+            if db.engine.dialect.name == "postgresql":
+                assert len(arrays) == 1 and "= ANY" in statement, statement
 
     event.listen(db.engine, "before_cursor_execute", listener)
     try:
@@ -204,7 +208,7 @@ def test_a_digest_round_stamps_exactly_the_matches_it_told(make, db_session, peo
     assert getattr(told[withdrawn.id], stamp) is None
     assert getattr(told[dismissed.id], stamp) is None
     ids = [i for statement in stamps for i in statement]
-    assert len(stamps) >= 2 and ids == sorted(ids)
+    assert len(stamps) >= 2 and all(stamps) and ids == sorted(ids)
     owner = expert.id if side == "researcher" else enterprise.id
     digest = db_session.scalars(select(Notification).where(
         Notification.template == f"match.digest_{side}",
