@@ -157,3 +157,21 @@ def test_worker_command_runs_in_burst(app, make, db_session, async_queue, smtp):
     with app.app_context():
         scheduled = ScheduledJobRegistry(queue=jobs.get_queue("notifications")).get_job_ids()
     assert [i for i in scheduled if i.startswith("notifications-sweep-")] == scheduled != []
+
+
+def test_a_commit_enqueues_all_its_jobs_over_one_redis_connection(app, db_session, async_queue):
+    """A push round commits thousands of send jobs at once: a new connection for each cost four
+    times the enqueue itself. Counted by the server, so any way of connecting is seen."""
+    from app.jobs.notifications import send_notifications
+
+    def connections():
+        return async_queue.info("stats")["total_connections_received"]
+
+    before = connections()
+    for batch in range(20):
+        jobs.enqueue_after_commit(send_notifications, [batch], queue="notifications")
+    jobs.enqueue_after_commit(send_notification, 1, queue="default")
+    db_session.commit()
+    assert async_queue.llen("rq:queue:notifications") == 20
+    assert async_queue.llen("rq:queue:default") == 1
+    assert connections() - before < 5  # one, give or take another client of the server

