@@ -163,17 +163,19 @@ def test_digests_push_both_sides_once_and_at_most_one_sms_a_day(make, db_session
     assert [r.channel for r in rows(expert_user)].count(Channel.sms) == 1
 
 
+@pytest.mark.parametrize("run_rows", [1000, 2], ids=["listed", "ranges"])
 @pytest.mark.parametrize("side", ["researcher", "enterprise"])
 def test_a_digest_round_stamps_exactly_the_matches_it_told(make, db_session, people, monkeypatch,
-                                                           side):
-    """Each side's told matches are stamped in id order, a few rows per statement; a dismissed
-    match and a match of a need no longer published stay untold, and the digest counts only
-    the told."""
+                                                           side, run_rows):
+    """Each side's told matches are stamped in id order, a few rows per statement, as lists of
+    ids or as ranges of consecutive ids; a dismissed match and a match of a need no longer
+    published stay untold, and the digest counts only the told."""
     from sqlalchemy import event
 
     from app import digests
 
-    monkeypatch.setattr(digests, "STAMP_ROWS", 2)  # several stamping statements
+    monkeypatch.setattr(digests, "STAMP_ROWS", 3)  # several stamping statements
+    monkeypatch.setattr(digests, "RUN_ROWS", run_rows)
     stamp = "pushed_at" if side == "researcher" else "enterprise_pushed_at"
     expert = people["expert"]
     make.user("Researcher", "stamp_res", researcher_id=expert.id)
@@ -185,16 +187,23 @@ def test_a_digest_round_stamps_exactly_the_matches_it_told(make, db_session, peo
     withdrawn.state = NeedState.closed
     _matches(dismissed)[expert.id].dismissed = True
     db_session.commit()
-    stamps = []
+    stamps, ranges = [], []
 
     def listener(conn, cursor, statement, parameters, context, executemany):
-        if statement.startswith(f"UPDATE matches SET {stamp}"):
-            values = parameters.values() if isinstance(parameters, dict) else parameters
-            # The ids: a bound value each, or on PostgreSQL one array of them.
-            arrays = [v for v in values if isinstance(v, list)]
-            stamps.append(arrays[0] if arrays else [v for v in values if isinstance(v, int)])
-            if db.engine.dialect.name == "postgresql":
-                assert len(arrays) == 1 and "= ANY" in statement, statement
+        if not statement.startswith(f"UPDATE matches SET {stamp}"):
+            return
+        values = list(parameters.values() if isinstance(parameters, dict) else parameters)
+        numbers = [v for v in values if isinstance(v, int)]
+        if " BETWEEN " in statement:
+            first, last = numbers[-2:]
+            ranges.append((first, last))
+            stamps.append(list(range(first, last + 1)))
+            return
+        # The ids: a bound value each, or on PostgreSQL one array of them.
+        arrays = [v for v in values if isinstance(v, list)]
+        stamps.append(arrays[0] if arrays else numbers)
+        if db.engine.dialect.name == "postgresql":
+            assert len(arrays) == 1 and "= ANY" in statement, statement
 
     event.listen(db.engine, "before_cursor_execute", listener)
     try:
@@ -208,7 +217,10 @@ def test_a_digest_round_stamps_exactly_the_matches_it_told(make, db_session, peo
     assert getattr(told[withdrawn.id], stamp) is None
     assert getattr(told[dismissed.id], stamp) is None
     ids = [i for statement in stamps for i in statement]
-    assert len(stamps) >= 2 and all(stamps) and ids == sorted(ids)
+    assert len(stamps) >= 2 and all(stamps) and ids == sorted(set(ids))
+    assert set(ids) == set(db_session.scalars(select(Match.id).where(
+        getattr(Match, stamp).is_not(None))))
+    assert bool(ranges) == (run_rows == 2)
     owner = expert.id if side == "researcher" else enterprise.id
     digest = db_session.scalars(select(Notification).where(
         Notification.template == f"match.digest_{side}",
