@@ -217,7 +217,12 @@ def test_a_digest_round_stamps_exactly_the_matches_it_told(make, db_session, peo
     assert getattr(told[withdrawn.id], stamp) is None
     assert getattr(told[dismissed.id], stamp) is None
     ids = [i for statement in stamps for i in statement]
-    assert len(stamps) >= 2 and all(stamps) and ids == sorted(set(ids))
+    assert len(stamps) >= 2 and all(stamps) and len(ids) == len(set(ids))
+    assert all(list(statement) == sorted(statement) for statement in stamps)
+    if db_session.get_bind().dialect.name == "sqlite":
+        # Read in table order, which on SQLite is the id order; PostgreSQL puts an updated
+        # row wherever it finds room.
+        assert ids == sorted(ids)
     assert set(ids) == set(db_session.scalars(select(Match.id).where(
         getattr(Match, stamp).is_not(None))))
     assert bool(ranges) == (run_rows == 2)
