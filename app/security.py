@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_jwt_extended import create_access_token, get_jwt, get_jwt_identity, jwt_required
 from flask_jwt_extended import current_user as current_user_jwt
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from . import auth_policy, cache_tokens, visitor
 from .models import AppUser, CacheToken, Researcher
@@ -206,9 +206,18 @@ def _user_statement(public: bool):
     if public:
         # Its state only: the whole row (texts, matching profile) was a third of the page.
         options.append(joinedload(AppUser.researcher).load_only(Researcher.state))
-    return (select(AppUser, CacheToken.token).options(*options)
-            .outerjoin(CacheToken, CacheToken.name == "permissions")
-            .where(AppUser.id == bindparam("pk")))
+    tokens = [aliased(CacheToken) for _kind in _user_token_kinds()]
+    stmt = (select(AppUser, *[token.token for token in tokens]).select_from(AppUser)
+            .options(*options))
+    for kind, token in zip(_user_token_kinds(), tokens):
+        stmt = stmt.outerjoin(token, token.name == kind)
+    return stmt.where(AppUser.id == bindparam("pk"))
+
+
+def _user_token_kinds() -> tuple:
+    """The tokens read with a signed-in user's row: the permissions', and those of the rows
+    whose back-office list counts are kept (app/list_counts.py)."""
+    return ("permissions", *cache_tokens.row_kinds())
 
 
 class PlatformSecurityManager(SecurityManager):
@@ -255,7 +264,8 @@ class PlatformSecurityManager(SecurityManager):
         if row is None:
             return None
         if has_request_context():
-            cache_tokens.remember("permissions", row.token)
+            for kind, token in zip(_user_token_kinds(), row[1:]):
+                cache_tokens.remember(kind, token)
         return row[0]
 
     def _permissions_of_roles(self, role_ids) -> set:

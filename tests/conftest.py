@@ -127,6 +127,27 @@ def work(app, redis_conn):
     SimpleWorker(queues, connection=redis_conn).work(burst=True)
 
 
+def get_with_statements(client, url):
+    """GET ``url``: the response and the SQL statements the request ran, less the test
+    harness's own (its savepoints: each test runs inside one outer transaction)."""
+    from sqlalchemy import event
+
+    seen = []
+
+    def note(_conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK",
+                                                      "BEGIN")):
+            seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert response.status_code == 200, (url, response.status_code)
+    return response, seen
+
+
 def login(client, username, password="pw-Test-123456"):
     client.get("/logout/")  # FAB ignores a login form while someone is signed in
     response = client.post("/login/", data={"username": username, "password": password})

@@ -5,12 +5,12 @@ import re
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import CacheToken, NeedState
 from app.need_list import page_slices
-from conftest import login
+from conftest import get_with_statements, login
 
 FIELDS = ("0101", "0106", "0601")  # 电子信息 ×2, then 新能源与节能
 
@@ -131,18 +131,7 @@ def test_a_rolled_back_change_leaves_the_token_alone(make, db_session, listed):
 
 
 def _statements(client, url):
-    seen = []
-
-    def count(_conn, _cursor, statement, *_args):
-        if not statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN")):
-            seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return len(seen)
+    return len(get_with_statements(client, url)[1])
 
 
 @pytest.mark.parametrize("size", [20, 50, 100])

@@ -6,7 +6,7 @@ from sqlalchemy import event
 
 from app.extensions import db
 from app.models import NeedState, ProposalState
-from conftest import login
+from conftest import get_with_statements, login
 
 LISTS = ["needmodelview", "enterprisemodelview", "researchermodelview", "proposalmodelview",
          "matchmodelview", "contractmodelview", "projectmodelview", "messagemodelview"]
@@ -27,24 +27,11 @@ def many(make):
 
 
 def _statements(client, url, seen=None):
-    count = [0]
-
-    def counter(_conn, _cursor, statement, *_args):
-        # SAVEPOINT / RELEASE / ROLLBACK TO are the test harness's isolation, not the page's.
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            count[0] += 1
-            if seen is not None:
-                seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", counter)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", counter)
-    assert response.status_code == 200, url
+    response, statements = get_with_statements(client, url)
     if seen is not None:
+        seen.extend(statements)
         seen.append(response.get_data(as_text=True))
-    return count[0]
+    return len(statements)
 
 
 def _page_size_arg(app, view, size):
