@@ -18,7 +18,8 @@ from . import cache_tokens
 
 COUNTED_TABLES = ("enterprises", "needs", "proposals", "researchers")  # the big lists' tables
 MAX_KEPT = 500  # counts per set of tables and process
-_CLOCK = {"now", "current_timestamp", "current_date", "current_time", "localtimestamp",
+# Functions whose value changes with no write: a count that calls one is never kept.
+_VOLATILE = {"now", "current_timestamp", "current_date", "current_time", "localtimestamp",
           "localtime", "sysdate", "random"}
 
 cache_tokens.track_rows(*COUNTED_TABLES)
@@ -48,6 +49,6 @@ def _tables_read(statement) -> set | None:
             tables.add(element.name)
         elif isinstance(element, TextClause):
             return None
-        elif isinstance(element, FunctionElement) and element.name.lower() in _CLOCK:
+        elif isinstance(element, FunctionElement) and element.name.lower() in _VOLATILE:
             return None
     return tables
