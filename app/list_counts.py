@@ -27,17 +27,26 @@ cache_tokens.track_rows(*COUNTED_TABLES)
 
 def count(query) -> int:
     """``query.count()``, kept while no table it reads has been written."""
-    session = query.session
-    tables = _tables_read(query.statement)
+    session, statement = query.session, query.statement
+    tables = _tables_read(statement)
     if (tables is None or not tables <= set(COUNTED_TABLES)
             or session.new or session.dirty or session.deleted
             or cache_tokens.rows_written(session.connection())):
         return query.count()
     kinds = tuple(f"rows:{table}" for table in sorted(tables))
-    compiled = query.statement.compile(dialect=session.get_bind().dialect)
-    key = (compiled.string, repr(sorted(compiled.params.items())))
-    return cache_tokens.kept(kinds, "list_counts " + " ".join(kinds), key, query.count,
-                             MAX_KEPT)
+    return cache_tokens.kept(kinds, "list_counts " + " ".join(kinds),
+                             _key(statement, session), query.count, MAX_KEPT)
+
+
+def _key(statement, session):
+    """The statement's identity with its values: SQLAlchemy's own cache key (its shape) and
+    its parameters' values. Compiling the statement to its SQL string said the same in 0.45
+    ms, a tenth of a 25-row page; the cache key takes about 0.01 ms."""
+    cache_key = statement._generate_cache_key()
+    if cache_key is None:  # an element SQLAlchemy cannot key: its SQL says it all
+        compiled = statement.compile(dialect=session.get_bind().dialect)
+        return compiled.string, repr(sorted(compiled.params.items()))
+    return cache_key.key, repr([param.effective_value for param in cache_key.bindparams])
 
 
 def _tables_read(statement) -> set | None:

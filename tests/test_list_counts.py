@@ -108,6 +108,34 @@ def test_each_bureau_gets_the_count_of_its_own_region(client, make, proposals):
     assert _page(client) == (5, False)
 
 
+def test_counts_of_one_filter_with_other_values_are_kept_apart(client, make, proposals):
+    """A count is kept under its statement's shape and its values: the same filter with
+    another value (a bound parameter) is another count."""
+    make.user("Platform", "counts_values")
+    login(client, "counts_values")
+    db.session.execute(update(Proposal).where(Proposal.id == proposals[0].id)
+                       .values(state=ProposalState.withdrawn))
+    db.session.commit()
+    by_state = {ProposalState.submitted: 6, ProposalState.withdrawn: 1,
+                ProposalState.selected: 0}
+    for state, expected in by_state.items():
+        assert _page(client, f"{LIST}?_flt_0_state={state.value}") == (expected, True)
+    for state, expected in by_state.items():
+        assert _page(client, f"{LIST}?_flt_0_state={state.value}") == (expected, False)
+    assert _page(client) == (7, True)
+
+
+def test_a_statement_without_a_cache_key_is_kept_under_its_sql(app, proposals):
+    query = db.session.query(Proposal).filter(Proposal.state == ProposalState.submitted)
+    statement = query.statement
+    keyed = list_counts._key(statement, db.session)
+    statement._generate_cache_key = lambda: None  # as for an element SQLAlchemy cannot key
+    by_sql = list_counts._key(statement, db.session)
+    assert "FROM proposals" in by_sql[0] and "submitted" in by_sql[1]
+    other = db.session.query(Proposal).filter(Proposal.state == ProposalState.withdrawn)
+    assert list_counts._key(other.statement, db.session) != keyed
+
+
 def test_a_transaction_that_wrote_rows_does_not_keep_what_it_counts(app, make, proposals):
     query = db.session.query(Proposal)
     with app.test_request_context():
