@@ -61,7 +61,7 @@ def test_a_list_page_runs_at_most_five_statements_whatever_its_size(app, client,
         assert pages == {10: 10, 25: 25}, pages
 
 
-def test_a_need_list_page_leaves_the_needs_matching_profiles_unread(app, client, many):
+def test_a_need_list_page_leaves_the_needs_profiles_and_texts_unread(app, client, many):
     login(client, "lists_platform")
     client.get("/needmodelview/list/")
     seen = []
@@ -72,6 +72,8 @@ def test_a_need_list_page_leaves_the_needs_matching_profiles_unread(app, client,
     (rows,) = [st for st in statements if "FROM needs" in st and "LIMIT" in st
                and not st.lstrip().upper().startswith("SELECT COUNT")]
     assert "needs.title" in rows and "match_terms" not in rows, rows
+    # nor the six sections of its text, which a list does not show
+    assert "needs.background" not in rows and "needs.targets" not in rows, rows
 
 
 def test_permissions_are_read_once_per_request_and_a_change_applies_next_request(
@@ -162,3 +164,36 @@ def test_researchers_are_found_by_their_institutions_name_pinyin_or_initials(cli
         found = client.get(f"/researchermodelview/list/?_flt_{index}_name={query}")
         text = found.get_data(as_text=True)
         assert "周工" in text and "吴工" not in text, query
+
+
+def test_a_list_page_converts_no_column_to_filters_once_its_view_has(client, many,
+                                                                     monkeypatch):
+    """FAB builds its filters three times a list page, converting every column of the model;
+    ours converts each column once per view (views/base.KeptFilterConverter)."""
+    from flask_appbuilder.models.sqla.filters import SQLAFilterConverter
+
+    login(client, "lists_platform")
+    url = "/needmodelview/list/?_flt_0_state=" + NeedState.published.value
+    first = client.get(url).get_data(as_text=True)
+    converted = []
+    original = SQLAFilterConverter.convert
+    monkeypatch.setattr(SQLAFilterConverter, "convert",
+                        lambda self, col: converted.append(col) or original(self, col))
+    again = client.get(url).get_data(as_text=True)
+    assert converted == []
+    assert again.count("<tr") == first.count("<tr") == 26  # the header and a page of 25 needs
+
+
+def test_each_search_column_offers_its_filters_once(client, many):
+    """The kept conversions hand out lists of their own: the views' pinyin filters inserted
+    into one list do not appear twice, nor in another view's form."""
+    login(client, "lists_platform")
+    for _ in range(2):
+        client.get("/researchermodelview/list/")
+    view = next(v for v in client.application.appbuilder.baseviews
+                if type(v).__name__ == "ResearcherModelView")
+    for registry in (view._filters._search_filters, view._filters._all_filters):
+        for column, filters in registry.items():
+            names = [type(f).__name__ for f in filters]
+            assert len(names) == len(set(names)), (column, names)
+    assert view._filters._search_filters["name"] is not view._filters._all_filters["name"]

@@ -19,10 +19,11 @@ from flask_appbuilder.fields import EnumField
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.filemanager import uuid_originalname
 from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.filters import SQLAFilterConverter
 from flask_appbuilder.widgets import ListWidget
 from flask_babel import LazyString
 from flask_babel import gettext as _
-from sqlalchemy import JSON, or_, select
+from sqlalchemy import JSON, Text, or_, select
 from sqlalchemy.orm import defer, joinedload
 from werkzeug.exceptions import BadRequest
 from wtforms.validators import Optional
@@ -140,7 +141,7 @@ class ScopedModelView(ModelView):
                 add_related_pinyin_search(self, column, relation)
         self.datamodel.eager = tuple(c for c in self.list_columns
                                      if self.datamodel.is_relation_many_to_one(c))
-        self.datamodel.unlisted_json = _unlisted_json(self.datamodel, self.list_columns)
+        self.datamodel.unlisted_wide = _unlisted_wide(self.datamodel, self.list_columns)
         # FAB displays and offers an Enum by its code; people read its translated title.
         # Phones and identifying numbers are masked for roles that do not need them (last, so
         # that no view's own formatter shows them in full).
@@ -245,10 +246,27 @@ def as_bad_request():
         raise BadRequest(str(err)) from None
 
 
+class KeptFilterConverter(SQLAFilterConverter):
+    """FAB's converter, converting each column once per interface. FAB builds a ``Filters``
+    three times for every list page (the joined filters, and the inner filters of the count
+    and of the page), each converting every column of the model to its filter objects only to
+    discard them: a quarter of a 25-row page. The filter objects are shared, as the view's own
+    ``Filters`` shares them across requests; each caller gets its own list of them, since views
+    insert their pinyin filters into the lists they are given (``views/search.py``)."""
+
+    def convert(self, col_name):
+        kept = self.datamodel.__dict__.setdefault("_kept_filters", {})
+        if col_name not in kept:
+            kept[col_name] = super().convert(col_name)
+        filters = kept[col_name]
+        return None if filters is None else list(filters)
+
+
 class EagerInterface(BoundedInterface):
     """FAB's interface, loading a list's many-to-one columns with the page itself (a joined
     load) instead of one statement per row and column as stock FAB does."""
 
+    filter_converter_class = KeptFilterConverter
     eager: tuple = ()
 
     def query(self, filters=None, order_column="", order_direction="", page=None,
@@ -283,7 +301,7 @@ class EagerInterface(BoundedInterface):
         audit_staff_change(item, deleted=True)
         super().delete(item, commit)
 
-    unlisted_json: tuple = ()
+    unlisted_wide: tuple = ()
 
     def apply_all(self, query, filters=None, order_column="", order_direction="", page=None,
                   page_size=None, select_columns=None, outer_default_load=False):
@@ -291,22 +309,25 @@ class EagerInterface(BoundedInterface):
                                   page_size, select_columns, outer_default_load)
         if self.eager:
             query = query.options(*[_joined(getattr(self.obj, name)) for name in self.eager])
-        if page_size is not None and select_columns is None and self.unlisted_json:
-            # A list page: the rows' own JSON columns it does not show are read on access.
+        if page_size is not None and select_columns is None and self.unlisted_wide:
+            # A list page: the rows' own JSON and text columns it does not show are read on
+            # access.
             query = query.options(*[defer(getattr(self.obj, name))
-                                    for name in self.unlisted_json])
+                                    for name in self.unlisted_wide])
         return query
 
 
-def _unlisted_json(datamodel, list_columns) -> tuple:
-    """The model's JSON columns a list may leave unloaded: those it does not show, when every
-    column it shows is a plain column or a relation (a computed column might read them)."""
+def _unlisted_wide(datamodel, list_columns) -> tuple:
+    """The model's JSON and text columns a list may leave unloaded: those it does not show,
+    when every column it shows is a plain column or a relation (a computed column might read
+    them). A need's six sections are most of its row: fetching and loading them for a page of
+    100 that shows none was 6 % of the page."""
     model = datamodel.obj
     columns = model.__table__.columns
     if not all(name in columns or datamodel.is_relation(name) for name in list_columns):
         return ()
     return tuple(column.key for column in columns
-                 if isinstance(column.type, JSON) and column.key not in list_columns)
+                 if isinstance(column.type, (JSON, Text)) and column.key not in list_columns)
 
 
 def _joined(relation):
