@@ -477,3 +477,47 @@ def test_a_second_rematch_is_refused_while_one_runs(app, make, db_session, clien
     login(client, "plat_twice")
     client.post("/matching/run")
     assert db_session.scalar(select(db.func.count(MatchRun.id))) == before
+
+
+@pytest.mark.parametrize("side", ["need", "researcher"])
+def test_a_ranking_reads_its_own_rows_through_the_direction_index(make, db_session, side):
+    """A popular need sits in thousands of researchers' rankings. Its own ranking reads its own
+    direction's rows and the pairs it found again, through the (need, direction) index and
+    the pair's, never the other direction's rows one by one (26 ms a need at 10x national)."""
+    from app import recommendations
+    from app.models import MatchDirection
+
+    need = make.need(make.enterprise())  # a draft: no ranking of its own runs
+    researchers = [make.researcher() for _ in range(3)]
+    own, other = ((MatchDirection.need_to_researcher, MatchDirection.researcher_to_need)
+                  if side == "need" else
+                  (MatchDirection.researcher_to_need, MatchDirection.need_to_researcher))
+    if side == "need":
+        pairs = [(need, r) for r in researchers]
+    else:
+        needs = [need] + [make.need(make.enterprise()) for _ in range(2)]
+        pairs = [(n, researchers[0]) for n in needs]
+    rows = [Match(need_id=n.id, researcher_id=r.id, score=0.5, reasons={}, direction=d)
+            for (n, r), d in zip(pairs, (own, other, other))]
+    db_session.add_all(rows)
+    db_session.flush()
+    if side == "need":
+        scope, other_side, found_again = (Match.need_id == need.id, Match.researcher_id,
+                                          rows[1].researcher_id)
+        index = "ix_matches_need_direction"
+    else:
+        scope, other_side, found_again = (Match.researcher_id == researchers[0].id,
+                                          Match.need_id, rows[1].need_id)
+        index = "ix_matches_researcher_direction"
+
+    found = recommendations._existing(scope, own, other_side, [found_again])
+    assert {row.id for row in found} == {rows[0].id, rows[1].id}  # not the third, other row
+
+    connection = db_session.connection()
+    if connection.dialect.name != "sqlite":
+        return  # PostgreSQL picks indexes by cost, and a test's few rows say nothing of it
+    statement = recommendations._existing_statement(scope, own, other_side, [found_again])
+    sql = str(statement.compile(db_session.get_bind(), compile_kwargs={"literal_binds": True}))
+    plan = " ".join(row[-1] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+    assert f"{index} ({side}_id=? AND direction=?)" in plan, plan
+    assert "sqlite_autoindex_matches_1 (need_id=? AND researcher_id=?)" in plan, plan

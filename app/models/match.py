@@ -1,7 +1,7 @@
 """Matches between needs and researchers, with the reasons they matched."""
 from flask_appbuilder import Model
 from sqlalchemy import JSON, Boolean, Column, DateTime, Float, ForeignKey, Integer, String, Text
-from sqlalchemy import UniqueConstraint, select
+from sqlalchemy import Index, UniqueConstraint, select
 from sqlalchemy.orm import relationship
 
 from .enums import MatchDirection
@@ -10,7 +10,14 @@ from .mixins import TimestampMixin, state_column
 
 class Match(TimestampMixin, Model):
     __tablename__ = "matches"
-    __table_args__ = (UniqueConstraint("need_id", "researcher_id", name="uq_match_pair"),)
+    # A ranking reads the matches of its need (or researcher) in its own direction: a popular
+    # need sits in thousands of researchers' rankings, whose rows lie all over the table, and
+    # with an index on need_id alone each of them was read to check its direction (26 ms for
+    # a need in 5,583 researchers' rankings at 10x national). The direction in the index finds
+    # the ranking's 20 rows without touching the others.
+    __table_args__ = (UniqueConstraint("need_id", "researcher_id", name="uq_match_pair"),
+                      Index("ix_matches_need_direction", "need_id", "direction"),
+                      Index("ix_matches_researcher_direction", "researcher_id", "direction"))
 
     @classmethod
     def jurisdiction_keys(cls):
@@ -20,10 +27,9 @@ class Match(TimestampMixin, Model):
         return {"enterprise": enterprise, "researcher": cls.researcher_id}
 
     id = Column(Integer, primary_key=True)
-    need_id = Column(Integer, ForeignKey("needs.id", ondelete="CASCADE"), nullable=False, index=True)
+    need_id = Column(Integer, ForeignKey("needs.id", ondelete="CASCADE"), nullable=False)
     need = relationship("Need")
-    researcher_id = Column(Integer, ForeignKey("researchers.id", ondelete="CASCADE"), nullable=False,
-                           index=True)
+    researcher_id = Column(Integer, ForeignKey("researchers.id", ondelete="CASCADE"), nullable=False)
     researcher = relationship("Researcher")
     score = Column(Float, nullable=False)
     reasons = Column(JSON, nullable=False, default=dict)  # {"fields": [...], "keywords": [...]}
