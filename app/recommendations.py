@@ -9,7 +9,7 @@ import itertools
 from contextlib import contextmanager
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, delete, insert, or_, select, text, union_all, update
+from sqlalchemy import bindparam, delete, insert, select, text, union_all, update
 
 from . import matching
 from .extensions import db
