@@ -185,8 +185,8 @@ def test_a_list_page_converts_no_column_to_filters_once_its_view_has(client, man
 
 
 def test_each_search_column_offers_its_filters_once(client, many):
-    """The kept conversions hand out lists of their own: the views' pinyin filters inserted
-    into one list do not appear twice, nor in another view's form."""
+    """The kept conversions hand out lists of their own: the pinyin filters a view inserts
+    into its search and filter lists do not appear twice in either."""
     login(client, "lists_platform")
     for _ in range(2):
         client.get("/researchermodelview/list/")
