@@ -4,10 +4,10 @@ import logging
 from flask import Flask
 from flask_appbuilder import AppBuilder
 
-from . import rate_limits
-from .auth_policy import init_auth_policy
-from .extensions import configure_sqlite, csrf, db, migrate
-from .security_headers import init_security_headers
+from app import rate_limits
+from app.auth_policy import init_auth_policy
+from app.extensions import configure_sqlite, csrf, db, migrate
+from app.security_headers import init_security_headers
 
 
 def create_app(config_class="config.Config", **overrides) -> Flask:
@@ -23,37 +23,37 @@ def create_app(config_class="config.Config", **overrides) -> Flask:
         db.init_app(app)
         configure_sqlite(db.engine)
         if db.engine.dialect.name != "sqlite":
-            from .outages import ping_idle_connections
+            from app.outages import ping_idle_connections
 
             ping_idle_connections(db.engine, app.config["DB_PING_AFTER_IDLE_SECONDS"])
         csrf.init_app(app)  # before FAB: FAB does not register CSRF protection itself
 
-        from . import models  # noqa: F401  all tables on FAB's metadata
-        from . import search  # noqa: F401  keeps the need search index in step
-        from . import audit_hooks  # audit rows for permission changes and failed logins
+        from app import models  # noqa: F401  all tables on FAB's metadata
+        from app import search  # noqa: F401  keeps the need search index in step
+        from app import audit_hooks  # audit rows for permission changes and failed logins
 
         migrate.init_app(app, db, directory=_migrations_dir(), compare_type=True,
                          render_as_batch=True)
         rate_limits.configure_storage(app)  # before FAB builds its limiter from the config
         appbuilder = AppBuilder()  # one per app (a module-level one breaks a second app)
         appbuilder.init_app(app, db.session)
-        from .views import register_views
+        from app.views import register_views
 
         register_views(appbuilder)
-        from .views.menu import init_menu
+        from app.views.menu import init_menu
 
         init_menu(app)
-        from . import public
+        from app import public
 
         app.register_blueprint(public.bp)
         init_auth_policy(app)
         init_security_headers(app)
         rate_limits.init_rate_limits(app, appbuilder)  # after every limited view exists
         app.after_request(audit_hooks.record_other_failed_login)
-        from .cli import register_cli
+        from app.cli import register_cli
 
         register_cli(app)
-        from . import outages
+        from app import outages
 
         outages.register(app)
     logging.getLogger("rq").setLevel(logging.WARNING)

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from flask import current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import delete, event, func, select, text
 
-from .extensions import Session, db
-from .models import AuditLog
-from .models.audit import GENESIS, AuditChainHead
-from .models.mixins import utcnow
+from app.extensions import Session, db
+from app.models import AuditLog
+from app.models.audit import GENESIS, AuditChainHead
+from app.models.mixins import utcnow
 
 PENDING = "audit_pending"
 PURGING = "audit_purging"

@@ -23,8 +23,8 @@ from flask import g, has_request_context
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import audit, jurisdiction, masking
-from .extensions import db
+from app import audit, jurisdiction, masking
+from app.extensions import db
 
 AUDIT_SNAPSHOT = "audit_before"
 # Written by the model layer (timestamps, optimistic lock, pinyin sort keys, matching terms),

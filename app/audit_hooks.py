@@ -12,9 +12,9 @@ from flask import g, request
 from sqlalchemy import event, inspect
 from sqlalchemy.orm.attributes import NO_VALUE
 
-from . import audit
-from .extensions import Session, db
-from .models import AppUser
+from app import audit
+from app.extensions import Session, db
+from app.models import AppUser
 
 LOGIN_ENDPOINTS = {"AuthDBView.login", "PlatformSecurityApi.login"}
 RECORDED = "audit_login_recorded"

@@ -17,8 +17,8 @@ from flask import current_app, g, has_request_context
 from sqlalchemy import Engine, bindparam, event, inspect, select, update
 from sqlalchemy.pool import Pool
 
-from .extensions import Session, db
-from .models import CacheToken
+from app.extensions import Session, db
+from app.models import CacheToken
 
 _TOUCHES = {}  # kind -> predicate(session) telling whether the pending flush changes it
 _CHANGED = "cache_tokens_changed"

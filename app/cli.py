@@ -7,14 +7,14 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .extensions import db
+from app.extensions import db
 
 
 @click.command("seed")
 @with_appcontext
 def seed_command():
     """Load the reference data and the 2020 Hubei round (idempotent)."""
-    from .seed.loader import seed_reference_data
+    from app.seed.loader import seed_reference_data
 
     counts = seed_reference_data()
     click.echo(f"reference data: {counts['created']} created, {counts['updated']} updated")
@@ -24,7 +24,7 @@ def seed_command():
 @with_appcontext
 def init_roles_command():
     """Create every view's permissions and converge the six roles to ROLE_DEFINITIONS."""
-    from .security import sync_roles
+    from app.security import sync_roles
 
     for role, count in sync_roles(current_app.appbuilder).items():
         click.echo(f"{role}: {count} permissions")
@@ -34,7 +34,7 @@ def init_roles_command():
 @with_appcontext
 def demo_command():
     """Load a small demo dataset and print the demo accounts (never for production)."""
-    from .seed.demo import load_demo
+    from app.seed.demo import load_demo
 
     for line in load_demo():
         click.echo(line)
@@ -50,8 +50,8 @@ def worker_command(burst, simple, queues):
     from rq import SimpleWorker, Worker
 
     configure_worker_logging()
-    from .jobs import QUEUES, get_queue, init_worker_app, redis_connection
-    from .utils.words import warm_up
+    from app.jobs import QUEUES, get_queue, init_worker_app, redis_connection
+    from app.utils.words import warm_up
 
     app = current_app._get_current_object()
     init_worker_app(app)
@@ -65,15 +65,15 @@ def worker_command(burst, simple, queues):
     worker_class = SimpleWorker if simple else Worker
     worker = worker_class([get_queue(n) for n in names], connection=redis_connection(app))
     if "notifications" in names:
-        from .jobs.notifications import schedule_sweep
+        from app.jobs.notifications import schedule_sweep
 
         schedule_sweep()  # the sweep re-schedules itself; this (re)starts the chain
     if "default" in names:
-        from .jobs.projects import schedule_report_reminders
+        from app.jobs.projects import schedule_report_reminders
 
         schedule_report_reminders()  # daily deadline reminders; each run schedules the next
     if "matching" in names:
-        from .jobs.matching import schedule_digests, schedule_match_sweep
+        from app.jobs.matching import schedule_digests, schedule_match_sweep
 
         schedule_digests()  # likewise the match digests and the sweep of lost rankings
         schedule_match_sweep()
@@ -97,7 +97,7 @@ def notifications():
 @with_appcontext
 def notifications_sweep():
     """Re-queue pending rows that no job will send and rows whose worker died mid-send."""
-    from .delivery import sweep
+    from app.delivery import sweep
 
     counts = sweep(db.session)
     click.echo(f"re-queued: {counts['pending']} pending, {counts['stalled']} stalled")
@@ -156,8 +156,8 @@ def matching_group():
 @with_appcontext
 def matching_rematch():
     """Rank every published need and approved researcher now, printing progress."""
-    from .jobs.matching import run_rematch, start_rematch
-    from .workflows.errors import RuleViolation
+    from app.jobs.matching import run_rematch, start_rematch
+    from app.workflows.errors import RuleViolation
 
     try:
         run = start_rematch(None, in_background=False)
@@ -178,8 +178,8 @@ def matching_rematch():
 @with_appcontext
 def matching_digests(period):
     """Push the matches nobody has been told about, one digest per person and period."""
-    from .models.mixins import utcnow
-    from .digests import send_digests
+    from app.models.mixins import utcnow
+    from app.digests import send_digests
 
     count = send_digests(period or utcnow().date().isoformat(), commit=True)
     db.session.commit()
@@ -195,7 +195,7 @@ def projects_group():
 @with_appcontext
 def projects_remind():
     """Send the due summary-report reminders once (idempotent: nothing is sent twice)."""
-    from .execution import send_report_reminders
+    from app.execution import send_report_reminders
 
     count = send_report_reminders()
     db.session.commit()
@@ -208,8 +208,8 @@ def projects_overdue():
     """List the projects past their execution end and not yet self-accepted."""
     from sqlalchemy import select
 
-    from .execution import overdue_clause
-    from .models import Project
+    from app.execution import overdue_clause
+    from app.models import Project
 
     for project in db.session.scalars(select(Project).where(overdue_clause())
                                       .order_by(Project.number)):
@@ -226,7 +226,7 @@ def audit_group():
 @with_appcontext
 def audit_verify():
     """Check every link of the chain; exit 1 and name the first broken row if one is."""
-    from .audit import verify_chain
+    from app.audit import verify_chain
 
     result = verify_chain()
     if result.ok:
@@ -243,7 +243,7 @@ def audit_verify():
 @with_appcontext
 def audit_purge(days):
     """Remove audit rows older than --days days; the chain stays verifiable."""
-    from .audit import RetentionTooShort, purge
+    from app.audit import RetentionTooShort, purge
 
     try:
         count = purge(days)

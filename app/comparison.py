@@ -10,11 +10,11 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
-from . import jurisdiction
-from .extensions import db
-from .models import ComparisonCriterion, Proposal, ProposalScore, ProposalState
-from .models.proposal import DEFAULT_CRITERIA
-from .workflows.errors import RuleViolation
+from app import jurisdiction
+from app.extensions import db
+from app.models import ComparisonCriterion, Proposal, ProposalScore, ProposalState
+from app.models.proposal import DEFAULT_CRITERIA
+from app.workflows.errors import RuleViolation
 
 MIN_COMPARED, MAX_COMPARED = 2, 5
 MAX_CRITERIA = 8

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from . import jurisdiction
-from .extensions import db
-from .models import Contract
+from app import jurisdiction
+from app.extensions import db
+from app.models import Contract
 
 HASHES = ("contract_file_hash", "invoice_file_hash", "transfer_file_hash")
 

@@ -9,11 +9,11 @@ import datetime as dt
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
-from .extensions import db
-from .models import AppUser, Message, ProposalState
-from .models.mixins import utcnow
-from .notify import notify
-from .workflows.errors import RuleViolation
+from app.extensions import db
+from app.models import AppUser, Message, ProposalState
+from app.models.mixins import utcnow
+from app.notify import notify
+from app.workflows.errors import RuleViolation
 
 OPEN_STATES = (ProposalState.shortlisted, ProposalState.selected)
 MAX_BODY = 5000

@@ -13,9 +13,9 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
-from . import funding, jurisdiction
-from .extensions import db
-from .models import (Contract, Enterprise, Institution, Match, Need, NeedCategory, Project,
+from app import funding, jurisdiction
+from app.extensions import db
+from app.models import (Contract, Enterprise, Institution, Match, Need, NeedCategory, Project,
                      ProjectState, Proposal, ProposalState, Region, Researcher, TechDomain,
                      TechField)
 
@@ -188,7 +188,7 @@ def channel_rates(program_round, user=None) -> dict | None:
     only: notifications are addressed to users, not regions, so no bureau share exists."""
     if not jurisdiction.is_global(user):
         return None
-    from .delivery import response_rates
+    from app.delivery import response_rates
     import datetime as dt
 
     since = dt.datetime.combine(program_round.needs_filing_start, dt.time())

@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from . import dashboard
-from .exports import safe_cell
+from app import dashboard
+from app.exports import safe_cell
 
 # Excel number formats of the two-column tables' figures, so that the sheet can compute on them.
 FORMATS = {dashboard.MONEY: "#,##0.00", dashboard.SHARE: "0.0%"}

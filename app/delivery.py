@@ -18,9 +18,9 @@ from flask import current_app, url_for
 from rq import Retry
 from sqlalchemy import case, event, func, select, update
 
-from .extensions import Session
-from .models import Channel, Notification, NotificationState
-from .models.mixins import utcnow
+from app.extensions import Session
+from app.models import Channel, Notification, NotificationState
+from app.models.mixins import utcnow
 
 PENDING, SENDING = NotificationState.pending, NotificationState.sending
 SENT, FAILED = NotificationState.sent, NotificationState.failed
@@ -57,9 +57,9 @@ def enqueue_send(notification_id: int) -> None:
     """Queue the sending of one row once the current transaction commits. Rows of one
     transaction share jobs of up to ``NOTIFY_BATCH`` rows: a push round to thousands of people
     costs a job per batch, not per row (the job's own overhead would halve the rate)."""
-    from .extensions import db
-    from .jobs import enqueue_after_commit
-    from .jobs.notifications import send_notifications
+    from app.extensions import db
+    from app.jobs import enqueue_after_commit
+    from app.jobs.notifications import send_notifications
 
     info = db.session().info
     batch = info.get(BATCH_KEY)

@@ -17,10 +17,10 @@ from flask import current_app
 from sqlalchemy import Integer, any_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .delivery import enqueue_send
-from .extensions import db
-from .models import AppUser, Channel, Match, Need, NeedState, Notification
-from .models.mixins import utcnow
+from app.delivery import enqueue_send
+from app.extensions import db
+from app.models import AppUser, Channel, Match, Need, NeedState, Notification
+from app.models.mixins import utcnow
 
 BATCH = 2000  # owners per batch: a few thousand rows per statement
 READ_CHUNK = 50_000  # match rows fetched at a time by the researchers' one pass

@@ -48,8 +48,8 @@ def bootstrap(app, demo=False) -> list[str]:
     """Upgrade the schema, seed reference data, sync roles, optionally load the demo data."""
     from flask_migrate import upgrade
 
-    from .security import sync_roles
-    from .seed.loader import seed_reference_data
+    from app.security import sync_roles
+    from app.seed.loader import seed_reference_data
 
     lines = []
     with app.app_context():
@@ -58,7 +58,7 @@ def bootstrap(app, demo=False) -> list[str]:
         lines.append(f"reference data: {counts['created']} created, {counts['updated']} updated")
         sync_roles(app.appbuilder)
         if demo:
-            from .seed.demo import load_demo
+            from app.seed.demo import load_demo
 
             lines += load_demo()
     return lines
@@ -66,7 +66,7 @@ def bootstrap(app, demo=False) -> list[str]:
 
 def create_cli_app():
     """``flask --app app.embedded:create_cli_app ...`` for local commands with embedded defaults."""
-    from . import create_app
+    from app import create_app
 
     ensure_secret_key()
     os.makedirs(instance_dir, exist_ok=True)
@@ -74,7 +74,7 @@ def create_cli_app():
 
 
 def _check_redis(app):
-    from .jobs import redis_connection
+    from app.jobs import redis_connection
 
     try:
         redis_connection(app).ping()
@@ -90,7 +90,7 @@ def main(demo=False, host="127.0.0.1", port=5000) -> int:
         url, _server = start_embedded_redis()
         os.environ["REDIS_URL"] = url
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so atexit stops Redis and the worker
-    from . import create_app
+    from app import create_app
 
     app = create_app("config.Config", SECRET_KEY=os.environ["SECRET_KEY"],
                      REDIS_URL=os.environ["REDIS_URL"])

@@ -15,10 +15,10 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 from sqlalchemy import and_, select
 
-from . import jurisdiction
-from .extensions import db
-from .models import EvaluationResult, ProgramRound, Project, ProjectState
-from .workflows.errors import OutOfPhase, RuleViolation
+from app import jurisdiction
+from app.extensions import db
+from app.models import EvaluationResult, ProgramRound, Project, ProjectState
+from app.workflows.errors import OutOfPhase, RuleViolation
 
 # Projects that still owe the summary report or the self-acceptance.
 OPEN_STATES = (ProjectState.funded, ProjectState.reported)
@@ -178,7 +178,7 @@ def send_report_reminders(today: dt.date | None = None, offsets=None) -> int:
     """Write the due reminders to the outbox for the enterprise and researcher accounts of each
     project. Idempotent: one reminder per project, offset, user and channel, however often this
     runs. Returns the number of outbox rows added. The caller commits."""
-    from .notify import _owner_users, notify
+    from app.notify import _owner_users, notify
 
     created = 0
     for project, offset, left in due_reminders(today, offsets):
@@ -234,8 +234,8 @@ def check_score_sheet(project):
 
 def evaluate(project, actor, values, opinion=None):
     """Record the province's score sheet and move the project to ``evaluated``."""
-    from .workflows import apply_action
-    from .workflows.transitions import Action
+    from app.workflows import apply_action
+    from app.workflows.transitions import Action
 
     scores = parse_scores(values)
     total = sum(scores.values(), Decimal(0))

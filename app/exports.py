@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from . import masking
+from app import masking
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

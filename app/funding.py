@@ -12,9 +12,9 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from .extensions import db
-from .models import Contract, ContractState, ProgramRound, Project
-from .workflows.errors import RuleViolation
+from app.extensions import db
+from app.models import Contract, ContractState, ProgramRound, Project
+from app.workflows.errors import RuleViolation
 
 
 class FundingRuleError(RuleViolation):

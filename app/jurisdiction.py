@@ -51,7 +51,7 @@ def clause_for(model, user=None):
 
     Returns ``None`` when the user may see every row. Pure: touches no session.
     """
-    from .models import Enterprise
+    from app.models import Enterprise
 
     user = _user(user)
     roles = role_names(user)

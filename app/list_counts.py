@@ -14,7 +14,7 @@ from sqlalchemy import TableClause, TextClause
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.functions import FunctionElement
 
-from . import cache_tokens
+from app import cache_tokens
 
 COUNTED_TABLES = ("enterprises", "needs", "proposals", "researchers")  # the big lists' tables
 MAX_KEPT = 500  # counts per set of tables and process

@@ -7,7 +7,7 @@ the REST API (response dicts) and the Excel exports all ask here. Everyone else 
 """
 from flask import g
 
-from . import jurisdiction
+from app import jurisdiction
 
 PHONE, CODE = "phone", "code"
 
@@ -57,7 +57,7 @@ MASKERS = {PHONE: mask_phone, CODE: mask_code}
 def _user_roles(user):
     roles = set(jurisdiction.role_names(user))
     if "Researcher" in roles:
-        from .models import ResearcherState
+        from app.models import ResearcherState
 
         researcher = getattr(user, "researcher", None)
         if researcher is not None and researcher.state is ResearcherState.approved:

@@ -21,11 +21,11 @@ from flask import current_app
 from scipy import sparse
 from sqlalchemy import bindparam, event, select, update
 
-from .extensions import Session
-from .models import Need, NeedState, Researcher, ResearcherState, TechField
-from .models.researcher import researcher_fields
-from .utils.changes import changed
-from .utils.words import words_of_text
+from app.extensions import Session
+from app.models import Need, NeedState, Researcher, ResearcherState, TechField
+from app.models.researcher import researcher_fields
+from app.utils.changes import changed
+from app.utils.words import words_of_text
 
 # Where each word comes from and how much it counts: a title or keyword says more than a
 # sentence of background.
@@ -109,8 +109,8 @@ def _owes_ranking(obj, session) -> bool:
 @event.listens_for(Session, "after_flush")
 def _queue_matching(session, _context):
     """Rank the other side for what owes a ranking, after the commit."""
-    from .jobs import enqueue_after_commit
-    from .jobs.matching import match_need, match_researcher
+    from app.jobs import enqueue_after_commit
+    from app.jobs.matching import match_need, match_researcher
 
     for obj in list(session.new) + list(session.dirty):
         if _owes_ranking(obj, session):

@@ -27,9 +27,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import contains_eager, joinedload
 
-from . import cache_tokens, jurisdiction, search
-from .extensions import db
-from .models import (
+from app import cache_tokens, jurisdiction, search
+from app.extensions import db
+from app.models import (
     PUBLIC_NEED_STATES,
     Enterprise,
     Need,
@@ -39,7 +39,7 @@ from .models import (
     TechDomain,
     TechField,
 )
-from .utils.changes import changed
+from app.utils.changes import changed
 
 OPTIONS_TTL = 300  # seconds; reference data changes a few times a year
 # Cached counts are dropped this long after they were made even if no change replaced the

@@ -3,10 +3,10 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .delivery import enqueue_send, link
-from .extensions import db
-from .models import AppUser, Channel, Notification
-from .models.enums import state_title
+from app.delivery import enqueue_send, link
+from app.extensions import db
+from app.models import AppUser, Channel, Notification
+from app.models.enums import state_title
 
 SUBJECT_NAMES = {
     "enterprises": lambda: _("enterprise registration"),
@@ -87,7 +87,7 @@ def _render_message(notification, payload) -> tuple[str, str]:
 
 def _proposal_subject(notification, payload):
     """A proposal's news reads differently for its researcher and for the need's enterprise."""
-    from .models import Proposal
+    from app.models import Proposal
 
     proposal = db.session.get(Proposal, payload.get("subject_id"))
     if proposal is None:

@@ -15,7 +15,7 @@ from markupsafe import escape
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 
-from .extensions import db
+from app.extensions import db
 
 logger = logging.getLogger(__name__)
 

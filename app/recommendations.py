@@ -11,13 +11,13 @@ from contextlib import contextmanager
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, delete, insert, select, text, union_all, update
 
-from . import matching
-from .extensions import db
-from .models import Match, Need, NeedState, Researcher, ResearcherState
-from .models.enums import MatchDirection
-from .models.mixins import utcnow
-from .models.researcher import researcher_fields
-from .workflows.errors import WorkflowError
+from app import matching
+from app.extensions import db
+from app.models import Match, Need, NeedState, Researcher, ResearcherState
+from app.models.enums import MatchDirection
+from app.models.mixins import utcnow
+from app.models.researcher import researcher_fields
+from app.workflows.errors import WorkflowError
 
 
 def _fields_of(researcher_ids):
@@ -369,7 +369,7 @@ def _taxonomy_label(model, pk) -> str:
 
 def describe(reasons: dict) -> list[str]:
     """A match's reasons as short phrases in the reader's language."""
-    from .models import TechDomain, TechField
+    from app.models import TechDomain, TechField
 
     parts = []
     if reasons.get("same") == "field" and reasons.get("field_id"):
@@ -399,7 +399,7 @@ def response(since=None) -> dict:
     with a proposal (any proposal of that researcher to that need, whatever its state)."""
     from sqlalchemy import and_, case, exists, func
 
-    from .models import Proposal
+    from app.models import Proposal
 
     answered = exists().where(and_(Proposal.need_id == Match.need_id,
                                    Proposal.researcher_id == Match.researcher_id))

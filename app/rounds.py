@@ -3,8 +3,8 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from .extensions import db
-from .models import ProgramRound
+from app.extensions import db
+from app.models import ProgramRound
 
 
 def current_round(today: dt.date | None = None):

@@ -13,11 +13,11 @@ from sqlalchemy import (Integer, String, and_, bindparam, case, delete, event, e
                         literal, select, text)
 from sqlalchemy.orm import aliased
 
-from .extensions import Session
-from .models import PUBLIC_NEED_STATES, Enterprise, Need, NeedSearchTerm
-from .utils.pinyin import initials_of, pinyin_of
-from .utils.changes import changed
-from .utils.words import HAN, NUMBERISH, words_for_index, words_of_query
+from app.extensions import Session
+from app.models import PUBLIC_NEED_STATES, Enterprise, Need, NeedSearchTerm
+from app.utils.pinyin import initials_of, pinyin_of
+from app.utils.changes import changed
+from app.utils.words import HAN, NUMBERISH, words_for_index, words_of_query
 
 TOP = "\U0010ffff"
 # The template sections searched by their words (pinyin is kept for names and titles).

@@ -21,8 +21,8 @@ from flask_jwt_extended import current_user as current_user_jwt
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased, joinedload
 
-from . import auth_policy, cache_tokens, visitor
-from .models import AppUser, CacheToken, Researcher
+from app import auth_policy, cache_tokens, visitor
+from app.models import AppUser, CacheToken, Researcher
 
 logger = logging.getLogger(__name__)
 
@@ -318,7 +318,7 @@ class PlatformSecurityManager(SecurityManager):
     def _audit_login(self, action, user):
         from flask import has_request_context, request
 
-        from . import audit, audit_hooks
+        from app import audit, audit_hooks
 
         via = "unknown"
         if has_request_context():
@@ -370,7 +370,7 @@ def _touches_permissions(session) -> bool:
     """Which roles may do what changed: a role's permissions, or a role, permission or view."""
     from flask_appbuilder.security.sqla.models import Permission, PermissionView, Role, ViewMenu
 
-    from .utils.changes import changed
+    from app.utils.changes import changed
 
     kinds = (Role, PermissionView, Permission, ViewMenu)
     if any(isinstance(obj, kinds) for obj in list(session.new) + list(session.deleted)):

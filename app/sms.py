@@ -17,7 +17,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from limits import parse_many
 
-from . import rate_limits
+from app import rate_limits
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from flask_appbuilder.security.sqla.models import Role, assoc_user_role
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased
 
-from . import cache_tokens
-from .models import AppUser, CacheToken, Researcher
+from app import cache_tokens
+from app.models import AppUser, CacheToken, Researcher
 
 # Pages that only show data and take the snapshot (GET only): adding a page here is saying that
 # nothing it calls needs more of the user than a Visitor has.
@@ -95,7 +95,7 @@ def read_outside_a_transaction(session) -> None:
 
 @lru_cache(maxsize=2)
 def _statement(on_a_need: bool):
-    from .workflows.docking import active_proposal_columns
+    from app.workflows.docking import active_proposal_columns
 
     tokens = [aliased(CacheToken) for _kind in TOKENS]
     # A need's page also asks for the researcher's active proposal to it: read here, it costs

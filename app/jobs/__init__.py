@@ -12,7 +12,7 @@ from redis.exceptions import RedisError
 from rq import Queue
 from sqlalchemy import event
 
-from ..extensions import Session
+from app.extensions import Session
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def enqueue_after_commit(func, *args, queue="default", **options):
     Arguments must be ids and primitives. If Redis is unreachable at that moment the outbox
     row stays ``pending`` and the sweeper sends it later; the user's action is not undone.
     """
-    from ..extensions import db
+    from app.extensions import db
 
     db.session().info.setdefault(_PENDING, []).append((queue, func, args, options))
 

@@ -12,10 +12,10 @@ from flask import current_app
 from flask_babel import gettext as _
 from rq import get_current_job
 
-from .. import delivery, sms
-from ..extensions import db
-from ..models import Channel
-from . import job, schedule_in_slot
+from app import delivery, sms
+from app.extensions import db
+from app.models import Channel
+from app.jobs import job, schedule_in_slot
 
 logger = logging.getLogger(__name__)
 SWEEP_JOB_PREFIX = "notifications-sweep-"
@@ -121,7 +121,7 @@ def send_notifications(notification_ids: list):
 
 
 def _deliver(notification_id: int, commit_sent: bool = True) -> str:
-    from ..notify import render
+    from app.notify import render
 
     row = delivery.claim(db.session, notification_id)
     if row is None:

@@ -7,9 +7,9 @@ import logging
 
 from flask import current_app
 
-from .. import execution
-from ..extensions import db
-from . import job, schedule_in_slot
+from app import execution
+from app.extensions import db
+from app.jobs import job, schedule_in_slot
 
 logger = logging.getLogger(__name__)
 REMINDER_JOB_PREFIX = "report-reminders-"

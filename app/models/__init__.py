@@ -1,9 +1,9 @@
 """Every model module, imported in one place so Alembic and FAB see all tables."""
-from .audit import AuditChainHead, AuditLog
-from .cache_token import CacheToken
-from .contract import Contract, Project
-from .enterprise import Enterprise, SmeWhitelistEntry
-from .enums import (
+from app.models.audit import AuditChainHead, AuditLog
+from app.models.cache_token import CacheToken
+from app.models.contract import Contract, Project
+from app.models.enterprise import Enterprise, SmeWhitelistEntry
+from app.models.enums import (
     Channel,
     ContractState,
     EvaluationResult,
@@ -18,15 +18,15 @@ from .enums import (
     ResearcherState,
     WhitelistStatus,
 )
-from .match import Match, MatchRun
-from .need import PUBLIC_NEED_STATES, Need
-from .notification import Notification
-from .program_round import ProgramRound, RoundDates, RoundPhase
-from .proposal import ComparisonCriterion, Message, Proposal, ProposalScore
-from .reference import HighTechZone, NeedCategory, Region, TechDomain, TechField
-from .researcher import Institution, Researcher
-from .review import ReviewRecord
-from .search import NeedSearchTerm
-from .user import AppUser
+from app.models.match import Match, MatchRun
+from app.models.need import PUBLIC_NEED_STATES, Need
+from app.models.notification import Notification
+from app.models.program_round import ProgramRound, RoundDates, RoundPhase
+from app.models.proposal import ComparisonCriterion, Message, Proposal, ProposalScore
+from app.models.reference import HighTechZone, NeedCategory, Region, TechDomain, TechField
+from app.models.researcher import Institution, Researcher
+from app.models.review import ReviewRecord
+from app.models.search import NeedSearchTerm
+from app.models.user import AppUser
 
 __all__ = [name for name in dir() if not name.startswith("_")]

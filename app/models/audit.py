@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Index, Integ
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import relationship
 
-from .mixins import utcnow
+from app.models.mixins import utcnow
 
 GENESIS = "0" * 64
 

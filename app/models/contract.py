@@ -4,8 +4,8 @@ from sqlalchemy import JSON, CheckConstraint, Column, Date, DateTime, Enum, Fore
 from sqlalchemy import Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import relationship
 
-from .enums import ContractState, EvaluationResult, ProjectState
-from .mixins import SafeFileColumn, TimestampMixin, VersionedMixin, state_column
+from app.models.enums import ContractState, EvaluationResult, ProjectState
+from app.models.mixins import SafeFileColumn, TimestampMixin, VersionedMixin, state_column
 
 
 class Contract(TimestampMixin, VersionedMixin, Model):
@@ -109,6 +109,6 @@ class Project(TimestampMixin, VersionedMixin, Model):
 
     @property
     def overdue(self) -> bool:
-        from ..execution import is_overdue
+        from app.execution import is_overdue
 
         return is_overdue(self)

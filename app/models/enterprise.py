@@ -3,8 +3,8 @@ from flask_appbuilder import Model
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import relationship
 
-from .enums import EnterpriseState, WhitelistStatus
-from .mixins import PinyinMixin, SafeFileColumn, TimestampMixin, VersionedMixin, state_column
+from app.models.enums import EnterpriseState, WhitelistStatus
+from app.models.mixins import PinyinMixin, SafeFileColumn, TimestampMixin, VersionedMixin, state_column
 
 
 class Enterprise(PinyinMixin, TimestampMixin, VersionedMixin, Model):

@@ -4,8 +4,8 @@ from sqlalchemy import JSON, Boolean, Column, DateTime, Float, ForeignKey, Integ
 from sqlalchemy import Index, UniqueConstraint, select
 from sqlalchemy.orm import relationship
 
-from .enums import MatchDirection
-from .mixins import TimestampMixin, state_column
+from app.models.enums import MatchDirection
+from app.models.mixins import TimestampMixin, state_column
 
 
 class Match(TimestampMixin, Model):
@@ -21,7 +21,7 @@ class Match(TimestampMixin, Model):
 
     @classmethod
     def jurisdiction_keys(cls):
-        from .need import Need
+        from app.models.need import Need
 
         enterprise = select(Need.enterprise_id).where(Need.id == cls.need_id).scalar_subquery()
         return {"enterprise": enterprise, "researcher": cls.researcher_id}

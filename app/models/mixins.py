@@ -5,7 +5,7 @@ import enum
 from flask_appbuilder.models.mixins import FileColumn
 from sqlalchemy import Column, DateTime, Enum, Integer, String, event, inspect
 
-from ..utils.pinyin import initials_of, pinyin_of
+from app.utils.pinyin import initials_of, pinyin_of
 
 
 def utcnow():

@@ -14,8 +14,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from .enums import NeedState
-from .mixins import PinyinMixin, SafeFileColumn, TimestampMixin, VersionedMixin, state_column
+from app.models.enums import NeedState
+from app.models.mixins import PinyinMixin, SafeFileColumn, TimestampMixin, VersionedMixin, state_column
 
 # States in which a need is visible to the public and to every researcher.
 PUBLIC_NEED_STATES = (NeedState.published, NeedState.docking)

@@ -5,8 +5,8 @@ from flask_appbuilder import Model
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import relationship
 
-from .enums import Channel, NotificationState
-from .mixins import TimestampMixin, state_column
+from app.models.enums import Channel, NotificationState
+from app.models.mixins import TimestampMixin, state_column
 
 
 def new_token() -> str:

@@ -6,8 +6,8 @@ from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, CheckConstraint, Column, Date, Integer, Numeric, String
 
-from .enums import LabelledEnum
-from .mixins import LabelledMixin, TimestampMixin
+from app.models.enums import LabelledEnum
+from app.models.mixins import LabelledMixin, TimestampMixin
 
 
 class RoundPhase(LabelledEnum):

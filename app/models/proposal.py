@@ -6,8 +6,8 @@ from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Index, Int
 from sqlalchemy import String, Text, UniqueConstraint, select, text
 from sqlalchemy.orm import relationship
 
-from .enums import ProposalState
-from .mixins import SafeFileColumn, TimestampMixin, VersionedMixin, state_column, utcnow
+from app.models.enums import ProposalState
+from app.models.mixins import SafeFileColumn, TimestampMixin, VersionedMixin, state_column, utcnow
 
 
 # States in which a proposal counts as the researcher's one active proposal to a need; the
@@ -34,7 +34,7 @@ class Proposal(TimestampMixin, VersionedMixin, Model):
 
     @classmethod
     def jurisdiction_keys(cls):
-        from .need import Need
+        from app.models.need import Need
 
         # A draft is the researcher's own until submitted: the enterprise side (and its
         # region's bureau) reaches a proposal only once it has left the draft state.
@@ -82,7 +82,7 @@ class ComparisonCriterion(Model):
 
     @classmethod
     def jurisdiction_keys(cls):
-        from .need import Need
+        from app.models.need import Need
 
         enterprise = select(Need.enterprise_id).where(Need.id == cls.need_id).scalar_subquery()
         return {"enterprise": enterprise}
@@ -114,7 +114,7 @@ class ProposalScore(Model):
 
     @classmethod
     def jurisdiction_keys(cls):
-        from .need import Need
+        from app.models.need import Need
 
         need = select(Proposal.need_id).where(Proposal.id == cls.proposal_id).scalar_subquery()
         enterprise = select(Need.enterprise_id).where(Need.id == need).scalar_subquery()
@@ -132,7 +132,7 @@ class Message(Model):
 
     @classmethod
     def jurisdiction_keys(cls):
-        from .need import Need
+        from app.models.need import Need
 
         proposal = select(Proposal.need_id).where(Proposal.id == cls.proposal_id).scalar_subquery()
         enterprise = select(Need.enterprise_id).where(Need.id == proposal).scalar_subquery()

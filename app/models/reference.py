@@ -4,8 +4,8 @@ from flask_appbuilder import Model
 from sqlalchemy import Column, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import relationship
 
-from .enums import RegionKind, ZoneLevel
-from .mixins import LabelledMixin, state_column
+from app.models.enums import RegionKind, ZoneLevel
+from app.models.mixins import LabelledMixin, state_column
 
 
 class Region(LabelledMixin, Model):

@@ -5,8 +5,8 @@ from sqlalchemy import Table, Text
 from sqlalchemy import select
 from sqlalchemy.orm import relationship
 
-from .enums import InstitutionType, Position, ResearcherState
-from .mixins import PinyinMixin, SafeFileColumn, TimestampMixin, VersionedMixin, state_column
+from app.models.enums import InstitutionType, Position, ResearcherState
+from app.models.mixins import PinyinMixin, SafeFileColumn, TimestampMixin, VersionedMixin, state_column
 
 researcher_fields = Table(
     "researcher_fields",

@@ -3,8 +3,8 @@ from flask_appbuilder import Model
 from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import relationship
 
-from .enums import state_title
-from .mixins import utcnow
+from app.models.enums import state_title
+from app.models.mixins import utcnow
 
 
 class ReviewRecord(Model):

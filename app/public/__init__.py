@@ -5,9 +5,9 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from flask import url_for
 from sqlalchemy import text
 
-from ..extensions import db
-from ..jobs import redis_connection
-from ..rounds import current_round
+from app.extensions import db
+from app.jobs import redis_connection
+from app.rounds import current_round
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("public", __name__)
@@ -15,7 +15,7 @@ bp = Blueprint("public", __name__)
 
 @bp.before_request
 def _read_only_pages_read_outside_a_transaction():
-    from .. import visitor
+    from app import visitor
 
     visitor.read_outside_a_transaction(db.session)
 
@@ -78,7 +78,7 @@ def healthz():
     return jsonify(status=("ok" if healthy else "degraded"), **status), (200 if healthy else 503)
 
 
-from . import needs, registration, tracking  # noqa: E402,F401  routes on the same blueprint
-from .page_cache import frame  # noqa: E402
+from app.public import needs, registration, tracking  # noqa: E402,F401  routes on the same blueprint
+from app.public.page_cache import frame  # noqa: E402
 
 bp.add_app_template_global(frame, "public_frame")

@@ -7,8 +7,8 @@ from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from ..auth_policy import StrongPassword
-from ..models import InstitutionType, Position
+from app.auth_policy import StrongPassword
+from app.models import InstitutionType, Position
 
 REQUIRED = DataRequired(message=_l("This field is required."))
 

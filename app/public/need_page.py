@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from flask import get_template_attribute
 from markupsafe import Markup
 
-from .. import cache_tokens
-from ..models import NeedState, RoundDates
-from ..need_list import Contact, contact_of, published_need, reference_labels
-from .page_cache import kept_item, language
+from app import cache_tokens
+from app.models import NeedState, RoundDates
+from app.need_list import Contact, contact_of, published_need, reference_labels
+from app.public.page_cache import kept_item, language
 
 
 @dataclass(frozen=True)

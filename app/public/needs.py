@@ -2,17 +2,17 @@
 from flask import abort, g, render_template, request
 from markupsafe import Markup
 
-from ..need_list import (
+from app.need_list import (
     NeedFilters,
     can_see_contact,
     page_of_needs,
     reference_labels,
     shown_total,
 )
-from ..workflows.docking import proposal_offer
-from . import bp, yuan
-from .need_page import need_page
-from .page_cache import for_anonymous_visitors, kept_part, language
+from app.workflows.docking import proposal_offer
+from app.public import bp, yuan
+from app.public.need_page import need_page
+from app.public.page_cache import for_anonymous_visitors, kept_part, language
 
 PAGE_SIZES = (20, 50, 100)
 

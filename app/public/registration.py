@@ -5,12 +5,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
-from ..extensions import db
-from ..models import HighTechZone, Region, TechField
-from ..uploads import UploadRejected, check_upload, discard, store_upload
-from ..workflows.registration import RegistrationError, register_enterprise, register_researcher
-from . import bp
-from .forms import EnterpriseRegistrationForm, ResearcherRegistrationForm
+from app.extensions import db
+from app.models import HighTechZone, Region, TechField
+from app.uploads import UploadRejected, check_upload, discard, store_upload
+from app.workflows.registration import RegistrationError, register_enterprise, register_researcher
+from app.public import bp
+from app.public.forms import EnterpriseRegistrationForm, ResearcherRegistrationForm
 
 
 def _regions():

@@ -5,9 +5,9 @@ address of the record's page, which asks for a login as usual.
 """
 from flask import abort, redirect
 
-from ..delivery import open_link
-from ..extensions import db
-from . import bp
+from app.delivery import open_link
+from app.extensions import db
+from app.public import bp
 
 
 @bp.route("/n/<token>")

@@ -11,9 +11,9 @@ from flask import current_app
 from sqlalchemy import select
 from stdnum.cn import uscc
 
-from ..auth_policy import generate_password
-from ..extensions import db
-from ..models import (
+from app.auth_policy import generate_password
+from app.extensions import db
+from app.models import (
     Enterprise,
     EnterpriseState,
     HighTechZone,
@@ -30,7 +30,7 @@ from ..models import (
     TechField,
     WhitelistStatus,
 )
-from ..models.mixins import utcnow
+from app.models.mixins import utcnow
 
 ENTERPRISES = [  # name, region code, field code
     ("武汉光谷智能传感科技有限公司", "420100", "0106"),

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models.enums import RegionKind, ZoneLevel
-from ..models import HighTechZone, NeedCategory, ProgramRound, Region, TechDomain, TechField
-from . import reference_data as data
+from app.extensions import db
+from app.models.enums import RegionKind, ZoneLevel
+from app.models import HighTechZone, NeedCategory, ProgramRound, Region, TechDomain, TechField
+from app.seed import reference_data as data
 
 
 def _upsert(model, code, values, counts):

@@ -21,7 +21,7 @@ _segmenter = None
 
 
 def technical_terms() -> list[str]:
-    from ..seed.reference_data import TECH_DOMAINS
+    from app.seed.reference_data import TECH_DOMAINS
 
     return sorted({word.lower() for domain in TECH_DOMAINS for field in domain["fields"]
                    for word in field["keywords"]})

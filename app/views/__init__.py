@@ -6,20 +6,20 @@ what people read are the translated labels.
 """
 from flask_babel import lazy_gettext as _l
 
-from .docking import MatchModelView, MessageApi, MessageModelView, ProposalApi, ProposalModelView
-from .dashboard import DashboardView
-from .docking_pages import DockingDeskView, DockingProgressView
-from .funding import ContractApi, ContractModelView, FundingSimulationView, ProjectApi
-from .funding import ProjectModelView
-from .need_export import NeedListExportView
-from .needs import NeedApi, NeedModelView
-from .records import (
+from app.views.docking import MatchModelView, MessageApi, MessageModelView, ProposalApi, ProposalModelView
+from app.views.dashboard import DashboardView
+from app.views.docking_pages import DockingDeskView, DockingProgressView
+from app.views.funding import ContractApi, ContractModelView, FundingSimulationView, ProjectApi
+from app.views.funding import ProjectModelView
+from app.views.need_export import NeedListExportView
+from app.views.needs import NeedApi, NeedModelView
+from app.views.records import (
     AuditLogModelView,
     FailedNotificationModelView,
     NotificationModelView,
     ReviewRecordModelView,
 )
-from .reference import (
+from app.views.reference import (
     HighTechZoneModelView,
     InstitutionModelView,
     NeedCategoryModelView,
@@ -28,9 +28,9 @@ from .reference import (
     TechDomainModelView,
     TechFieldModelView,
 )
-from .recommendations import MatchingView, RecommendationView
-from .whitelist import SmeWhitelistView
-from .registration import EnterpriseApi, EnterpriseModelView, ResearcherApi, ResearcherModelView
+from app.views.recommendations import MatchingView, RecommendationView
+from app.views.whitelist import SmeWhitelistView
+from app.views.registration import EnterpriseApi, EnterpriseModelView, ResearcherApi, ResearcherModelView
 
 MENUS = [
     ("Registrations", _l("Registrations"), "fa-id-card", [

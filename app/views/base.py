@@ -28,14 +28,14 @@ from sqlalchemy.orm import defer, joinedload
 from werkzeug.exceptions import BadRequest
 from wtforms.validators import Optional
 
-from .. import jurisdiction, list_counts, masking
-from ..audit_edits import audit_staff_change, remember_before, staff_request
-from ..extensions import db
-from ..models.enums import LabelledEnum
-from ..models.mixins import SafeFileColumn
-from ..workflows import WorkflowError
-from .api_input import BoundedInterface, StrictConverter
-from .search_widget import KeptSearchWidget, search_form_is_shared
+from app import jurisdiction, list_counts, masking
+from app.audit_edits import audit_staff_change, remember_before, staff_request
+from app.extensions import db
+from app.models.enums import LabelledEnum
+from app.models.mixins import SafeFileColumn
+from app.workflows import WorkflowError
+from app.views.api_input import BoundedInterface, StrictConverter
+from app.views.search_widget import KeptSearchWidget, search_form_is_shared
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ class ScopedModelView(ModelView):
 
     def _init_properties(self):
         super()._init_properties()
-        from .search import add_pinyin_search, add_related_pinyin_search
+        from app.views.search import add_pinyin_search, add_related_pinyin_search
 
         for column in self.pinyin_search_columns:
             add_pinyin_search(self, column)

@@ -10,10 +10,10 @@ from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import audit, charts, dashboard, jurisdiction, rounds
-from ..dashboard_export import workbook
-from ..extensions import db
-from ..models import ProgramRound
+from app import audit, charts, dashboard, jurisdiction, rounds
+from app.dashboard_export import workbook
+from app.extensions import db
+from app.models import ProgramRound
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -9,12 +9,12 @@ from markupsafe import Markup, escape
 from wtforms import DecimalField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
-from .. import jurisdiction
-from ..extensions import db
-from ..models import Match, Message, Need, Proposal
-from ..workflows import Action
-from ..workflows.completeness import Finding
-from ..workflows.docking import (
+from app import jurisdiction
+from app.extensions import db
+from app.models import Match, Message, Need, Proposal
+from app.workflows import Action
+from app.workflows.completeness import Finding
+from app.workflows.docking import (
     SECTIONS,
     check_proposal_deletable,
     check_proposal_editable,
@@ -22,10 +22,10 @@ from ..workflows.docking import (
     missing_sections,
     prepare_new_proposal,
 )
-from ..models.enums import ProposalState
-from .base import ScopedModelRestApi, ScopedModelView, interface
-from .uploads import UnicodeFileUploadField
-from .workflow import WorkflowModelView
+from app.models.enums import ProposalState
+from app.views.base import ScopedModelRestApi, ScopedModelView, interface
+from app.views.uploads import UnicodeFileUploadField
+from app.views.workflow import WorkflowModelView
 
 LABELS = {
     "need": _l("Technical need"), "researcher": _l("Researcher"), "score": _l("Score"),
@@ -49,7 +49,7 @@ def _blank(value):
 
 
 def _reasons(reasons):
-    from ..recommendations import describe
+    from app.recommendations import describe
 
     return Markup("<br>").join(escape(r) for r in describe(reasons or {}))
 

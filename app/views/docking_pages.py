@@ -5,12 +5,12 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 
-from .. import comparison, conversation, docking, jurisdiction
-from ..extensions import db
-from ..models import Need, Proposal, ProposalState, Region
-from ..uploads import UploadRejected, discard, store_upload
-from ..workflows import Action, WorkflowError, apply_action, available_actions
-from ..workflows.docking import SECTIONS
+from app import comparison, conversation, docking, jurisdiction
+from app.extensions import db
+from app.models import Need, Proposal, ProposalState, Region
+from app.uploads import UploadRejected, discard, store_upload
+from app.workflows import Action, WorkflowError, apply_action, available_actions
+from app.workflows.docking import SECTIONS
 
 PER_PAGE = 50
 
@@ -175,7 +175,7 @@ class DockingProgressView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        from ..models import NeedState
+        from app.models import NeedState
 
         states = docking.DOCKING_NEED_STATES
         state = request.args.get("state", "")

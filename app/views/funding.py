@@ -18,16 +18,16 @@ from sqlalchemy import select
 from wtforms import DateField, DecimalField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from .. import execution, funding, jurisdiction
-from ..contract_checks import checks_of
-from ..extensions import db
-from ..models import Contract, ProgramRound, Project, ProjectState
-from ..rounds import current_round
-from ..workflows import Action, WorkflowError
-from ..workflows.contracting import check_editable, prepare_new_contract
-from .base import ScopedModelRestApi, interface
-from .uploads import UnicodeFileUploadField
-from .workflow import WorkflowModelView
+from app import execution, funding, jurisdiction
+from app.contract_checks import checks_of
+from app.extensions import db
+from app.models import Contract, ProgramRound, Project, ProjectState
+from app.rounds import current_round
+from app.workflows import Action, WorkflowError
+from app.workflows.contracting import check_editable, prepare_new_contract
+from app.views.base import ScopedModelRestApi, interface
+from app.views.uploads import UnicodeFileUploadField
+from app.views.workflow import WorkflowModelView
 
 LABELS = {
     "need": _l("Technical need"), "enterprise": _l("Enterprise"), "researcher": _l("Researcher"),

@@ -13,7 +13,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
-from .. import cache_tokens
+from app import cache_tokens
 
 MAX_KEPT = 500  # (roles, language) pairs; a handful in practice
 

@@ -6,13 +6,13 @@ from flask_babel import lazy_gettext as _l
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from ..models import Need
-from ..workflows import Action
-from ..workflows.completeness import SECTIONS, check_need
-from ..workflows.need_filing import check_deletable, check_editable, prepare_new_need
-from .base import ScopedModelRestApi, as_bad_request, interface
-from .workflow import WorkflowModelView
-from .uploads import UnicodeFileUploadField
+from app.models import Need
+from app.workflows import Action
+from app.workflows.completeness import SECTIONS, check_need
+from app.workflows.need_filing import check_deletable, check_editable, prepare_new_need
+from app.views.base import ScopedModelRestApi, as_bad_request, interface
+from app.views.workflow import WorkflowModelView
+from app.views.uploads import UnicodeFileUploadField
 
 TEMPLATE_HINTS = {
     "background": _l("The product or process and why the problem matters to the enterprise."),

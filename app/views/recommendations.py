@@ -7,11 +7,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from .. import jurisdiction, recommendations
-from ..extensions import db
-from ..jobs.matching import start_rematch
-from ..models import Match, MatchRun, Need, NeedState
-from ..workflows.errors import WorkflowError
+from app import jurisdiction, recommendations
+from app.extensions import db
+from app.jobs.matching import start_rematch
+from app.models import Match, MatchRun, Need, NeedState
+from app.workflows.errors import WorkflowError
 
 PER_PAGE = 20
 
@@ -69,7 +69,7 @@ class MatchingView(BaseView):
     @has_access
     @permission_name("list")
     def runs(self):
-        from ..delivery import response_rates
+        from app.delivery import response_rates
 
         runs = db.session.scalars(select(MatchRun).order_by(MatchRun.id.desc()).limit(20)).all()
         running = any(r.finished_at is None for r in runs)

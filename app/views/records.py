@@ -12,11 +12,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .. import audit, delivery
-from ..exports import audit_log_workbook
-from ..extensions import db
-from ..models import AuditLog, Notification, NotificationState, ReviewRecord
-from .base import JURISDICTION, ScopedModelView, interface
+from app import audit, delivery
+from app.exports import audit_log_workbook
+from app.extensions import db
+from app.models import AuditLog, Notification, NotificationState, ReviewRecord
+from app.views.base import JURISDICTION, ScopedModelView, interface
 
 LABELS = {
     "user": _l("Recipient"), "channel": _l("Channel"), "template": _l("Template"),

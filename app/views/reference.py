@@ -2,10 +2,10 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField
 
-from ..models import HighTechZone, Institution, NeedCategory, ProgramRound, Region, TechDomain
-from ..models import TechField
-from ..rounds import check_round
-from .base import ScopedModelView, interface
+from app.models import HighTechZone, Institution, NeedCategory, ProgramRound, Region, TechDomain
+from app.models import TechField
+from app.rounds import check_round
+from app.views.base import ScopedModelView, interface
 
 LABELS = {
     "code": _l("Code"), "name": _l("Name"), "name_en": _l("English name"),

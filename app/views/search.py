@@ -3,7 +3,7 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
-from ..utils.pinyin import pinyin_of
+from app.utils.pinyin import pinyin_of
 
 
 class PinyinSearchFilter(BaseFilter):

@@ -13,7 +13,7 @@ from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.widgets import RenderTemplateWidget, SearchWidget
 from flask_babel import get_locale
 
-from .. import cache_tokens, jurisdiction
+from app import cache_tokens, jurisdiction
 
 MAX_KEPT = 500  # (view, language) pairs
 

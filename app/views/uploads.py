@@ -2,7 +2,7 @@
 from flask_appbuilder.upload import FileUploadField
 from wtforms import ValidationError
 
-from ..uploads import UploadRejected, check_upload, store_upload
+from app.uploads import UploadRejected, check_upload, store_upload
 
 
 class _StoreThroughUploads:

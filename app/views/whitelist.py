@@ -5,9 +5,9 @@ from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..models import SmeWhitelistEntry
-from ..workflows.whitelist import WhitelistImportError, import_whitelist
+from app.extensions import db
+from app.models import SmeWhitelistEntry
+from app.workflows.whitelist import WhitelistImportError, import_whitelist
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 

@@ -6,11 +6,11 @@ from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import jurisdiction
-from ..extensions import db
-from ..models import ReviewRecord
-from ..workflows import TRANSITIONS, Action, WorkflowError, apply_action, available_actions
-from .base import ScopedModelView
+from app import jurisdiction
+from app.extensions import db
+from app.models import ReviewRecord
+from app.workflows import TRANSITIONS, Action, WorkflowError, apply_action, available_actions
+from app.views.base import ScopedModelView
 
 
 class WorkflowModelView(ScopedModelView):

@@ -1,5 +1,5 @@
 """State changes of every record. No Flask request objects in here."""
-from .engine import (  # noqa: F401
+from app.workflows.engine import (  # noqa: F401
     ConcurrentDecision,
     InvalidTransition,
     NotAllowed,
@@ -9,4 +9,4 @@ from .engine import (  # noqa: F401
     apply_action,
     available_actions,
 )
-from .transitions import TRANSITIONS, Action  # noqa: F401
+from app.workflows.transitions import TRANSITIONS, Action  # noqa: F401

@@ -9,11 +9,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import funding, jurisdiction
-from ..extensions import db
-from ..models import ContractState, NeedState, Project, Proposal, ProposalState
-from .docking import CLOSED_PHASES
-from .errors import ConcurrentDecision, RuleViolation
+from app import funding, jurisdiction
+from app.extensions import db
+from app.models import ContractState, NeedState, Project, Proposal, ProposalState
+from app.workflows.docking import CLOSED_PHASES
+from app.workflows.errors import ConcurrentDecision, RuleViolation
 
 FILES = ("contract_file", "invoice_file", "transfer_file")
 # The states in which a need takes (further) contracts: the first moves it to contracted.
@@ -58,8 +58,8 @@ def prepare_new_contract(contract, user, proposal_id):
     """Make ``contract`` the contract of the selected proposal ``proposal_id`` of ``user``'s
     enterprise: the parties come from the selection, never from the form. The first contract
     of a need moves it to contracted. Flushes the need's change, not the contract."""
-    from .engine import apply_action
-    from .transitions import Action
+    from app.workflows.engine import apply_action
+    from app.workflows.transitions import Action
 
     if getattr(user, "enterprise_id", None) is None:
         raise ContractRuleError(_("Only an enterprise account can submit a contract."))
@@ -77,7 +77,7 @@ def prepare_new_contract(contract, user, proposal_id):
         raise ContractRuleError(_("The need is “%(state)s”; it takes no contract.",
                                   state=need.state.title))
     _check_round_open(need.round)
-    from ..models import Contract
+    from app.models import Contract
 
     if db.session.scalar(select(func.count(Contract.id))
                          .where(Contract.proposal_id == proposal.id)):

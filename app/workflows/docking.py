@@ -11,12 +11,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, literal_column, select
 
-from .. import jurisdiction
-from ..extensions import db
-from ..models import PUBLIC_NEED_STATES, Need, NeedState, Proposal, ProposalState, Researcher
-from ..models import ResearcherState, RoundPhase
-from ..models.proposal import ACTIVE_STATES
-from .errors import RuleViolation
+from app import jurisdiction
+from app.extensions import db
+from app.models import PUBLIC_NEED_STATES, Need, NeedState, Proposal, ProposalState, Researcher
+from app.models import ResearcherState, RoundPhase
+from app.models.proposal import ACTIVE_STATES
+from app.workflows.errors import RuleViolation
 
 # Phases after which no proposal is written, submitted or decided (contracts are signed by the
 # end of the matching phase, notice §四).
@@ -187,8 +187,8 @@ def check_decidable(proposal):
 
 def start_docking(proposal, actor):
     """After a selection (合作意向): the need moves from published to docking (once)."""
-    from .engine import apply_action
-    from .transitions import Action
+    from app.workflows.engine import apply_action
+    from app.workflows.transitions import Action
 
     if proposal.need.state is NeedState.published:
         apply_action(proposal.need, Action.start_docking, actor)

@@ -6,12 +6,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import audit, jurisdiction
-from ..extensions import db
-from ..models import ReviewRecord
-from ..models.mixins import utcnow
-from ..notify import notify_owners
-from .errors import (  # noqa: F401  re-exported
+from app import audit, jurisdiction
+from app.extensions import db
+from app.models import ReviewRecord
+from app.models.mixins import utcnow
+from app.notify import notify_owners
+from app.workflows.errors import (  # noqa: F401  re-exported
     ConcurrentDecision,
     InvalidTransition,
     NotAllowed,
@@ -19,7 +19,7 @@ from .errors import (  # noqa: F401  re-exported
     OutOfPhase,
     WorkflowError,
 )
-from .transitions import OWNER_ENTERPRISE, OWNER_RESEARCHER, TRANSITIONS, Action
+from app.workflows.transitions import OWNER_ENTERPRISE, OWNER_RESEARCHER, TRANSITIONS, Action
 
 logger = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from stdnum.cn import uscc
 from werkzeug.security import generate_password_hash
 
-from .. import audit
-from ..auth_policy import password_is_strong, password_rule
-from ..extensions import db
-from ..models import (
+from app import audit
+from app.auth_policy import password_is_strong, password_rule
+from app.extensions import db
+from app.models import (
     AppUser,
     Enterprise,
     EnterpriseState,
@@ -26,10 +26,10 @@ from ..models import (
     Researcher,
     ResearcherState,
 )
-from .engine import apply_action
-from .errors import RuleViolation
-from .transitions import Action
-from .whitelist import status_for
+from app.workflows.engine import apply_action
+from app.workflows.errors import RuleViolation
+from app.workflows.transitions import Action
+from app.workflows.whitelist import status_for
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 EDITABLE_ENTERPRISE = (EnterpriseState.draft, EnterpriseState.returned)

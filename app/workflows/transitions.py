@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
-from ..models import (
+from app.models import (
     Contract,
     ContractState,
     Enterprise,
@@ -27,17 +27,17 @@ from ..models import (
     ResearcherState,
     RoundPhase,
 )
-from ..execution import (
+from app.execution import (
     check_before_execution_end,
     check_confirmable,
     check_report_attached,
     check_researcher_confirmed,
     check_score_sheet,
 )
-from ..models.enums import LabelledEnum
-from .contracting import check_fundable, check_resubmittable, create_project
-from .docking import check_decidable, check_proposal_submittable, start_docking
-from .need_filing import check_submittable
+from app.models.enums import LabelledEnum
+from app.workflows.contracting import check_fundable, check_resubmittable, create_project
+from app.workflows.docking import check_decidable, check_proposal_submittable, start_docking
+from app.workflows.need_filing import check_submittable
 
 OWNER_ENTERPRISE = "@enterprise"
 OWNER_RESEARCHER = "@researcher"

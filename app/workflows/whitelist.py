@@ -7,10 +7,10 @@ import zipfile
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..extensions import db
-from ..uploads import zip_problem
-from ..models import Enterprise, EnterpriseState, SmeWhitelistEntry, WhitelistStatus
-from .errors import RuleViolation
+from app.extensions import db
+from app.uploads import zip_problem
+from app.models import Enterprise, EnterpriseState, SmeWhitelistEntry, WhitelistStatus
+from app.workflows.errors import RuleViolation
 
 HEADERS = {  # accepted column titles → field
     "sme_number": "sme_number", "入库登记编号": "sme_number", "登记编号": "sme_number",
