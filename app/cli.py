@@ -14,7 +14,7 @@ from app.extensions import db
 @with_appcontext
 def seed_command():
     """Load the reference data and the 2020 Hubei round (idempotent)."""
-    from app.seed.loader import seed_reference_data
+    from app.domain.reference.loader import seed_reference_data
 
     counts = seed_reference_data()
     click.echo(f"reference data: {counts['created']} created, {counts['updated']} updated")
@@ -24,7 +24,7 @@ def seed_command():
 @with_appcontext
 def init_roles_command():
     """Create every view's permissions and converge the six roles to ROLE_DEFINITIONS."""
-    from app.security import sync_roles
+    from app.core.access.security import sync_roles
 
     for role, count in sync_roles(current_app.appbuilder).items():
         click.echo(f"{role}: {count} permissions")
@@ -34,7 +34,7 @@ def init_roles_command():
 @with_appcontext
 def demo_command():
     """Load a small demo dataset and print the demo accounts (never for production)."""
-    from app.seed.demo import load_demo
+    from app.domain.demo import load_demo
 
     for line in load_demo():
         click.echo(line)
@@ -50,8 +50,8 @@ def worker_command(burst, simple, queues):
     from rq import SimpleWorker, Worker
 
     configure_worker_logging()
-    from app.jobs import QUEUES, get_queue, init_worker_app, redis_connection
-    from app.utils.words import warm_up
+    from app.core.queue import QUEUES, get_queue, init_worker_app, redis_connection
+    from app.domain.words import warm_up
 
     app = current_app._get_current_object()
     init_worker_app(app)
@@ -97,7 +97,7 @@ def notifications():
 @with_appcontext
 def notifications_sweep():
     """Re-queue pending rows that no job will send and rows whose worker died mid-send."""
-    from app.delivery import sweep
+    from app.core.notifications.delivery import sweep
 
     counts = sweep(db.session)
     click.echo(f"re-queued: {counts['pending']} pending, {counts['stalled']} stalled")
@@ -179,7 +179,7 @@ def matching_rematch():
 def matching_digests(period):
     """Push the matches nobody has been told about, one digest per person and period."""
     from app.models.mixins import utcnow
-    from app.digests import send_digests
+    from app.domain.matching.digests import send_digests
 
     count = send_digests(period or utcnow().date().isoformat(), commit=True)
     db.session.commit()
@@ -195,7 +195,7 @@ def projects_group():
 @with_appcontext
 def projects_remind():
     """Send the due summary-report reminders once (idempotent: nothing is sent twice)."""
-    from app.execution import send_report_reminders
+    from app.domain.funding.execution import send_report_reminders
 
     count = send_report_reminders()
     db.session.commit()
@@ -208,7 +208,7 @@ def projects_overdue():
     """List the projects past their execution end and not yet self-accepted."""
     from sqlalchemy import select
 
-    from app.execution import overdue_clause
+    from app.domain.funding.execution import overdue_clause
     from app.models import Project
 
     for project in db.session.scalars(select(Project).where(overdue_clause())
@@ -226,7 +226,7 @@ def audit_group():
 @with_appcontext
 def audit_verify():
     """Check every link of the chain; exit 1 and name the first broken row if one is."""
-    from app.audit import verify_chain
+    from app.core.audit import verify_chain
 
     result = verify_chain()
     if result.ok:
@@ -243,7 +243,7 @@ def audit_verify():
 @with_appcontext
 def audit_purge(days):
     """Remove audit rows older than --days days; the chain stays verifiable."""
-    from app.audit import RetentionTooShort, purge
+    from app.core.audit import RetentionTooShort, purge
 
     try:
         count = purge(days)

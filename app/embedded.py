@@ -48,8 +48,8 @@ def bootstrap(app, demo=False) -> list[str]:
     """Upgrade the schema, seed reference data, sync roles, optionally load the demo data."""
     from flask_migrate import upgrade
 
-    from app.security import sync_roles
-    from app.seed.loader import seed_reference_data
+    from app.core.access.security import sync_roles
+    from app.domain.reference.loader import seed_reference_data
 
     lines = []
     with app.app_context():
@@ -58,7 +58,7 @@ def bootstrap(app, demo=False) -> list[str]:
         lines.append(f"reference data: {counts['created']} created, {counts['updated']} updated")
         sync_roles(app.appbuilder)
         if demo:
-            from app.seed.demo import load_demo
+            from app.domain.demo import load_demo
 
             lines += load_demo()
     return lines
@@ -74,7 +74,7 @@ def create_cli_app():
 
 
 def _check_redis(app):
-    from app.jobs import redis_connection
+    from app.core.queue import redis_connection
 
     try:
         redis_connection(app).ping()

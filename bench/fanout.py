@@ -52,12 +52,13 @@ def run(n_people, database_url, redis_url, out=sys.stdout):
     from rq import Queue, SimpleWorker
     from sqlalchemy import insert, select
 
-    from app import create_app, jobs
+    from app import create_app
+    from app.core import queue as jobs
     from app.extensions import db
     from app.models import AppUser, Match, NeedState, Notification
     from app.models.mixins import utcnow
-    from app.digests import send_digests
-    from app.seed.loader import seed_reference_data
+    from app.domain.matching.digests import send_digests
+    from app.domain.reference.loader import seed_reference_data
     from tests.factories import Factories
 
     controller, inbox, port = _smtp()
@@ -155,7 +156,7 @@ def push_round(database_url, redis_url, out=sys.stdout):
     from sqlalchemy import delete, func, select, update
 
     from app import create_app
-    from app.digests import send_digests
+    from app.domain.matching.digests import send_digests
     from app.extensions import db
     from app.models import Match, Notification
 

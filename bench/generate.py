@@ -128,7 +128,7 @@ class Loader:
         self.enterprise_ids = self._ids(Enterprise)
 
     def needs(self):
-        from app.matching import NEED_SECTIONS, profile
+        from app.domain.matching.scoring import NEED_SECTIONS, profile
         from app.models import Need
         from app.utils.pinyin import initials_of, pinyin_of
 
@@ -154,7 +154,7 @@ class Loader:
         self.need_ids = self._ids(Need)
 
     def researchers(self):
-        from app.matching import RESEARCHER_SECTIONS, profile
+        from app.domain.matching.scoring import RESEARCHER_SECTIONS, profile
         from app.models import Researcher
         from app.models.researcher import researcher_fields
         from app.utils.pinyin import initials_of, pinyin_of
@@ -210,7 +210,7 @@ class Loader:
 
     def search_index(self):
         from app.extensions import db
-        from app.search import reindex_needs
+        from app.domain.needs.search import reindex_needs
 
         started = time.perf_counter()
         ids = self.need_ids
@@ -236,7 +236,7 @@ def generate(scale, database_url, seed=5, profiles=True, out=sys.stderr, index=T
 
     from app import create_app
     from app.extensions import db
-    from app.seed.loader import seed_reference_data
+    from app.domain.reference.loader import seed_reference_data
 
     counts = SCALES[scale] if isinstance(scale, str) else scale
     app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=database_url,

@@ -28,12 +28,12 @@ def build(n_needs, n_researchers, database_url, seed=11, out=sys.stdout):
 
     from app import create_app
     from app.extensions import db
-    from app.matching import NEED_SECTIONS, RESEARCHER_SECTIONS, profile
+    from app.domain.matching.scoring import NEED_SECTIONS, RESEARCHER_SECTIONS, profile
     from app.models import Enterprise, Institution, Need, NeedCategory, Region, Researcher
     from app.models import TechField
     from app.models.mixins import utcnow
     from app.models.researcher import researcher_fields
-    from app.seed.loader import seed_reference_data
+    from app.domain.reference.loader import seed_reference_data
 
     from .data import firm_name, need_text, researcher_text
 
@@ -102,7 +102,7 @@ def reference(need_texts, researcher_texts, k, block=128):
     top-k per need and per researcher. No stored profiles, no pruning, no taxonomy."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from app.utils.words import words_of_text
+    from app.domain.words import words_of_text
 
     vectorizer = TfidfVectorizer(tokenizer=words_of_text, lowercase=False, token_pattern=None)
     matrix = vectorizer.fit_transform(need_texts + researcher_texts).astype(np.float32)
@@ -129,7 +129,7 @@ def _stored(database_url, with_texts):
 
     from app import create_app
     from app.extensions import db
-    from app.matching import NEED_SECTIONS, RESEARCHER_SECTIONS
+    from app.domain.matching.scoring import NEED_SECTIONS, RESEARCHER_SECTIONS
     from app.models import Need, Researcher
 
     app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=database_url,
@@ -147,7 +147,7 @@ def _stored(database_url, with_texts):
 
 def run(n_needs, n_researchers, database_url, out=sys.stdout, store=True, one_need=200,
         reuse=False, with_reference=True):
-    from app import matching, recommendations, rematch
+    from app.domain.matching import scoring as matching, store as recommendations, rematch
     from app.extensions import db
 
     from .generate import peak_rss_mb

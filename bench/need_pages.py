@@ -103,7 +103,7 @@ def _bench_researcher(app):
 
     from app.extensions import db
     from app.models import AppUser, Researcher
-    from app.security import sync_roles
+    from app.core.access.security import sync_roles
 
     with app.app_context():
         sync_roles(app.appbuilder)
@@ -325,7 +325,7 @@ def run(scale, database_url, redis_url, seconds=10, connections=8, workers=4, re
               f"{result['rate'] / bare:>7.2f}", file=out)
     print(f"target: list and detail >= {TARGET_RATIO} of the bare endpoint. Anonymous visitors "
           "get kept pages (app/public/page_cache.py); a signed-in user's page is made for them "
-          "around kept parts (app/public/need_page.py, app/visitor.py).", file=out)
+          "around kept parts (app/public/need_page.py, app/core/access/visitor.py).", file=out)
     print("SQL statements per request (anonymous, a page not kept yet / anonymous, a kept page"
           " / signed in, with the user's row):", file=out)
     for label, (first, kept, made) in statements.items():

@@ -30,8 +30,8 @@ def build(n_needs, database_url, seed=7):
     from app.extensions import db
     from app.models import Enterprise, Need, NeedCategory, Region, TechField
     from app.models.mixins import utcnow
-    from app.search import reindex_all
-    from app.seed.loader import seed_reference_data
+    from app.domain.needs.search import reindex_all
+    from app.domain.reference.loader import seed_reference_data
     from app.utils.pinyin import initials_of, pinyin_of
 
     from .data import firm_name, need_text
@@ -111,7 +111,7 @@ def _likes(q):
     from sqlalchemy import or_, select
 
     from app.models import Enterprise, Need
-    from app.search import CONTENT_COLUMNS
+    from app.domain.needs.search import CONTENT_COLUMNS
 
     columns = [Need.title, Need.name_pinyin, Need.name_initials, Need.keywords] + [
         getattr(Need, c) for c in CONTENT_COLUMNS]
@@ -129,7 +129,7 @@ def search_only(q, indexed):
 
     from app.extensions import db
     from app.models import Need
-    from app.need_list import NeedFilters, _conditions, count_needs, search_plan
+    from app.domain.needs.need_list import NeedFilters, _conditions, count_needs, search_plan
 
     if indexed:  # the plan and the count: what a search costs before its page
         filters = NeedFilters(q=q)
@@ -144,7 +144,7 @@ def like_baseline(q):
 
     from app.extensions import db
     from app.models import Need
-    from app.need_list import NeedFilters, _base, _conditions, _ordered
+    from app.domain.needs.need_list import NeedFilters, _base, _conditions, _ordered
 
     likes = _likes(q)
     db.session.scalar(select(func.count(Need.id)).where(*_conditions(NeedFilters(), []), *likes))
@@ -155,7 +155,7 @@ def run(n_needs, database_url, out=sys.stdout, reuse=False):
     from sqlalchemy import event
 
     from app.extensions import db
-    from app.need_list import NeedFilters, page_of_needs
+    from app.domain.needs.need_list import NeedFilters, page_of_needs
 
     if reuse:
         from app import create_app
@@ -176,7 +176,7 @@ def run(n_needs, database_url, out=sys.stdout, reuse=False):
         for q in queries:
             indexed = _time(lambda: page_of_needs(NeedFilters(q=q), 1, 50))
             baseline = _time(lambda: like_baseline(q))
-            from app import search
+            from app.domain.needs import search
 
             search._plans.clear()
             started = time.perf_counter()

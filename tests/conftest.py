@@ -14,8 +14,8 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
-from app.security import sync_roles
-from app.seed.loader import seed_reference_data
+from app.core.access.security import sync_roles
+from app.domain.reference.loader import seed_reference_data
 
 
 def _redis_url(tmp_path_factory):
@@ -96,7 +96,7 @@ def make(app, db_session):
 
 @pytest.fixture()
 def redis_conn(app):
-    from app.jobs import redis_connection
+    from app.core.queue import redis_connection
 
     conn = redis_connection(app)
     conn.flushdb()
@@ -108,7 +108,7 @@ def redis_conn(app):
 def async_queue(app, monkeypatch, redis_conn):
     """Jobs go to Redis and wait for a worker, as in production; failed sends are retried at
     once (interval 0) so that one burst of ``work`` sees the retries."""
-    from app import jobs
+    from app.core import queue as jobs
 
     monkeypatch.setitem(app.config, "RQ_ASYNC", True)
     monkeypatch.setitem(app.config, "NOTIFY_RETRY_INTERVALS", [0, 0])
@@ -120,7 +120,7 @@ def work(app, redis_conn):
     """Run every queued job in a real RQ worker (burst mode, in this process)."""
     from rq import SimpleWorker
 
-    from app import jobs
+    from app.core import queue as jobs
 
     with app.app_context():
         queues = [jobs.get_queue(name) for name in jobs.QUEUES]

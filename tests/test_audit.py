@@ -11,8 +11,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select, text
 
-from app import audit
-from app.audit import AuditLogReadOnly, RetentionTooShort, purge, verify_chain
+from app.core import audit
+from app.core.audit import AuditLogReadOnly, RetentionTooShort, purge, verify_chain
 from app.extensions import db
 from app.models import AuditLog, EnterpriseState, NeedState
 from app.models.audit import AuditChainHead
@@ -395,7 +395,7 @@ def test_admin_exports_the_log_with_formula_cells_neutralised(client, make):
 ], ids=["=", "+", "-", "@", "tab", "CR", "dash"])
 def test_audit_export_neutralises_each_formula_start(client, make, name):
     """The claimed user name of a failed API login is written to the log as typed, by anyone:
-    in the export it is a quoted text cell whatever it starts with (app/exports.safe_cell)."""
+    in the export it is a quoted text cell whatever it starts with (app/domain/needs/export.safe_cell)."""
     response = client.post("/api/v1/security/login",
                            json={"username": name, "password": "x1", "provider": "db"})
     assert response.status_code == 401

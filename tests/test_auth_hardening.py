@@ -15,7 +15,7 @@ from test_notifications import PAYLOAD, sms_gateway  # noqa: F401  fixture
 from test_registration import _post, enterprise_form, researcher_form
 
 from app.models import AppUser, Channel, Notification, NotificationState
-from app.notify import notify
+from app.core.notifications.outbox import notify
 
 ROLES = ("Admin", "Platform", "Province", "Bureau", "Enterprise", "Researcher")
 # Each breaks the rule (10 characters, 3 of 4 classes) in another way.

@@ -26,7 +26,7 @@ from app.models import (
 )
 from app.models.mixins import VersionedMixin
 from app.workflows import Action, ConcurrentDecision, apply_action
-from app.workflows.transitions import TRANSITIONS
+from app.domain.transitions import TRANSITIONS
 from conftest import login
 
 RELOAD = "该记录刚刚已由他人处理，请刷新页面查看最新状态。"

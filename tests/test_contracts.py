@@ -107,7 +107,7 @@ def test_cross_checks_flag_amounts_payee_dates_and_a_reused_file(client, world, 
     data["contract_file"] = (io.BytesIO(b"%PDF-1.4 contract_file a"), "同一份合同.pdf")
     page = _submit(client, second, data).get_data(as_text=True)
     first, contract = sorted(_contracts(db_session), key=lambda c: c.id)
-    from app.contract_checks import checks_of
+    from app.domain.funding.checks import checks_of
 
     failed = {c.code for c in checks_of(contract) if not c.ok}
     assert failed == {"invoice_amount", "transfer_payee", "date_order", "file_reuse"}
@@ -164,7 +164,7 @@ def test_a_reused_file_names_only_the_contracts_the_viewer_may_see(client, world
 
 def _checked(make, world, **fields):
     """The cross-checks of a contract whose every value agrees, but for ``fields``."""
-    from app.contract_checks import checks_of
+    from app.domain.funding.checks import checks_of
 
     contract = make.contract(world["need"], world["researcher"])
     amount, institution = contract.amount, world["researcher"].institution.name

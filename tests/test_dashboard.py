@@ -109,7 +109,8 @@ def test_bureau_sees_only_its_region(client, world):
 
 
 def test_push_response_matches_the_platform_figure_for_one_round(app, world):
-    from app import dashboard, recommendations
+    from app.domain.dashboard import figures as dashboard
+    from app.domain.matching import store as recommendations
 
     with app.test_request_context():
         ours = dashboard.push_response(world["round"], world["users"]["Province"])
@@ -219,7 +220,7 @@ def test_workbook_breaks_down_by_technical_field(client, world):
 
 
 def test_workbook_holds_the_quota_push_and_channel_tables(app, client, world):
-    from app import dashboard
+    from app.domain.dashboard import figures as dashboard
 
     book = _workbook(client, world["users"]["Province"].username)
     quota = world["round"].project_quota

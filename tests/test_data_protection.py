@@ -10,10 +10,10 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from app.masking import mask_code, mask_phone
+from app.core.access.masking import mask_code, mask_phone
 from app.extensions import db
 from app.models import Message, Need, NeedState, ProposalState
-from app.uploads import UploadRejected, check_upload
+from app.core.uploads import UploadRejected, check_upload
 from conftest import api_headers, login
 
 A = "420100"

@@ -128,7 +128,7 @@ def test_the_active_proposal_lookup_is_served_by_the_partial_index(world, db_ses
     """A need's page asks for the researcher's active proposal on every view. With the states
     as bound parameters no planner can prove that uq_proposal_active applies (SQLite never,
     PostgreSQL not in a generic plan), and the IN list was re-expanded on each execution."""
-    from app.workflows import docking
+    from app.domain.docking import proposals as docking
 
     statement = docking._active_statement(True)
     compiled = statement.compile(db_session.get_bind())

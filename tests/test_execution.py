@@ -179,7 +179,7 @@ def test_evaluation_by_province(client, world, db_session):
 
 
 def test_result_thresholds():
-    from app.execution import result_for
+    from app.domain.funding.execution import result_for
 
     assert result_for(90) is EvaluationResult.excellent
     assert result_for(Decimal("89.9")) is EvaluationResult.good
@@ -218,7 +218,7 @@ def test_reminders_are_sent_once_per_user_and_offset(app, world, db_session):
     assert len(site) == 2 and {r.payload["offset"] for r in site} == {7}
 
     # A day later the 1-day reminder is not due yet; the 7-day one is not repeated.
-    from app import execution
+    from app.domain.funding import execution
 
     assert execution.send_report_reminders(dt.date.today() + dt.timedelta(days=1)) == 0
     # On the last day the 1-day reminder goes out, once.
@@ -233,7 +233,7 @@ def test_reminders_are_sent_once_per_user_and_offset(app, world, db_session):
 
 
 def test_no_reminder_for_accepted_projects(client, world, db_session):
-    from app import execution
+    from app.domain.funding import execution
 
     project = _accepted(client, world, db_session)
     _deadline_in(db_session, project, 7)
@@ -241,8 +241,8 @@ def test_no_reminder_for_accepted_projects(client, world, db_session):
 
 
 def test_reminder_text(app, world, db_session):
-    from app import execution
-    from app.notify import render
+    from app.domain.funding import execution
+    from app.core.notifications.outbox import render
 
     _deadline_in(db_session, world["project"], 7)
     execution.send_report_reminders()

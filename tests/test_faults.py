@@ -22,11 +22,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
-from app import delivery
+from app.core.notifications import delivery
 from app.jobs.matching import requeue_owed_rankings
 from app.jobs.notifications import SENDERS
 from app.models import Channel, Need, NeedState, Notification, NotificationState
-from app.notify import notify, render
+from app.core.notifications.outbox import notify, render
 from conftest import free_port, login, work
 
 PAYLOAD = {"subject_id": 7, "state": "returned_by_bureau", "opinion": "请补充量化指标"}
@@ -90,7 +90,7 @@ def test_redis_flushed_after_a_publication_the_matching_sweep_ranks_it(
 
 def test_worker_dead_after_the_server_accepted_sends_a_copy_with_the_same_message_id(
         app, make, db_session, smtp, async_queue):
-    """The documented at-least-once window (app/delivery.py): the server has the mail but the
+    """The documented at-least-once window (app/core/notifications/delivery.py): the server has the mail but the
     row was never marked sent, so the sweep sends it again. Exactly-once would need the SMTP
     server to take part in our transaction, which SMTP cannot; instead both copies carry the
     same Message-ID (row id + idempotency key), by which the receiving side drops the second."""
@@ -212,7 +212,7 @@ def test_sms_gateway_timeout_is_retried_and_recorded(app, make, db_session, asyn
     assert row.state is NotificationState.sent and row.attempts == 2
     assert row.last_error is None and len(slow_gateway) == 2
     # The gateway may have accepted the first one after all: both carry the same request id,
-    # by which it drops the copy (app/sms.py).
+    # by which it drops the copy (app/core/notifications/sms.py).
     assert {json.loads(body)["request_id"] for body in slow_gateway} == {row.idempotency_key}
 
 

@@ -6,7 +6,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from app import jobs
+from app.core import queue as jobs
 from app.jobs.notifications import send_notification
 from app.models import Channel, NeedState, Notification, NotificationState
 from app.workflows import apply_action

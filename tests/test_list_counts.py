@@ -1,12 +1,12 @@
 """Back-office list counts are kept per process under their tables' row tokens
-(app/list_counts.py): kept while nothing is written to a table they read, counted again after
+(app/core/list_counts.py): kept while nothing is written to a table they read, counted again after
 any committed write by any path, and never shared between users who see different rows."""
 import re
 
 import pytest
 from sqlalchemy import select, text, update
 
-from app import cache_tokens, list_counts
+from app.core import cache_tokens, list_counts
 from app.extensions import db
 from app.models import CacheToken, NeedState, Proposal, ProposalState
 from conftest import get_with_statements, login

@@ -24,7 +24,7 @@ def draft(make):
 
 
 def _sections(app, locale):
-    from app.workflows.docking import SECTIONS
+    from app.domain.docking.proposals import SECTIONS
 
     with app.test_request_context(), force_locale(locale):
         return format_list([str(SECTIONS[name]) for name in MISSING], locale=locale)

@@ -8,7 +8,7 @@ from sqlalchemy import select, text
 
 from app.extensions import db
 from app.models import Channel, Match, MatchRun, NeedState, Notification, ResearcherState
-from app.digests import send_digests
+from app.domain.matching.digests import send_digests
 from conftest import login, work
 
 BATTERY_TEXT = dict(
@@ -92,7 +92,7 @@ def test_researcher_sees_why_and_can_say_not_interested(client, make, db_session
     # Re-ranking keeps the dismissal, and no digest pushes it.
     need.title = "储能电池热管理系统优化（二期）"
     db_session.commit()
-    from app.recommendations import rank_for_need
+    from app.domain.matching.store import rank_for_need
 
     rank_for_need(need.id)
     db_session.commit()
@@ -172,7 +172,7 @@ def test_a_digest_round_stamps_exactly_the_matches_it_told(make, db_session, peo
     published stay untold, and the digest counts only the told."""
     from sqlalchemy import event
 
-    from app import digests
+    from app.domain.matching import digests
 
     monkeypatch.setattr(digests, "STAMP_ROWS", 3)  # several stamping statements
     monkeypatch.setattr(digests, "RUN_ROWS", run_rows)
@@ -309,7 +309,7 @@ def test_staff_see_the_reasons_of_every_match(client, make, db_session, people):
 
 
 def test_a_digest_links_to_the_reasons(client, make, db_session, people):
-    from app.notify import render
+    from app.core.notifications.outbox import render
 
     make.user("Researcher", "digest_link", researcher_id=people["expert"].id)
     make.need(make.enterprise(), NeedState.published, field=people["battery_field"],
@@ -331,7 +331,7 @@ def test_the_worker_pushes_digests_on_a_schedule_once_per_slot(app, make, db_ses
                                                                async_queue, monkeypatch):
     from rq.registry import ScheduledJobRegistry
 
-    from app import jobs
+    from app.core import queue as jobs
     from app.jobs.matching import schedule_digests, send_match_digests
 
     user = make.user("Researcher", "digest_sched", researcher_id=people["expert"].id)
@@ -358,8 +358,8 @@ def test_the_blocked_full_rematch_ranks_as_the_single_jobs_do(app, make, db_sess
                                                               monkeypatch):
     """rank_everything (blocks, sparse candidates) must agree with ranking each need and each
     researcher alone, ties included (they go to the lower row)."""
-    from app import matching, rematch
-    from app.recommendations import _fields_of
+    from app.domain.matching import scoring as matching, rematch
+    from app.domain.matching.store import _fields_of
 
     monkeypatch.setitem(app.config, "MATCH_TOP_K", 2)
     monkeypatch.setitem(app.config, "MATCH_MIN_SCORE", 0.05)  # no ties at zero
@@ -417,7 +417,7 @@ def test_a_need_published_while_redis_is_down_is_ranked_once_it_is_back(
 def test_the_worker_schedules_the_matching_sweep_once_per_slot(app, async_queue, monkeypatch):
     from rq.registry import ScheduledJobRegistry
 
-    from app import jobs
+    from app.core import queue as jobs
     from app.jobs.matching import schedule_match_sweep
 
     monkeypatch.setitem(app.config, "MATCH_SWEEP_INTERVAL", 300)
@@ -429,7 +429,7 @@ def test_the_worker_schedules_the_matching_sweep_once_per_slot(app, async_queue,
 
 
 def test_response_to_pushed_needs_counts_proposals_and_dismissals(make, db_session, people):
-    from app.recommendations import response
+    from app.domain.matching.store import response
 
     need = make.need(make.enterprise(), NeedState.published, field=people["battery_field"],
                      **BATTERY_TEXT)
@@ -451,7 +451,7 @@ def test_response_to_pushed_needs_counts_proposals_and_dismissals(make, db_sessi
 
 def test_ranking_a_need_leaves_the_pairs_a_researchers_ranking_found(make, db_session, people):
     from app.models import MatchDirection
-    from app.recommendations import rank_for_need
+    from app.domain.matching.store import rank_for_need
 
     need = make.need(make.enterprise(), NeedState.published, field=people["battery_field"],
                      **BATTERY_TEXT)
@@ -484,7 +484,7 @@ def test_a_ranking_reads_its_own_rows_through_the_direction_index(make, db_sessi
     """A popular need sits in thousands of researchers' rankings. Its own ranking reads its own
     direction's rows and the pairs it found again, through the (need, direction) index and
     the pair's, never the other direction's rows one by one (26 ms a need at 10x national)."""
-    from app import recommendations
+    from app.domain.matching import store as recommendations
     from app.models import MatchDirection
 
     need = make.need(make.enterprise())  # a draft: no ranking of its own runs

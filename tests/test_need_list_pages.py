@@ -1,5 +1,5 @@
 """The plain need list's pages: walked field by field from per-field counts, which each process
-caches under the list's version token (app/need_list.py)."""
+caches under the list's version token (app/domain/needs/need_list.py)."""
 import datetime as dt
 import re
 from decimal import Decimal
@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import CacheToken, NeedState
-from app.need_list import page_slices
+from app.domain.needs.need_list import page_slices
 from conftest import get_with_statements, login
 
 FIELDS = ("0101", "0106", "0601")  # 电子信息 ×2, then 新能源与节能
@@ -137,7 +137,7 @@ def _statements(client, url):
 @pytest.mark.parametrize("size", [20, 50, 100])
 def test_a_page_costs_three_statements_then_one_whatever_its_size(client, make, listed, size):
     """For a signed-in user, whose page is made for them around the list's kept body: each of
-    their requests reads their user row, and with it the tokens (app/visitor.py)."""
+    their requests reads their user row, and with it the tokens (app/core/access/visitor.py)."""
     login(client, make.user("Researcher", researcher_id=make.researcher().id).username)
     region = make.region("420500").id
     client.get("/needs?field=1")  # the reference labels' cache (other filters: other counts)

@@ -1,5 +1,5 @@
 """A need's public page for signed-in visitors: the parts kept per need and language, the
-visitor's own parts (offer, contact) read each time, and the user snapshot of app/visitor.py."""
+visitor's own parts (offer, contact) read each time, and the user snapshot of app/core/access/visitor.py."""
 import datetime as dt
 from decimal import Decimal
 
@@ -7,7 +7,7 @@ import pytest
 from flask import g, request_finished
 
 from app.models import AppUser, NeedState, ProposalState, ResearcherState
-from app.visitor import Visitor
+from app.core.access.visitor import Visitor
 from conftest import login
 
 PROPOSE = 'class="btn btn-primary propose"'

@@ -12,13 +12,14 @@ from aiosmtpd.controller import Controller
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import event, select
 
-from app import delivery, jobs
+from app.core.notifications import delivery
+from app.core import queue as jobs
 from app.extensions import Session
 from app.jobs.notifications import schedule_sweep, send_notification, send_notifications
 from app.jobs.notifications import sweep_notifications
 from app.models import Channel, Notification, NotificationState
 from app.models.mixins import utcnow
-from app.notify import notify
+from app.core.notifications.outbox import notify
 from conftest import Inbox, free_port, login, work
 
 PAYLOAD = {"subject_id": 7, "state": "returned_by_bureau", "opinion": "请补充量化指标"}
@@ -98,7 +99,7 @@ def test_sms_goes_through_the_http_gateway_with_sign_token_and_request_id(
 
 
 def test_long_sms_subject_is_cut_to_one_segment():
-    from app.sms import SMS_TEXT_LIMIT, sms_text
+    from app.core.notifications.sms import SMS_TEXT_LIMIT, sms_text
 
     text = sms_text("需" * 100, "http://x/n/abc")
     subject, link = text.rsplit(" ", 1)
@@ -112,7 +113,7 @@ def test_the_worker_writes_the_development_sms_gateway_to_its_log():
     import subprocess
     import sys
 
-    send = ("from app.sms import LoggingGateway; "
+    send = ("from app.core.notifications.sms import LoggingGateway; "
             "LoggingGateway('【平台】').send('13900000000', '新需求推荐', 'req-1')")
     plain = subprocess.run([sys.executable, "-c", send], capture_output=True, text=True)
     assert "13900000000" not in plain.stdout + plain.stderr  # what the worker did before

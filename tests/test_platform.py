@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from app import create_app
 from app.extensions import db
 from app.models import HighTechZone, NeedCategory, ProgramRound, Region, TechDomain, TechField
-from app.seed.loader import seed_reference_data
+from app.domain.reference.loader import seed_reference_data
 from config import ConfigError
 
 

@@ -162,7 +162,7 @@ def test_participants_cannot_export(client, make, catalogue):
     assert response.status_code in (302, 403)
 
 
-# Every leading character a spreadsheet reads as the start of a formula (app/exports.py
+# Every leading character a spreadsheet reads as the start of a formula (app/domain/needs/export.py
 # FORMULA_START), and a lone "-", which safe_cell also quotes: it neutralises every text that
 # starts so rather than guess which of them are harmless.
 FORMULAS = ["=HYPERLINK(\"http://x\",\"y\")", "+1+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
@@ -235,7 +235,7 @@ def test_a_search_matching_more_than_it_ranks_says_so(client, make, catalogue, m
                                                       dense_hits):
     import datetime as dt
 
-    from app import search
+    from app.domain.needs import search
 
     monkeypatch.setattr(search, "MAX_HITS", 3)
     monkeypatch.setattr(search, "DENSE_HITS", dense_hits)
@@ -251,7 +251,7 @@ def test_a_search_matching_more_than_it_ranks_says_so(client, make, catalogue, m
 
 
 def test_technical_terms_of_the_taxonomy_stay_whole_words():
-    from app.utils.words import words_for_index, words_of_query
+    from app.domain.words import words_for_index, words_of_query
 
     assert "储能电池" in words_of_query("储能电池热管理")
     assert {"储能", "电池", "储能电池"} <= words_for_index("储能电池的热失控")
@@ -260,7 +260,7 @@ def test_technical_terms_of_the_taxonomy_stay_whole_words():
 
 def test_the_plain_list_past_the_search_cap_still_costs_two_queries(app, client, make,
                                                                     catalogue, monkeypatch):
-    from app import search
+    from app.domain.needs import search
 
     monkeypatch.setattr(search, "MAX_HITS", 1)  # more published needs than a search ranks
     client.get("/needs")  # warm the filter-option cache
@@ -304,7 +304,7 @@ def test_a_search_is_planned_for_its_own_words(app, client, catalogue):
 def test_on_sqlite_a_search_names_the_term_index(app, db_session):
     """With ANALYZE statistics of a large index, SQLite skip-scanned the (need_id, term) key for
     a prefix range (55 ms instead of 0.5 at 10x national): the statements say which index."""
-    from app import search
+    from app.domain.needs import search
 
     if db_session.get_bind().dialect.name != "sqlite":
         pytest.skip("a SQLite planner hint")

@@ -1,4 +1,4 @@
-"""On PostgreSQL the read-only public pages run their statements in autocommit (app/visitor.py):
+"""On PostgreSQL the read-only public pages run their statements in autocommit (app/core/access/visitor.py):
 checked on an app with its own pool, since the suite's session joins one outer transaction."""
 import pytest
 from flask import request, request_finished

@@ -4,7 +4,7 @@ page cache only while it runs. Through the platform's own button, as staff start
 import pytest
 from sqlalchemy import select, text
 
-from app import recommendations
+from app.domain.matching import store as recommendations
 from app.extensions import db
 from app.models import Match, MatchRun, NeedState, ResearcherState
 from app.models.enums import MatchDirection
@@ -41,7 +41,7 @@ def _rematch(client):
 
 
 def test_a_full_rematch_stores_what_the_single_rankings_store(client, make, db_session):
-    from app import matching
+    from app.domain.matching import scoring as matching
     from app.models import Need, Researcher
 
     _setting_up(make)
@@ -97,7 +97,7 @@ def test_a_second_rematch_keeps_what_people_saw_and_refreshes_the_rest(client, m
 def test_a_second_store_in_small_chunks_updates_every_kept_match_once(client, make, db_session):
     """The kept pairs go through the driver a chunk at a time (on PostgreSQL through one
     scratch table, emptied after each chunk): every chunk must land, on its own rows only."""
-    from app import matching
+    from app.domain.matching import scoring as matching
 
     _setting_up(make)
     make.user("Platform", "plat_chunks")

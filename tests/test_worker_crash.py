@@ -11,11 +11,13 @@ from aiosmtpd.controller import Controller
 from rq import SimpleWorker
 from sqlalchemy import insert, select
 
-from app import create_app, delivery, jobs
+from app import create_app
+from app.core.notifications import delivery
+from app.core import queue as jobs
 from app.extensions import db
 from app.models import AppUser, Channel, Notification, NotificationState
 from app.models.mixins import utcnow
-from app.notify import notify
+from app.core.notifications.outbox import notify
 from conftest import free_port
 
 

@@ -25,7 +25,7 @@ from app.workflows import (
     OutOfPhase,
     apply_action,
 )
-from app.workflows.transitions import OWNER_ENTERPRISE, OWNER_RESEARCHER
+from app.domain.transitions import OWNER_ENTERPRISE, OWNER_RESEARCHER
 
 ROLES = ["Platform", "Bureau", "Province", OWNER_ENTERPRISE, OWNER_RESEARCHER, "Admin"]
 CASES = [(model, state, action, t) for model, table in TRANSITIONS.items()
@@ -64,10 +64,10 @@ def _record(make, model, state):
 
 
 def _prepare_project(project, action):
-    """What the guards of Project's transitions need beforehand (app/execution.py)."""
+    """What the guards of Project's transitions need beforehand (app/domain/funding/execution.py)."""
     from decimal import Decimal
 
-    from app.execution import CRITERIA
+    from app.domain.funding.execution import CRITERIA
     from app.models.mixins import utcnow
 
     if action.value == "report":

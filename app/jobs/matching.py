@@ -6,11 +6,11 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app import digests, matching, recommendations, rematch
+from app.domain.matching import digests, scoring as matching, store as recommendations, rematch
 from app.extensions import db
 from app.models import MatchRun, Need, NeedState
 from app.models.mixins import utcnow
-from app.jobs import job, schedule_in_slot
+from app.core.queue import job, schedule_in_slot
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def start_rematch(user, in_background: bool = True) -> MatchRun:
     from flask_babel import gettext as _
 
     from app.workflows.errors import RuleViolation
-    from app.jobs import enqueue_after_commit
+    from app.core.queue import enqueue_after_commit
 
     if db.session.scalar(select(func.count(MatchRun.id)).where(MatchRun.finished_at.is_(None))):
         raise RuleViolation(_("A re-match is already running."))
@@ -129,7 +129,7 @@ def schedule_match_sweep(now: float | None = None):
 
 def requeue_owed_rankings() -> dict:
     """Queue the rankings owed for longer than ``MATCH_SWEEP_AGE`` seconds."""
-    from app.jobs import get_queue
+    from app.core.queue import get_queue
 
     age = dt.timedelta(seconds=current_app.config["MATCH_SWEEP_AGE"])
     needs, researchers = recommendations.owed_rankings(age)

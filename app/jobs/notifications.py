@@ -1,6 +1,6 @@
 """Sending the outbox: one job per notification row, and the periodic sweeper.
 
-The rules (claim, outcome, retry, sweep) live in ``app/delivery.py``; here is only the RQ side.
+The rules (claim, outcome, retry, sweep) live in ``app/core/notifications/delivery.py``; here is only the RQ side.
 """
 import logging
 import re
@@ -12,10 +12,10 @@ from flask import current_app
 from flask_babel import gettext as _
 from rq import get_current_job
 
-from app import delivery, sms
+from app.core.notifications import delivery, sms
 from app.extensions import db
 from app.models import Channel
-from app.jobs import job, schedule_in_slot
+from app.core.queue import job, schedule_in_slot
 
 logger = logging.getLogger(__name__)
 SWEEP_JOB_PREFIX = "notifications-sweep-"
@@ -31,7 +31,7 @@ def _send_email(notification, subject, body):
     message["Subject"] = subject
     # The same Message-ID on every attempt of this row: if a worker dies after the server
     # accepted the mail and before "sent" is committed, the sweep sends it again (at least once,
-    # see app/delivery.py) and the receiving side can drop the copy by this header.
+    # see app/core/notifications/delivery.py) and the receiving side can drop the copy by this header.
     message["Message-ID"] = message_id(notification, config["MAIL_FROM"])
     message.set_content(body)
     try:
@@ -121,7 +121,7 @@ def send_notifications(notification_ids: list):
 
 
 def _deliver(notification_id: int, commit_sent: bool = True) -> str:
-    from app.notify import render
+    from app.core.notifications.outbox import render
 
     row = delivery.claim(db.session, notification_id)
     if row is None:

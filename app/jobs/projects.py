@@ -1,15 +1,15 @@
 """Project jobs: the daily reminders of the summary report / self-acceptance deadline.
 
-The rule (which projects are due, at which offset) is in ``app/execution.py``; here is only the
+The rule (which projects are due, at which offset) is in ``app/domain/funding/execution.py``; here is only the
 RQ side, scheduled by ``flask worker`` like the digests.
 """
 import logging
 
 from flask import current_app
 
-from app import execution
+from app.domain.funding import execution
 from app.extensions import db
-from app.jobs import job, schedule_in_slot
+from app.core.queue import job, schedule_in_slot
 
 logger = logging.getLogger(__name__)
 REMINDER_JOB_PREFIX = "report-reminders-"

@@ -2,7 +2,7 @@
 
 Each row is a link of one chain: ``hash = sha256(prev_hash + canonical JSON of the row)``, with
 ``seq`` the position in the chain (assigned at commit under a lock on ``audit_chain_head``, so
-concurrent writers never fork it; see ``app/audit.py``). The head row also keeps the anchor left
+concurrent writers never fork it; see ``app/core/audit/__init__.py``). The head row also keeps the anchor left
 by the retention purge (the hash of the last purged row), so a purged log still verifies.
 """
 from flask_appbuilder import Model

@@ -1,4 +1,4 @@
-"""Version tokens of data that processes keep copies of (app/cache_tokens.py)."""
+"""Version tokens of data that processes keep copies of (app/core/cache_tokens.py)."""
 from flask_appbuilder import Model
 from sqlalchemy import Column, String
 

@@ -88,7 +88,7 @@ class Project(TimestampMixin, VersionedMixin, Model):
     # The researcher's co-signature of the summary report (会签), required for self-acceptance.
     researcher_confirmed_at = Column(DateTime)
     self_accepted_at = Column(DateTime)
-    # 绩效评价: points per criterion ({code: points}, criteria in app/execution.py), their
+    # 绩效评价: points per criterion ({code: points}, criteria in app/domain/funding/execution.py), their
     # total, the result derived from the total, and the province's opinion.
     evaluation_scores = Column(JSON)
     evaluation_score = Column(Numeric(5, 2))
@@ -109,6 +109,6 @@ class Project(TimestampMixin, VersionedMixin, Model):
 
     @property
     def overdue(self) -> bool:
-        from app.execution import is_overdue
+        from app.domain.funding.execution import is_overdue
 
         return is_overdue(self)

@@ -16,7 +16,7 @@ class Enterprise(PinyinMixin, TimestampMixin, VersionedMixin, Model):
     )
     @classmethod
     def jurisdiction_keys(cls):
-        """What app/jurisdiction.py scopes this record by: the row *is* the enterprise."""
+        """What app/core/access/jurisdiction.py scopes this record by: the row *is* the enterprise."""
         return {"enterprise": cls.id}
 
     id = Column(Integer, primary_key=True)

@@ -180,7 +180,7 @@ ProjectState.__titles__ = {
 
 
 class EvaluationResult(LabelledEnum):
-    """绩效评价结果 (notice §四): derived from the score sheet's total, see app/execution.py."""
+    """绩效评价结果 (notice §四): derived from the score sheet's total, see app/domain/funding/execution.py."""
     excellent = "excellent"
     good = "good"
     qualified = "qualified"

@@ -34,7 +34,7 @@ class Need(PinyinMixin, TimestampMixin, VersionedMixin, Model):
             "state NOT IN ('published', 'docking', 'contracted', 'closed') OR published_at IS NOT NULL",
             name="ck_need_published_at",
         ),
-        # The public list walks one field's needs newest first (app/need_list.py); the filters'
+        # The public list walks one field's needs newest first (app/domain/needs/need_list.py); the filters'
         # columns are in the index so that skipping to a later page reads no row.
         Index("ix_needs_field_published", "field_id", "published_at", "id", "state",
               "category_id", "amount", "enterprise_id"),
@@ -62,7 +62,7 @@ class Need(PinyinMixin, TimestampMixin, VersionedMixin, Model):
     cooperation_mode = Column(Text, nullable=False, default="")
     timeline = Column(Text, nullable=False, default="")
     keywords = Column(String(300), nullable=False, default="")
-    # Weighted words of the need for matching, kept at write time (app/matching.py).
+    # Weighted words of the need for matching, kept at write time (app/domain/matching/scoring.py).
     match_terms = Column(JSON, nullable=False, default=dict, server_default="{}")
     # When the other side was last ranked for it: None while a ranking is owed (the sweep
     # re-queues those whose job was lost, e.g. Redis down at publish).

@@ -11,7 +11,7 @@ from app.models.mixins import SafeFileColumn, TimestampMixin, VersionedMixin, st
 
 
 # States in which a proposal counts as the researcher's one active proposal to a need; the
-# partial unique index below says so to the database, and app/workflows/docking.py asks with
+# partial unique index below says so to the database, and app/domain/docking/proposals.py asks with
 # the same literals so that the index serves its queries.
 ACTIVE_STATES = (ProposalState.draft, ProposalState.submitted, ProposalState.shortlisted,
                  ProposalState.selected)

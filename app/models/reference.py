@@ -1,5 +1,5 @@
 """Reference data of SPEC §3: regions, high-tech zones, the technical-field taxonomy and
-the five need categories. Loaded by ``flask seed`` from ``app/seed/reference_data.py``."""
+the five need categories. Loaded by ``flask seed`` from ``app/domain/reference/data.py``."""
 from flask_appbuilder import Model
 from sqlalchemy import Column, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import relationship

@@ -61,7 +61,7 @@ class Researcher(PinyinMixin, TimestampMixin, VersionedMixin, Model):
     keywords = Column(String(300), nullable=False, default="")
     expertise = Column(Text, nullable=False, default="")
     achievements = Column(Text, nullable=False, default="")
-    # Weighted words of the profile for matching, kept at write time (app/matching.py).
+    # Weighted words of the profile for matching, kept at write time (app/domain/matching/scoring.py).
     match_terms = Column(JSON, nullable=False, default=dict, server_default="{}")
     # When the other side was last ranked for it: None while a ranking is owed (the sweep
     # re-queues those whose job was lost, e.g. Redis down at publish).

@@ -1,4 +1,4 @@
-"""The search index of needs: one row per (need, term), maintained at write time (app/search.py).
+"""The search index of needs: one row per (need, term), maintained at write time (app/domain/needs/search.py).
 
 Terms are Chinese words, their full pinyin and initials; a query matches by term prefix with a
 range on a B-tree index (``term >= q AND term < q || U+10FFFF``), never by ``LIKE '%q%'``.

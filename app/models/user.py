@@ -15,7 +15,7 @@ class AppUser(User):
     researcher = relationship("Researcher", foreign_keys=[researcher_id])
     phone = Column(String(20))
     locale = Column(String(8), nullable=False, default="zh", server_default="zh")
-    # Set (UTC) when too many wrong passwords in a row lock the account (app/auth_policy.py).
+    # Set (UTC) when too many wrong passwords in a row lock the account (app/core/access/auth_policy.py).
     locked_until = Column(DateTime, nullable=True)
 
     @property

@@ -6,8 +6,8 @@ from flask import url_for
 from sqlalchemy import text
 
 from app.extensions import db
-from app.jobs import redis_connection
-from app.rounds import current_round
+from app.core.queue import redis_connection
+from app.domain.rounds import current_round
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("public", __name__)
@@ -15,7 +15,7 @@ bp = Blueprint("public", __name__)
 
 @bp.before_request
 def _read_only_pages_read_outside_a_transaction():
-    from app import visitor
+    from app.core.access import visitor
 
     visitor.read_outside_a_transaction(db.session)
 

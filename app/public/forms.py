@@ -7,7 +7,7 @@ from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from app.auth_policy import StrongPassword
+from app.core.access.auth_policy import StrongPassword
 from app.models import InstitutionType, Position
 
 REQUIRED = DataRequired(message=_l("This field is required."))

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from flask import get_template_attribute
 from markupsafe import Markup
 
-from app import cache_tokens
+from app.core import cache_tokens
 from app.models import NeedState, RoundDates
-from app.need_list import Contact, contact_of, published_need, reference_labels
+from app.domain.needs.need_list import Contact, contact_of, published_need, reference_labels
 from app.public.page_cache import kept_item, language
 
 

@@ -2,14 +2,14 @@
 from flask import abort, g, render_template, request
 from markupsafe import Markup
 
-from app.need_list import (
+from app.domain.needs.need_list import (
     NeedFilters,
     can_see_contact,
     page_of_needs,
     reference_labels,
     shown_total,
 )
-from app.workflows.docking import proposal_offer
+from app.domain.docking.proposals import proposal_offer
 from app.public import bp, yuan
 from app.public.need_page import need_page
 from app.public.page_cache import for_anonymous_visitors, kept_part, language

@@ -20,7 +20,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
-from app.need_list import OPTIONS_TTL, list_token
+from app.domain.needs.need_list import OPTIONS_TTL, list_token
 
 PAGE_TTL = OPTIONS_TTL
 MAX_PAGES = 1000  # per process: about 15 MB of HTML for pages of 50 needs (a need's: 5 kB)

@@ -7,8 +7,8 @@ from wtforms.fields.choices import SelectChoice
 
 from app.extensions import db
 from app.models import HighTechZone, Region, TechField
-from app.uploads import UploadRejected, check_upload, discard, store_upload
-from app.workflows.registration import RegistrationError, register_enterprise, register_researcher
+from app.core.uploads import UploadRejected, check_upload, discard, store_upload
+from app.domain.registration.accounts import RegistrationError, register_enterprise, register_researcher
 from app.public import bp
 from app.public.forms import EnterpriseRegistrationForm, ResearcherRegistrationForm
 
@@ -77,7 +77,7 @@ def _register(form, create):
               "danger")
     except Exception:
         # Anything else (the database connection lost mid-request): leave no orphan files;
-        # app/outages.py answers the person.
+        # app/core/outages.py answers the person.
         discard(files.values())
         raise
     return False

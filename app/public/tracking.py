@@ -5,7 +5,7 @@ address of the record's page, which asks for a login as usual.
 """
 from flask import abort, redirect
 
-from app.delivery import open_link
+from app.core.notifications.delivery import open_link
 from app.extensions import db
 from app.public import bp
 

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.views.docking import MatchModelView, MessageApi, MessageModelView, ProposalApi, ProposalModelView
 from app.views.dashboard import DashboardView
-from app.views.docking_pages import DockingDeskView, DockingProgressView
+from app.views.docking_desk import DockingDeskView, DockingProgressView
 from app.views.funding import ContractApi, ContractModelView, FundingSimulationView, ProjectApi
 from app.views.funding import ProjectModelView
 from app.views.need_export import NeedListExportView

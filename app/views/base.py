@@ -1,11 +1,11 @@
 """Base classes every back-office view and API derives from.
 
-They attach the one jurisdiction rule (``app/jurisdiction.py``) and close the four holes of
+They attach the one jurisdiction rule (``app/core/access/jurisdiction.py``) and close the four holes of
 stock FAB 5.3 (stack notes §2): ``action`` and ``action_post`` fetch rows without
 ``base_filters``, ``download`` serves any file name, and the REST API stores rows placed in
 another region or owner. They also add the generic ``decide`` page that applies workflow
 actions through ``app/workflows``, and queue an audit row for every edit and delete a staff
-user makes through them (``app/audit_edits.py``).
+user makes through them (``app/core/audit/edits.py``).
 """
 import functools
 import logging
@@ -28,8 +28,9 @@ from sqlalchemy.orm import defer, joinedload
 from werkzeug.exceptions import BadRequest
 from wtforms.validators import Optional
 
-from app import jurisdiction, list_counts, masking
-from app.audit_edits import audit_staff_change, remember_before, staff_request
+from app.core.access import jurisdiction, masking
+from app.core import list_counts
+from app.core.audit.edits import audit_staff_change, remember_before, staff_request
 from app.extensions import db
 from app.models.enums import LabelledEnum
 from app.models.mixins import SafeFileColumn
@@ -212,7 +213,7 @@ class ScopedModelRestApi(ModelRestApi):
     max_page_size = 100
     model2schemaconverter = StrictConverter  # related ids must exist (api_input.py)
 
-    # The same masking as the screens (app/masking.py), on the response before it is sent.
+    # The same masking as the screens (app/core/access/masking.py), on the response before it is sent.
     def pre_get(self, data):
         masking.mask_response(self.datamodel.obj, data.get("result"))
 

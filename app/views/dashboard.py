@@ -1,6 +1,6 @@
 """The round dashboard: the province (and platform) see the whole round, a bureau its own
-region. Thin: the figures are in ``app/dashboard.py``, the charts in ``app/charts.py``, the
-workbook in ``app/dashboard_export.py``."""
+region. Thin: the figures are in ``app/domain/dashboard/figures.py``, the charts in ``app/domain/dashboard/charts.py``, the
+workbook in ``app/domain/dashboard/workbook.py``."""
 import datetime as dt
 import io
 
@@ -10,8 +10,11 @@ from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app import audit, charts, dashboard, jurisdiction, rounds
-from app.dashboard_export import workbook
+from app.core import audit
+from app.domain.dashboard import charts, figures as dashboard
+from app.core.access import jurisdiction
+from app.domain import rounds
+from app.domain.dashboard.workbook import workbook
 from app.extensions import db
 from app.models import ProgramRound
 

@@ -9,12 +9,12 @@ from markupsafe import Markup, escape
 from wtforms import DecimalField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
-from app import jurisdiction
+from app.core.access import jurisdiction
 from app.extensions import db
 from app.models import Match, Message, Need, Proposal
 from app.workflows import Action
-from app.workflows.completeness import Finding
-from app.workflows.docking import (
+from app.domain.needs.completeness import Finding
+from app.domain.docking.proposals import (
     SECTIONS,
     check_proposal_deletable,
     check_proposal_editable,
@@ -49,7 +49,7 @@ def _blank(value):
 
 
 def _reasons(reasons):
-    from app.recommendations import describe
+    from app.domain.matching.store import describe
 
     return Markup("<br>").join(escape(r) for r in describe(reasons or {}))
 

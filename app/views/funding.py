@@ -3,7 +3,7 @@
 Projects: the enterprise uploads the summary report (edit) and submits it, the researcher
 co-signs and the enterprise self-accepts (decide page); the province fills in the score sheet
 (evaluate page); staff see the overdue projects; a researcher downloads the service record.
-The rules are in ``app/workflows/contracting.py``, ``app/funding.py`` and ``app/execution.py``.
+The rules are in ``app/domain/funding/contracts.py``, ``app/domain/funding/allocation.py`` and ``app/domain/funding/execution.py``.
 """
 from urllib.parse import quote
 
@@ -18,13 +18,14 @@ from sqlalchemy import select
 from wtforms import DateField, DecimalField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app import execution, funding, jurisdiction
-from app.contract_checks import checks_of
+from app.domain.funding import execution, allocation as funding
+from app.core.access import jurisdiction
+from app.domain.funding.checks import checks_of
 from app.extensions import db
 from app.models import Contract, ProgramRound, Project, ProjectState
-from app.rounds import current_round
+from app.domain.rounds import current_round
 from app.workflows import Action, WorkflowError
-from app.workflows.contracting import check_editable, prepare_new_contract
+from app.domain.funding.contracts import check_editable, prepare_new_contract
 from app.views.base import ScopedModelRestApi, interface
 from app.views.uploads import UnicodeFileUploadField
 from app.views.workflow import WorkflowModelView
@@ -118,7 +119,7 @@ class ContractModelView(WorkflowModelView):
         raise ValueError(_("A submitted contract is kept; ask the province to return it."))
 
     def findings_for(self, item):
-        # The viewer decides which other contracts a reused file may name (app/contract_checks).
+        # The viewer decides which other contracts a reused file may name (app/domain/funding/checks).
         return checks_of(item, g.user)
 
     @fab_action("approve", _l("Approve"), _l("Approve the selected contracts?"), "fa-check")

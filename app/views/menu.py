@@ -4,7 +4,7 @@ FAB renders the whole menu on every page, asking for each of its ~40 items wheth
 may see it: a quarter of a list page's time. Which items a user sees depends only on the
 roles the user holds (directly and through groups), on what those roles may do and on the
 language, so the rendered menu is kept per process for each (roles, language) under the
-"permissions" cache token (``app/cache_tokens.py``), which every change of a role's
+"permissions" cache token (``app/core/cache_tokens.py``), which every change of a role's
 permissions replaces: a change shows from the next request, in every process. A change of
 the user's own roles shows at once (the roles are read with the user on every request).
 """
@@ -13,7 +13,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
-from app import cache_tokens
+from app.core import cache_tokens
 
 MAX_KEPT = 500  # (roles, language) pairs; a handful in practice
 

@@ -6,10 +6,10 @@ from flask import g, request, send_file
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 
-from app import audit
-from app.exports import need_list_workbook
+from app.core import audit
+from app.domain.needs.export import need_list_workbook
 from app.extensions import db
-from app.need_list import NeedFilters, needs_for_export
+from app.domain.needs.need_list import NeedFilters, needs_for_export
 
 
 class NeedListExportView(BaseView):

@@ -8,8 +8,8 @@ from wtforms.validators import Length, Optional
 
 from app.models import Need
 from app.workflows import Action
-from app.workflows.completeness import SECTIONS, check_need
-from app.workflows.need_filing import check_deletable, check_editable, prepare_new_need
+from app.domain.needs.completeness import SECTIONS, check_need
+from app.domain.needs.filing import check_deletable, check_editable, prepare_new_need
 from app.views.base import ScopedModelRestApi, as_bad_request, interface
 from app.views.workflow import WorkflowModelView
 from app.views.uploads import UnicodeFileUploadField

@@ -7,7 +7,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from app import jurisdiction, recommendations
+from app.core.access import jurisdiction
+from app.domain.matching import store as recommendations
 from app.extensions import db
 from app.jobs.matching import start_rematch
 from app.models import Match, MatchRun, Need, NeedState
@@ -69,7 +70,7 @@ class MatchingView(BaseView):
     @has_access
     @permission_name("list")
     def runs(self):
-        from app.delivery import response_rates
+        from app.core.notifications.delivery import response_rates
 
         runs = db.session.scalars(select(MatchRun).order_by(MatchRun.id.desc()).limit(20)).all()
         running = any(r.finished_at is None for r in runs)

@@ -12,8 +12,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app import audit, delivery
-from app.exports import audit_log_workbook
+from app.core import audit
+from app.core.notifications import delivery
+from app.domain.needs.export import audit_log_workbook
 from app.extensions import db
 from app.models import AuditLog, Notification, NotificationState, ReviewRecord
 from app.views.base import JURISDICTION, ScopedModelView, interface

@@ -4,7 +4,7 @@ from wtforms import BooleanField
 
 from app.models import HighTechZone, Institution, NeedCategory, ProgramRound, Region, TechDomain
 from app.models import TechField
-from app.rounds import check_round
+from app.domain.rounds import check_round
 from app.views.base import ScopedModelView, interface
 
 LABELS = {

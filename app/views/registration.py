@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.models import Enterprise, Researcher
 from app.workflows import Action
-from app.workflows.registration import check_profile_editable, check_zone_in_region, recheck_whitelist
+from app.domain.registration.accounts import check_profile_editable, check_zone_in_region, recheck_whitelist
 from app.views.base import ScopedModelRestApi, as_bad_request, interface
 from app.views.workflow import WorkflowModelView
 from app.views.uploads import UnicodeFileUploadField

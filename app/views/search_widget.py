@@ -5,7 +5,7 @@ included (a query and ~100 options for a need's field): a third of a need list p
 view's related search columns are all reference data (``__reference_data__``) or directories
 every form offers (``__public_choices__``), the form is the same for every user, so its
 fields, labels and filter names are kept per process and language under the "reference"
-cache token (``app/cache_tokens.py``), which every change of such a record replaces. The
+cache token (``app/core/cache_tokens.py``), which every change of such a record replaces. The
 active filters are read from the request each time.
 """
 from flask_appbuilder._compat import as_unicode
@@ -13,7 +13,8 @@ from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.widgets import RenderTemplateWidget, SearchWidget
 from flask_babel import get_locale
 
-from app import cache_tokens, jurisdiction
+from app.core import cache_tokens
+from app.core.access import jurisdiction
 
 MAX_KEPT = 500  # (view, language) pairs
 

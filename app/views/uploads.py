@@ -2,11 +2,11 @@
 from flask_appbuilder.upload import FileUploadField
 from wtforms import ValidationError
 
-from app.uploads import UploadRejected, check_upload, store_upload
+from app.core.uploads import UploadRejected, check_upload, store_upload
 
 
 class _StoreThroughUploads:
-    """FAB's FileManager interface, backed by app/uploads.py (keeps Chinese file names)."""
+    """FAB's FileManager interface, backed by app/core/uploads.py (keeps Chinese file names)."""
 
     def is_file_allowed(self, filename):
         return True  # decided by content in pre_validate

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import SmeWhitelistEntry
-from app.workflows.whitelist import WhitelistImportError, import_whitelist
+from app.domain.registration.whitelist import WhitelistImportError, import_whitelist
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 

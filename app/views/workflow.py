@@ -6,7 +6,7 @@ from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app import jurisdiction
+from app.core.access import jurisdiction
 from app.extensions import db
 from app.models import ReviewRecord
 from app.workflows import TRANSITIONS, Action, WorkflowError, apply_action, available_actions

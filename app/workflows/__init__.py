@@ -9,4 +9,4 @@ from app.workflows.engine import (  # noqa: F401
     apply_action,
     available_actions,
 )
-from app.workflows.transitions import TRANSITIONS, Action  # noqa: F401
+from app.domain.transitions import TRANSITIONS, Action  # noqa: F401

@@ -6,11 +6,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import audit, jurisdiction
+from app.core import audit
+from app.core.access import jurisdiction
 from app.extensions import db
 from app.models import ReviewRecord
 from app.models.mixins import utcnow
-from app.notify import notify_owners
+from app.core.notifications.outbox import notify_owners
 from app.workflows.errors import (  # noqa: F401  re-exported
     ConcurrentDecision,
     InvalidTransition,
@@ -19,7 +20,7 @@ from app.workflows.errors import (  # noqa: F401  re-exported
     OutOfPhase,
     WorkflowError,
 )
-from app.workflows.transitions import OWNER_ENTERPRISE, OWNER_RESEARCHER, TRANSITIONS, Action
+from app.domain.transitions import OWNER_ENTERPRISE, OWNER_RESEARCHER, TRANSITIONS, Action
 
 logger = logging.getLogger(__name__)
 

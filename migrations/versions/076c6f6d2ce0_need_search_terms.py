@@ -27,7 +27,7 @@ def upgrade():
         batch_op.create_index('ix_need_search_term', ['term', 'need_id'], unique=False)
 
     # Index the published needs written before this revision (the app keeps it in step).
-    from app.search import terms_for
+    from app.domain.needs.search import terms_for
 
     bind = op.get_bind()
     terms = sa.table('need_search_terms', sa.column('need_id'), sa.column('term'))

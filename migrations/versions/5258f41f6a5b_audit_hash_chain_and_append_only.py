@@ -70,8 +70,8 @@ def drop_triggers():
 
 
 def _link_existing_rows():
-    """Chain the rows written before this revision, oldest first (same hash as app/audit.py)."""
-    from app.audit import link_hash
+    """Chain the rows written before this revision, oldest first (same hash as app/core/audit/__init__.py)."""
+    from app.core.audit import link_hash
 
     audit_log = sa.table(
         "audit_log", sa.column("id", sa.Integer), sa.column("seq", sa.Integer),

@@ -39,7 +39,7 @@ def upgrade():
         batch_op.add_column(sa.Column('match_terms', sa.JSON(), nullable=False, server_default='{}'))
 
     # Profiles of the needs and researchers written before matching existed.
-    from app.matching import refresh_all_profiles
+    from app.domain.matching.scoring import refresh_all_profiles
 
     refresh_all_profiles(op.get_bind())
 

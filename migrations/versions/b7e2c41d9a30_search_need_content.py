@@ -22,7 +22,7 @@ def upgrade():
         # takes any prefix range for one row and probes 20,000 times instead of hashing.
         op.execute("ALTER TABLE need_search_terms ALTER COLUMN term SET STATISTICS 1000")
     # The published needs indexed before now gain the words of their sections.
-    from app.search import reindex_all
+    from app.domain.needs.search import reindex_all
 
     reindex_all(bind)
 

@@ -1,0 +1,1 @@
+"""What every domain rests on: access, audit, notifications, the job queue, kept data, uploads."""

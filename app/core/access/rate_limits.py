@@ -1,0 +1,81 @@
+"""Rate limits (Flask-Limiter, stored in Redis) on the doors that attackers hammer.
+
+* Sign-in, form and REST, per client address: ``LOGIN_RATE_LIMIT``. It slows password guessing
+  over many accounts; the lockout (app/core/access/auth_policy.py) guards each account.
+* Public registration (enterprise and researcher), per address: ``REGISTRATION_RATE_LIMIT``.
+* SMS, per phone number: ``SMS_PER_PHONE_LIMIT``. A message over the limit is not sent.
+
+FAB already builds a Flask-Limiter (``appbuilder.sm.limiter``, configured by the ``RATELIMIT_*``
+keys): we use that one and only point its storage at our Redis. ``RATE_LIMITS_ENABLED`` turns
+all of them off (the test suite, which signs in hundreds of times from one address).
+The client address is ``request.remote_addr``: behind a reverse proxy, the proxy must be
+trusted (ProxyFix) or every user shares one address and one limit.
+"""
+from flask import current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+from limits import parse_many
+
+# (endpoint, config key of its limit); only POST counts, showing a form costs nothing.
+LIMITED_ENDPOINTS = (
+    ("AuthDBView.login", "LOGIN_RATE_LIMIT"),
+    ("PlatformSecurityApi.login", "LOGIN_RATE_LIMIT"),
+    ("public.register_enterprise_page", "REGISTRATION_RATE_LIMIT"),
+    ("public.register_researcher_page", "REGISTRATION_RATE_LIMIT"),
+)
+
+
+def storage_uri(redis_url: str) -> str:
+    """Flask-Limiter's name for our Redis (it spells a socket ``redis+unix://``)."""
+    if not redis_url:
+        return "memory://"  # the CLI without Redis; run.py always gives one
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url[len("unix://"):]
+    return redis_url
+
+
+def configure_storage(app):
+    """Before FAB builds its limiter: store the counters in the app's Redis."""
+    app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(app.config.get("REDIS_URL", "")))
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "ratelimit")
+
+
+def limits_off() -> bool:
+    return not current_app.config.get("RATE_LIMITS_ENABLED", True)
+
+
+def too_many_message() -> str:
+    return _("Too many attempts from your address. Please wait a while and try again.")
+
+
+def init_rate_limits(app, appbuilder):
+    """After the views exist: wrap the limited endpoints and answer 429 in the user's language."""
+    limiter = appbuilder.sm.limiter
+    for endpoint, key in LIMITED_ENDPOINTS:
+        limit = limiter.limit(lambda key=key: current_app.config[key], methods=["POST"],
+                              exempt_when=limits_off, error_message=too_many_message)
+        app.view_functions[endpoint] = limit(app.view_functions[endpoint])
+    app.register_error_handler(429, too_many_requests)
+
+
+def too_many_requests(error):
+    message = too_many_message()
+    if request.path.startswith("/api/"):
+        return jsonify(message=message), 429
+    return render_template("public/rate_limited.html", message=message), 429
+
+
+def sms_allowed(phone: str) -> bool:
+    """Count one SMS to ``phone``; False (and nothing counted) when a limit is reached."""
+    if limits_off():
+        return True
+    strategy = current_app.appbuilder.sm.limiter.limiter
+    items = parse_many(current_app.config["SMS_PER_PHONE_LIMIT"])
+    if not all(strategy.test(item, "sms", phone) for item in items):
+        return False
+    for item in items:
+        strategy.hit(item, "sms", phone)
+    return True
+
+
+def sms_limit_text() -> str:
+    return current_app.config["SMS_PER_PHONE_LIMIT"]

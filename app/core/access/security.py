@@ -1,0 +1,385 @@
+"""Security: the FAB security manager with our user model, and the six roles as data.
+
+ROLE_DEFINITIONS is the single declarative table of which role may use which screen, button
+and API verb; ``sync_roles()`` (``flask init-roles``) converges the database to it. Which
+*rows* a role sees is a separate rule: ``app/core/access/jurisdiction.py``.
+"""
+import logging
+import re
+from functools import lru_cache
+
+from flask import g, has_app_context, has_request_context, request
+from flask_appbuilder import expose
+from flask_appbuilder.api import safe
+from flask_appbuilder.const import API_SECURITY_ACCESS_TOKEN_KEY, API_SECURITY_PROVIDER_DB
+from flask_appbuilder.security.api import SecurityApi
+from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.views import UserDBModelView
+from flask_babel import lazy_gettext as _l
+from flask_jwt_extended import create_access_token, get_jwt, get_jwt_identity, jwt_required
+from flask_jwt_extended import current_user as current_user_jwt
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import aliased, joinedload
+
+from app.core.access import auth_policy, visitor
+from app.core import cache_tokens
+from app.models import AppUser, CacheToken, Researcher
+
+logger = logging.getLogger(__name__)
+
+READ = r"can_(list|show)$"
+READ_FILES = r"can_(list|show|download)$"
+API_READ = r"can_(get|info)$"
+DECIDE = r"can_decide$"
+MENU = r"menu_access$"
+
+REFERENCE_VIEWS = (r"(Region|HighTechZone|TechDomain|TechField|NeedCategory|ProgramRound|"
+                   r"Institution)ModelView$")
+EXPORT = [r"NeedListExportView$", r"can_export$"]
+EXPORT_MENU = [r"NeedListExport$", MENU]
+# The round dashboard and its workbook: staff only (a bureau's figures are its region's).
+DASHBOARD = [[r"DashboardView$", r"can_(index|export)$"], [r"Dashboard$", MENU]]
+STAFF_MENUS = (r"(Reference data|Registrations|Needs|Docking|Funding|Records|Enterprise|Researcher|"
+               r"Need|Match|Proposal|Message|Contract|Project|ProgramRound|Region|HighTechZone|"
+               r"TechDomain|TechField|NeedCategory|Institution|ReviewRecord|DockingProgress|Dashboard)$")
+# Staff follow docking and may read the threads of their jurisdiction; they write in none.
+DOCKING_STAFF = [
+    [r"DockingProgressView$", r"can_(index|need)$"],
+    [r"DockingDeskView$", r"can_thread$"],
+]
+PERSONAL = [  # every signed-in participant and staff member
+    [r"NotificationModelView$", READ],
+    [r"UserInfoEditView$", r"can_this_form_(get|post)$"],
+    [r"(UserDBModelView)$", r"can_(userinfo|resetmypassword)$"],
+    [r"ResetMyPasswordView$", r"can_this_form_(get|post)$"],
+    [r"(My space|Notification)$", MENU],
+]
+
+ROLE_DEFINITIONS = {
+    "Platform": PERSONAL + DASHBOARD + [EXPORT, EXPORT_MENU,
+        [REFERENCE_VIEWS, READ],
+        [r"(TechDomain|TechField|Institution|ProgramRound)ModelView$", r"can_(add|edit)$"],
+        [r"FundingSimulationView$", r"can_simulate$"],
+        [r"FundingSimulation$", MENU],
+        [r"(Enterprise|Researcher|Need)ModelView$", READ_FILES],
+        [r"(Enterprise|Researcher|Need)ModelView$", DECIDE],
+        [r"EnterpriseModelView$", r"^verify$"],
+        [r"ResearcherModelView$", r"^approve$"],
+        [r"NeedModelView$", r"^(publish|return_selected)$"],
+        [r"SmeWhitelistView$", r"can_import$"],
+        [r"MatchingView$", r"can_(list|run)$"],
+        [r"(SmeWhitelist|Matching)$", MENU],
+        [r"(Proposal|Match|Message|Contract|Project|ReviewRecord)ModelView$", READ_FILES],
+        [r"ProjectModelView$", r"can_(overdue|service_record)$"],
+        [r"ProjectOverdue$", MENU],
+        [r"(Enterprise|Researcher|Need|Proposal|Message|Contract|Project)Api$", API_READ],
+        *DOCKING_STAFF,
+        [STAFF_MENUS, MENU],
+        # Failed deliveries and their re-send: the platform runs the notifications.
+        [r"FailedNotificationModelView$", r"can_(list|show)$|^resend$"],
+        [r"FailedNotification$", MENU],
+    ],
+    "Bureau": PERSONAL + DASHBOARD + [EXPORT, EXPORT_MENU,
+        [REFERENCE_VIEWS, READ],
+        [r"(Enterprise|Researcher|Need|Proposal|Message|Contract|Project)ModelView$", READ_FILES],
+        [r"(Enterprise|Need)ModelView$", DECIDE],
+        [r"ProjectModelView$", r"can_(overdue|service_record)$"],
+        [r"ProjectOverdue$", MENU],
+        [r"EnterpriseModelView$", r"^verify$"],
+        [r"NeedModelView$", r"^(recommend|return_selected)$"],
+        [r"(Enterprise|Researcher|Need|Proposal|Message|Contract|Project)Api$", API_READ],
+        *DOCKING_STAFF,
+        [r"EnterpriseApi$", r"can_put$"],
+        [r"(Reference data|Registrations|Needs|Docking|Funding|Enterprise|Researcher|Need|"
+         r"Proposal|Message|Contract|Project|Region|HighTechZone|TechDomain|TechField|"
+         r"NeedCategory|ProgramRound|Institution|DockingProgress|Dashboard)$", MENU],
+    ],
+    "Province": PERSONAL + DASHBOARD + [EXPORT, EXPORT_MENU,
+        [REFERENCE_VIEWS, READ],
+        [r"(Enterprise|Researcher|Need|Proposal|Match|Contract|Project|ReviewRecord)ModelView$",
+         READ_FILES],
+        [r"(Contract|Project|Need)ModelView$", DECIDE],
+        [r"ContractModelView$", r"^approve$"],
+        # Rounds are created in the back office, not in code (another year, other amounts).
+        [r"ProgramRoundModelView$", r"can_(add|edit)$"],
+        [r"FundingSimulationView$", r"can_simulate$"],
+        [r"FundingSimulation$", MENU],
+        # 绩效评价 (score sheet), the overdue list, and service records of any project.
+        [r"ProjectModelView$", r"can_(evaluate|overdue|service_record)$"],
+        [r"ProjectOverdue$", MENU],
+        [r"(Enterprise|Researcher|Need|Proposal|Message|Contract|Project)Api$", API_READ],
+        [r"MessageModelView$", READ_FILES],
+        *DOCKING_STAFF,
+        [STAFF_MENUS, MENU],
+    ],
+    "Enterprise": PERSONAL + [
+        [r"EnterpriseModelView$", r"can_(list|show|edit|download|decide)$"],
+        [r"NeedModelView$", r"can_(list|show|add|edit|delete|download|decide)$"],
+        [r"(Proposal|Contract|Project)ModelView$", r"can_(list|show|download|decide)$"],
+        [r"ContractModelView$", r"can_(add|edit)$"],
+        [r"ProjectModelView$", r"can_edit$"],  # the summary report file, until submitted
+        [r"ProposalModelView$", r"^(compare|shortlist|decline)$"],
+        [r"MessageModelView$", READ_FILES],
+        [r"DockingDeskView$", r"can_(index|need|compare|decide|thread)$"],
+        [r"RecommendationView$", r"can_index$"],
+        [r"(NeedCategory|TechField)ModelView$", READ],
+        [r"NeedApi$", r"can_(get|info|post|put|delete)$"],
+        [r"(Enterprise|Proposal|Message|Contract|Project)Api$", API_READ],
+        [r"(Needs|Docking|Funding|Registrations|Enterprise|Need|Proposal|Contract|Project|"
+         r"Message|Recommendation|DockingDesk)$", MENU],
+    ],
+    "Researcher": PERSONAL + [
+        [r"ResearcherModelView$", r"can_(list|show|edit|download|decide)$"],
+        [r"NeedModelView$", READ_FILES],
+        [r"ProposalModelView$", r"can_(list|show|add|edit|delete|download|decide)$"],
+        [r"(Match|Message|Contract|Project)ModelView$", READ_FILES],
+        # Co-signing the summary report (decide) and the service record of own projects.
+        [r"ProjectModelView$", r"can_(decide|service_record)$"],
+        [r"DockingDeskView$", r"can_(index|thread)$"],
+        [r"RecommendationView$", r"can_(index|dismiss)$"],
+        [r"(NeedCategory|TechField)ModelView$", READ],
+        [r"(Need|Researcher|Proposal|Message|Contract|Project)Api$", API_READ],
+        [r"(Needs|Docking|Funding|Registrations|Researcher|Need|Proposal|Match|Contract|Project|"
+         r"Message|Recommendation|DockingDesk)$", MENU],
+    ],
+}
+ROLE_NAMES = ("Admin",) + tuple(ROLE_DEFINITIONS)
+
+
+class PlatformUserDBModelView(UserDBModelView):
+    """User administration (Admin only) with the jurisdiction links of our users."""
+
+    label_columns = {
+        **UserDBModelView.label_columns,
+        "region": _l("Region"),
+        "enterprise": _l("Enterprise"),
+        "researcher": _l("Researcher"),
+        "phone": _l("Phone"),
+        "locale": _l("Language"),
+        "locked_until": _l("Locked until (UTC)"),
+    }
+    show_fieldsets = [
+        (_l("User info"), {"fields": ["username", "active", "roles", "login_count"]}),
+        (_l("Personal Info"), {"fields": ["first_name", "last_name", "email", "phone", "locale"],
+                               "expanded": True}),
+        (_l("Jurisdiction"), {"fields": ["region", "enterprise", "researcher"], "expanded": True}),
+        (_l("Audit Info"), {"fields": ["last_login", "fail_login_count", "locked_until",
+                                       "created_on", "changed_on"], "expanded": False}),
+    ]
+    add_columns = ["first_name", "last_name", "username", "active", "email", "phone", "roles",
+                   "region", "enterprise", "researcher", "password", "conf_password"]
+    edit_columns = ["first_name", "last_name", "username", "active", "email", "phone", "roles",
+                    "region", "enterprise", "researcher"]
+
+
+class PlatformSecurityApi(SecurityApi):
+    """FAB's token login, where a payload without ``provider`` is a database login: FAB's
+    schema lets it through and then fails on ``payload["provider"]`` with HTTP 500."""
+
+    @expose("/login", methods=["POST"])
+    @safe
+    def login(self):
+        payload = request.get_json(silent=True)
+        if isinstance(payload, dict) and "provider" not in payload:
+            payload["provider"] = API_SECURITY_PROVIDER_DB
+        return super().login.__wrapped__(self)
+
+    @expose("/refresh", methods=["POST"])
+    @jwt_required(refresh=True)
+    @safe
+    def refresh(self):
+        """FAB's refresh, which renews the access token for any unexpired refresh token, with
+        the account re-checked (app/core/access/auth_policy.py): locked or inactive → 401, as at login.
+        The refresh token itself ends JWT_REFRESH_TOKEN_EXPIRES after the login."""
+        user = current_user_jwt  # FAB's loader gives None for an inactive account
+        if not auth_policy.may_refresh(user):
+            return self.response_401()
+        lifetime = auth_policy.refreshed_access_lifetime(get_jwt()["exp"])
+        token = create_access_token(identity=get_jwt_identity(), fresh=False,
+                                    expires_delta=lifetime)
+        return self.response(200, **{API_SECURITY_ACCESS_TOKEN_KEY: token})
+
+
+@lru_cache(maxsize=2)
+def _user_statement(public: bool):
+    """Built once: building the query and its loader options cost as much as running it."""
+    options = [joinedload(AppUser.roles), joinedload(AppUser.groups)]
+    if public:
+        # Its state only: the whole row (texts, matching profile) was a third of the page.
+        options.append(joinedload(AppUser.researcher).load_only(Researcher.state))
+    tokens = [aliased(CacheToken) for _kind in _user_token_kinds()]
+    stmt = (select(AppUser, *[token.token for token in tokens]).select_from(AppUser)
+            .options(*options))
+    for kind, token in zip(_user_token_kinds(), tokens):
+        stmt = stmt.outerjoin(token, token.name == kind)
+    return stmt.where(AppUser.id == bindparam("pk"))
+
+
+def _user_token_kinds() -> tuple:
+    """The tokens read with a signed-in user's row: the permissions', and those of the rows
+    whose back-office list counts are kept (app/core/list_counts.py)."""
+    return ("permissions", *cache_tokens.row_kinds())
+
+
+class PlatformSecurityManager(SecurityManager):
+    """FAB's manager with the rules of app/core/access/auth_policy.py at the points every path goes
+    through: ``auth_user_db`` (form and REST login), ``add_user`` and ``reset_password``."""
+
+    user_model = AppUser
+    security_api = PlatformSecurityApi
+    userdbmodelview = PlatformUserDBModelView
+
+    def exist_permission_on_roles(self, view_name, permission_name, role_ids) -> bool:
+        """FAB asks the database once per menu item and button (44 statements for one list
+        page). Here the roles' permissions are read as (view, permission) names once and kept
+        by the process under the "permissions" cache token, which came with the signed-in
+        user's row (``get_user_by_id``) and which every change of roles' permissions replaces
+        at commit: a change applies from the next request, in every process."""
+        key = tuple(sorted(role_ids))
+        if not has_app_context():
+            return (view_name, permission_name) in self._permissions_of_roles(key)
+        permissions = cache_tokens.kept("permissions", "role_permissions", key,
+                                        lambda: self._permissions_of_roles(key))
+        return (view_name, permission_name) in permissions
+
+    def _has_view_access(self, user, permission_name, view_name) -> bool:
+        """FAB's answer, once per request and question: a back-office page asks it for every
+        menu item, button and action (50 times), and each answer walked the user's roles."""
+        memo = g.setdefault("_view_access", {}) if has_request_context() else {}
+        key = (getattr(user, "id", None), permission_name, view_name)
+        if key not in memo:
+            memo[key] = super()._has_view_access(user, permission_name, view_name)
+        return memo[key]
+
+    def get_user_by_id(self, pk):
+        """The signed-in user with its roles and groups, and the permissions' cache token, in
+        one statement (FAB loads roles and groups lazily). Permissions are not loaded as
+        objects: that cost half of every signed-in request. The public site also loads the
+        user's researcher (a need's page asks whether it is approved); its read-only pages get a
+        snapshot instead (``app/core/access/visitor.py``)."""
+        if visitor.serves_request():
+            return visitor.load(self.session, int(pk))
+        public = has_request_context() and request.blueprint == "public"
+        row = self.session.execute(_user_statement(public), {"pk": int(pk)}).unique()
+        row = row.one_or_none()
+        if row is None:
+            return None
+        if has_request_context():
+            for kind, token in zip(_user_token_kinds(), row[1:]):
+                cache_tokens.remember(kind, token)
+        return row[0]
+
+    def _permissions_of_roles(self, role_ids) -> set:
+        from flask_appbuilder.security.sqla.models import assoc_permissionview_role
+
+        pvm = self.permissionview_model
+        rows = (self.session.query(self.viewmenu_model.name, self.permission_model.name)
+                .select_from(pvm)
+                .join(assoc_permissionview_role,
+                      pvm.id == assoc_permissionview_role.c.permission_view_id)
+                .join(self.viewmenu_model, pvm.view_menu_id == self.viewmenu_model.id)
+                .join(self.permission_model, pvm.permission_id == self.permission_model.id)
+                .filter(assoc_permissionview_role.c.role_id.in_(role_ids)))
+        return frozenset((view, permission) for view, permission in rows)
+
+    def auth_user_db(self, username, password):
+        user = (self.find_user(username=username) or self.find_user(email=username)
+                if username else None)
+        if user is not None and not auth_policy.may_attempt_login(user):
+            return None  # locked: the same None as a wrong password
+        return super().auth_user_db(username, password)
+
+    def update_user_auth_stat(self, user, success=True):
+        auth_policy.note_login_attempt(user, success)
+        super().update_user_auth_stat(user, success)
+
+    def add_user(self, username, first_name, last_name, email, role=None, password="",
+                 hashed_password="", groups=None, commit=True):
+        if password:  # CLI and scripts bypass the forms; raises with the rule
+            auth_policy.check_password(password)
+        return super().add_user(username, first_name, last_name, email, role, password,
+                                hashed_password, groups, commit)
+
+    def reset_password(self, userid, password):
+        auth_policy.check_password(password)
+        user = self.get_user_by_id(userid)
+        if user is not None:
+            auth_policy.unlock(user)  # an administrator's reset is how a lock is lifted early
+        return super().reset_password(userid, password)
+
+    # -- audit of logins (form and API both end in auth_user_db → update_user_auth_stat) ------
+    # FAB's own hooks, called after the login stats are committed. Attempts that never reach
+    # them (unknown user, inactive account) are recorded by app/core/audit/hooks.py.
+    def on_user_login(self, user):
+        self._audit_login("login", user)
+
+    def on_user_login_failed(self, user):
+        self._audit_login("login.failed", user)
+
+    def _audit_login(self, action, user):
+        from flask import has_request_context, request
+
+        from app.core import audit
+        from app.core.audit import hooks as audit_hooks
+
+        via = "unknown"
+        if has_request_context():
+            audit_hooks.note_login_recorded()
+            via = "api" if request.path.startswith("/api/") else "form"
+        # A failed attempt proves no identity: the name is the one claimed, no actor.
+        audit.record(action, user, subject_type="ab_user",
+                     actor=user if action == "login" else None, actor_name=user.username,
+                     after={"via": via, "fail_login_count": user.fail_login_count or 0},
+                     session=self.session)
+        self.session.commit()
+
+
+def _matching_pvms(sm, rules):
+    wanted = []
+    for pvm in sm.session.query(sm.permissionview_model).all():
+        if pvm.view_menu is None or pvm.permission is None:
+            continue
+        for view_re, perm_re in rules:
+            if re.match(view_re, pvm.view_menu.name) and re.search(perm_re, pvm.permission.name):
+                wanted.append(pvm)
+                break
+    return wanted
+
+
+def sync_roles(appbuilder) -> dict:
+    """Converge roles to ROLE_DEFINITIONS: create permissions of every registered view, create
+    the six roles, and set each role's permissions to exactly its definition. Idempotent;
+    commits. Returns ``{role: number_of_permissions}``."""
+    sm = appbuilder.sm
+    admin = sm.add_role("Admin")  # FAB grants every new permission to it while adding them
+    sm.add_role("Public")
+    appbuilder.add_permissions(update_perms=True)
+    all_pvms = sm.session.query(sm.permissionview_model).all()
+    if set(admin.permissions) != set(all_pvms):
+        admin.permissions = all_pvms
+    summary = {"Admin": len(all_pvms)}
+    for name, rules in ROLE_DEFINITIONS.items():
+        role = sm.add_role(name)
+        wanted = _matching_pvms(sm, rules)
+        if set(role.permissions) != set(wanted):
+            role.permissions = wanted
+        summary[name] = len(wanted)
+    sm.session.commit()
+    return summary
+
+
+def _touches_permissions(session) -> bool:
+    """Which roles may do what changed: a role's permissions, or a role, permission or view."""
+    from flask_appbuilder.security.sqla.models import Permission, PermissionView, Role, ViewMenu
+
+    from app.utils.changes import changed
+
+    kinds = (Role, PermissionView, Permission, ViewMenu)
+    if any(isinstance(obj, kinds) for obj in list(session.new) + list(session.deleted)):
+        return True
+    return any(isinstance(obj, Role) and changed(obj, "permissions")
+               or isinstance(obj, kinds[1:]) for obj in session.dirty)
+
+
+cache_tokens.register("permissions", _touches_permissions)
+

@@ -1,0 +1,141 @@
+"""The notification outbox: rows added in the caller's transaction, sent by a job after commit."""
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.core.notifications.delivery import enqueue_send, link
+from app.extensions import db
+from app.models import AppUser, Channel, Notification
+from app.models.enums import state_title
+
+SUBJECT_NAMES = {
+    "enterprises": lambda: _("enterprise registration"),
+    "researchers": lambda: _("researcher registration"),
+    "needs": lambda: _("technical need"),
+    "proposals": lambda: _("proposal"),
+    "contracts": lambda: _("contract"),
+    "projects": lambda: _("project"),
+}
+
+
+def _owner_users(obj):
+    model = type(obj)
+    keys = model.jurisdiction_keys()
+    users = []
+    for key, column in (("enterprise", AppUser.enterprise_id), ("researcher", AppUser.researcher_id)):
+        if key not in keys:
+            continue
+        owner_id = db.session.execute(select(keys[key]).where(model.id == obj.id)).scalar()
+        if owner_id is not None:
+            users += db.session.scalars(select(AppUser).where(column == owner_id)).all()
+    return users
+
+
+def notify(user, template: str, payload: dict, event_key: str, channels=None):
+    """Add one outbox row per channel for ``user``; the send job is queued after commit.
+
+    Idempotent per (event, user, channel): a second call with the same ``event_key`` adds nothing.
+    Does not flush or commit.
+    """
+    channels = channels or [Channel.site] + ([Channel.email] if user.email else [])
+    created = []
+    for channel in channels:
+        key = f"{event_key}:user{user.id}:{channel.value}"
+        exists = db.session.execute(
+            select(Notification.id).where(Notification.idempotency_key == key)
+        ).first()
+        if exists:
+            continue
+        row = Notification(user_id=user.id, channel=channel, template=template,
+                           payload=payload, idempotency_key=key)
+        db.session.add(row)
+        created.append(row)
+    if created:
+        db.session.flush()
+        for row in created:
+            enqueue_send(row.id)
+    return created
+
+
+def notify_owners(obj, actor, template, payload, event_key):
+    """Tell the participant accounts owning ``obj`` (other than the actor) about an event."""
+    for user in _owner_users(obj):
+        if actor is not None and user.id == getattr(actor, "id", None):
+            continue
+        notify(user, template, payload, event_key)
+
+
+def _render_digest(notification, payload) -> tuple[str, str]:
+    count = payload.get("count", 0)
+    if payload.get("side") == "researcher":
+        subject = _("%(count)d technical needs are recommended to you", count=count)
+    else:
+        subject = _("%(count)d researchers are recommended for your technical needs", count=count)
+    body = subject + "\n" + _("Sign in and open “Recommended for me” to see why.")
+    if notification.token:
+        body += "\n\n" + _("Details: %(link)s", link=link(notification))
+    return str(subject), str(body)
+
+
+def _render_message(notification, payload) -> tuple[str, str]:
+    subject = _("New message about “%(title)s”", title=payload.get("need_title", ""))
+    body = subject + "\n\n" + payload.get("excerpt", "")
+    if notification.token:
+        body += "\n\n" + _("Reply: %(link)s", link=link(notification))
+    return str(subject), str(body)
+
+
+def _proposal_subject(notification, payload):
+    """A proposal's news reads differently for its researcher and for the need's enterprise."""
+    from app.models import Proposal
+
+    proposal = db.session.get(Proposal, payload.get("subject_id"))
+    if proposal is None:
+        return None
+    state = state_title("proposals", payload.get("state"))
+    if notification.user.researcher_id == proposal.researcher_id:
+        return _("Your proposal to “%(title)s” is now “%(state)s”", title=proposal.need.title,
+                 state=state)
+    return _("A proposal to your need “%(title)s” is now “%(state)s”", title=proposal.need.title,
+             state=state)
+
+
+def _render_report_reminder(notification, payload) -> tuple[str, str]:
+    days = payload.get("days", 0)
+    if days:
+        subject = _("Project %(number)s: summary report and self-acceptance due in %(days)d "
+                    "day(s), by %(deadline)s", number=payload.get("number", ""), days=days,
+                    deadline=payload.get("deadline", ""))
+    else:
+        subject = _("Project %(number)s: summary report and self-acceptance due today",
+                    number=payload.get("number", ""))
+    body = subject + "\n" + _("The enterprise submits the summary report, the researcher "
+                               "co-signs it, then the enterprise records the self-acceptance.")
+    if notification.token:
+        body += "\n\n" + _("Details: %(link)s", link=link(notification))
+    return str(subject), str(body)
+
+
+def render(notification) -> tuple[str, str]:
+    """Subject and body of a notification in its recipient's language."""
+    payload = notification.payload or {}
+    table = notification.template.split(".")[0]
+    with force_locale(notification.user.locale or "zh"):
+        if notification.template.startswith("match.digest"):
+            return _render_digest(notification, payload)
+        if notification.template == "messages.new":
+            return _render_message(notification, payload)
+        if notification.template == "projects.report_reminder":
+            return _render_report_reminder(notification, payload)
+        subject = _proposal_subject(notification, payload) if table == "proposals" else None
+        if subject is None:
+            noun = SUBJECT_NAMES.get(table, lambda: table)()
+            subject = _("Your %(noun)s #%(id)s is now “%(state)s”", noun=noun,
+                        id=payload.get("subject_id"),
+                        state=state_title(table, payload.get("state")))
+        body = subject
+        if payload.get("opinion"):
+            body += "\n" + _("Opinion: %(opinion)s", opinion=payload["opinion"])
+        if notification.token:
+            body += "\n\n" + _("Details: %(link)s", link=link(notification))
+        return str(subject), str(body)

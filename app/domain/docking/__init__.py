@@ -1,0 +1,1 @@
+"""Docking: proposals, their comparison, message threads, docking progress."""

@@ -1,0 +1,98 @@
+"""What each side sees of docking: a researcher's recommended needs and proposals, an
+enterprise's needs with their proposals, and the staff's progress of every need in their
+jurisdiction. Read-only queries; every one goes through the jurisdiction rule."""
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import joinedload
+
+from app.core.access import jurisdiction
+from app.extensions import db
+from app.models import Match, Message, Need, NeedState, Proposal, ProposalState
+
+# Needs whose docking staff follow: from publication to the contract and beyond.
+DOCKING_NEED_STATES = (NeedState.published, NeedState.docking, NeedState.contracted,
+                       NeedState.closed)
+COUNTED_STATES = (ProposalState.submitted, ProposalState.shortlisted, ProposalState.selected,
+                  ProposalState.declined, ProposalState.withdrawn)
+
+
+@dataclass
+class NeedProgress:
+    need: Need
+    counts: dict  # ProposalState value → number (drafts never counted)
+    messages: int
+    last_activity: object
+
+    @property
+    def proposals(self):
+        return sum(self.counts.values())
+
+
+def _proposal_counts():
+    columns = [func.sum(case((Proposal.state == s, 1), else_=0)).label(s.value)
+               for s in COUNTED_STATES]
+    return (select(Proposal.need_id, *columns, func.max(Proposal.updated_at).label("last"))
+            .where(Proposal.state != ProposalState.draft)
+            .group_by(Proposal.need_id).subquery())
+
+
+def _message_counts():
+    return (select(Proposal.need_id, func.count(Message.id).label("messages"),
+                   func.max(Message.created_at).label("last"))
+            .join(Message, Message.proposal_id == Proposal.id)
+            .group_by(Proposal.need_id).subquery())
+
+
+def progress(states=DOCKING_NEED_STATES, region_id=None, enterprise_id=None, page=1,
+             per_page=50):
+    """(rows, total) of needs in ``states`` with their proposal and message counts, newest
+    publication first; three statements whatever the page size."""
+    from app.models import Enterprise
+
+    base = select(Need.id).where(Need.state.in_(states))
+    if region_id is not None:
+        base = base.where(Need.enterprise_id.in_(
+            select(Enterprise.id).where(Enterprise.region_id == region_id)))
+    if enterprise_id is not None:
+        base = base.where(Need.enterprise_id == enterprise_id)
+    base = jurisdiction.scoped(base, Need)
+    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    proposals, messages = _proposal_counts(), _message_counts()
+    stmt = (select(Need, proposals, messages.c.messages, messages.c.last.label("last_message"))
+            .where(Need.id.in_(base))
+            .outerjoin(proposals, proposals.c.need_id == Need.id)
+            .outerjoin(messages, messages.c.need_id == Need.id)
+            .options(joinedload(Need.enterprise))
+            .order_by(Need.published_at.desc(), Need.id.desc())
+            .limit(per_page).offset((page - 1) * per_page))
+    rows = []
+    for row in db.session.execute(stmt):
+        mapping = row._mapping
+        counts = {s.value: int(mapping[s.value] or 0) for s in COUNTED_STATES}
+        last = max((t for t in (mapping["last"], mapping["last_message"]) if t), default=None)
+        rows.append(NeedProgress(row[0], counts, int(mapping["messages"] or 0), last))
+    return rows, total
+
+
+def proposals_of_researcher(researcher_id):
+    stmt = (select(Proposal).where(Proposal.researcher_id == researcher_id)
+            .options(joinedload(Proposal.need)).order_by(Proposal.id.desc()))
+    return db.session.scalars(jurisdiction.scoped(stmt, Proposal)).all()
+
+
+def recommended_needs(limit=10):
+    """The user's best undismissed matches to needs still open for proposals."""
+    open_needs = select(Need.id).where(Need.state.in_((NeedState.published, NeedState.docking)))
+    stmt = jurisdiction.scoped(
+        select(Match).where(Match.dismissed.is_(False), Match.need_id.in_(open_needs)), Match)
+    return db.session.scalars(stmt.options(joinedload(Match.need))
+                              .order_by(Match.score.desc(), Match.id).limit(limit)).all()
+
+
+def proposals_to_need(need):
+    """The proposals to ``need`` its enterprise may read (drafts stay the researcher's own)."""
+    stmt = (select(Proposal).where(Proposal.need_id == need.id,
+                                   Proposal.state != ProposalState.draft)
+            .options(joinedload(Proposal.researcher)).order_by(Proposal.submitted_at, Proposal.id))
+    return db.session.scalars(jurisdiction.scoped(stmt, Proposal)).unique().all()

@@ -1,0 +1,134 @@
+"""Rules of the technology development contract (notice §三(五), §四): who submits it for
+which selection, what it must carry, and what its approval creates."""
+import datetime as dt
+import hashlib
+import os.path as op
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.domain.funding import allocation as funding
+from app.core.access import jurisdiction
+from app.extensions import db
+from app.models import ContractState, NeedState, Project, Proposal, ProposalState
+from app.domain.docking.proposals import CLOSED_PHASES
+from app.workflows.errors import ConcurrentDecision, RuleViolation
+
+FILES = ("contract_file", "invoice_file", "transfer_file")
+# The states in which a need takes (further) contracts: the first moves it to contracted.
+CONTRACTING_NEED_STATES = (NeedState.docking, NeedState.contracted)
+
+
+class ContractRuleError(RuleViolation):
+    pass
+
+
+def file_hash(stored_name) -> str | None:
+    if not stored_name:
+        return None
+    path = op.join(current_app.config["UPLOAD_FOLDER"], stored_name)
+    if not op.isfile(path):
+        return None
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_contents(contract):
+    missing = [name for name in FILES if not getattr(contract, name)]
+    if missing:
+        raise ContractRuleError(_("The contract, the invoice and the bank transfer proof are all "
+                                  "required."))
+    if contract.amount is None or contract.amount <= 0 or contract.signed_on is None:
+        raise ContractRuleError(_("Give the contract amount and the signing date."))
+    for name in FILES:
+        setattr(contract, f"{name}_hash", file_hash(getattr(contract, name)))
+
+
+def _check_round_open(program_round, today=None):
+    if program_round.phase_on(today or dt.date.today()) in CLOSED_PHASES:
+        raise ContractRuleError(_("Contracts of this round had to be submitted by %(date)s.",
+                                  date=program_round.matching_end))
+
+
+def prepare_new_contract(contract, user, proposal_id):
+    """Make ``contract`` the contract of the selected proposal ``proposal_id`` of ``user``'s
+    enterprise: the parties come from the selection, never from the form. The first contract
+    of a need moves it to contracted. Flushes the need's change, not the contract."""
+    from app.workflows.engine import apply_action
+    from app.domain.transitions import Action
+
+    if getattr(user, "enterprise_id", None) is None:
+        raise ContractRuleError(_("Only an enterprise account can submit a contract."))
+    proposal = None
+    if str(proposal_id or "").isdigit():
+        proposal = jurisdiction.visible(db.session, Proposal, int(proposal_id), user)
+    if proposal is None or proposal.need.enterprise_id != user.enterprise_id:
+        raise ContractRuleError(_("Choose one of your selected proposals to submit its "
+                                  "contract."))
+    if proposal.state is not ProposalState.selected:
+        raise ContractRuleError(_("A contract follows a selection (合作意向); this proposal is "
+                                  "“%(state)s”.", state=proposal.state.title))
+    need = proposal.need
+    if need.state not in CONTRACTING_NEED_STATES:
+        raise ContractRuleError(_("The need is “%(state)s”; it takes no contract.",
+                                  state=need.state.title))
+    _check_round_open(need.round)
+    from app.models import Contract
+
+    if db.session.scalar(select(func.count(Contract.id))
+                         .where(Contract.proposal_id == proposal.id)):
+        raise ContractRuleError(_("This selection already has a contract; open it instead."))
+    with db.session.no_autoflush:
+        contract.proposal, contract.need, contract.round = proposal, need, need.round
+        contract.enterprise, contract.researcher = need.enterprise, proposal.researcher
+        contract.institution = proposal.researcher.institution
+        contract.state = ContractState.submitted
+        _check_contents(contract)
+    if need.state is NeedState.docking:
+        apply_action(need, Action.contract, user)
+
+
+def check_editable(contract):
+    if contract.state is not ContractState.returned:
+        raise ContractRuleError(_("A contract can only be corrected after the province returned "
+                                  "it."))
+    _check_contents(contract)
+
+
+def check_resubmittable(contract):
+    _check_contents(contract)
+    _check_round_open(contract.round)
+
+
+def check_fundable(contract):
+    """Guard of the approval: the round's funding rules (app/domain/funding/allocation.py)."""
+    funding.check_fundable(contract)
+
+
+def next_project_number(program_round) -> str:
+    """<round code>-<sequence>, e.g. HB2020-001; called under the round lock of the approval."""
+    count = db.session.scalar(select(func.count(Project.id))
+                              .where(Project.round_id == program_round.id))
+    return f"{program_round.code}-{count + 1:03d}"
+
+
+def create_project(contract, actor):
+    """An approved contract becomes a funded project (立项)."""
+    project = Project(number=next_project_number(contract.round), round=contract.round,
+                      contract=contract, enterprise_id=contract.enterprise_id,
+                      researcher_id=contract.researcher_id,
+                      funding=funding.funding_for(contract.amount, contract.round))
+    db.session.add(project)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Another approval took the number or the enterprise's place a moment ago.
+        db.session.rollback()
+        raise ConcurrentDecision(_("Someone else decided this record a moment ago; reload it "
+                                   "to see the new state.")) from None
+    return project

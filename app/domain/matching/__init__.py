@@ -1,0 +1,1 @@
+"""Two-way matching of needs and researchers: scoring, stored recommendations, re-match, digests."""

@@ -1,0 +1,1 @@
+"""Reference data (regions, zones, the taxonomy, categories, rounds) and its idempotent loading."""

@@ -1,0 +1,1 @@
+"""Registration and vetting of enterprises and researchers, and the tech-SME database."""
