@@ -37,7 +37,7 @@ class Config:
     APP_NAME = "科技人员服务企业对接平台"
     APP_THEME = ""
     FAB_INDEX_VIEW = "app.views.office.OfficeIndexView"
-    FAB_SECURITY_MANAGER_CLASS = "app.core.access.security.PlatformSecurityManager"
+    FAB_SECURITY_MANAGER_CLASS = "app.core.security.PlatformSecurityManager"
     # Schema comes from Alembic migrations and permissions from `flask init-roles`;
     # FAB must not create tables or permissions behind our back at start-up.
     FAB_CREATE_DB = False

@@ -4,18 +4,33 @@ import subprocess
 import sys
 
 import click
+from babel.messages.pofile import read_po, write_po
 from flask import current_app
 from flask.cli import with_appcontext
+from rq import SimpleWorker, Worker
+from sqlalchemy import select
 
+from app.core import audit
+from app.core.notifications import delivery
+from app.core.queue import QUEUES, get_queue, init_worker_app, redis_connection
+from app.core.security import sync_roles
+from app.domain.demo import load_demo
+from app.domain.funding.execution import send_report_reminders
+from app.domain.matching.digests import send_digests
+from app.domain.matching.runs import run_rematch, start_rematch
+from app.domain.reference.loader import seed_reference_data
+from app.domain.words import warm_up
 from app.extensions import db
+from app.jobs import schedule
+from app.models import Project
+from app.models.mixins import utcnow
+from app.workflows.errors import RuleViolation
 
 
 @click.command("seed")
 @with_appcontext
 def seed_command():
     """Load the reference data and the 2020 Hubei round (idempotent)."""
-    from app.domain.reference.loader import seed_reference_data
-
     counts = seed_reference_data()
     click.echo(f"reference data: {counts['created']} created, {counts['updated']} updated")
 
@@ -24,8 +39,6 @@ def seed_command():
 @with_appcontext
 def init_roles_command():
     """Create every view's permissions and converge the six roles to ROLE_DEFINITIONS."""
-    from app.core.access.security import sync_roles
-
     for role, count in sync_roles(current_app.appbuilder).items():
         click.echo(f"{role}: {count} permissions")
 
@@ -34,8 +47,6 @@ def init_roles_command():
 @with_appcontext
 def demo_command():
     """Load a small demo dataset and print the demo accounts (never for production)."""
-    from app.domain.demo import load_demo
-
     for line in load_demo():
         click.echo(line)
 
@@ -47,11 +58,7 @@ def demo_command():
 @with_appcontext
 def worker_command(burst, simple, queues):
     """Run an RQ worker with this app preloaded (stock `rq worker` rebuilds it per job)."""
-    from rq import SimpleWorker, Worker
-
     configure_worker_logging()
-    from app.core.queue import QUEUES, get_queue, init_worker_app, redis_connection
-    from app.domain.words import warm_up
 
     app = current_app._get_current_object()
     init_worker_app(app)
@@ -64,19 +71,7 @@ def worker_command(burst, simple, queues):
     names = list(queues) or list(QUEUES)
     worker_class = SimpleWorker if simple else Worker
     worker = worker_class([get_queue(n) for n in names], connection=redis_connection(app))
-    if "notifications" in names:
-        from app.jobs.notifications import schedule_sweep
-
-        schedule_sweep()  # the sweep re-schedules itself; this (re)starts the chain
-    if "default" in names:
-        from app.jobs.projects import schedule_report_reminders
-
-        schedule_report_reminders()  # daily deadline reminders; each run schedules the next
-    if "matching" in names:
-        from app.jobs.matching import schedule_digests, schedule_match_sweep
-
-        schedule_digests()  # likewise the match digests and the sweep of lost rankings
-        schedule_match_sweep()
+    schedule.start(names)  # each periodic job schedules its next run; this (re)starts them
     worker.work(burst=burst, with_scheduler=True)
 
 
@@ -97,9 +92,7 @@ def notifications():
 @with_appcontext
 def notifications_sweep():
     """Re-queue pending rows that no job will send and rows whose worker died mid-send."""
-    from app.core.notifications.delivery import sweep
-
-    counts = sweep(db.session)
+    counts = delivery.sweep(db.session)
     click.echo(f"re-queued: {counts['pending']} pending, {counts['stalled']} stalled")
 
 
@@ -130,8 +123,6 @@ def translate_update():
 
 def fill_english_catalog(path):
     """The source strings are English, so the en catalog is the identity: filled, never stale."""
-    from babel.messages.pofile import read_po, write_po
-
     with open(path, "rb") as fh:
         catalog = read_po(fh, locale="en")
     for message in catalog:
@@ -156,9 +147,6 @@ def matching_group():
 @with_appcontext
 def matching_rematch():
     """Rank every published need and approved researcher now, printing progress."""
-    from app.jobs.matching import run_rematch, start_rematch
-    from app.workflows.errors import RuleViolation
-
     try:
         run = start_rematch(None, in_background=False)
     except RuleViolation as err:
@@ -178,9 +166,6 @@ def matching_rematch():
 @with_appcontext
 def matching_digests(period):
     """Push the matches nobody has been told about, one digest per person and period."""
-    from app.models.mixins import utcnow
-    from app.domain.matching.digests import send_digests
-
     count = send_digests(period or utcnow().date().isoformat(), commit=True)
     db.session.commit()
     click.echo(f"{count} digests")
@@ -195,8 +180,6 @@ def projects_group():
 @with_appcontext
 def projects_remind():
     """Send the due summary-report reminders once (idempotent: nothing is sent twice)."""
-    from app.domain.funding.execution import send_report_reminders
-
     count = send_report_reminders()
     db.session.commit()
     click.echo(f"{count} reminders")
@@ -206,12 +189,9 @@ def projects_remind():
 @with_appcontext
 def projects_overdue():
     """List the projects past their execution end and not yet self-accepted."""
-    from sqlalchemy import select
 
-    from app.domain.funding.execution import overdue_clause
-    from app.models import Project
 
-    for project in db.session.scalars(select(Project).where(overdue_clause())
+    for project in db.session.scalars(select(Project).where(Project.overdue_clause())
                                       .order_by(Project.number)):
         click.echo(f"{project.number}\t{project.deadline}\t{project.state.value}\t"
                    f"{project.enterprise.name}")
@@ -226,9 +206,7 @@ def audit_group():
 @with_appcontext
 def audit_verify():
     """Check every link of the chain; exit 1 and name the first broken row if one is."""
-    from app.core.audit import verify_chain
-
-    result = verify_chain()
+    result = audit.verify_chain()
     if result.ok:
         click.echo(f"audit chain intact: {result.checked} rows checked")
         return
@@ -243,11 +221,9 @@ def audit_verify():
 @with_appcontext
 def audit_purge(days):
     """Remove audit rows older than --days days; the chain stays verifiable."""
-    from app.core.audit import RetentionTooShort, purge
-
     try:
-        count = purge(days)
-    except RetentionTooShort as err:
+        count = audit.purge(days)
+    except audit.RetentionTooShort as err:
         raise click.ClickException(str(err)) from None
     click.echo(f"{count} audit rows removed")
 

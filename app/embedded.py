@@ -48,7 +48,7 @@ def bootstrap(app, demo=False) -> list[str]:
     """Upgrade the schema, seed reference data, sync roles, optionally load the demo data."""
     from flask_migrate import upgrade
 
-    from app.core.access.security import sync_roles
+    from app.core.security import sync_roles
     from app.domain.reference.loader import seed_reference_data
 
     lines = []

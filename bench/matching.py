@@ -178,7 +178,7 @@ def run(n_needs, n_researchers, database_url, out=sys.stdout, store=True, one_ne
             timings["reference (scikit-learn)"] = time.perf_counter() - started
         if store:
             started = time.perf_counter()
-            with recommendations.room_to_store(db.session):  # as the re-match job stores
+            with recommendations.bulk_write_cache(db.session):  # as the re-match job stores
                 recommendations.store_everything(corpus, found, researcher_only=researcher_only)
                 db.session.commit()
             timings["store full re-match"] = time.perf_counter() - started

@@ -103,7 +103,7 @@ def _bench_researcher(app):
 
     from app.extensions import db
     from app.models import AppUser, Researcher
-    from app.core.access.security import sync_roles
+    from app.core.security import sync_roles
 
     with app.app_context():
         sync_roles(app.appbuilder)

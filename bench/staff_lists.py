@@ -114,7 +114,7 @@ def run(n_needs, database_url, requests=40, out=sys.stdout, reuse=False, rounds=
 
     from app import create_app, models
     from app.extensions import db
-    from app.core.access.security import sync_roles
+    from app.core.security import sync_roles
 
     from .generate import generate
 

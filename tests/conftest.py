@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
-from app.core.access.security import sync_roles
+from app.core.security import sync_roles
 from app.domain.reference.loader import seed_reference_data
 
 

@@ -25,7 +25,8 @@ from app.models import (
     ReviewRecord,
 )
 from app.models.mixins import VersionedMixin
-from app.workflows import Action, ConcurrentDecision, apply_action
+from app.models import Action
+from app.workflows import ConcurrentDecision, apply_action
 from app.domain.transitions import TRANSITIONS
 from conftest import login
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.models.proposal import ACTIVE_STATES
 from app.models import (
     ComparisonCriterion,
     Message,
@@ -132,7 +133,7 @@ def test_the_active_proposal_lookup_is_served_by_the_partial_index(world, db_ses
 
     statement = docking._active_statement(True)
     compiled = statement.compile(db_session.get_bind())
-    assert not {state.value for state in docking.ACTIVE_STATES} & set(map(str, compiled.params.values()))
+    assert not {state.value for state in ACTIVE_STATES} & set(map(str, compiled.params.values()))
     r1, need = world["r1"], world["need"]
     found = make.proposal(need=need, researcher=r1, state=ProposalState.submitted)
     db_session.flush()

@@ -332,7 +332,8 @@ def test_the_worker_pushes_digests_on_a_schedule_once_per_slot(app, make, db_ses
     from rq.registry import ScheduledJobRegistry
 
     from app.core import queue as jobs
-    from app.jobs.matching import schedule_digests, send_match_digests
+    from app.jobs.matching import send_match_digests
+    from app.jobs.schedule import schedule_next
 
     user = make.user("Researcher", "digest_sched", researcher_id=people["expert"].id)
     make.need(make.enterprise(), NeedState.published, field=people["battery_field"],
@@ -341,8 +342,8 @@ def test_the_worker_pushes_digests_on_a_schedule_once_per_slot(app, make, db_ses
     monkeypatch.setitem(app.config, "DIGEST_INTERVAL", 3600)
     with app.app_context():
         registry = ScheduledJobRegistry(queue=jobs.get_queue("matching"))
-        schedule_digests(now=7200)
-        schedule_digests(now=9000)  # another worker starting in the same slot
+        schedule_next("app.jobs.matching.send_match_digests", now=7200)
+        schedule_next("app.jobs.matching.send_match_digests", now=9000)  # another worker starting in the same slot
         assert registry.get_job_ids() == ["match-digest-3"]
         jobs.get_queue("matching").enqueue(send_match_digests, "slot2")
     work(app, async_queue)
@@ -418,12 +419,12 @@ def test_the_worker_schedules_the_matching_sweep_once_per_slot(app, async_queue,
     from rq.registry import ScheduledJobRegistry
 
     from app.core import queue as jobs
-    from app.jobs.matching import schedule_match_sweep
+    from app.jobs.schedule import schedule_next
 
     monkeypatch.setitem(app.config, "MATCH_SWEEP_INTERVAL", 300)
     with app.app_context():
-        schedule_match_sweep(now=1000)
-        schedule_match_sweep(now=1100)
+        schedule_next("app.jobs.matching.sweep_matching", now=1000)
+        schedule_next("app.jobs.matching.sweep_matching", now=1100)
         registry = ScheduledJobRegistry(queue=jobs.get_queue("matching"))
         assert registry.get_job_ids() == ["matching-sweep-4"]
 

@@ -15,7 +15,8 @@ from sqlalchemy import event, select
 from app.core.notifications import delivery
 from app.core import queue as jobs
 from app.extensions import Session
-from app.jobs.notifications import schedule_sweep, send_notification, send_notifications
+from app.jobs.notifications import send_notification, send_notifications
+from app.jobs.schedule import schedule_next
 from app.jobs.notifications import sweep_notifications
 from app.models import Channel, Notification, NotificationState
 from app.models.mixins import utcnow
@@ -326,8 +327,8 @@ def test_the_sweep_reschedules_itself_once_per_slot(app, db_session, async_queue
     monkeypatch.setitem(app.config, "NOTIFY_SWEEP_INTERVAL", 300)
     with app.app_context():
         registry = ScheduledJobRegistry(queue=jobs.get_queue("notifications"))
-        schedule_sweep(now=1000)
-        schedule_sweep(now=1100)  # a second worker starting in the same slot
+        schedule_next("app.jobs.notifications.sweep_notifications", now=1000)
+        schedule_next("app.jobs.notifications.sweep_notifications", now=1100)  # a second worker starting in the same slot
         assert registry.get_job_ids() == ["notifications-sweep-4"]
         jobs.get_queue("notifications").enqueue(sweep_notifications)
     work(app, async_queue)

@@ -108,7 +108,7 @@ def test_a_second_store_in_small_chunks_updates_every_kept_match_once(client, ma
     corpus = matching.load_corpus(db_session)
     found = {pair: 0.5 + i / 100 for i, pair in enumerate(sorted(first))}
     expected = dict(found)
-    with recommendations.room_to_store(db_session):
+    with recommendations.bulk_write_cache(db_session):
         assert recommendations.store_everything(corpus, found, chunk=2) == 0
         db_session.commit()
     second = _stored(db_session)

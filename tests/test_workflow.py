@@ -17,7 +17,6 @@ from app.models import (
     ReviewRecord,
 )
 from app.workflows import (
-    TRANSITIONS,
     ConcurrentDecision,
     InvalidTransition,
     NotAllowed,
@@ -25,7 +24,8 @@ from app.workflows import (
     OutOfPhase,
     apply_action,
 )
-from app.domain.transitions import OWNER_ENTERPRISE, OWNER_RESEARCHER
+from app.domain.transitions import TRANSITIONS
+from app.workflows.registry import OWNER_ENTERPRISE, OWNER_RESEARCHER
 
 ROLES = ["Platform", "Bureau", "Province", OWNER_ENTERPRISE, OWNER_RESEARCHER, "Admin"]
 CASES = [(model, state, action, t) for model, table in TRANSITIONS.items()
@@ -172,7 +172,7 @@ def test_submitting_after_the_filing_deadline_names_the_deadline(make, db_sessio
 
 def test_evaluating_outside_the_evaluation_phase_names_the_phase_end(make, db_session):
     from app.models import ProjectState
-    from app.workflows import Action
+    from app.models import Action
 
     need = make.need(make.enterprise(), NeedState.docking)
     project = make.project(make.contract(need, make.researcher()))

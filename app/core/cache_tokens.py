@@ -14,10 +14,9 @@ import re
 import uuid
 
 from flask import current_app, g, has_request_context
-from sqlalchemy import Engine, bindparam, event, inspect, select, update
-from sqlalchemy.pool import Pool
+from sqlalchemy import bindparam, inspect, select, update
 
-from app.extensions import Session, db
+from app.extensions import db
 from app.models import CacheToken
 
 _TOUCHES = {}  # kind -> predicate(session) telling whether the pending flush changes it
@@ -81,16 +80,14 @@ def replace(session, kind: str):
     _memo().pop(kind, None)
 
 
-@event.listens_for(Session, "after_flush")
-def _note_changes(session, _context):
+def note_changes(session, _context):
     changed = session.info.setdefault(_CHANGED, set())
     for kind, touches in _TOUCHES.items():
         if kind not in changed and touches(session):
             changed.add(kind)
 
 
-@event.listens_for(Session, "before_commit")
-def _replace_tokens(session):
+def replace_tokens(session):
     # At commit, not at the flush: the row lock is then held for one commit and is taken after
     # the transaction's own row locks, never before them (no lock-order deadlock).
     session.flush()
@@ -99,8 +96,7 @@ def _replace_tokens(session):
         replace(session, kind)
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_changes(session, previous_transaction):
+def forget_changes(session, previous_transaction):
     if previous_transaction.parent is None:
         session.info.pop(_CHANGED, None)
 
@@ -133,8 +129,7 @@ def rows_written(connection) -> bool:
     return bool(connection.info.get(_MARKS))
 
 
-@event.listens_for(Engine, "before_cursor_execute")
-def _mark_writes(connection, _cursor, statement, _parameters, _context, _executemany):
+def mark_writes(connection, _cursor, statement, _parameters, _context, _executemany):
     if not _TRACKED or statement[:6].upper() == "SELECT":
         return  # a read: searching a page's 7 kB statement would cost 150 us
     written = {table for table in _WRITE.findall(statement) if table in _TRACKED}
@@ -153,13 +148,11 @@ def _take_marks(connection) -> set:
     return connection.info.pop(_MARKS, None) or set()
 
 
-@event.listens_for(Session, "after_begin")
-def _note_connection(session, _transaction, connection):
+def note_connection(session, _transaction, connection):
     session.info.setdefault(_SESSION_CONNECTIONS, []).append(connection)
 
 
-@event.listens_for(Session, "after_transaction_end")
-def _forget_connections(session, transaction):
+def forget_connections(session, transaction):
     # Committed, its writes were told at the commit; rolled back, they are gone (a session
     # joined to an outer transaction through a savepoint rolls back only to the savepoint,
     # and the connection sees no rollback).
@@ -176,8 +169,7 @@ def _written(session) -> set:
     return kinds
 
 
-@event.listens_for(Engine, "commit")
-def _replace_written_outside_a_session(connection):
+def replace_written_outside_a_session(connection):
     # A commit of a connection used without the session: its writes are told here, last
     # thing before the COMMIT, as the session's are. Migrations write before there are
     # tokens to replace.
@@ -190,11 +182,9 @@ def _replace_written_outside_a_session(connection):
         _memo().pop(kind, None)
 
 
-@event.listens_for(Engine, "rollback")
-def _forget_written(connection):
+def forget_written(connection):
     _take_marks(connection)
 
 
-@event.listens_for(Pool, "reset")
-def _forget_written_at_reset(_dbapi_connection, record, _reset_state):
+def forget_written_at_reset(_dbapi_connection, record, _reset_state):
     record.info.pop(_MARKS, None)

@@ -22,8 +22,6 @@ MAX_KEPT = 500  # counts per set of tables and process
 _VOLATILE = {"now", "current_timestamp", "current_date", "current_time", "localtimestamp",
           "localtime", "sysdate", "random"}
 
-cache_tokens.track_rows(*COUNTED_TABLES)
-
 
 def count(query) -> int:
     """``query.count()``, kept while no table it reads has been written."""

@@ -3,16 +3,17 @@
 Jobs run inside a fresh app context: the worker's preloaded app (``flask worker``), or the
 current app when a test runs them inline (``RQ_ASYNC = False``).
 """
+import datetime as dt
 import functools
 import logging
+import time
 
 from flask import current_app, has_app_context
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
-from sqlalchemy import event
 
-from app.extensions import Session
+from app.extensions import db
 
 logger = logging.getLogger(__name__)
 
@@ -64,9 +65,6 @@ def schedule_in_slot(queue: str, func, prefix: str, interval: int, *args,
     """Schedule ``func(*args)`` at the next multiple of ``interval`` seconds, with a job id
     naming that slot: every worker starting up and the running job itself schedule the same
     job, so there is one run per slot however many workers there are. Returns the job."""
-    import datetime as dt
-    import time
-
     slot = int((time.time() if now is None else now) // interval) + 1
     at = dt.datetime.fromtimestamp(slot * interval, tz=dt.timezone.utc)
     args = tuple(a(slot) if callable(a) else a for a in args)
@@ -76,16 +74,15 @@ def schedule_in_slot(queue: str, func, prefix: str, interval: int, *args,
 def enqueue_after_commit(func, *args, queue="default", **options):
     """Queue ``func(*args)`` once the current transaction commits; forget it on rollback.
 
-    Arguments must be ids and primitives. If Redis is unreachable at that moment the outbox
+    ``func`` is a job's dotted name (``"app.jobs.matching.match_need"``) when the caller sits
+    below the jobs (domain and core code never import them), or the function itself. Arguments
+    must be ids and primitives. If Redis is unreachable at that moment the outbox
     row stays ``pending`` and the sweeper sends it later; the user's action is not undone.
     """
-    from app.extensions import db
-
     db.session().info.setdefault(_PENDING, []).append((queue, func, args, options))
 
 
-@event.listens_for(Session, "after_commit")
-def _flush_jobs(session):
+def enqueue_committed_jobs(session):
     pending = session.info.pop(_PENDING, [])
     if not pending:
         return
@@ -97,9 +94,8 @@ def _flush_jobs(session):
             get_queue(queue, connection=connection).enqueue(func, *args, **options)
         except RedisError as exc:
             logger.warning("could not enqueue %s%r (left for the sweeper): %s",
-                           func.__name__, args, exc)
+                           getattr(func, "__name__", func), args, exc)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_jobs(session):
+def drop_rolled_back_jobs(session):
     session.info.pop(_PENDING, None)

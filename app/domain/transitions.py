@@ -1,18 +1,33 @@
 """Every allowed state change of every record, written down as data in one place.
 
-``TRANSITIONS[Model][(state, action)] = Transition(...)``. The engine (``engine.py``) is the only
-code that changes a ``state`` column; views, jobs and CLI commands all call it.
+``TRANSITIONS[Model][(state, action)] = Transition(...)``. The engine
+(``app/workflows/engine.py``) is the only code that changes a ``state`` column; views, jobs and
+CLI commands all call it. ``create_app`` installs this table into the engine's registry.
 
 ``roles`` names FAB roles, or the pseudo-roles ``OWNER_ENTERPRISE`` / ``OWNER_RESEARCHER`` meaning
 "the participant account this record belongs to". Staff roles are further limited by the
 jurisdiction rule (a bureau decides only its own region's records).
 """
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
-from flask_babel import lazy_gettext as _l
-
+from app.domain.docking.proposals import (
+    check_decidable,
+    check_proposal_submittable,
+    start_docking,
+)
+from app.domain.funding.contracts import (
+    check_fundable,
+    check_resubmittable,
+    create_project,
+)
+from app.domain.funding.execution import (
+    check_before_execution_end,
+    check_confirmable,
+    check_report_attached,
+    check_researcher_confirmed,
+    check_score_sheet,
+)
+from app.domain.needs.filing import check_submittable
 from app.models import (
+    Action,
     Contract,
     ContractState,
     Enterprise,
@@ -27,89 +42,15 @@ from app.models import (
     ResearcherState,
     RoundPhase,
 )
-from app.domain.funding.execution import (
-    check_before_execution_end,
-    check_confirmable,
-    check_report_attached,
-    check_researcher_confirmed,
-    check_score_sheet,
-)
-from app.models.enums import LabelledEnum
-from app.domain.funding.contracts import check_fundable, check_resubmittable, create_project
-from app.domain.docking.proposals import check_decidable, check_proposal_submittable, start_docking
-from app.domain.needs.filing import check_submittable
-
-OWNER_ENTERPRISE = "@enterprise"
-OWNER_RESEARCHER = "@researcher"
-
-
-class Action(LabelledEnum):
-    submit = "submit"
-    verify = "verify"
-    approve = "approve"
-    return_ = "return"
-    recommend = "recommend"
-    publish = "publish"
-    withdraw = "withdraw"
-    start_docking = "start_docking"
-    contract = "contract"
-    close = "close"
-    shortlist = "shortlist"
-    select = "select"
-    decline = "decline"
-    report = "report"
-    accept = "accept"
-    confirm = "confirm"
-    evaluate = "evaluate"
-
-
-Action.__titles__ = {
-    "submit": _l("Submit"),
-    "verify": _l("Verify"),
-    "approve": _l("Approve"),
-    "return": _l("Return"),
-    "recommend": _l("Recommend"),
-    "publish": _l("Publish"),
-    "withdraw": _l("Withdraw"),
-    "start_docking": _l("Start docking"),
-    "contract": _l("Mark contracted"),
-    "close": _l("Close"),
-    "shortlist": _l("Shortlist"),
-    "select": _l("Select"),
-    "decline": _l("Decline"),
-    "report": _l("Submit summary report"),
-    "accept": _l("Self-accept"),
-    "confirm": _l("Co-sign the summary report"),
-    "evaluate": _l("Record evaluation"),
-}
-
-
-@dataclass(frozen=True)
-class Transition:
-    to: LabelledEnum
-    roles: frozenset
-    # The opinion is required (a return must say why; a recommendation is the 推荐意见).
-    needs_opinion: bool = False
-    # Columns set on entry: "opinion" copies the opinion, "now" stamps the time.
-    sets: dict = field(default_factory=dict)
-    # The round phase the action must happen in (notice §四 deadlines).
-    phase: RoundPhase | None = None
-    # A record-specific rule, called before the change; raises RuleViolation to refuse it.
-    guard: Callable | None = None
-    # A consequence on another record, called after the change with (record, actor), e.g. a
-    # selection moving the need to docking.
-    then: Callable | None = None
-
-
-def T(to, *roles, **kw):
-    return Transition(to=to, roles=frozenset(roles), **kw)
+from app.workflows import registry
+from app.workflows.registry import OWNER_ENTERPRISE, OWNER_RESEARCHER, goes_to
 
 
 def by_execution_end(action, guard):
     """``guard`` preceded by the round's execution deadline for ``action``. The deadline is not
     a ``phase``: a project funded before the matching phase ends may already report, while
     nothing may be reported, co-signed or self-accepted once the execution end has passed
-    (those projects are exactly the overdue ones, app/domain/funding/execution.is_overdue)."""
+    (those projects are exactly the overdue ones, ``Project.is_overdue``)."""
     def check(project):
         check_before_execution_end(project, action.title)
         guard(project)
@@ -117,83 +58,112 @@ def by_execution_end(action, guard):
     return check
 
 
-E, N, R, P, C, J = EnterpriseState, NeedState, ResearcherState, ProposalState, ContractState, ProjectState
-A = Action
 RETURN = {"return_reason": "opinion"}
+DECLINE = {"decline_reason": "opinion"}
+NEED_RETURNED = (NeedState.returned_by_bureau, NeedState.returned_by_platform)
 
 TRANSITIONS = {
     Enterprise: {
-        (E.draft, A.submit): T(E.submitted, OWNER_ENTERPRISE),
-        (E.returned, A.submit): T(E.submitted, OWNER_ENTERPRISE),
-        (E.submitted, A.verify): T(E.verified, "Bureau", "Platform"),
-        (E.submitted, A.return_): T(E.returned, "Bureau", "Platform", needs_opinion=True, sets=RETURN),
+        (EnterpriseState.draft, Action.submit):
+            goes_to(EnterpriseState.submitted, OWNER_ENTERPRISE),
+        (EnterpriseState.returned, Action.submit):
+            goes_to(EnterpriseState.submitted, OWNER_ENTERPRISE),
+        (EnterpriseState.submitted, Action.verify):
+            goes_to(EnterpriseState.verified, "Bureau", "Platform"),
+        (EnterpriseState.submitted, Action.return_):
+            goes_to(EnterpriseState.returned, "Bureau", "Platform", needs_opinion=True,
+                    sets=RETURN),
     },
     Researcher: {
-        (R.submitted, A.approve): T(R.approved, "Platform"),
-        (R.submitted, A.return_): T(R.returned, "Platform", needs_opinion=True, sets=RETURN),
-        (R.returned, A.submit): T(R.submitted, OWNER_RESEARCHER),
+        (ResearcherState.submitted, Action.approve):
+            goes_to(ResearcherState.approved, "Platform"),
+        (ResearcherState.submitted, Action.return_):
+            goes_to(ResearcherState.returned, "Platform", needs_opinion=True, sets=RETURN),
+        (ResearcherState.returned, Action.submit):
+            goes_to(ResearcherState.submitted, OWNER_RESEARCHER),
     },
     Need: {
         **{
-            (state, A.submit): T(N.submitted, OWNER_ENTERPRISE, phase=RoundPhase.filing,
-                                 sets={"submitted_at": "now"}, guard=check_submittable)
-            for state in (N.draft, N.returned_by_bureau, N.returned_by_platform)
+            (state, Action.submit):
+                goes_to(NeedState.submitted, OWNER_ENTERPRISE, phase=RoundPhase.filing,
+                        sets={"submitted_at": "now"}, guard=check_submittable)
+            for state in (NeedState.draft, *NEED_RETURNED)
         },
-        (N.submitted, A.recommend): T(N.recommended, "Bureau", needs_opinion=True,
-                                      sets={"recommendation": "opinion"}),
-        (N.submitted, A.return_): T(N.returned_by_bureau, "Bureau", needs_opinion=True, sets=RETURN),
-        (N.recommended, A.publish): T(N.published, "Platform", sets={"published_at": "now"}),
-        (N.recommended, A.return_): T(N.returned_by_platform, "Platform", needs_opinion=True,
-                                      sets=RETURN),
-        (N.published, A.start_docking): T(N.docking, OWNER_ENTERPRISE),
-        (N.docking, A.contract): T(N.contracted, OWNER_ENTERPRISE),
-        (N.contracted, A.close): T(N.closed, "Province", "Platform"),
+        (NeedState.submitted, Action.recommend):
+            goes_to(NeedState.recommended, "Bureau", needs_opinion=True,
+                    sets={"recommendation": "opinion"}),
+        (NeedState.submitted, Action.return_):
+            goes_to(NeedState.returned_by_bureau, "Bureau", needs_opinion=True, sets=RETURN),
+        (NeedState.recommended, Action.publish):
+            goes_to(NeedState.published, "Platform", sets={"published_at": "now"}),
+        (NeedState.recommended, Action.return_):
+            goes_to(NeedState.returned_by_platform, "Platform", needs_opinion=True, sets=RETURN),
+        (NeedState.published, Action.start_docking):
+            goes_to(NeedState.docking, OWNER_ENTERPRISE),
+        (NeedState.docking, Action.contract):
+            goes_to(NeedState.contracted, OWNER_ENTERPRISE),
+        (NeedState.contracted, Action.close):
+            goes_to(NeedState.closed, "Province", "Platform"),
         **{
-            (state, A.withdraw): T(N.withdrawn, OWNER_ENTERPRISE)
-            for state in (N.draft, N.submitted, N.recommended, N.returned_by_bureau,
-                          N.returned_by_platform, N.published)
+            (state, Action.withdraw): goes_to(NeedState.withdrawn, OWNER_ENTERPRISE)
+            for state in (NeedState.draft, NeedState.submitted, NeedState.recommended,
+                          *NEED_RETURNED, NeedState.published)
         },
     },
     Proposal: {
-        (P.draft, A.submit): T(P.submitted, OWNER_RESEARCHER, sets={"submitted_at": "now"},
-                               guard=check_proposal_submittable),
-        (P.submitted, A.shortlist): T(P.shortlisted, OWNER_ENTERPRISE, guard=check_decidable),
-        (P.shortlisted, A.select): T(P.selected, OWNER_ENTERPRISE, guard=check_decidable,
-                                     then=start_docking),
+        (ProposalState.draft, Action.submit):
+            goes_to(ProposalState.submitted, OWNER_RESEARCHER, sets={"submitted_at": "now"},
+                    guard=check_proposal_submittable),
+        (ProposalState.submitted, Action.shortlist):
+            goes_to(ProposalState.shortlisted, OWNER_ENTERPRISE, guard=check_decidable),
+        (ProposalState.shortlisted, Action.select):
+            goes_to(ProposalState.selected, OWNER_ENTERPRISE, guard=check_decidable,
+                    then=start_docking),
         # The reason is optional (notice §三(三) asks for none); the researcher sees it if given.
-        (P.submitted, A.decline): T(P.declined, OWNER_ENTERPRISE, sets={"decline_reason": "opinion"}),
-        (P.shortlisted, A.decline): T(P.declined, OWNER_ENTERPRISE, sets={"decline_reason": "opinion"}),
+        (ProposalState.submitted, Action.decline):
+            goes_to(ProposalState.declined, OWNER_ENTERPRISE, sets=DECLINE),
+        (ProposalState.shortlisted, Action.decline):
+            goes_to(ProposalState.declined, OWNER_ENTERPRISE, sets=DECLINE),
         **{
-            (state, A.withdraw): T(P.withdrawn, OWNER_RESEARCHER)
-            for state in (P.draft, P.submitted, P.shortlisted)
+            (state, Action.withdraw): goes_to(ProposalState.withdrawn, OWNER_RESEARCHER)
+            for state in (ProposalState.draft, ProposalState.submitted, ProposalState.shortlisted)
         },
     },
     Contract: {
         # 立项: the funding rules decide; the approved contract becomes a funded project.
-        (C.submitted, A.approve): T(C.approved, "Province", guard=check_fundable,
-                                    then=create_project),
-        (C.submitted, A.return_): T(C.returned, "Province", needs_opinion=True, sets=RETURN),
-        (C.returned, A.submit): T(C.submitted, OWNER_ENTERPRISE, guard=check_resubmittable),
+        (ContractState.submitted, Action.approve):
+            goes_to(ContractState.approved, "Province", guard=check_fundable,
+                    then=create_project),
+        (ContractState.submitted, Action.return_):
+            goes_to(ContractState.returned, "Province", needs_opinion=True, sets=RETURN),
+        (ContractState.returned, Action.submit):
+            goes_to(ContractState.submitted, OWNER_ENTERPRISE, guard=check_resubmittable),
     },
     Project: {
         # Notice §四: the enterprise submits the summary report, the researcher co-signs it (the
         # state stays "reported"), then the enterprise records the self-acceptance.
-        (J.funded, A.report): T(J.reported, OWNER_ENTERPRISE, sets={"summary_submitted_at": "now"},
-                                guard=by_execution_end(A.report, check_report_attached)),
-        (J.reported, A.confirm): T(J.reported, OWNER_RESEARCHER,
-                                   sets={"researcher_confirmed_at": "now"},
-                                   guard=by_execution_end(A.confirm, check_confirmable)),
-        (J.reported, A.accept): T(J.accepted, OWNER_ENTERPRISE, sets={"self_accepted_at": "now"},
-                                  guard=by_execution_end(A.accept, check_researcher_confirmed)),
-        # The score sheet is set by app/domain/funding/execution.evaluate before; the guard checks it is there.
-        # The province evaluates in the round's evaluation phase, after the execution end.
-        (J.accepted, A.evaluate): T(J.evaluated, "Province", needs_opinion=True,
-                                    phase=RoundPhase.evaluation,
-                                    sets={"evaluation_opinion": "opinion", "evaluated_at": "now"},
-                                    guard=check_score_sheet),
+        (ProjectState.funded, Action.report):
+            goes_to(ProjectState.reported, OWNER_ENTERPRISE, sets={"summary_submitted_at": "now"},
+                    guard=by_execution_end(Action.report, check_report_attached)),
+        (ProjectState.reported, Action.confirm):
+            goes_to(ProjectState.reported, OWNER_RESEARCHER,
+                    sets={"researcher_confirmed_at": "now"},
+                    guard=by_execution_end(Action.confirm, check_confirmable)),
+        (ProjectState.reported, Action.accept):
+            goes_to(ProjectState.accepted, OWNER_ENTERPRISE, sets={"self_accepted_at": "now"},
+                    guard=by_execution_end(Action.accept, check_researcher_confirmed)),
+        # The score sheet is set by app/domain/funding/execution.evaluate before; the guard
+        # checks it is there. The province evaluates in the round's evaluation phase, after the
+        # execution end.
+        (ProjectState.accepted, Action.evaluate):
+            goes_to(ProjectState.evaluated, "Province", needs_opinion=True,
+                    phase=RoundPhase.evaluation,
+                    sets={"evaluation_opinion": "opinion", "evaluated_at": "now"},
+                    guard=check_score_sheet),
     },
 }
 
 
-def allowed_actions(model) -> set:
-    return {action for (_state, action) in TRANSITIONS[model]}
+def install() -> None:
+    """Hand the table to the engine (``create_app`` calls this once per app)."""
+    registry.install(TRANSITIONS)

@@ -12,13 +12,13 @@ from flask import current_app
 from flask_babel import gettext as _
 from rq import get_current_job
 
-from app.core.notifications import delivery, sms
+from app.core.notifications import delivery, outbox, sms
+from app.core.queue import job
 from app.extensions import db
+from app.jobs import schedule
 from app.models import Channel
-from app.core.queue import job, schedule_in_slot
 
 logger = logging.getLogger(__name__)
-SWEEP_JOB_PREFIX = "notifications-sweep-"
 
 
 def _send_email(notification, subject, body):
@@ -121,13 +121,11 @@ def send_notifications(notification_ids: list):
 
 
 def _deliver(notification_id: int, commit_sent: bool = True) -> str:
-    from app.core.notifications.outbox import render
-
     row = delivery.claim(db.session, notification_id)
     if row is None:
         return "skipped"
     try:
-        subject, body = render(row)
+        subject, body = outbox.render(row)
         SENDERS[row.channel](row, subject, body)
     except delivery.Undeliverable as exc:
         delivery.record_failure(db.session, row, exc, retry_in=None)
@@ -140,12 +138,6 @@ def _deliver(notification_id: int, commit_sent: bool = True) -> str:
     return "sent"
 
 
-def schedule_sweep(now: float | None = None):
-    """Schedule the next sweep, one per ``NOTIFY_SWEEP_INTERVAL`` slot."""
-    return schedule_in_slot("notifications", sweep_notifications, SWEEP_JOB_PREFIX,
-                            current_app.config["NOTIFY_SWEEP_INTERVAL"], now=now)
-
-
 @job
 def sweep_notifications():
     """Re-queue forgotten and stalled rows, then schedule the next sweep (even if this failed)."""
@@ -155,4 +147,4 @@ def sweep_notifications():
             logger.info("notification sweep re-queued %s", counts)
         return counts
     finally:
-        schedule_sweep()
+        schedule.schedule_next(f"{__name__}.sweep_notifications")

@@ -4,10 +4,11 @@ from app.models.cache_token import CacheToken
 from app.models.contract import Contract, Project
 from app.models.enterprise import Enterprise, SmeWhitelistEntry
 from app.models.enums import (
+    Action,
     Channel,
     ContractState,
-    EvaluationResult,
     EnterpriseState,
+    EvaluationResult,
     InstitutionType,
     MatchDirection,
     NeedState,
@@ -23,7 +24,13 @@ from app.models.need import PUBLIC_NEED_STATES, Need
 from app.models.notification import Notification
 from app.models.program_round import ProgramRound, RoundDates, RoundPhase
 from app.models.proposal import ComparisonCriterion, Message, Proposal, ProposalScore
-from app.models.reference import HighTechZone, NeedCategory, Region, TechDomain, TechField
+from app.models.reference import (
+    HighTechZone,
+    NeedCategory,
+    Region,
+    TechDomain,
+    TechField,
+)
 from app.models.researcher import Institution, Researcher
 from app.models.review import ReviewRecord
 from app.models.search import NeedSearchTerm

@@ -6,8 +6,17 @@ concurrent writers never fork it; see ``app/core/audit/__init__.py``). The head 
 by the retention purge (the hash of the last purged row), so a purged log still verifies.
 """
 from flask_appbuilder import Model
-from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, String
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import relationship
 
 from app.models.mixins import utcnow

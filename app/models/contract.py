@@ -1,11 +1,36 @@
 """Technology development contracts (技术开发合同) and the funded projects they become."""
+import datetime as dt
+
 from flask_appbuilder import Model
-from sqlalchemy import JSON, CheckConstraint, Column, Date, DateTime, Enum, ForeignKey, Integer
-from sqlalchemy import Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    select,
+)
 from sqlalchemy.orm import relationship
 
 from app.models.enums import ContractState, EvaluationResult, ProjectState
-from app.models.mixins import SafeFileColumn, TimestampMixin, VersionedMixin, state_column
+from app.models.mixins import (
+    SafeFileColumn,
+    TimestampMixin,
+    VersionedMixin,
+    state_column,
+)
+from app.models.program_round import ProgramRound
+
+# A project still owes its summary report or self-acceptance.
+OPEN_PROJECT_STATES = (ProjectState.funded, ProjectState.reported)
 
 
 class Contract(TimestampMixin, VersionedMixin, Model):
@@ -107,8 +132,28 @@ class Project(TimestampMixin, VersionedMixin, Model):
         """The round's execution end: summary report and self-acceptance are due by then."""
         return self.round.execution_end if self.round is not None else None
 
+    def days_left(self, today: dt.date | None = None) -> int | None:
+        deadline = self.deadline
+        return None if deadline is None else (deadline - (today or dt.date.today())).days
+
+    def deadline_passed(self, today: dt.date | None = None) -> bool:
+        """The round's execution end lies behind ``today`` (the deadline day itself still
+        counts, as ``ProgramRound.phase_on`` counts it in the execution phase)."""
+        left = self.days_left(today)
+        return left is not None and left < 0
+
+    def is_overdue(self, today: dt.date | None = None) -> bool:
+        """Past the round's execution end and not yet self-accepted: exactly the open projects
+        that may no longer report, co-sign or self-accept (``check_before_execution_end``)."""
+        return self.state in OPEN_PROJECT_STATES and self.deadline_passed(today)
+
     @property
     def overdue(self) -> bool:
-        from app.domain.funding.execution import is_overdue
+        return self.is_overdue()
 
-        return is_overdue(self)
+    @classmethod
+    def overdue_clause(cls, today: dt.date | None = None):
+        """``is_overdue`` as a WHERE clause on Project."""
+        from_round = select(ProgramRound.id).where(
+            ProgramRound.execution_end < (today or dt.date.today()))
+        return and_(cls.state.in_(OPEN_PROJECT_STATES), cls.round_id.in_(from_round))

@@ -4,7 +4,13 @@ from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Tex
 from sqlalchemy.orm import relationship
 
 from app.models.enums import EnterpriseState, WhitelistStatus
-from app.models.mixins import PinyinMixin, SafeFileColumn, TimestampMixin, VersionedMixin, state_column
+from app.models.mixins import (
+    PinyinMixin,
+    SafeFileColumn,
+    TimestampMixin,
+    VersionedMixin,
+    state_column,
+)
 
 
 class Enterprise(PinyinMixin, TimestampMixin, VersionedMixin, Model):

@@ -230,6 +230,49 @@ NotificationState.__titles__ = {
 }
 
 
+# What a person does to a record (review records store the code; app/domain/transitions.py
+# says which action leads from which state to which, and for whom).
+class Action(LabelledEnum):
+    submit = "submit"
+    verify = "verify"
+    approve = "approve"
+    return_ = "return"
+    recommend = "recommend"
+    publish = "publish"
+    withdraw = "withdraw"
+    start_docking = "start_docking"
+    contract = "contract"
+    close = "close"
+    shortlist = "shortlist"
+    select = "select"
+    decline = "decline"
+    report = "report"
+    accept = "accept"
+    confirm = "confirm"
+    evaluate = "evaluate"
+
+
+Action.__titles__ = {
+    "submit": _l("Submit"),
+    "verify": _l("Verify"),
+    "approve": _l("Approve"),
+    "return": _l("Return"),
+    "recommend": _l("Recommend"),
+    "publish": _l("Publish"),
+    "withdraw": _l("Withdraw"),
+    "start_docking": _l("Start docking"),
+    "contract": _l("Mark contracted"),
+    "close": _l("Close"),
+    "shortlist": _l("Shortlist"),
+    "select": _l("Select"),
+    "decline": _l("Decline"),
+    "report": _l("Submit summary report"),
+    "accept": _l("Self-accept"),
+    "confirm": _l("Co-sign the summary report"),
+    "evaluate": _l("Record evaluation"),
+}
+
+
 # The state enum of each record type, by table name (review records and notifications store the
 # table name and a state code; this turns the code back into its translated title).
 STATE_ENUMS = {

@@ -1,11 +1,24 @@
 """Matches between needs and researchers, with the reasons they matched."""
 from flask_appbuilder import Model
-from sqlalchemy import JSON, Boolean, Column, DateTime, Float, ForeignKey, Integer, String, Text
-from sqlalchemy import Index, UniqueConstraint, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+)
 from sqlalchemy.orm import relationship
 
 from app.models.enums import MatchDirection
 from app.models.mixins import TimestampMixin, state_column
+from app.models.need import Need
 
 
 class Match(TimestampMixin, Model):
@@ -21,8 +34,6 @@ class Match(TimestampMixin, Model):
 
     @classmethod
     def jurisdiction_keys(cls):
-        from app.models.need import Need
-
         enterprise = select(Need.enterprise_id).where(Need.id == cls.need_id).scalar_subquery()
         return {"enterprise": enterprise, "researcher": cls.researcher_id}
 

@@ -3,7 +3,7 @@ import datetime as dt
 import enum
 
 from flask_appbuilder.models.mixins import FileColumn
-from sqlalchemy import Column, DateTime, Enum, Integer, String, event, inspect
+from sqlalchemy import Column, DateTime, Enum, Integer, String, inspect
 
 from app.utils.pinyin import initials_of, pinyin_of
 
@@ -68,13 +68,11 @@ class PinyinMixin:
         self.name_initials = initials_of(text, person=self.__pinyin_person__)
 
 
-@event.listens_for(PinyinMixin, "before_insert", propagate=True)
-def _fill_pinyin(mapper, connection, target):
+def fill_pinyin(mapper, connection, target):
     target.refresh_pinyin()
 
 
-@event.listens_for(PinyinMixin, "before_update", propagate=True)
-def _refresh_pinyin(mapper, connection, target):
+def refresh_pinyin(mapper, connection, target):
     # Only when the name changed: pypinyin costs a millisecond, and most updates (a state, a
     # ranking's timestamp) leave the name alone.
     if inspect(target).attrs[target.__pinyin_source__].history.has_changes():

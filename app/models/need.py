@@ -15,7 +15,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import relationship
 
 from app.models.enums import NeedState
-from app.models.mixins import PinyinMixin, SafeFileColumn, TimestampMixin, VersionedMixin, state_column
+from app.models.mixins import (
+    PinyinMixin,
+    SafeFileColumn,
+    TimestampMixin,
+    VersionedMixin,
+    state_column,
+)
 
 # States in which a need is visible to the public and to every researcher.
 PUBLIC_NEED_STATES = (NeedState.published, NeedState.docking)

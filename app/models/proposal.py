@@ -2,20 +2,43 @@
 message threads (沟通)."""
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, Numeric
-from sqlalchemy import String, Text, UniqueConstraint, select, text
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.orm import relationship
 
 from app.models.enums import ProposalState
-from app.models.mixins import SafeFileColumn, TimestampMixin, VersionedMixin, state_column, utcnow
-
+from app.models.mixins import (
+    SafeFileColumn,
+    TimestampMixin,
+    VersionedMixin,
+    state_column,
+    utcnow,
+)
+from app.models.need import Need
 
 # States in which a proposal counts as the researcher's one active proposal to a need; the
-# partial unique index below says so to the database, and app/domain/docking/proposals.py asks with
-# the same literals so that the index serves its queries.
+# partial unique index below says so to the database, and ``Proposal.active_of`` asks with the
+# same literals so that the index serves its queries.
 ACTIVE_STATES = (ProposalState.draft, ProposalState.submitted, ProposalState.shortlisted,
                  ProposalState.selected)
 ACTIVE = "state IN ({})".format(",".join(f"'{state.value}'" for state in ACTIVE_STATES))
+# The states written into the SQL as literals, as the index's own predicate has them: PostgreSQL
+# then proves that uq_proposal_active serves even a generic plan, and no IN list is expanded
+# afresh on every execution (a need's page asks this on every view by a researcher).
+_ACTIVE_LITERALS = tuple(literal_column(f"'{state.value}'") for state in ACTIVE_STATES)
 
 
 class Proposal(TimestampMixin, VersionedMixin, Model):
@@ -34,14 +57,27 @@ class Proposal(TimestampMixin, VersionedMixin, Model):
 
     @classmethod
     def jurisdiction_keys(cls):
-        from app.models.need import Need
-
         # A draft is the researcher's own until submitted: the enterprise side (and its
         # region's bureau) reaches a proposal only once it has left the draft state.
         enterprise = (select(Need.enterprise_id)
                       .where(Need.id == cls.need_id, cls.state != ProposalState.draft)
                       .scalar_subquery())
         return {"enterprise": enterprise, "researcher": cls.researcher_id}
+
+    @classmethod
+    def active_of(cls, *columns, need_id, researcher_id):
+        """SELECT ``columns`` of the researcher's active proposal to the need (at most one:
+        ``uq_proposal_active``); the ids may be values or bind parameters."""
+        return select(*columns).where(cls.need_id == need_id, cls.researcher_id == researcher_id,
+                                      cls.state.in_(_ACTIVE_LITERALS)).limit(1)
+
+    @classmethod
+    def active_columns(cls, need_id, researcher_id) -> tuple:
+        """The id and state of the researcher's active proposal to the need, as two scalar
+        subqueries for a statement that reads the researcher anyway (the signed-in visitor of
+        a need's page, ``app/core/access/visitor.py``)."""
+        return tuple(cls.active_of(column, need_id=need_id, researcher_id=researcher_id)
+                     .scalar_subquery() for column in (cls.id, cls.state))
 
     id = Column(Integer, primary_key=True)
     need_id = Column(Integer, ForeignKey("needs.id"), nullable=False, index=True)
@@ -82,8 +118,6 @@ class ComparisonCriterion(Model):
 
     @classmethod
     def jurisdiction_keys(cls):
-        from app.models.need import Need
-
         enterprise = select(Need.enterprise_id).where(Need.id == cls.need_id).scalar_subquery()
         return {"enterprise": enterprise}
 
@@ -114,8 +148,6 @@ class ProposalScore(Model):
 
     @classmethod
     def jurisdiction_keys(cls):
-        from app.models.need import Need
-
         need = select(Proposal.need_id).where(Proposal.id == cls.proposal_id).scalar_subquery()
         enterprise = select(Need.enterprise_id).where(Need.id == need).scalar_subquery()
         return {"enterprise": enterprise}
@@ -132,8 +164,6 @@ class Message(Model):
 
     @classmethod
     def jurisdiction_keys(cls):
-        from app.models.need import Need
-
         proposal = select(Proposal.need_id).where(Proposal.id == cls.proposal_id).scalar_subquery()
         enterprise = select(Need.enterprise_id).where(Need.id == proposal).scalar_subquery()
         researcher = select(Proposal.researcher_id).where(Proposal.id == cls.proposal_id)

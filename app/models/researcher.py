@@ -1,12 +1,28 @@
 """Researchers (科技人员) and their dispatching institutions (派出单位)."""
 from flask_appbuilder import Model
-from sqlalchemy import JSON, Boolean, CheckConstraint, Column, DateTime, ForeignKey, Integer, String
-from sqlalchemy import Table, Text
-from sqlalchemy import select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    select,
+)
 from sqlalchemy.orm import relationship
 
 from app.models.enums import InstitutionType, Position, ResearcherState
-from app.models.mixins import PinyinMixin, SafeFileColumn, TimestampMixin, VersionedMixin, state_column
+from app.models.mixins import (
+    PinyinMixin,
+    SafeFileColumn,
+    TimestampMixin,
+    VersionedMixin,
+    state_column,
+)
 
 researcher_fields = Table(
     "researcher_fields",

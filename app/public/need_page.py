@@ -14,8 +14,13 @@ from flask import get_template_attribute
 from markupsafe import Markup
 
 from app.core import cache_tokens
+from app.domain.needs.need_list import (
+    Contact,
+    contact_of,
+    published_need,
+    reference_labels,
+)
 from app.models import NeedState, RoundDates
-from app.domain.needs.need_list import Contact, contact_of, published_need, reference_labels
 from app.public.page_cache import kept_item, language
 
 

@@ -2,6 +2,7 @@
 from flask import abort, g, render_template, request
 from markupsafe import Markup
 
+from app.domain.docking.proposals import proposal_offer
 from app.domain.needs.need_list import (
     NeedFilters,
     can_see_contact,
@@ -9,10 +10,10 @@ from app.domain.needs.need_list import (
     reference_labels,
     shown_total,
 )
-from app.domain.docking.proposals import proposal_offer
-from app.public import bp, yuan
+from app.public.blueprint import bp
 from app.public.need_page import need_page
 from app.public.page_cache import for_anonymous_visitors, kept_part, language
+from app.public.site import yuan
 
 PAGE_SIZES = (20, 50, 100)
 

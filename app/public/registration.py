@@ -5,11 +5,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
+from app.core.uploads import UploadRejected, check_upload, discard, store_upload
+from app.domain.registration.accounts import (
+    RegistrationError,
+    register_enterprise,
+    register_researcher,
+)
 from app.extensions import db
 from app.models import HighTechZone, Region, TechField
-from app.core.uploads import UploadRejected, check_upload, discard, store_upload
-from app.domain.registration.accounts import RegistrationError, register_enterprise, register_researcher
-from app.public import bp
+from app.public.blueprint import bp
 from app.public.forms import EnterpriseRegistrationForm, ResearcherRegistrationForm
 
 

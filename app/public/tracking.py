@@ -7,7 +7,7 @@ from flask import abort, redirect
 
 from app.core.notifications.delivery import open_link
 from app.extensions import db
-from app.public import bp
+from app.public.blueprint import bp
 
 
 @bp.route("/n/<token>")

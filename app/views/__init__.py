@@ -6,13 +6,25 @@ what people read are the translated labels.
 """
 from flask_babel import lazy_gettext as _l
 
-from app.views.docking import MatchModelView, MessageApi, MessageModelView, ProposalApi, ProposalModelView
 from app.views.dashboard import DashboardView
+from app.views.docking import (
+    MatchModelView,
+    MessageApi,
+    MessageModelView,
+    ProposalApi,
+    ProposalModelView,
+)
 from app.views.docking_desk import DockingDeskView, DockingProgressView
-from app.views.funding import ContractApi, ContractModelView, FundingSimulationView, ProjectApi
-from app.views.funding import ProjectModelView
+from app.views.funding import (
+    ContractApi,
+    ContractModelView,
+    FundingSimulationView,
+    ProjectApi,
+    ProjectModelView,
+)
 from app.views.need_export import NeedListExportView
 from app.views.needs import NeedApi, NeedModelView
+from app.views.recommendations import MatchingView, RecommendationView
 from app.views.records import (
     AuditLogModelView,
     FailedNotificationModelView,
@@ -28,9 +40,13 @@ from app.views.reference import (
     TechDomainModelView,
     TechFieldModelView,
 )
-from app.views.recommendations import MatchingView, RecommendationView
+from app.views.registration import (
+    EnterpriseApi,
+    EnterpriseModelView,
+    ResearcherApi,
+    ResearcherModelView,
+)
 from app.views.whitelist import SmeWhitelistView
-from app.views.registration import EnterpriseApi, EnterpriseModelView, ResearcherApi, ResearcherModelView
 
 MENUS = [
     ("Registrations", _l("Registrations"), "fa-id-card", [

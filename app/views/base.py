@@ -28,15 +28,15 @@ from sqlalchemy.orm import defer, joinedload
 from werkzeug.exceptions import BadRequest
 from wtforms.validators import Optional
 
-from app.core.access import jurisdiction, masking
 from app.core import list_counts
+from app.core.access import jurisdiction, masking
 from app.core.audit.edits import audit_staff_change, remember_before, staff_request
 from app.extensions import db
 from app.models.enums import LabelledEnum
 from app.models.mixins import SafeFileColumn
-from app.workflows import WorkflowError
 from app.views.api_input import BoundedInterface, StrictConverter
 from app.views.search_widget import KeptSearchWidget, search_form_is_shared
+from app.workflows import WorkflowError
 
 logger = logging.getLogger(__name__)
 

@@ -11,9 +11,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.core import audit
-from app.domain.dashboard import charts, figures as dashboard
 from app.core.access import jurisdiction
 from app.domain import rounds
+from app.domain.dashboard import charts
+from app.domain.dashboard import figures as dashboard
 from app.domain.dashboard.workbook import workbook
 from app.extensions import db
 from app.models import ProgramRound

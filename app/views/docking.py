@@ -10,10 +10,6 @@ from wtforms import DecimalField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
 from app.core.access import jurisdiction
-from app.extensions import db
-from app.models import Match, Message, Need, Proposal
-from app.workflows import Action
-from app.domain.needs.completeness import Finding
 from app.domain.docking.proposals import (
     SECTIONS,
     check_proposal_deletable,
@@ -22,6 +18,9 @@ from app.domain.docking.proposals import (
     missing_sections,
     prepare_new_proposal,
 )
+from app.domain.needs.completeness import Finding
+from app.extensions import db
+from app.models import Action, Match, Message, Need, Proposal
 from app.models.enums import ProposalState
 from app.views.base import ScopedModelRestApi, ScopedModelView, interface
 from app.views.uploads import UnicodeFileUploadField

@@ -5,13 +5,14 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 
-from app.domain.docking import comparison, conversation, progress as docking
 from app.core.access import jurisdiction
-from app.extensions import db
-from app.models import Need, Proposal, ProposalState, Region
 from app.core.uploads import UploadRejected, discard, store_upload
-from app.workflows import Action, WorkflowError, apply_action, available_actions
+from app.domain.docking import comparison, conversation
+from app.domain.docking import progress as docking
 from app.domain.docking.proposals import SECTIONS
+from app.extensions import db
+from app.models import Action, Need, Proposal, ProposalState, Region
+from app.workflows import WorkflowError, apply_action, available_actions
 
 PER_PAGE = 50
 

@@ -18,17 +18,18 @@ from sqlalchemy import select
 from wtforms import DateField, DecimalField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.domain.funding import execution, allocation as funding
 from app.core.access import jurisdiction
+from app.domain.funding import allocation as funding
+from app.domain.funding import execution
 from app.domain.funding.checks import checks_of
-from app.extensions import db
-from app.models import Contract, ProgramRound, Project, ProjectState
-from app.domain.rounds import current_round
-from app.workflows import Action, WorkflowError
 from app.domain.funding.contracts import check_editable, prepare_new_contract
+from app.domain.rounds import current_round
+from app.extensions import db
+from app.models import Action, Contract, ProgramRound, Project, ProjectState
 from app.views.base import ScopedModelRestApi, interface
 from app.views.uploads import UnicodeFileUploadField
 from app.views.workflow import WorkflowModelView
+from app.workflows import WorkflowError
 
 LABELS = {
     "need": _l("Technical need"), "enterprise": _l("Enterprise"), "researcher": _l("Researcher"),
@@ -207,7 +208,6 @@ class ProjectModelView(WorkflowModelView):
     def overdue(self):
         projects = execution.overdue_projects()
         return self.render_template("office/projects_overdue.html", projects=projects,
-                                    days_left=execution.days_left,
                                     title=_("Overdue projects"))
 
     @expose("/service_record/<int:pk>")

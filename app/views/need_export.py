@@ -8,8 +8,8 @@ from flask_appbuilder.security.decorators import permission_name
 
 from app.core import audit
 from app.domain.needs.export import need_list_workbook
-from app.extensions import db
 from app.domain.needs.need_list import NeedFilters, needs_for_export
+from app.extensions import db
 
 
 class NeedListExportView(BaseView):

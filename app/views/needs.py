@@ -2,17 +2,15 @@
 from flask import g
 from flask_appbuilder.actions import action as fab_action
 from flask_babel import lazy_gettext as _l
-
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from app.models import Need
-from app.workflows import Action
 from app.domain.needs.completeness import SECTIONS, check_need
 from app.domain.needs.filing import check_deletable, check_editable, prepare_new_need
+from app.models import Action, Need
 from app.views.base import ScopedModelRestApi, as_bad_request, interface
-from app.views.workflow import WorkflowModelView
 from app.views.uploads import UnicodeFileUploadField
+from app.views.workflow import WorkflowModelView
 
 TEMPLATE_HINTS = {
     "background": _l("The product or process and why the problem matters to the enterprise."),

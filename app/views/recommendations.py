@@ -9,8 +9,8 @@ from sqlalchemy.orm import joinedload
 
 from app.core.access import jurisdiction
 from app.domain.matching import store as recommendations
+from app.domain.matching.runs import start_rematch
 from app.extensions import db
-from app.jobs.matching import start_rematch
 from app.models import Match, MatchRun, Need, NeedState
 from app.workflows.errors import WorkflowError
 

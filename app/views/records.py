@@ -6,8 +6,8 @@ import io
 from flask import flash, g, redirect, send_file
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action as fab_action
-from flask_appbuilder.security.decorators import permission_name
 from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select

@@ -2,9 +2,16 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField
 
-from app.models import HighTechZone, Institution, NeedCategory, ProgramRound, Region, TechDomain
-from app.models import TechField
 from app.domain.rounds import check_round
+from app.models import (
+    HighTechZone,
+    Institution,
+    NeedCategory,
+    ProgramRound,
+    Region,
+    TechDomain,
+    TechField,
+)
 from app.views.base import ScopedModelView, interface
 
 LABELS = {

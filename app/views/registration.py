@@ -2,12 +2,15 @@
 from flask_appbuilder.actions import action as fab_action
 from flask_babel import lazy_gettext as _l
 
-from app.models import Enterprise, Researcher
-from app.workflows import Action
-from app.domain.registration.accounts import check_profile_editable, check_zone_in_region, recheck_whitelist
+from app.domain.registration.accounts import (
+    check_profile_editable,
+    check_zone_in_region,
+    recheck_whitelist,
+)
+from app.models import Action, Enterprise, Researcher
 from app.views.base import ScopedModelRestApi, as_bad_request, interface
-from app.views.workflow import WorkflowModelView
 from app.views.uploads import UnicodeFileUploadField
+from app.views.workflow import WorkflowModelView
 
 ENTERPRISE_LABELS = {
     "name": _l("Enterprise name"), "credit_code": _l("Unified social credit code"),

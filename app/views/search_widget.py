@@ -59,10 +59,3 @@ class KeptSearchWidget(SearchWidget):
         kwargs["active_filters"] = self.filters.get_filters_values_tojson()
         return RenderTemplateWidget.__call__(self, **kwargs)
 
-
-def _touches_reference(session) -> bool:
-    return any(jurisdiction.choices_are_shared(type(obj))
-               for obj in list(session.new) + list(session.dirty) + list(session.deleted))
-
-
-cache_tokens.register("reference", _touches_reference)

@@ -5,9 +5,9 @@ from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from app.domain.registration.whitelist import WhitelistImportError, import_whitelist
 from app.extensions import db
 from app.models import SmeWhitelistEntry
-from app.domain.registration.whitelist import WhitelistImportError, import_whitelist
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 

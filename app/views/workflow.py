@@ -8,9 +8,10 @@ from sqlalchemy import select
 
 from app.core.access import jurisdiction
 from app.extensions import db
-from app.models import ReviewRecord
-from app.workflows import TRANSITIONS, Action, WorkflowError, apply_action, available_actions
+from app.models import Action, ReviewRecord
 from app.views.base import ScopedModelView
+from app.workflows import WorkflowError, apply_action, available_actions
+from app.workflows.registry import transitions_of
 
 
 class WorkflowModelView(ScopedModelView):
@@ -126,7 +127,7 @@ class WorkflowModelView(ScopedModelView):
 
 
 def _needs_opinion(model, action) -> bool:
-    return any(t.needs_opinion for (_state, a), t in TRANSITIONS[model].items() if a == action)
+    return any(t.needs_opinion for (_state, a), t in transitions_of(model).items() if a == action)
 
 
 def timeline_of(item):

@@ -8,19 +8,18 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.core import audit
 from app.core.access import jurisdiction
-from app.extensions import db
-from app.models import ReviewRecord
-from app.models.mixins import utcnow
 from app.core.notifications.outbox import notify_owners
-from app.workflows.errors import (  # noqa: F401  re-exported
+from app.extensions import db
+from app.models import Action, ReviewRecord
+from app.models.mixins import utcnow
+from app.workflows.errors import (
     ConcurrentDecision,
     InvalidTransition,
     NotAllowed,
     OpinionRequired,
     OutOfPhase,
-    WorkflowError,
 )
-from app.domain.transitions import OWNER_ENTERPRISE, OWNER_RESEARCHER, TRANSITIONS, Action
+from app.workflows.registry import OWNER_ENTERPRISE, OWNER_RESEARCHER, transitions_of
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +58,7 @@ def _may(obj, user, transition) -> bool:
 
 def available_actions(obj, user) -> list[Action]:
     """Actions ``user`` may apply to ``obj`` in its current state (for buttons)."""
-    table = TRANSITIONS[type(obj)]
+    table = transitions_of(type(obj))
     return [a for (s, a), t in table.items() if s == obj.state and _may(obj, user, t)]
 
 
@@ -68,7 +67,7 @@ def _round_of(obj):
 
 
 def apply_action(obj, action, actor, opinion: str | None = None, today: dt.date | None = None):
-    """Move ``obj`` along ``TRANSITIONS`` on behalf of ``actor``.
+    """Move ``obj`` along its installed transitions on behalf of ``actor``.
 
     Checks, in order: the transition exists for the current state, the actor's role and
     jurisdiction, the opinion when one is required, the round phase, and the transition's
@@ -82,7 +81,7 @@ def apply_action(obj, action, actor, opinion: str | None = None, today: dt.date 
     action = Action(action)
     model = type(obj)
     before = obj.state
-    transition = TRANSITIONS[model].get((before, action))
+    transition = transitions_of(model).get((before, action))
     if transition is None:
         raise InvalidTransition(
             _("“%(action)s” is not possible while the record is “%(state)s”.",

@@ -17,6 +17,8 @@ A user holding several roles sees the union. A record without keys is visible to
 from flask import g
 from sqlalchemy import false, or_, select
 
+from app.models import Enterprise
+
 GLOBAL_ROLES = frozenset({"Admin", "Platform", "Province"})
 STAFF_ROLES = GLOBAL_ROLES | {"Bureau"}
 
@@ -46,13 +48,19 @@ def choices_are_shared(model) -> bool:
                 or getattr(model, "__public_choices__", False))
 
 
+
+def shared_choices_changed(session) -> bool:
+    """The pending flush adds, changes or deletes a record whose choices every user shares
+    (reference data, directories): the kept search forms and need pages' labels (the
+    ``reference`` token) are made again."""
+    return any(choices_are_shared(type(obj))
+               for obj in list(session.new) + list(session.dirty) + list(session.deleted))
+
 def clause_for(model, user=None):
     """The WHERE clause limiting ``model`` to what ``user`` (default: ``g.user``) may see.
 
     Returns ``None`` when the user may see every row. Pure: touches no session.
     """
-    from app.models import Enterprise
-
     user = _user(user)
     roles = role_names(user)
     if not roles:

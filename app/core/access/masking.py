@@ -8,6 +8,7 @@ the REST API (response dicts) and the Excel exports all ask here. Everyone else 
 from flask import g
 
 from app.core.access import jurisdiction
+from app.models import ResearcherState
 
 PHONE, CODE = "phone", "code"
 
@@ -57,8 +58,6 @@ MASKERS = {PHONE: mask_phone, CODE: mask_code}
 def _user_roles(user):
     roles = set(jurisdiction.role_names(user))
     if "Researcher" in roles:
-        from app.models import ResearcherState
-
         researcher = getattr(user, "researcher", None)
         if researcher is not None and researcher.state is ResearcherState.approved:
             roles.add("approved Researcher")

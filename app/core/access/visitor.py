@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased
 
 from app.core import cache_tokens
-from app.models import AppUser, CacheToken, Researcher
+from app.models import AppUser, CacheToken, Proposal, Researcher
 
 # Pages that only show data and take the snapshot (GET only): adding a page here is saying that
 # nothing it calls needs more of the user than a Visitor has.
@@ -95,12 +95,10 @@ def read_outside_a_transaction(session) -> None:
 
 @lru_cache(maxsize=2)
 def _statement(on_a_need: bool):
-    from app.domain.docking.proposals import active_proposal_columns
-
     tokens = [aliased(CacheToken) for _kind in TOKENS]
     # A need's page also asks for the researcher's active proposal to it: read here, it costs
     # no statement of its own.
-    proposal = [column.label(name) for column, name in zip(active_proposal_columns(
+    proposal = [column.label(name) for column, name in zip(Proposal.active_columns(
         bindparam("need_id"), AppUser.researcher_id), ("proposal_id", "proposal_state"))
     ] if on_a_need else []
     stmt = (select(AppUser.id, AppUser.username, AppUser.first_name, AppUser.last_name,

@@ -23,9 +23,9 @@ import json
 from dataclasses import dataclass
 
 from flask import current_app, g, has_app_context, has_request_context, request
-from sqlalchemy import delete, event, func, select, text
+from sqlalchemy import delete, func, select, text
 
-from app.extensions import Session, db
+from app.extensions import db
 from app.models import AuditLog
 from app.models.audit import GENESIS, AuditChainHead
 from app.models.mixins import utcnow
@@ -118,8 +118,7 @@ def lock_head(connection):
         AuditChainHead.__table__.c.id == 1)).one()
 
 
-@event.listens_for(Session, "before_commit")
-def _link_pending(session):
+def link_pending_rows(session):
     # Flush first (commit would anyway): it gives new subjects their ids and may queue rows
     # itself (permission changes are seen at flush).
     session.flush()
@@ -141,26 +140,22 @@ def _link_pending(session):
     session.flush()
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_pending(session, previous_transaction):
+def drop_pending_rows(session, previous_transaction):
     if previous_transaction.parent is None:
         session.info.pop(PENDING, None)
 
 
 # -- append-only in the ORM ------------------------------------------------------------------
 
-@event.listens_for(AuditLog, "before_update")
-def _refuse_update(_mapper, _connection, target):
+def refuse_update(_mapper, _connection, target):
     raise AuditLogReadOnly(f"audit row {target.id} cannot be changed")
 
 
-@event.listens_for(AuditLog, "before_delete")
-def _refuse_delete(_mapper, _connection, target):
+def refuse_delete(_mapper, _connection, target):
     raise AuditLogReadOnly(f"audit row {target.id} cannot be deleted")
 
 
-@event.listens_for(Session, "do_orm_execute")
-def _refuse_bulk(state):
+def refuse_bulk_changes(state):
     if not (state.is_update or state.is_delete):
         return
     table = getattr(state.statement, "table", None)

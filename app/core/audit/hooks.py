@@ -9,11 +9,11 @@
   users' logins and failures are recorded by ``PlatformSecurityManager.on_user_login*``.
 """
 from flask import g, request
-from sqlalchemy import event, inspect
+from sqlalchemy import inspect
 from sqlalchemy.orm.attributes import NO_VALUE
 
 from app.core import audit
-from app.extensions import Session, db
+from app.extensions import db
 from app.models import AppUser
 
 LOGIN_ENDPOINTS = {"AuthDBView.login", "PlatformSecurityApi.login"}
@@ -68,13 +68,11 @@ def _permission_changes(session):
                          session=session)
 
 
-@event.listens_for(AppUser.active, "set", active_history=True)
-def _keep_old_active(_target, _value, _old, _initiator):
+def keep_old_active(_target, _value, _old, _initiator):
     """Makes SQLAlchemy load the old value, so the row can say active: true → false."""
 
 
-@event.listens_for(Session, "before_flush")
-def _before_flush(session, _flush_context, _instances):
+def record_permission_changes(session, _flush_context, _instances):
     _permission_changes(session)
 
 

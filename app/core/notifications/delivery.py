@@ -16,9 +16,10 @@ import datetime as dt
 
 from flask import current_app, url_for
 from rq import Retry
-from sqlalchemy import case, event, func, select, update
+from sqlalchemy import case, func, select, update
 
-from app.extensions import Session
+from app.core.queue import enqueue_after_commit
+from app.extensions import db
 from app.models import Channel, Notification, NotificationState
 from app.models.mixins import utcnow
 
@@ -51,29 +52,25 @@ def retry_policy(config=None):
 
 
 BATCH_KEY = "notification_send_batch"
+# The job that sends a batch of rows (RQ stores it by name).
+SEND_JOB = "app.jobs.notifications.send_notifications"
 
 
 def enqueue_send(notification_id: int) -> None:
     """Queue the sending of one row once the current transaction commits. Rows of one
     transaction share jobs of up to ``NOTIFY_BATCH`` rows: a push round to thousands of people
     costs a job per batch, not per row (the job's own overhead would halve the rate)."""
-    from app.extensions import db
-    from app.core.queue import enqueue_after_commit
-    from app.jobs.notifications import send_notifications
-
     info = db.session().info
     batch = info.get(BATCH_KEY)
     if batch is None or len(batch) >= current_app.config.get("NOTIFY_BATCH", 100):
         batch = info[BATCH_KEY] = []
         # The list is serialised at commit, so rows added later in the transaction ride along.
-        enqueue_after_commit(send_notifications, batch, queue="notifications",
+        enqueue_after_commit(SEND_JOB, batch, queue="notifications",
                              retry=retry_policy())
     batch.append(notification_id)
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _close_batch(session):
+def close_send_batch(session):
     session.info.pop(BATCH_KEY, None)
 
 

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.core.notifications.delivery import enqueue_send, link
 from app.extensions import db
-from app.models import AppUser, Channel, Notification
+from app.models import AppUser, Channel, Notification, Proposal
 from app.models.enums import state_title
 
 SUBJECT_NAMES = {
@@ -18,7 +18,8 @@ SUBJECT_NAMES = {
 }
 
 
-def _owner_users(obj):
+def owner_users(obj):
+    """The participant accounts ``obj`` belongs to (its enterprise's, its researcher's)."""
     model = type(obj)
     keys = model.jurisdiction_keys()
     users = []
@@ -59,7 +60,7 @@ def notify(user, template: str, payload: dict, event_key: str, channels=None):
 
 def notify_owners(obj, actor, template, payload, event_key):
     """Tell the participant accounts owning ``obj`` (other than the actor) about an event."""
-    for user in _owner_users(obj):
+    for user in owner_users(obj):
         if actor is not None and user.id == getattr(actor, "id", None):
             continue
         notify(user, template, payload, event_key)
@@ -87,8 +88,6 @@ def _render_message(notification, payload) -> tuple[str, str]:
 
 def _proposal_subject(notification, payload):
     """A proposal's news reads differently for its researcher and for the need's enterprise."""
-    from app.models import Proposal
-
     proposal = db.session.get(Proposal, payload.get("subject_id"))
     if proposal is None:
         return None

@@ -7,18 +7,32 @@ Every statement goes through ``jurisdiction.scoped`` on the model it counts, so 
 numbers never include another region's rows. Each figure is one GROUP BY statement per counted
 model, never a loop over rows.
 """
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
-from app.domain.funding import allocation as funding
 from app.core.access import jurisdiction
+from app.domain.funding import allocation as funding
 from app.extensions import db
-from app.models import (Contract, Enterprise, Institution, Match, Need, NeedCategory, Project,
-                     ProjectState, Proposal, ProposalState, Region, Researcher, TechDomain,
-                     TechField)
+from app.models import (
+    Contract,
+    Enterprise,
+    Institution,
+    Match,
+    Need,
+    NeedCategory,
+    Project,
+    ProjectState,
+    Proposal,
+    ProposalState,
+    Region,
+    Researcher,
+    TechDomain,
+    TechField,
+)
 
 # The funnel, in order. "submitted" counts needs that ever left the draft (a returned or
 # withdrawn need was still submitted once), "published" those that ever reached researchers.
@@ -189,8 +203,9 @@ def channel_rates(program_round, user=None) -> dict | None:
     only: notifications are addressed to users, not regions, so no bureau share exists."""
     if not jurisdiction.is_global(user):
         return None
-    from app.core.notifications.delivery import response_rates
     import datetime as dt
+
+    from app.core.notifications.delivery import response_rates
 
     since = dt.datetime.combine(program_round.needs_filing_start, dt.time())
     return response_rates(db.session, since=since)

@@ -9,10 +9,10 @@ import datetime as dt
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
+from app.core.notifications.outbox import notify
 from app.extensions import db
 from app.models import AppUser, Message, ProposalState
 from app.models.mixins import utcnow
-from app.core.notifications.outbox import notify
 from app.workflows.errors import RuleViolation
 
 OPEN_STATES = (ProposalState.shortlisted, ProposalState.selected)

@@ -9,13 +9,22 @@ from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, literal_column, select
+from sqlalchemy import bindparam
 
 from app.core.access import jurisdiction
 from app.extensions import db
-from app.models import PUBLIC_NEED_STATES, Need, NeedState, Proposal, ProposalState, Researcher
-from app.models import ResearcherState, RoundPhase
-from app.models.proposal import ACTIVE_STATES
+from app.models import (
+    PUBLIC_NEED_STATES,
+    Action,
+    Need,
+    NeedState,
+    Proposal,
+    ProposalState,
+    Researcher,
+    ResearcherState,
+    RoundPhase,
+)
+from app.workflows.engine import apply_action
 from app.workflows.errors import RuleViolation
 
 # Phases after which no proposal is written, submitted or decided (contracts are signed by the
@@ -46,32 +55,12 @@ def check_need_open(need, today: dt.date | None = None):
                                   date=need.round.matching_end))
 
 
-# The states written into the SQL as literals, as the index's own predicate has them: PostgreSQL
-# then proves that uq_proposal_active serves even a generic plan, and no IN list is expanded
-# afresh on every execution (a need's page asks this on every view by a researcher).
-_ACTIVE_LITERALS = tuple(literal_column(f"'{state.value}'") for state in ACTIVE_STATES)
-
-
-def _active(*columns, need_id, researcher_id):
-    """The researcher's active proposal to the need (at most one: ``uq_proposal_active``)."""
-    return select(*columns).where(Proposal.need_id == need_id,
-                                  Proposal.researcher_id == researcher_id,
-                                  Proposal.state.in_(_ACTIVE_LITERALS)).limit(1)
-
-
 @lru_cache(maxsize=2)
 def _active_statement(brief: bool):
     """Built once (a need's page asks on every view by a researcher)."""
     columns = (Proposal.id, Proposal.state) if brief else (Proposal,)
-    return _active(*columns, need_id=bindparam("need_id"),
-                   researcher_id=bindparam("researcher_id"))
-
-
-def active_proposal_columns(need_id, researcher_id) -> tuple:
-    """The id and state of the researcher's active proposal to the need, as two scalar
-    subqueries for a statement that reads the researcher anyway (app/core/access/visitor.py)."""
-    return tuple(_active(column, need_id=need_id, researcher_id=researcher_id).scalar_subquery()
-                 for column in (Proposal.id, Proposal.state))
+    return Proposal.active_of(*columns, need_id=bindparam("need_id"),
+                              researcher_id=bindparam("researcher_id"))
 
 
 def active_proposal(need_id, researcher_id, brief: bool = False):
@@ -187,8 +176,6 @@ def check_decidable(proposal):
 
 def start_docking(proposal, actor):
     """After a selection (合作意向): the need moves from published to docking (once)."""
-    from app.workflows.engine import apply_action
-    from app.domain.transitions import Action
 
     if proposal.need.state is NeedState.published:
         apply_action(proposal.need, Action.start_docking, actor)

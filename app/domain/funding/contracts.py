@@ -9,11 +9,20 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.domain.funding import allocation as funding
 from app.core.access import jurisdiction
-from app.extensions import db
-from app.models import ContractState, NeedState, Project, Proposal, ProposalState
 from app.domain.docking.proposals import CLOSED_PHASES
+from app.domain.funding import allocation as funding
+from app.extensions import db
+from app.models import (
+    Action,
+    Contract,
+    ContractState,
+    NeedState,
+    Project,
+    Proposal,
+    ProposalState,
+)
+from app.workflows.engine import apply_action
 from app.workflows.errors import ConcurrentDecision, RuleViolation
 
 FILES = ("contract_file", "invoice_file", "transfer_file")
@@ -59,8 +68,6 @@ def prepare_new_contract(contract, user, proposal_id):
     """Make ``contract`` the contract of the selected proposal ``proposal_id`` of ``user``'s
     enterprise: the parties come from the selection, never from the form. The first contract
     of a need moves it to contracted. Flushes the need's change, not the contract."""
-    from app.workflows.engine import apply_action
-    from app.domain.transitions import Action
 
     if getattr(user, "enterprise_id", None) is None:
         raise ContractRuleError(_("Only an enterprise account can submit a contract."))
@@ -78,7 +85,6 @@ def prepare_new_contract(contract, user, proposal_id):
         raise ContractRuleError(_("The need is “%(state)s”; it takes no contract.",
                                   state=need.state.title))
     _check_round_open(need.round)
-    from app.models import Contract
 
     if db.session.scalar(select(func.count(Contract.id))
                          .where(Contract.proposal_id == proposal.id)):

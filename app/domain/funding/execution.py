@@ -13,15 +13,17 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
-from sqlalchemy import and_, select
+from sqlalchemy import select
 
 from app.core.access import jurisdiction
+from app.core.notifications.outbox import notify, owner_users
 from app.extensions import db
-from app.models import EvaluationResult, ProgramRound, Project, ProjectState
+from app.models import Action, EvaluationResult, ProgramRound, Project, ProjectState
+from app.models.contract import OPEN_PROJECT_STATES
+from app.workflows.engine import apply_action
 from app.workflows.errors import OutOfPhase, RuleViolation
 
 # Projects that still owe the summary report or the self-acceptance.
-OPEN_STATES = (ProjectState.funded, ProjectState.reported)
 # Projects whose execution is complete (a service record can be issued for them).
 COMPLETED_STATES = (ProjectState.accepted, ProjectState.evaluated)
 # The summary report is a PDF (checked by content in app/core/uploads.py, which names it .pdf).
@@ -94,44 +96,20 @@ def _today(today):
     return today or dt.date.today()
 
 
-def days_left(project, today: dt.date | None = None) -> int | None:
-    deadline = project.deadline
-    return None if deadline is None else (deadline - _today(today)).days
-
-
-def deadline_passed(project, today: dt.date | None = None) -> bool:
-    """The round's execution end lies behind ``today`` (the deadline day itself still counts,
-    as ``ProgramRound.phase_on`` counts it in the execution phase)."""
-    left = days_left(project, today)
-    return left is not None and left < 0
-
-
-def is_overdue(project, today: dt.date | None = None) -> bool:
-    """Past the round's execution end and not yet self-accepted: exactly the open projects that
-    ``check_before_execution_end`` no longer lets report, co-sign or self-accept."""
-    return project.state in OPEN_STATES and deadline_passed(project, today)
-
-
 def check_before_execution_end(project, action_title, today: dt.date | None = None):
     """Guard of ``report``, ``confirm`` and ``accept`` (notice §四: all of it by the round's
     execution end). A deadline, not a phase: a project funded during the matching phase may
     report early. Raises ``OutOfPhase`` naming the deadline; changes nothing."""
-    if deadline_passed(project, today):
+    if project.deadline_passed(today):
         raise OutOfPhase(_("“%(action)s” was possible until %(deadline)s, the end of the "
                            "round's execution phase; that deadline has passed.",
                            action=action_title, deadline=project.deadline))
 
 
-def overdue_clause(today: dt.date | None = None):
-    """The same rule as ``is_overdue``, as a WHERE clause on Project."""
-    late_rounds = select(ProgramRound.id).where(ProgramRound.execution_end < _today(today))
-    return and_(Project.state.in_(OPEN_STATES), Project.round_id.in_(late_rounds))
-
-
 def overdue_projects(user=None, today: dt.date | None = None) -> list:
     """Overdue projects the user may see (a bureau: its own region's), oldest deadline first."""
     stmt = (select(Project).join(ProgramRound, Project.round_id == ProgramRound.id)
-            .where(overdue_clause(today)).order_by(ProgramRound.execution_end, Project.number))
+            .where(Project.overdue_clause(today)).order_by(ProgramRound.execution_end, Project.number))
     return db.session.scalars(jurisdiction.scoped(stmt, Project, user)).all()
 
 
@@ -158,12 +136,12 @@ def due_reminders(today: dt.date | None = None, offsets=None) -> list:
         return []
     horizon = today + dt.timedelta(days=max(offsets))
     stmt = (select(Project).join(ProgramRound, Project.round_id == ProgramRound.id)
-            .where(Project.state.in_(OPEN_STATES), ProgramRound.execution_end >= today,
+            .where(Project.state.in_(OPEN_PROJECT_STATES), ProgramRound.execution_end >= today,
                    ProgramRound.execution_end <= horizon)
             .order_by(Project.id))
     due = []
     for project in db.session.scalars(stmt):
-        left = days_left(project, today)
+        left = project.days_left(today)
         offset = reminder_offset(left, offsets)
         if offset is not None:
             due.append((project, offset, left))
@@ -178,14 +156,13 @@ def send_report_reminders(today: dt.date | None = None, offsets=None) -> int:
     """Write the due reminders to the outbox for the enterprise and researcher accounts of each
     project. Idempotent: one reminder per project, offset, user and channel, however often this
     runs. Returns the number of outbox rows added. The caller commits."""
-    from app.core.notifications.outbox import _owner_users, notify
 
     created = 0
     for project, offset, left in due_reminders(today, offsets):
         payload = {"subject_id": project.id, "number": project.number, "days": left,
                    "offset": offset, "deadline": project.deadline.isoformat(),
                    "state": project.state.value}
-        for user in _owner_users(project):
+        for user in owner_users(project):
             created += len(notify(user, "projects.report_reminder", payload,
                                   reminder_event_key(project, offset)))
     return created
@@ -234,8 +211,6 @@ def check_score_sheet(project):
 
 def evaluate(project, actor, values, opinion=None):
     """Record the province's score sheet and move the project to ``evaluated``."""
-    from app.workflows import apply_action
-    from app.domain.transitions import Action
 
     scores = parse_scores(values)
     total = sum(scores.values(), Decimal(0))

@@ -5,7 +5,7 @@ at 10× national scale a million people and tens of millions of matches. So the 
 owners with untold matches in batches, reads plain columns (never match or user objects), writes
 the batch's outbox rows in one INSERT that the database itself keeps idempotent (a row whose key
 exists is skipped: ``ON CONFLICT DO NOTHING``) and may commit after each batch. The stamps that
-say a match was told are written in the order of the table's pages (``_tell``).
+say a match was told are written in the order of the table's pages (``_send_side_digests``).
 The keys are those ``notify`` gives, so a re-run of a period sends nothing twice.
 """
 import datetime as dt
@@ -50,10 +50,10 @@ def send_digests(period: str, today: dt.date | None = None, commit: bool = False
     # then walk every published need for each batch of owners (20,000 × 2,000 probes).
     published = dict(db.session.execute(select(Need.id, Need.enterprise_id).where(
         Need.state == NeedState.published)).all())
-    return sum(_tell(side, published, period, today, commit) for side in SIDES)
+    return sum(_send_side_digests(side, published, period, today, commit) for side in SIDES)
 
 
-def _tell(side: Side, published, period, today, commit) -> int:
+def _send_side_digests(side: Side, published, period, today, commit) -> int:
     """One side's digests. Its untold matches are read in one pass in table order and stamped
     afterwards in id order, never owner by owner: a researcher's matches lie on every page of
     the table (it is written need by need), and an enterprise's needs lie wherever they were

@@ -8,7 +8,15 @@ against all 100,000 as a dense row — and likewise each researcher against need
 """
 import numpy as np
 
-from app.domain.matching.scoring import SAME_DOMAIN, SAME_FIELD, Corpus, min_score, top, top_k, weights
+from app.domain.matching.scoring import (
+    SAME_DOMAIN,
+    SAME_FIELD,
+    Corpus,
+    min_score,
+    top,
+    top_k,
+    weights,
+)
 
 # A block's sparse product holds up to (rows in the block) x (rows of the other side) scores:
 # at 10x national a block of 256 needs shares words with most of a million researchers, and the

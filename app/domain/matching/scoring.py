@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from flask import current_app
 from scipy import sparse
-from sqlalchemy import bindparam, event, select, update
+from sqlalchemy import bindparam, select, update
 
-from app.extensions import Session
+from app.core.queue import enqueue_after_commit
+from app.domain.words import words_of_text
 from app.models import Need, NeedState, Researcher, ResearcherState, TechField
 from app.models.researcher import researcher_fields
 from app.utils.changes import changed
-from app.domain.words import words_of_text
 
 # Where each word comes from and how much it counts: a title or keyword says more than a
 # sentence of background.
@@ -35,6 +35,9 @@ SAME_FIELD, SAME_DOMAIN = 1.0, 0.5
 # Below this many profiles containing it, no word is too common to count (small corpora).
 MIN_DF_CEILING = 50
 MAX_REASON_WORDS = 5
+# The jobs that rank the other side for a new need or researcher (RQ stores them by name).
+MATCH_NEED_JOB = "app.jobs.matching.match_need"
+MATCH_RESEARCHER_JOB = "app.jobs.matching.match_researcher"
 
 
 def _setting(name, default):
@@ -68,8 +71,7 @@ def _values(obj, sections):
     return {attr: getattr(obj, attr) for attr, _w in sections}
 
 
-@event.listens_for(Session, "before_flush")
-def _keep_profiles(session, _context, _instances):
+def keep_profiles(session, _context, _instances):
     for obj in list(session.new) + list(session.dirty):
         for model, sections in ((Need, NEED_SECTIONS), (Researcher, RESEARCHER_SECTIONS)):
             if isinstance(obj, model) and (
@@ -106,15 +108,11 @@ def _owes_ranking(obj, session) -> bool:
     return False
 
 
-@event.listens_for(Session, "after_flush")
-def _queue_matching(session, _context):
+def queue_rankings(session, _context):
     """Rank the other side for what owes a ranking, after the commit."""
-    from app.core.queue import enqueue_after_commit
-    from app.jobs.matching import match_need, match_researcher
-
     for obj in list(session.new) + list(session.dirty):
         if _owes_ranking(obj, session):
-            job = match_need if isinstance(obj, Need) else match_researcher
+            job = MATCH_NEED_JOB if isinstance(obj, Need) else MATCH_RESEARCHER_JOB
             enqueue_after_commit(job, obj.id, queue="matching")
 
 

@@ -138,7 +138,7 @@ STORE_CACHE_KIB = 4 * 1024 * 1024
 
 
 @contextmanager
-def room_to_store(session):
+def bulk_write_cache(session):
     """Around ``store_everything`` and its commit: on SQLite, a page cache the size of the
     rewritten indexes, given back afterwards (a pooled connection would otherwise keep it)."""
     connection = session.connection()

@@ -1,9 +1,9 @@
 """Rules of writing a need, shared by the back-office form and the REST API."""
 from flask_babel import gettext as _
 
+from app.domain.rounds import current_round, round_for_filing
 from app.extensions import db
 from app.models import Enterprise, EnterpriseState, NeedState
-from app.domain.rounds import current_round, round_for_filing
 from app.workflows.errors import RuleViolation
 
 EDITABLE_STATES = (NeedState.draft, NeedState.returned_by_bureau, NeedState.returned_by_platform)

@@ -319,13 +319,12 @@ def _touches_list(obj) -> bool:
     return False
 
 
-def _touches(session) -> bool:
+def touches_need_list(session) -> bool:
+    """The pending flush changes what the public need list shows (the ``need_list`` token)."""
     return any(isinstance(obj, Need) and obj.state in PUBLIC_NEED_STATES
                for obj in list(session.new) + list(session.deleted)) or any(
         _touches_list(obj) for obj in session.dirty)
 
-
-cache_tokens.register("need_list", _touches)
 
 
 def needs_for_export(filters: NeedFilters, user):

@@ -9,15 +9,25 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import (Integer, String, and_, bindparam, case, delete, event, exists, insert,
-                        literal, select, text)
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    insert,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.orm import aliased
 
-from app.extensions import Session
-from app.models import PUBLIC_NEED_STATES, Enterprise, Need, NeedSearchTerm
-from app.utils.pinyin import initials_of, pinyin_of
-from app.utils.changes import changed
 from app.domain.words import HAN, NUMBERISH, words_for_index, words_of_query
+from app.models import PUBLIC_NEED_STATES, Enterprise, Need, NeedSearchTerm
+from app.utils.changes import changed
+from app.utils.pinyin import initials_of, pinyin_of
 
 TOP = "\U0010ffff"
 # The template sections searched by their words (pinyin is kept for names and titles).
@@ -243,8 +253,7 @@ def reindex_all(connection) -> int:
     return len(ids)
 
 
-@event.listens_for(Session, "after_flush")
-def _keep_index(session, _context):
+def keep_search_terms(session, _context):
     """Reindex needs whose words changed, in the same transaction (history is still visible
     in after_flush)."""
     need_ids = {obj.id for obj in session.new if isinstance(obj, Need)}

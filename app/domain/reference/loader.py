@@ -7,10 +7,17 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models.enums import RegionKind, ZoneLevel
-from app.models import HighTechZone, NeedCategory, ProgramRound, Region, TechDomain, TechField
 from app.domain.reference import data
+from app.extensions import db
+from app.models import (
+    HighTechZone,
+    NeedCategory,
+    ProgramRound,
+    Region,
+    TechDomain,
+    TechField,
+)
+from app.models.enums import RegionKind, ZoneLevel
 
 
 def _upsert(model, code, values, counts):

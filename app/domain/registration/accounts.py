@@ -14,8 +14,10 @@ from werkzeug.security import generate_password_hash
 
 from app.core import audit
 from app.core.access.auth_policy import password_is_strong, password_rule
+from app.domain.registration.whitelist import status_for
 from app.extensions import db
 from app.models import (
+    Action,
     AppUser,
     Enterprise,
     EnterpriseState,
@@ -28,8 +30,6 @@ from app.models import (
 )
 from app.workflows.engine import apply_action
 from app.workflows.errors import RuleViolation
-from app.domain.transitions import Action
-from app.domain.registration.whitelist import status_for
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 EDITABLE_ENTERPRISE = (EnterpriseState.draft, EnterpriseState.returned)

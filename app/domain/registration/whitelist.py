@@ -7,8 +7,8 @@ import zipfile
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.extensions import db
 from app.core.uploads import zip_problem
+from app.extensions import db
 from app.models import Enterprise, EnterpriseState, SmeWhitelistEntry, WhitelistStatus
 from app.workflows.errors import RuleViolation
 

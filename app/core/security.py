@@ -11,19 +11,35 @@ from functools import lru_cache
 from flask import g, has_app_context, has_request_context, request
 from flask_appbuilder import expose
 from flask_appbuilder.api import safe
-from flask_appbuilder.const import API_SECURITY_ACCESS_TOKEN_KEY, API_SECURITY_PROVIDER_DB
+from flask_appbuilder.const import (
+    API_SECURITY_ACCESS_TOKEN_KEY,
+    API_SECURITY_PROVIDER_DB,
+)
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.sqla.models import (
+    Permission,
+    PermissionView,
+    Role,
+    ViewMenu,
+)
 from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
-from flask_jwt_extended import create_access_token, get_jwt, get_jwt_identity, jwt_required
+from flask_jwt_extended import (
+    create_access_token,
+    get_jwt,
+    get_jwt_identity,
+    jwt_required,
+)
 from flask_jwt_extended import current_user as current_user_jwt
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased, joinedload
 
+from app.core import audit, cache_tokens
 from app.core.access import auth_policy, visitor
-from app.core import cache_tokens
+from app.core.audit import hooks as audit_hooks
 from app.models import AppUser, CacheToken, Researcher
+from app.utils.changes import changed
 
 logger = logging.getLogger(__name__)
 
@@ -317,11 +333,6 @@ class PlatformSecurityManager(SecurityManager):
         self._audit_login("login.failed", user)
 
     def _audit_login(self, action, user):
-        from flask import has_request_context, request
-
-        from app.core import audit
-        from app.core.audit import hooks as audit_hooks
-
         via = "unknown"
         if has_request_context():
             audit_hooks.note_login_recorded()
@@ -368,18 +379,12 @@ def sync_roles(appbuilder) -> dict:
     return summary
 
 
-def _touches_permissions(session) -> bool:
+def touches_permissions(session) -> bool:
     """Which roles may do what changed: a role's permissions, or a role, permission or view."""
-    from flask_appbuilder.security.sqla.models import Permission, PermissionView, Role, ViewMenu
-
-    from app.utils.changes import changed
-
     kinds = (Role, PermissionView, Permission, ViewMenu)
     if any(isinstance(obj, kinds) for obj in list(session.new) + list(session.deleted)):
         return True
     return any(isinstance(obj, Role) and changed(obj, "permissions")
                or isinstance(obj, kinds[1:]) for obj in session.dirty)
 
-
-cache_tokens.register("permissions", _touches_permissions)
 

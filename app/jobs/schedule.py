@@ -1,0 +1,53 @@
+"""The periodic jobs, declared in one table (as redash keeps its periodic jobs in one place).
+
+A periodic job runs once per slot of its interval (the next multiple of the interval in seconds
+since the epoch); the job id names the slot, so every worker starting up and the running job
+itself schedule the same one, and there is one run per slot however many workers there are.
+Each job schedules its next slot when it ends, even after a failure; ``flask worker`` (re)starts
+the chain for the queues it serves.
+
+Keys are the jobs' dotted names and the prefixes are the job ids' (RQ stores both with every
+scheduled job): renaming one leaves the jobs already scheduled under the old name behind.
+"""
+from dataclasses import dataclass
+
+from flask import current_app
+
+from app.core.queue import schedule_in_slot
+
+
+@dataclass(frozen=True)
+class Periodic:
+    queue: str
+    interval_setting: str  # the config key of the interval, in seconds
+    job_id_prefix: str
+    # The digests name their period after the slot, so a re-run of a slot sends nothing twice.
+    period_argument: bool = False
+
+
+PERIODIC = {
+    "app.jobs.notifications.sweep_notifications":
+        Periodic("notifications", "NOTIFY_SWEEP_INTERVAL", "notifications-sweep-"),
+    "app.jobs.projects.send_report_reminders":
+        Periodic("default", "REPORT_REMINDER_INTERVAL", "report-reminders-"),
+    "app.jobs.matching.send_match_digests":
+        Periodic("matching", "DIGEST_INTERVAL", "match-digest-", period_argument=True),
+    "app.jobs.matching.sweep_matching":
+        Periodic("matching", "MATCH_SWEEP_INTERVAL", "matching-sweep-"),
+}
+
+
+def schedule_next(name: str, now: float | None = None):
+    """Schedule the periodic job ``name`` in its next slot (after ``now``); returns the job."""
+    periodic = PERIODIC[name]
+    args = (lambda slot: f"slot{slot}",) if periodic.period_argument else ()
+    return schedule_in_slot(periodic.queue, name, periodic.job_id_prefix,
+                            current_app.config[periodic.interval_setting], *args, now=now)
+
+
+def start(queues) -> list[str]:
+    """Schedule every periodic job of ``queues`` (a worker starting up); returns their names."""
+    names = [name for name, periodic in PERIODIC.items() if periodic.queue in queues]
+    for name in names:
+        schedule_next(name)
+    return names
