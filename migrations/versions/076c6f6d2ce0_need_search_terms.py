@@ -5,8 +5,10 @@ Revises: 5a4c85d559f5
 Create Date: 2026-11-25 12:37:56.799955
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
+import text_rules  # migrations/text_rules.py: the rules as they stood, no app code
 
 
 # revision identifiers, used by Alembic.
@@ -27,18 +29,7 @@ def upgrade():
         batch_op.create_index('ix_need_search_term', ['term', 'need_id'], unique=False)
 
     # Index the published needs written before this revision (the app keeps it in step).
-    from app.domain.needs.search import terms_for
-
-    bind = op.get_bind()
-    terms = sa.table('need_search_terms', sa.column('need_id'), sa.column('term'))
-    rows = bind.execute(sa.text(
-        "SELECT needs.id, needs.title, needs.keywords, enterprises.name FROM needs "
-        "JOIN enterprises ON enterprises.id = needs.enterprise_id "
-        "WHERE needs.state IN ('published', 'docking')")).all()
-    values = [{"need_id": nid, "term": term}
-              for nid, title, keywords, name in rows for term in terms_for(title, keywords, name)]
-    if values:
-        op.bulk_insert(terms, values)
+    text_rules.index_public_needs(op.get_bind(), with_content=False)
 
 
 def downgrade():

@@ -8,7 +8,6 @@ Create Date: 2026-11-25 11:45:01.823655
 from alembic import op
 import sqlalchemy as sa
 
-import app.models.mixins
 
 
 # revision identifiers, used by Alembic.
@@ -225,8 +224,8 @@ def upgrade():
     sa.Column('contact_name', sa.String(length=60), nullable=True),
     sa.Column('phone', sa.String(length=20), nullable=True),
     sa.Column('email', sa.String(length=120), nullable=True),
-    sa.Column('license_file', app.models.mixins.SafeFileColumn(), nullable=True),
-    sa.Column('sme_proof_file', app.models.mixins.SafeFileColumn(), nullable=True),
+    sa.Column('license_file', sa.Text(), nullable=True),
+    sa.Column('sme_proof_file', sa.Text(), nullable=True),
     sa.Column('on_whitelist', sa.Boolean(), nullable=False),
     sa.Column('state', sa.Enum('draft', 'submitted', 'verified', 'returned', name='ck_enterprisestate', native_enum=False, create_constraint=True, length=32), server_default='draft', nullable=False),
     sa.Column('return_reason', sa.Text(), nullable=True),
@@ -264,7 +263,7 @@ def upgrade():
     sa.Column('achievements', sa.Text(), nullable=False),
     sa.Column('phone', sa.String(length=20), nullable=True),
     sa.Column('email', sa.String(length=120), nullable=True),
-    sa.Column('proof_file', app.models.mixins.SafeFileColumn(), nullable=True),
+    sa.Column('proof_file', sa.Text(), nullable=True),
     sa.Column('willing_to_serve', sa.Boolean(), nullable=False),
     sa.Column('state', sa.Enum('submitted', 'approved', 'returned', name='ck_researcherstate', native_enum=False, create_constraint=True, length=32), server_default='submitted', nullable=False),
     sa.Column('return_reason', sa.Text(), nullable=True),
@@ -336,7 +335,7 @@ def upgrade():
     sa.Column('amount', sa.Numeric(precision=14, scale=2), nullable=False),
     sa.Column('contact_name', sa.String(length=60), nullable=True),
     sa.Column('contact_phone', sa.String(length=20), nullable=True),
-    sa.Column('attachment', app.models.mixins.SafeFileColumn(), nullable=True),
+    sa.Column('attachment', sa.Text(), nullable=True),
     sa.Column('state', sa.Enum('draft', 'submitted', 'recommended', 'returned_by_bureau', 'published', 'returned_by_platform', 'docking', 'contracted', 'closed', 'withdrawn', name='ck_needstate', native_enum=False, create_constraint=True, length=32), server_default='draft', nullable=False),
     sa.Column('return_reason', sa.Text(), nullable=True),
     sa.Column('recommendation', sa.Text(), nullable=True),
@@ -489,7 +488,7 @@ def upgrade():
     sa.Column('timeline', sa.Text(), nullable=False),
     sa.Column('budget', sa.Numeric(precision=14, scale=2), nullable=True),
     sa.Column('team', sa.Text(), nullable=False),
-    sa.Column('attachment', app.models.mixins.SafeFileColumn(), nullable=True),
+    sa.Column('attachment', sa.Text(), nullable=True),
     sa.Column('state', sa.Enum('draft', 'submitted', 'shortlisted', 'selected', 'declined', 'withdrawn', name='ck_proposalstate', native_enum=False, create_constraint=True, length=32), server_default='draft', nullable=False),
     sa.Column('decline_reason', sa.Text(), nullable=True),
     sa.Column('submitted_at', sa.DateTime(), nullable=True),
@@ -533,11 +532,11 @@ def upgrade():
     sa.Column('amount', sa.Numeric(precision=14, scale=2), nullable=False),
     sa.Column('signed_on', sa.Date(), nullable=False),
     sa.Column('registration_number', sa.String(length=60), nullable=True),
-    sa.Column('contract_file', app.models.mixins.SafeFileColumn(), nullable=False),
-    sa.Column('invoice_file', app.models.mixins.SafeFileColumn(), nullable=False),
+    sa.Column('contract_file', sa.Text(), nullable=False),
+    sa.Column('invoice_file', sa.Text(), nullable=False),
     sa.Column('invoice_amount', sa.Numeric(precision=14, scale=2), nullable=True),
     sa.Column('invoice_date', sa.Date(), nullable=True),
-    sa.Column('transfer_file', app.models.mixins.SafeFileColumn(), nullable=False),
+    sa.Column('transfer_file', sa.Text(), nullable=False),
     sa.Column('transfer_amount', sa.Numeric(precision=14, scale=2), nullable=True),
     sa.Column('transfer_date', sa.Date(), nullable=True),
     sa.Column('state', sa.Enum('submitted', 'approved', 'returned', name='ck_contractstate', native_enum=False, create_constraint=True, length=32), server_default='submitted', nullable=False),
@@ -567,7 +566,7 @@ def upgrade():
     sa.Column('proposal_id', sa.Integer(), nullable=False),
     sa.Column('sender_id', sa.Integer(), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('attachment', app.models.mixins.SafeFileColumn(), nullable=True),
+    sa.Column('attachment', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('read_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['proposal_id'], ['proposals.id'], ),
@@ -586,7 +585,7 @@ def upgrade():
     sa.Column('researcher_id', sa.Integer(), nullable=False),
     sa.Column('funding', sa.Numeric(precision=14, scale=2), nullable=False),
     sa.Column('state', sa.Enum('funded', 'reported', 'accepted', 'evaluated', name='ck_projectstate', native_enum=False, create_constraint=True, length=32), server_default='funded', nullable=False),
-    sa.Column('summary_report', app.models.mixins.SafeFileColumn(), nullable=True),
+    sa.Column('summary_report', sa.Text(), nullable=True),
     sa.Column('summary_submitted_at', sa.DateTime(), nullable=True),
     sa.Column('self_accepted_at', sa.DateTime(), nullable=True),
     sa.Column('evaluation_score', sa.Numeric(precision=5, scale=2), nullable=True),

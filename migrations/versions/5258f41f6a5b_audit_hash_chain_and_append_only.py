@@ -12,8 +12,10 @@ Revises: d99956f3b690
 Create Date: 2026-11-25 17:09:24.677791
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
+import text_rules  # migrations/text_rules.py: the rules as they stood, no app code
 
 
 # revision identifiers, used by Alembic.
@@ -70,9 +72,7 @@ def drop_triggers():
 
 
 def _link_existing_rows():
-    """Chain the rows written before this revision, oldest first (same hash as app/core/audit/__init__.py)."""
-    from app.core.audit import link_hash
-
+    """Chain the rows written before this revision, oldest first (the app's hash of then)."""
     audit_log = sa.table(
         "audit_log", sa.column("id", sa.Integer), sa.column("seq", sa.Integer),
         sa.column("actor_id", sa.Integer), sa.column("actor_name", sa.String),
@@ -89,7 +89,7 @@ def _link_existing_rows():
         seq += 1
         values = dict(row, seq=seq, actor_name=names.get(row["actor_id"]))
         link = type("Row", (), values)
-        digest = link_hash(prev, link)
+        digest = text_rules.audit_link_hash(prev, link)
         bind.execute(audit_log.update().where(audit_log.c.id == row["id"]).values(
             seq=seq, actor_name=values["actor_name"], prev_hash=prev, hash=digest))
         prev = digest

@@ -5,8 +5,10 @@ Revises: b7e2c41d9a30
 Create Date: 2026-11-25 14:05:29.665756
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
+import text_rules  # migrations/text_rules.py: the rules as they stood, no app code
 
 
 # revision identifiers, used by Alembic.
@@ -39,9 +41,7 @@ def upgrade():
         batch_op.add_column(sa.Column('match_terms', sa.JSON(), nullable=False, server_default='{}'))
 
     # Profiles of the needs and researchers written before matching existed.
-    from app.domain.matching.scoring import refresh_all_profiles
-
-    refresh_all_profiles(op.get_bind())
+    text_rules.refresh_profiles(op.get_bind())
 
 
 def downgrade():

@@ -7,6 +7,8 @@ Create Date: 2026-11-25 13:55:00
 """
 from alembic import op
 
+import text_rules  # migrations/text_rules.py: the rules as they stood, no app code
+
 
 # revision identifiers, used by Alembic.
 revision = 'b7e2c41d9a30'
@@ -22,9 +24,7 @@ def upgrade():
         # takes any prefix range for one row and probes 20,000 times instead of hashing.
         op.execute("ALTER TABLE need_search_terms ALTER COLUMN term SET STATISTICS 1000")
     # The published needs indexed before now gain the words of their sections.
-    from app.domain.needs.search import reindex_all
-
-    reindex_all(bind)
+    text_rules.index_public_needs(bind, with_content=True)
 
 
 def downgrade():
