@@ -13,6 +13,13 @@ import signal
 import subprocess
 import sys
 
+from flask_migrate import upgrade
+
+from app import create_app
+from app.core.queue import redis_connection
+from app.core.security import sync_roles
+from app.domain.demo import load_demo
+from app.domain.reference.loader import seed_reference_data
 from config import ConfigError, instance_dir
 
 logger = logging.getLogger(__name__)
@@ -46,11 +53,6 @@ def start_embedded_redis():
 
 def bootstrap(app, demo=False) -> list[str]:
     """Upgrade the schema, seed reference data, sync roles, optionally load the demo data."""
-    from flask_migrate import upgrade
-
-    from app.core.security import sync_roles
-    from app.domain.reference.loader import seed_reference_data
-
     lines = []
     with app.app_context():
         upgrade()
@@ -58,24 +60,18 @@ def bootstrap(app, demo=False) -> list[str]:
         lines.append(f"reference data: {counts['created']} created, {counts['updated']} updated")
         sync_roles(app.appbuilder)
         if demo:
-            from app.domain.demo import load_demo
-
             lines += load_demo()
     return lines
 
 
 def create_cli_app():
     """``flask --app app.embedded:create_cli_app ...`` for local commands with embedded defaults."""
-    from app import create_app
-
     ensure_secret_key()
     os.makedirs(instance_dir, exist_ok=True)
     return create_app("config.Config", SECRET_KEY=os.environ["SECRET_KEY"])
 
 
 def _check_redis(app):
-    from app.core.queue import redis_connection
-
     try:
         redis_connection(app).ping()
     except Exception as exc:
@@ -90,8 +86,6 @@ def main(demo=False, host="127.0.0.1", port=5000) -> int:
         url, _server = start_embedded_redis()
         os.environ["REDIS_URL"] = url
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so atexit stops Redis and the worker
-    from app import create_app
-
     app = create_app("config.Config", SECRET_KEY=os.environ["SECRET_KEY"],
                      REDIS_URL=os.environ["REDIS_URL"])
     _check_redis(app)

@@ -22,6 +22,7 @@ from flask_appbuilder.security.sqla.models import (
     PermissionView,
     Role,
     ViewMenu,
+    assoc_permissionview_role,
 )
 from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
@@ -286,8 +287,6 @@ class PlatformSecurityManager(SecurityManager):
         return row[0]
 
     def _permissions_of_roles(self, role_ids) -> set:
-        from flask_appbuilder.security.sqla.models import assoc_permissionview_role
-
         pvm = self.permissionview_model
         rows = (self.session.query(self.viewmenu_model.name, self.permission_model.name)
                 .select_from(pvm)

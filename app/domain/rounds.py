@@ -1,6 +1,7 @@
 """Which program round applies now. Rounds are configured data; nothing is hard-coded."""
 import datetime as dt
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
@@ -32,8 +33,6 @@ def round_for_filing(today: dt.date | None = None):
 def check_round(program_round):
     """A round's phases follow each other and its money rules are positive; raises ValueError
     with the message for the form (the database checks the same, without the explanation)."""
-    from flask_babel import gettext as _
-
     r = program_round
     dates = [r.needs_filing_start, r.needs_filing_end, r.matching_end, r.execution_end,
              r.evaluation_end]

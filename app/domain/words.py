@@ -9,6 +9,8 @@ import logging
 import re
 import threading
 
+from app.domain.reference.data import TECH_DOMAINS
+
 HAN = re.compile(r"[\u4e00-\u9fff]")
 PUNCTUATION = re.compile(r"[\W_]+")
 NUMBERISH = re.compile(r"[\d.,%‰]+\w?")  # 21%, 3.5, 98小: measurements, not words
@@ -21,8 +23,6 @@ _segmenter = None
 
 
 def technical_terms() -> list[str]:
-    from app.domain.reference.data import TECH_DOMAINS
-
     return sorted({word.lower() for domain in TECH_DOMAINS for field in domain["fields"]
                    for word in field["keywords"]})
 

@@ -3,6 +3,7 @@ import datetime as dt
 import enum
 
 from flask_appbuilder.models.mixins import FileColumn
+from flask_babel import get_locale
 from sqlalchemy import Column, DateTime, Enum, Integer, String, inspect
 
 from app.utils.pinyin import initials_of, pinyin_of
@@ -84,8 +85,6 @@ class LabelledMixin:
 
     @property
     def label(self):
-        from flask_babel import get_locale
-
         locale = get_locale()
         if locale is not None and locale.language == "en" and getattr(self, "name_en", None):
             return self.name_en

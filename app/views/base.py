@@ -35,6 +35,7 @@ from app.extensions import db
 from app.models.enums import LabelledEnum
 from app.models.mixins import SafeFileColumn
 from app.views.api_input import BoundedInterface, StrictConverter
+from app.views.search import add_pinyin_search, add_related_pinyin_search
 from app.views.search_widget import KeptSearchWidget, search_form_is_shared
 from app.workflows import WorkflowError
 
@@ -134,7 +135,6 @@ class ScopedModelView(ModelView):
 
     def _init_properties(self):
         super()._init_properties()
-        from app.views.search import add_pinyin_search, add_related_pinyin_search
 
         for column in self.pinyin_search_columns:
             add_pinyin_search(self, column)

@@ -18,6 +18,7 @@ from app.domain.docking.proposals import (
     missing_sections,
     prepare_new_proposal,
 )
+from app.domain.matching.store import describe
 from app.domain.needs.completeness import Finding
 from app.extensions import db
 from app.models import Action, Match, Message, Need, Proposal
@@ -48,8 +49,6 @@ def _blank(value):
 
 
 def _reasons(reasons):
-    from app.domain.matching.store import describe
-
     return Markup("<br>").join(escape(r) for r in describe(reasons or {}))
 
 

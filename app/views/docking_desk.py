@@ -11,7 +11,7 @@ from app.domain.docking import comparison, conversation
 from app.domain.docking import progress as docking
 from app.domain.docking.proposals import SECTIONS
 from app.extensions import db
-from app.models import Action, Need, Proposal, ProposalState, Region
+from app.models import Action, Need, NeedState, Proposal, ProposalState, Region
 from app.workflows import WorkflowError, apply_action, available_actions
 
 PER_PAGE = 50
@@ -177,8 +177,6 @@ class DockingProgressView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        from app.models import NeedState
-
         states = docking.DOCKING_NEED_STATES
         state = request.args.get("state", "")
         if state in NeedState._value2member_map_ and NeedState(state) in states:

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from app.core.access import jurisdiction
+from app.core.notifications.delivery import response_rates
 from app.domain.matching import store as recommendations
 from app.domain.matching.runs import start_rematch
 from app.extensions import db
@@ -70,8 +71,6 @@ class MatchingView(BaseView):
     @has_access
     @permission_name("list")
     def runs(self):
-        from app.core.notifications.delivery import response_rates
-
         runs = db.session.scalars(select(MatchRun).order_by(MatchRun.id.desc()).limit(20)).all()
         running = any(r.finished_at is None for r in runs)
         return self.render_template("office/matching.html", title=_("Matching"), runs=runs,

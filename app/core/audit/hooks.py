@@ -9,6 +9,7 @@
   users' logins and failures are recorded by ``PlatformSecurityManager.on_user_login*``.
 """
 from flask import g, request
+from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import inspect
 from sqlalchemy.orm.attributes import NO_VALUE
 
@@ -38,8 +39,6 @@ def _history(obj, attribute):
 
 
 def _permission_changes(session):
-    from flask_appbuilder.security.sqla.models import Role
-
     for obj in list(session.new) + list(session.dirty):
         if isinstance(obj, AppUser):
             new = obj in session.new

@@ -7,14 +7,17 @@ Every statement goes through ``jurisdiction.scoped`` on the model it counts, so 
 numbers never include another region's rows. Each figure is one GROUP BY statement per counted
 model, never a loop over rows.
 """
+import datetime as dt
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from decimal import Decimal
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from app.core.access import jurisdiction
+from app.core.notifications.delivery import response_rates
 from app.domain.funding import allocation as funding
 from app.extensions import db
 from app.models import (
@@ -203,9 +206,6 @@ def channel_rates(program_round, user=None) -> dict | None:
     only: notifications are addressed to users, not regions, so no bureau share exists."""
     if not jurisdiction.is_global(user):
         return None
-    import datetime as dt
-
-    from app.core.notifications.delivery import response_rates
 
     since = dt.datetime.combine(program_round.needs_filing_start, dt.time())
     return response_rates(db.session, since=since)
@@ -285,8 +285,6 @@ def projects(program_round, user=None) -> list[dict]:
 
 def _label(name, name_en):
     """``LabelledMixin.label`` for a name read as columns."""
-    from flask_babel import get_locale
-
     locale = get_locale()
     return name_en if locale is not None and locale.language == "en" and name_en else name
 

@@ -8,7 +8,15 @@ from sqlalchemy.orm import joinedload
 
 from app.core.access import jurisdiction
 from app.extensions import db
-from app.models import Match, Message, Need, NeedState, Proposal, ProposalState
+from app.models import (
+    Enterprise,
+    Match,
+    Message,
+    Need,
+    NeedState,
+    Proposal,
+    ProposalState,
+)
 
 # Needs whose docking staff follow: from publication to the contract and beyond.
 DOCKING_NEED_STATES = (NeedState.published, NeedState.docking, NeedState.contracted,
@@ -48,8 +56,6 @@ def progress(states=DOCKING_NEED_STATES, region_id=None, enterprise_id=None, pag
              per_page=50):
     """(rows, total) of needs in ``states`` with their proposal and message counts, newest
     publication first; three statements whatever the page size."""
-    from app.models import Enterprise
-
     base = select(Need.id).where(Need.state.in_(states))
     if region_id is not None:
         base = base.where(Need.enterprise_id.in_(

@@ -8,12 +8,34 @@ import datetime as dt
 import itertools
 from contextlib import contextmanager
 
+from flask import g, has_request_context
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, delete, insert, select, text, union_all, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    text,
+    union_all,
+    update,
+)
 
 from app.domain.matching import scoring as matching
 from app.extensions import db
-from app.models import Match, Need, NeedState, Researcher, ResearcherState
+from app.models import (
+    Match,
+    Need,
+    NeedState,
+    Proposal,
+    Researcher,
+    ResearcherState,
+    TechDomain,
+    TechField,
+)
 from app.models.enums import MatchDirection
 from app.models.mixins import utcnow
 from app.models.researcher import researcher_fields
@@ -358,8 +380,6 @@ def rank_for_researcher(researcher_id: int, corpus=None) -> int:
 def _taxonomy_label(model, pk) -> str:
     """A field's or domain's label, kept for the request: a list of matches names the same few
     fields on every row, and the session does not hold on to objects nobody references."""
-    from flask import g, has_request_context
-
     memo = g.setdefault("_taxonomy_labels", {}) if has_request_context() else {}
     if (model, pk) not in memo:
         found = db.session.get(model, pk)
@@ -369,8 +389,6 @@ def _taxonomy_label(model, pk) -> str:
 
 def describe(reasons: dict) -> list[str]:
     """A match's reasons as short phrases in the reader's language."""
-    from app.models import TechDomain, TechField
-
     parts = []
     if reasons.get("same") == "field" and reasons.get("field_id"):
         parts.append(_("same technical field: %(name)s",
@@ -397,10 +415,6 @@ def dismiss(match: Match, user, reason: str):
 def response(since=None) -> dict:
     """How researchers answered the needs pushed to them: pushed, dismissed, and answered
     with a proposal (any proposal of that researcher to that need, whatever its state)."""
-    from sqlalchemy import and_, case, exists, func
-
-    from app.models import Proposal
-
     answered = exists().where(and_(Proposal.need_id == Match.need_id,
                                    Proposal.researcher_id == Match.researcher_id))
 

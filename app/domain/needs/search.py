@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 
+from flask import current_app
 from sqlalchemy import (
     Integer,
     String,
@@ -137,8 +138,6 @@ def plan(session, tokens, public: int = 0) -> Plan:
     """How many index entries each word has, counted up to the dense threshold for ``public``
     needs (one statement). Kept a minute per process: a stale plan can only pick the slower way
     to the same exact answer, and popular searches repeat. Counts and pages are never cached."""
-    from flask import current_app
-
     ttl = current_app.config.get("SEARCH_PLAN_TTL", 60)
     key = tuple(tokens)
     cached = _plans.get(key)
