@@ -10,6 +10,7 @@ import time
 
 from flask import current_app, has_app_context
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from rq import Queue
 
@@ -48,8 +49,14 @@ def job(fn):
 
 
 def redis_connection(app=None) -> Redis:
+    """A connection to ``REDIS_URL``. With none set (a ``flask`` command under the embedded
+    default, whose Redis lives in ``python run.py``), Redis counts as unreachable: jobs are
+    left to the worker's sweep, as when Redis is down, instead of failing the command."""
     app = app or current_app
-    return Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
+    url = app.config["REDIS_URL"]
+    if not url:
+        raise RedisConnectionError("REDIS_URL is not set: no Redis server to queue jobs on")
+    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
 
 
 def get_queue(name="default", app=None, connection: Redis | None = None) -> Queue:
@@ -88,7 +95,11 @@ def enqueue_committed_jobs(session):
         return
     # One connection for the whole commit: a push round commits thousands of send jobs at once,
     # and a connection per job cost 3.6 ms each against 0.8 ms on a shared one.
-    connection = redis_connection()
+    try:
+        connection = redis_connection()
+    except RedisError as exc:
+        logger.warning("could not enqueue %d jobs (left for the sweeper): %s", len(pending), exc)
+        return
     for queue, func, args, options in pending:
         try:
             get_queue(queue, connection=connection).enqueue(func, *args, **options)
