@@ -1,44 +1,12 @@
 """The jurisdiction rule over HTTP: for each role, another region's or owner's record answers
 403/404 on list, show, edit, delete, decide, action, bulk action, download and the REST API,
 while the user's own records stay reachable (so every assertion here can fail)."""
-import os
-
 import pytest
 
 from app.models import EnterpriseState, Need, NeedState
-from conftest import api_headers, login
+from helpers import REGION_A, REGION_B, api_headers, login
 
-A, B = "420100", "420500"  # 武汉, 宜昌
-
-
-@pytest.fixture()
-def world(app, make):
-    """Two regions, each with an enterprise, a researcher, needs, a proposal, a contract, a project."""
-    w = {}
-    for side, code in (("A", A), ("B", B)):
-        enterprise = make.enterprise(code, state=EnterpriseState.submitted)
-        researcher = make.researcher(code)
-        upload = f"{side}-secret_sep_需求说明书.pdf"
-        with open(os.path.join(app.config["UPLOAD_FOLDER"], upload), "wb") as fh:
-            fh.write(f"%PDF-1.4 {side}".encode())
-        draft = make.need(enterprise, NeedState.submitted, attachment=upload, title=f"{side}草稿需求")
-        published = make.need(enterprise, NeedState.published, title=f"{side}已发布需求")
-        proposal = make.proposal(published, researcher)
-        contract = make.contract(published, researcher,
-                                 files=(f"{side}c_sep_合同.pdf", f"{side}i_sep_发票.pdf",
-                                        f"{side}t_sep_流水.pdf"))
-        project = make.project(contract, number=f"HB-{side}-001")
-        w[side] = dict(enterprise=enterprise, researcher=researcher, need=draft,
-                       published=published, proposal=proposal, contract=contract, project=project,
-                       upload=upload)
-    region_a = make.region(A)
-    w["users"] = {
-        "bureau": make.user("Bureau", "bureau_a", region_id=region_a.id),
-        "enterprise": make.user("Enterprise", "ent_a", enterprise_id=w["A"]["enterprise"].id),
-        "researcher": make.user("Researcher", "res_a", researcher_id=w["A"]["researcher"].id),
-    }
-    return w
-
+A, B = REGION_A, REGION_B  # 武汉, 宜昌: the regions of the ``world`` fixture (conftest.py)
 
 LIMITED = ["bureau", "enterprise", "researcher"]
 

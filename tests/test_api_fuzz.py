@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from app.models import EnterpriseState, NeedState
-from conftest import api_headers
+from helpers import api_headers
 
 EXAMPLES = 10
 ROLES = ["Admin", "Platform", "Province", "Bureau", "Enterprise", "Researcher"]

@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import AuditLog, EnterpriseState, NeedState
 from app.models.audit import AuditChainHead
 from app.models.mixins import utcnow
-from conftest import login
+from helpers import api_headers, login
 
 A = "420100"
 
@@ -183,8 +183,6 @@ def test_staff_edit_of_a_many_to_many_field_on_a_form_is_recorded(client, make, 
 
 
 def test_staff_put_through_the_api_is_recorded(client, make, db_session):
-    from conftest import api_headers
-
     enterprise = make.enterprise(A, address="武汉市洪山区1号", contact_name="李四")
     bureau = make.user("Bureau", region_id=make.region(A).id)
     headers = api_headers(client, bureau.username)
@@ -204,8 +202,6 @@ def test_staff_put_through_the_api_is_recorded(client, make, db_session):
 
 
 def test_staff_edit_and_delete_mask_personal_data_in_the_row(client, make, db_session):
-    from conftest import api_headers
-
     need = make.need(make.enterprise(A), NeedState.draft, title="待删除的需求",
                      contact_name="王工", contact_phone="13800001111")
     admin = make.user("Admin")
@@ -232,8 +228,6 @@ def test_staff_edit_and_delete_mask_personal_data_in_the_row(client, make, db_se
 def test_a_participant_editing_its_own_draft_is_not_recorded(client, make, db_session):
     """Chosen so (app/views/base.py): the log holds staff to account; an enterprise's own
     draft saves are its own data, and what it submits is recorded as a workflow decision."""
-    from conftest import api_headers
-
     enterprise = make.enterprise(A)
     need = make.need(enterprise, NeedState.draft)
     owner = make.user("Enterprise", enterprise_id=enterprise.id)

@@ -8,11 +8,9 @@ import time
 from html.parser import HTMLParser
 
 import pytest
-from conftest import api_headers, login, work
 from factories import PASSWORD
+from helpers import PAYLOAD, api_headers, enterprise_form, login, post_form, researcher_form, work
 from sqlalchemy import select, update
-from test_notifications import PAYLOAD, sms_gateway  # noqa: F401  fixture
-from test_registration import _post, enterprise_form, researcher_form
 
 from app.models import AppUser, Channel, Notification, NotificationState
 from app.core.notifications.outbox import notify
@@ -48,7 +46,7 @@ def _role_user(make, role):
 def test_registration_refuses_weak_passwords_with_the_rule(client, make, db_session, kind,
                                                             password):
     form = enterprise_form if kind == "enterprise" else researcher_form
-    response = _post(client, f"/register/{kind}", form(make, password=password, confirm=password))
+    response = post_form(client, f"/register/{kind}", form(make, password=password, confirm=password))
     assert response.status_code == 400 and _rule_shown(response)
     assert db_session.scalar(select(AppUser).where(AppUser.email.like("%.example.cn"))) is None
 
@@ -56,7 +54,7 @@ def test_registration_refuses_weak_passwords_with_the_rule(client, make, db_sess
 @pytest.mark.parametrize("kind", ["enterprise", "researcher"])
 def test_registration_accepts_a_good_password(client, make, db_session, kind):
     form = enterprise_form if kind == "enterprise" else researcher_form
-    response = _post(client, f"/register/{kind}", form(make, password=GOOD, confirm=GOOD))
+    response = post_form(client, f"/register/{kind}", form(make, password=GOOD, confirm=GOOD))
     assert response.status_code == 302, response.get_data(as_text=True)
     user = db_session.scalar(select(AppUser).where(AppUser.email.like("%.example.cn")))
     assert user is not None

@@ -25,9 +25,7 @@ from app.models import (
     ProposalState,
     ReviewRecord,
 )
-from conftest import api_headers, login
-from test_access_matrix import world  # noqa: F401  (the two-region fixture)
-from test_registration import enterprise_form
+from helpers import api_headers, enterprise_form, login
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF"
 

@@ -28,7 +28,7 @@ from app.models.mixins import VersionedMixin
 from app.models import Action
 from app.workflows import ConcurrentDecision, apply_action
 from app.domain.transitions import TRANSITIONS
-from conftest import login
+from helpers import login
 
 RELOAD = "该记录刚刚已由他人处理，请刷新页面查看最新状态。"
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Contract, ContractState, NeedState, ProgramRound, Project, ProposalState
-from conftest import login
+from helpers import login
 
 TODAY = dt.date.today()
 

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import Match, NeedState, ProgramRound, ProjectState, ProposalState
 from app.models.mixins import utcnow
 from app.models.enums import EvaluationResult
-from conftest import login
+from helpers import login
 
 A, B = "420100", "420500"  # 武汉, 宜昌
 # The page's tables in the page's order, then the projects; the channel table is global only.

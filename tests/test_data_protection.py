@@ -14,7 +14,7 @@ from app.core.access.masking import mask_code, mask_phone
 from app.extensions import db
 from app.models import Message, Need, NeedState, ProposalState
 from app.core.uploads import UploadRejected, check_upload
-from conftest import api_headers, login
+from helpers import api_headers, login
 
 A = "420100"
 

@@ -21,7 +21,7 @@ from app.models import (
     ProposalState,
     ResearcherState,
 )
-from conftest import api_headers, login
+from helpers import api_headers, login, work
 
 A, B = "420100", "420500"  # 武汉, 宜昌
 COMPLETE = {"approach": "采用机器视觉在线检测并闭环调整工艺参数", "expected_results": "良品率由90%提高到98%",
@@ -430,8 +430,6 @@ def test_the_researchers_page_shows_recommended_needs_and_proposals(client, worl
 
 def test_a_message_arrives_by_email_through_the_outbox(app, client, world, db_session, make,
                                                       smtp, async_queue):
-    from conftest import work
-
     proposal = make.proposal(world["need"], world["r1"], state=ProposalState.shortlisted)
     login(client, "dock_ent")
     _thread(client, proposal, "下周三来厂里看产线可以吗？")

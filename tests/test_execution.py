@@ -6,7 +6,7 @@ import io
 from decimal import Decimal
 
 import pytest
-from conftest import login
+from helpers import login
 from sqlalchemy import func, select
 
 from app.models import EvaluationResult, Notification, ProjectState

@@ -27,9 +27,7 @@ from app.jobs.matching import requeue_owed_rankings
 from app.jobs.notifications import SENDERS
 from app.models import Channel, Need, NeedState, Notification, NotificationState
 from app.core.notifications.outbox import notify, render
-from conftest import free_port, login, work
-
-PAYLOAD = {"subject_id": 7, "state": "returned_by_bureau", "opinion": "请补充量化指标"}
+from helpers import PAYLOAD, enterprise_form, free_port, login, work
 
 
 def _rows(db_session, *users):
@@ -337,7 +335,6 @@ def test_postgres_restart_inside_a_request_leaves_nothing_half_written(app, outa
     from sqlalchemy import event
 
     from app.extensions import db
-    from test_registration import enterprise_form
 
     client = outage_app.test_client()
     make = Lookups(outage_app)

@@ -10,7 +10,7 @@ from app.core import queue as jobs
 from app.jobs.notifications import send_notification
 from app.models import Channel, NeedState, Notification, NotificationState
 from app.workflows import apply_action
-from conftest import work
+from helpers import work
 
 
 class Inbox:

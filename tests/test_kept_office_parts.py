@@ -6,7 +6,7 @@ import re
 
 from app.extensions import db
 from app.models import NeedState, TechField
-from conftest import login
+from helpers import login
 
 A = "420100"
 

@@ -9,7 +9,7 @@ from sqlalchemy import select, text, update
 from app.core import cache_tokens, list_counts
 from app.extensions import db
 from app.models import CacheToken, NeedState, Proposal, ProposalState
-from conftest import get_with_statements, login
+from helpers import get_with_statements, login
 
 LIST = "/proposalmodelview/list/"
 

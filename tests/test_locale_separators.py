@@ -7,7 +7,7 @@ from babel.lists import format_list
 from flask_babel import force_locale
 
 from app.models import NeedState, ProposalState
-from conftest import login
+from helpers import login
 
 MISSING = ("expected_results", "timeline", "budget", "team")
 

@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 from app.extensions import db
 from app.models import Channel, Match, MatchRun, NeedState, Notification, ResearcherState
 from app.domain.matching.digests import send_digests
-from conftest import login, work
+from helpers import login, work
 
 BATTERY_TEXT = dict(
     title="储能电池热管理系统优化", keywords="储能电池 热管理",

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import CacheToken, NeedState
 from app.domain.needs.need_list import page_slices
-from conftest import get_with_statements, login
+from helpers import get_with_statements, login
 
 FIELDS = ("0101", "0106", "0601")  # 电子信息 ×2, then 新能源与节能
 

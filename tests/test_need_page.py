@@ -8,7 +8,7 @@ from flask import g, request_finished
 
 from app.models import AppUser, NeedState, ProposalState, ResearcherState
 from app.core.access.visitor import Visitor
-from conftest import login
+from helpers import login
 
 PROPOSE = 'class="btn btn-primary propose"'
 

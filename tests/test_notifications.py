@@ -3,9 +3,6 @@ server (aiosmtpd) and an HTTP SMS gateway on loopback."""
 import datetime as dt
 import email
 import email.policy
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -21,55 +18,7 @@ from app.jobs.notifications import sweep_notifications
 from app.models import Channel, Notification, NotificationState
 from app.models.mixins import utcnow
 from app.core.notifications.outbox import notify
-from conftest import Inbox, free_port, login, work
-
-PAYLOAD = {"subject_id": 7, "state": "returned_by_bureau", "opinion": "请补充量化指标"}
-
-
-class Gateway:
-    """What the SMS provider received, and the answers it gives in turn (then 200 OK)."""
-
-    def __init__(self):
-        self.requests = []
-        self.answers = []
-        self.accepted = []
-
-
-@pytest.fixture()
-def sms_gateway(app, monkeypatch):
-    gateway = Gateway()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            gateway.requests.append({"body": body, "token": self.headers.get("X-Api-Token")})
-            status, answer = gateway.answers.pop(0) if gateway.answers else (200, {"code": "OK"})
-            if status == 200 and str(answer.get("code")) == "OK":
-                gateway.accepted.append(body)
-            raw = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setitem(app.config, "SMS_BACKEND", "http")
-    monkeypatch.setitem(app.config, "SMS_HTTP_URL", f"http://127.0.0.1:{server.server_port}/send")
-    monkeypatch.setitem(app.config, "SMS_HTTP_TOKEN", "gw-token-123")
-    monkeypatch.setitem(app.config, "SMS_HTTP_TOKEN_HEADER", "X-Api-Token")
-    yield gateway
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
-
-
+from helpers import PAYLOAD, Inbox, free_port, login, work
 
 def _rows(db_session, user):
     db_session.expire_all()

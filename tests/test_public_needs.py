@@ -6,7 +6,7 @@ from sqlalchemy import event
 
 from app.extensions import db
 from app.models import NeedState
-from conftest import login
+from helpers import login
 
 
 @pytest.fixture()

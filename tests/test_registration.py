@@ -4,7 +4,6 @@ import os
 
 import pytest
 from sqlalchemy import func, select
-from stdnum.cn import uscc
 
 from app.models import (
     AppUser,
@@ -16,50 +15,7 @@ from app.models import (
     ReviewRecord,
     WhitelistStatus,
 )
-from conftest import login
-
-PDF = b"%PDF-1.4\n% proof\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-
-
-def credit_code(seed="91420100MA4K1234"):
-    body = (seed + "5")[:17]
-    return body + uscc.calc_check_digit(body)
-
-
-def enterprise_form(make, **overrides):
-    region = make.region("420100")
-    zone = region.zones[0]
-    data = {
-        "name": "武汉光谷量子传感科技有限公司", "credit_code": credit_code(),
-        "sme_number": "202042010000123", "region_id": region.id, "zone_id": zone.id,
-        "field_id": make.field().id, "address": "武汉市东湖高新区光谷大道1号",
-        "contact_name": "李经理", "phone": "13912345678", "email": "li@quantum.example.cn",
-        "password": "Sichuan-Road-88", "confirm": "Sichuan-Road-88",
-        "license_file": (io.BytesIO(PDF), "营业执照.pdf"),
-        "sme_proof_file": (io.BytesIO(PNG), "入库证明.png"),
-    }
-    data.update(overrides)
-    return data
-
-
-def researcher_form(make, **overrides):
-    data = {
-        "name": "曾晓明", "institution_name": "华中农业大学", "institution_type": "university",
-        "region_id": make.region("420100").id, "position": "postdoc", "title": "博士后",
-        "degree": "博士", "field_ids": [make.field("0101").id, make.field("0102").id],
-        "keywords": "嵌入式 传感器 边缘计算", "expertise": "长期从事嵌入式传感系统研究。",
-        "achievements": "发表论文10篇", "phone": "13787654321", "email": "zeng@hzau.example.cn",
-        "password": "Lion-Hill-2020", "confirm": "Lion-Hill-2020", "willing_to_serve": "y",
-        "proof_file": (io.BytesIO(PDF), "工作证明.pdf"),
-    }
-    data.update(overrides)
-    return data
-
-
-def _post(client, url, data):
-    return client.post(url, data=data, content_type="multipart/form-data")
-
+from helpers import PDF, credit_code, enterprise_form, login, post_form, researcher_form
 
 def _uploads(app):
     return sorted(os.listdir(app.config["UPLOAD_FOLDER"]))
@@ -76,7 +32,7 @@ def test_registration_pages_render_with_zones_tied_to_regions(client, make):
 
 
 def test_enterprise_registers_and_waits_for_its_bureau(app, client, make, db_session):
-    response = _post(client, "/register/enterprise", enterprise_form(make))
+    response = post_form(client, "/register/enterprise", enterprise_form(make))
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     enterprise = db_session.scalars(select(Enterprise).where(
         Enterprise.credit_code == credit_code())).one()
@@ -120,7 +76,7 @@ REFUSALS = [
 def test_bad_enterprise_input_is_refused_and_nothing_is_stored(app, client, make, db_session,
                                                                overrides, field, text):
     before = (_count(db_session, Enterprise), _count(db_session, AppUser), _uploads(app))
-    response = _post(client, "/register/enterprise", enterprise_form(make, **overrides))
+    response = post_form(client, "/register/enterprise", enterprise_form(make, **overrides))
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert "has-error" in page
@@ -132,7 +88,7 @@ def test_bad_enterprise_input_is_refused_and_nothing_is_stored(app, client, make
 
 def test_zone_of_another_region_is_refused(app, client, make, db_session):
     other_zone = make.region("420500").zones[0]
-    response = _post(client, "/register/enterprise", enterprise_form(make, zone_id=other_zone.id))
+    response = post_form(client, "/register/enterprise", enterprise_form(make, zone_id=other_zone.id))
     assert response.status_code == 400
     assert "高新区" in response.get_data(as_text=True)
     assert _count(db_session, Enterprise) == 0 or not db_session.scalars(select(Enterprise).where(
@@ -142,7 +98,7 @@ def test_zone_of_another_region_is_refused(app, client, make, db_session):
 def test_oversized_upload_is_refused(app, client, make, db_session, monkeypatch):
     monkeypatch.setitem(app.config, "MAX_UPLOAD_BYTES", 1024)
     big = (io.BytesIO(PDF + b"0" * 4096), "营业执照.pdf")
-    response = _post(client, "/register/enterprise", enterprise_form(make, license_file=big))
+    response = post_form(client, "/register/enterprise", enterprise_form(make, license_file=big))
     assert response.status_code == 400 and "MB" in response.get_data(as_text=True)
 
 
@@ -152,13 +108,13 @@ def test_oversized_upload_is_refused(app, client, make, db_session, monkeypatch)
 ])
 def test_duplicates_are_refused_and_the_first_registration_is_untouched(
         app, client, make, db_session, field, value, message):
-    assert _post(client, "/register/enterprise", enterprise_form(make)).status_code == 302
+    assert post_form(client, "/register/enterprise", enterprise_form(make)).status_code == 302
     first = db_session.scalars(select(Enterprise)).one()
     snapshot = (first.name, first.phone, first.email, first.license_file)
     second = {"name": "另一家公司", "credit_code": credit_code("91420100MA4K9999"),
               "phone": "13900000001", "email": "other@example.cn"}
     second[field] = value if value else credit_code()
-    response = _post(client, "/register/enterprise", enterprise_form(make, **second))
+    response = post_form(client, "/register/enterprise", enterprise_form(make, **second))
     assert response.status_code == 400 and message in response.get_data(as_text=True)
     db_session.expire_all()
     assert _count(db_session, Enterprise) == 1
@@ -167,7 +123,7 @@ def test_duplicates_are_refused_and_the_first_registration_is_untouched(
 
 
 def test_researcher_registers_and_the_platform_approves(app, client, make, db_session):
-    response = _post(client, "/register/researcher", researcher_form(make))
+    response = post_form(client, "/register/researcher", researcher_form(make))
     assert response.status_code == 302
     researcher = db_session.scalars(select(Researcher).where(Researcher.phone == "13787654321")).one()
     assert researcher.state is ResearcherState.submitted and researcher.willing_to_serve
@@ -193,7 +149,7 @@ def test_ineligible_researchers_are_refused_before_anything_is_stored(
     if not data["willing_to_serve"]:
         del data["willing_to_serve"]
     before = (_count(db_session, Researcher), _count(db_session, Institution), _uploads(app))
-    response = _post(client, "/register/researcher", data)
+    response = post_form(client, "/register/researcher", data)
     assert response.status_code == 400
     if text:
         assert text in response.get_data(as_text=True)
@@ -205,13 +161,13 @@ def test_known_institution_keeps_its_type(app, client, make, db_session):
     """Naming an existing ineligible institution with another type does not get around the rule."""
     db_session.add(Institution(name="某咨询公司", type="other", region=make.region("420100")))
     db_session.commit()
-    response = _post(client, "/register/researcher", researcher_form(
+    response = post_form(client, "/register/researcher", researcher_form(
         make, institution_name="某咨询公司", institution_type="university"))
     assert response.status_code == 400
 
 
 def test_returned_registration_is_corrected_and_resubmitted(app, client, make, db_session):
-    _post(client, "/register/enterprise", enterprise_form(make))
+    post_form(client, "/register/enterprise", enterprise_form(make))
     enterprise = db_session.scalars(select(Enterprise)).one()
     make.user("Bureau", "bureau_wh", region_id=enterprise.region_id)
     make.user("Bureau", "bureau_yc", region_id=make.region("420500").id)
@@ -265,7 +221,7 @@ def test_a_verified_registration_cannot_be_edited_by_its_owner(app, client, make
 def test_decision_notifies_the_applicant_in_site(app, client, make, db_session, redis_conn):
     from app.models import Notification
 
-    _post(client, "/register/enterprise", enterprise_form(make))
+    post_form(client, "/register/enterprise", enterprise_form(make))
     enterprise = db_session.scalars(select(Enterprise)).one()
     make.user("Platform", "plat_notify")
     login(client, "plat_notify")

@@ -8,7 +8,7 @@ from app.domain.matching import store as recommendations
 from app.extensions import db
 from app.models import Match, MatchRun, NeedState, ResearcherState
 from app.models.enums import MatchDirection
-from conftest import login
+from helpers import login
 
 
 def _stored(session):

@@ -6,7 +6,7 @@ from sqlalchemy import event
 
 from app.extensions import db
 from app.models import NeedState, ProposalState
-from conftest import get_with_statements, login
+from helpers import get_with_statements, login
 
 LISTS = ["needmodelview", "enterprisemodelview", "researchermodelview", "proposalmodelview",
          "matchmodelview", "contractmodelview", "projectmodelview", "messagemodelview"]

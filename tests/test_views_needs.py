@@ -4,7 +4,7 @@ import io
 from sqlalchemy import select
 
 from app.models import Need, NeedState
-from conftest import login
+from helpers import login
 
 
 def test_enterprise_creates_a_draft_need_with_a_chinese_attachment(client, make, db_session):

@@ -7,7 +7,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from app.models import EnterpriseState, SmeWhitelistEntry, WhitelistStatus
-from conftest import login
+from helpers import login
 
 
 def _csv(rows, header="入库登记编号,统一社会信用代码,企业名称,年度"):

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models import AppUser, Channel, Notification, NotificationState
 from app.models.mixins import utcnow
 from app.core.notifications.outbox import notify
-from conftest import free_port
+from helpers import free_port
 
 
 class StallingServer:

@@ -26,6 +26,7 @@ from app.workflows import (
 )
 from app.domain.transitions import TRANSITIONS
 from app.workflows.registry import OWNER_ENTERPRISE, OWNER_RESEARCHER
+from helpers import login
 
 ROLES = ["Platform", "Bureau", "Province", OWNER_ENTERPRISE, OWNER_RESEARCHER, "Admin"]
 CASES = [(model, state, action, t) for model, table in TRANSITIONS.items()
@@ -213,8 +214,6 @@ def test_two_staff_deciding_at_once_one_wins(make, db_session):
 
 
 def test_decide_page_applies_and_shows_the_timeline(client, make, db_session):
-    from conftest import login
-
     enterprise = make.enterprise()
     need = make.need(enterprise, NeedState.submitted)
     make.user("Bureau", "bureau_dec", region_id=enterprise.region_id)
