@@ -96,7 +96,8 @@ def test_smtp_failure_marks_the_row_failed_and_the_job_fails(app, make, db_sessi
         probe.bind(("127.0.0.1", 0))
         dead_port = probe.getsockname()[1]
     monkeypatch.setitem(app.config, "MAIL_PORT", dead_port)
-    # No retries configured: the first failure is the last (retries: tests/test_notifications.py).
+    # No retries configured: the first failure is the last
+    # (retries: tests/core/test_notifications.py).
     monkeypatch.setitem(app.config, "NOTIFY_RETRY_INTERVALS", [])
     need, owner, bureau = _returned_need(make)
     apply_action(need, "return", bureau, "请补充")

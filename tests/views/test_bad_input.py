@@ -2,11 +2,12 @@
 region or owner reached by URL on the newest pages, and privilege escalation through the user
 and role forms or the REST API. Each is refused with a clear answer and changes nothing.
 
-Covered elsewhere: a contract submitted twice (tests/test_contracts.py, case "twice"), a second
-proposal for the same need (tests/test_docking.py
+Covered elsewhere: a contract submitted twice (tests/domain/funding/test_contracts.py, case
+"twice"), a second proposal for the same need (tests/domain/docking/test_docking.py
 ``test_one_active_proposal_per_researcher_and_need``), a registration with a taken credit code,
-phone or e-mail (tests/test_registration.py ``test_duplicates_are_refused...``), moving an
-enterprise or a need to another region/owner through the API (tests/test_access_matrix.py)."""
+phone or e-mail (tests/domain/registration/test_registration.py
+``test_duplicates_are_refused...``), moving an enterprise or a need to another region/owner
+through the API (tests/views/test_access_matrix.py)."""
 import io
 import os
 
@@ -190,7 +191,8 @@ def test_another_regions_record_on_the_newest_pages_is_refused(client, world, ro
     response = client.get(url)
     if page == "contract_add" and role == "enterprise":
         # The blank form is the enterprise's own screen; it shows nothing of B's proposal, and
-        # posting it for B's proposal is refused (tests/test_contracts.py "someone_elses").
+        # posting it for B's proposal is refused (tests/domain/funding/test_contracts.py,
+        # "someone_elses").
         assert response.status_code == 200
         text = response.get_data(as_text=True)
         assert world["B"]["published"].title not in text

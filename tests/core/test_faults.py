@@ -3,12 +3,13 @@ database connection) and bad input sent over HTTP. Each scenario ends with a cle
 the person, and with no record lost, none duplicated and no notification lost or sent twice
 (except the one at-least-once window, which is shown and explained below).
 
-Covered elsewhere and not repeated here: Redis down at commit (tests/test_notifications.py
-``test_redis_down_at_commit_leaves_the_row_for_the_sweeper``, tests/test_jobs.py
-``test_redis_down_at_commit_keeps_the_decision_and_the_pending_rows``, tests/test_matching.py
+Covered elsewhere and not repeated here: Redis down at commit
+(tests/core/test_notifications.py ``test_redis_down_at_commit_leaves_the_row_for_the_sweeper``,
+tests/jobs/test_jobs.py ``test_redis_down_at_commit_keeps_the_decision_and_the_pending_rows``,
+tests/domain/matching/test_matching.py
 ``test_a_need_published_while_redis_is_down_is_ranked_once_it_is_back``), a worker killed
-before the SMTP server accepted (tests/test_worker_crash.py), SMS gateway HTTP 500 then success
-and a refusal inside a 2xx answer (tests/test_notifications.py)."""
+before the SMTP server accepted (tests/jobs/test_worker_crash.py), SMS gateway HTTP 500 then
+success and a refusal inside a 2xx answer (tests/core/test_notifications.py)."""
 import datetime as dt
 import email
 import email.policy

@@ -110,7 +110,7 @@ def test_a_page_costs_the_same_few_queries_whatever_its_size(app, client, make, 
         counts[size] = len([s for s in statements if not s.startswith(("SAVEPOINT", "RELEASE",
                                                                          "ROLLBACK"))])
     # The list's token (the page cache's), the search's plan, its count and its rows; the
-    # plain list's statements are counted in tests/test_need_list_pages.py.
+    # plain list's statements are counted in tests/public/test_need_list_pages.py.
     assert counts == {20: 4, 50: 4, 100: 4}, counts
 
 
