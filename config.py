@@ -203,7 +203,7 @@ class TestConfig(Config):
     MATCH_CORPUS_TTL = 0
     SEARCH_PLAN_TTL = 0
     # Many tests sign in over and over from one address: limits are off unless a test turns
-    # them on (tests/test_auth_hardening.py).
+    # them on (tests/core/test_auth_hardening.py).
     RATE_LIMITS_ENABLED = False
     # scrypt is deliberately slow; tests create many users.
     FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"

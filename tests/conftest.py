@@ -1,21 +1,27 @@
 """Test fixtures: one app per session on a migrated database (SQLite in memory by default,
 PostgreSQL with TEST_DATABASE_URL), a real Redis (REDIS_URL, else the bundled one), and per-test
-isolation by an outer transaction that every request joins through savepoints."""
+isolation by an outer transaction that every request joins through savepoints. Also the
+fixtures more than one test module uses: an SMTP inbox, an SMS gateway and a two-region world.
+Plain helpers (login, api_headers, work, ...) are in helpers.py."""
 import contextvars
+import json
 import os
-import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
 from factories import Factories
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from helpers import REGION_A, REGION_B, Inbox, free_port
 from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
 from app.core.security import sync_roles
 from app.domain.reference.loader import seed_reference_data
+from app.models import EnterpriseState, NeedState
 
 
 def _redis_url(tmp_path_factory):
@@ -116,68 +122,6 @@ def async_queue(app, monkeypatch, redis_conn):
     return redis_conn
 
 
-def work(app, redis_conn):
-    """Run every queued job in a real RQ worker (burst mode, in this process)."""
-    from rq import SimpleWorker
-
-    from app.core import queue as jobs
-
-    with app.app_context():
-        queues = [jobs.get_queue(name) for name in jobs.QUEUES]
-    SimpleWorker(queues, connection=redis_conn).work(burst=True)
-
-
-def get_with_statements(client, url):
-    """GET ``url``: the response and the SQL statements the request ran, less the test
-    harness's own (its savepoints: each test runs inside one outer transaction)."""
-    from sqlalchemy import event
-
-    seen = []
-
-    def note(_conn, _cursor, statement, *_args):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK",
-                                                      "BEGIN")):
-            seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
-    assert response.status_code == 200, (url, response.status_code)
-    return response, seen
-
-
-def login(client, username, password="pw-Test-123456"):
-    client.get("/logout/")  # FAB ignores a login form while someone is signed in
-    response = client.post("/login/", data={"username": username, "password": password})
-    assert response.status_code == 302 and "/login" not in response.headers["Location"], (
-        f"login failed for {username}")
-    return client
-
-
-def api_headers(client, username, password="pw-Test-123456"):
-    response = client.post("/api/v1/security/login", json={
-        "username": username, "password": password, "provider": "db"})
-    assert response.status_code == 200, response.json
-    return {"Authorization": "Bearer " + response.json["access_token"]}
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture()
 def smtp(app, monkeypatch):
     inbox = Inbox()
@@ -187,3 +131,77 @@ def smtp(app, monkeypatch):
     monkeypatch.setitem(app.config, "MAIL_PORT", controller.port)
     yield inbox
     controller.stop()
+
+
+class Gateway:
+    """What the SMS provider received, and the answers it gives in turn (then 200 OK)."""
+
+    def __init__(self):
+        self.requests = []
+        self.answers = []
+        self.accepted = []
+
+
+@pytest.fixture()
+def sms_gateway(app, monkeypatch):
+    gateway = Gateway()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            gateway.requests.append({"body": body, "token": self.headers.get("X-Api-Token")})
+            status, answer = gateway.answers.pop(0) if gateway.answers else (200, {"code": "OK"})
+            if status == 200 and str(answer.get("code")) == "OK":
+                gateway.accepted.append(body)
+            raw = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setitem(app.config, "SMS_BACKEND", "http")
+    monkeypatch.setitem(app.config, "SMS_HTTP_URL", f"http://127.0.0.1:{server.server_port}/send")
+    monkeypatch.setitem(app.config, "SMS_HTTP_TOKEN", "gw-token-123")
+    monkeypatch.setitem(app.config, "SMS_HTTP_TOKEN_HEADER", "X-Api-Token")
+    yield gateway
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture()
+def world(app, make):
+    """Two regions, each with an enterprise, a researcher, needs, a proposal, a contract, a project.
+
+    Some test modules define a ``world`` of their own, which takes the place of this one there."""
+    w = {}
+    for side, code in (("A", REGION_A), ("B", REGION_B)):
+        enterprise = make.enterprise(code, state=EnterpriseState.submitted)
+        researcher = make.researcher(code)
+        upload = f"{side}-secret_sep_需求说明书.pdf"
+        with open(os.path.join(app.config["UPLOAD_FOLDER"], upload), "wb") as fh:
+            fh.write(f"%PDF-1.4 {side}".encode())
+        draft = make.need(enterprise, NeedState.submitted, attachment=upload, title=f"{side}草稿需求")
+        published = make.need(enterprise, NeedState.published, title=f"{side}已发布需求")
+        proposal = make.proposal(published, researcher)
+        contract = make.contract(published, researcher,
+                                 files=(f"{side}c_sep_合同.pdf", f"{side}i_sep_发票.pdf",
+                                        f"{side}t_sep_流水.pdf"))
+        project = make.project(contract, number=f"HB-{side}-001")
+        w[side] = dict(enterprise=enterprise, researcher=researcher, need=draft,
+                       published=published, proposal=proposal, contract=contract, project=project,
+                       upload=upload)
+    region_a = make.region(REGION_A)
+    w["users"] = {
+        "bureau": make.user("Bureau", "bureau_a", region_id=region_a.id),
+        "enterprise": make.user("Enterprise", "ent_a", enterprise_id=w["A"]["enterprise"].id),
+        "researcher": make.user("Researcher", "res_a", researcher_id=w["A"]["researcher"].id),
+    }
+    return w

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from conftest import free_port
+from helpers import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLEAN = {k: v for k, v in os.environ.items()

@@ -7,6 +7,7 @@ import sys
 import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from helpers import api_headers, login
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRANSLATIONS = os.path.join(ROOT, "translations")
@@ -73,8 +74,6 @@ def test_unknown_language_is_ignored(client):
 
 
 def test_back_office_labels_follow_the_language(client, make):
-    from conftest import login
-
     make.user("Platform", "plat_i18n")
     login(client, "plat_i18n")
     assert "技术需求" in client.get("/needmodelview/list/").get_data(as_text=True)
@@ -83,8 +82,6 @@ def test_back_office_labels_follow_the_language(client, make):
 
 
 def test_api_info_labels_switch_with_the_locale_parameter(client, make):
-    from conftest import api_headers
-
     make.user("Platform", "plat_api_i18n")
     headers = api_headers(client, "plat_api_i18n")
     zh = client.get("/api/v1/need/_info?_l_=zh", headers=headers).json
@@ -118,8 +115,6 @@ def test_every_back_office_page_title_is_translated(app):
 
 
 def test_the_round_form_has_a_chinese_title(client, make):
-    from conftest import login
-
     make.user("Province", "prov_titles")
     login(client, "prov_titles")
     html = client.get("/programroundmodelview/add").get_data(as_text=True)

@@ -1,11 +1,15 @@
-"""Migrations stand on their own: no revision imports app code, and an old database with data
-comes up to head with the derived data (search index, matching profiles, audit chain) rebuilt by
-the migrations' own copy of the rules (migrations/text_rules.py)."""
+"""Migrations stand on their own: no revision imports app code, they build the models' schema
+and go both ways, and an old database with data comes up to head with what it knew kept (the
+whitelist) and the derived data (search index, matching profiles, audit chain) rebuilt by the
+migrations' own copy of the rules (migrations/text_rules.py)."""
 import ast
 import pathlib
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from factories import Factories
+from flask_appbuilder import Model
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select, text
 
@@ -41,6 +45,18 @@ def test_a_migration_imports_no_app_code(path):
 def file_app(app, tmp_path):
     return create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/m.db",
                       UPLOAD_FOLDER=str(tmp_path / "u"), REDIS_URL=app.config["REDIS_URL"])
+
+
+def test_migrations_build_the_models_schema_and_go_both_ways(file_app):
+    with file_app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), Model.metadata)
+        assert diff == [], f"models and migrations differ: {diff}"
+        seed_reference_data()
+        downgrade(revision="base")
+        upgrade()  # an older (empty) database comes up to date
+        assert seed_reference_data()["created"] > 0
 
 
 def _derived(need_id, researcher_id):
@@ -83,3 +99,20 @@ def test_an_old_database_with_data_upgrades_to_head_with_its_derived_data_rebuil
         assert need_profile == made_by_the_app[1]
         assert researcher_profile == made_by_the_app[2]
         assert audit.verify_chain().ok
+
+
+def test_whitelist_migration_keeps_what_was_known(file_app):
+    with file_app.app_context():
+        upgrade(revision="2cefba653ec2")
+        seed_sql = ("INSERT INTO regions (id, code, name, kind, sort_order) "
+                    "VALUES (1, '420100', '武汉市', 'prefecture_city', 0)")
+        with db.engine.begin() as conn:
+            conn.execute(text(seed_sql))
+            conn.execute(text(
+                "INSERT INTO enterprises (name, credit_code, region_id, on_whitelist, state, "
+                "created_at, updated_at, version) VALUES ('甲', '91420100MA4K00001U', 1, 1, "
+                "'submitted', '2026-01-01', '2026-01-01', 1)"))
+        upgrade()
+        with db.engine.connect() as conn:
+            status = conn.execute(text("SELECT whitelist_status FROM enterprises")).scalar()
+        assert status == "found"

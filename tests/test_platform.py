@@ -1,13 +1,8 @@
-"""Seed, migrations, configuration errors, health check and CSRF."""
+"""Seed, configuration errors, health check and CSRF (migrations: test_migrations.py)."""
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from flask_appbuilder import Model
-from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, select
 
 from app import create_app
-from app.extensions import db
 from app.models import HighTechZone, NeedCategory, ProgramRound, Region, TechDomain, TechField
 from app.domain.reference.loader import seed_reference_data
 from config import ConfigError
@@ -59,25 +54,6 @@ def test_cli_seed_and_roles_are_idempotent(app, db_session):
     assert "Bureau:" in first and "Researcher:" in first
 
 
-@pytest.fixture()
-def file_app(tmp_path):
-    app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/m.db",
-                     UPLOAD_FOLDER=str(tmp_path / "u"))
-    return app
-
-
-def test_migrations_build_the_models_schema_and_go_both_ways(file_app):
-    with file_app.app_context():
-        upgrade()
-        with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), Model.metadata)
-        assert diff == [], f"models and migrations differ: {diff}"
-        seed_reference_data()
-        downgrade(revision="base")
-        upgrade()  # an older (empty) database comes up to date
-        assert seed_reference_data()["created"] > 0
-
-
 def test_missing_secret_key_is_one_clear_error():
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         create_app("config.TestConfig", SECRET_KEY=None)
@@ -115,22 +91,3 @@ def test_csrf_protection_is_on(tmp_path):
     client = app.test_client()
     assert client.post("/login/", data={"username": "x", "password": "y"}).status_code == 400
     assert "csrf" in app.extensions
-
-
-def test_whitelist_migration_keeps_what_was_known(file_app):
-    from sqlalchemy import text
-
-    with file_app.app_context():
-        upgrade(revision="2cefba653ec2")
-        seed_sql = ("INSERT INTO regions (id, code, name, kind, sort_order) "
-                    "VALUES (1, '420100', '武汉市', 'prefecture_city', 0)")
-        with db.engine.begin() as conn:
-            conn.execute(text(seed_sql))
-            conn.execute(text(
-                "INSERT INTO enterprises (name, credit_code, region_id, on_whitelist, state, "
-                "created_at, updated_at, version) VALUES ('甲', '91420100MA4K00001U', 1, 1, "
-                "'submitted', '2026-01-01', '2026-01-01', 1)"))
-        upgrade()
-        with db.engine.connect() as conn:
-            status = conn.execute(text("SELECT whitelist_status FROM enterprises")).scalar()
-        assert status == "found"

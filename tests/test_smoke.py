@@ -1,4 +1,4 @@
-from conftest import login
+from helpers import login
 
 
 def test_public_home_shows_the_2020_round(client):

@@ -1,5 +1,5 @@
 """Input the REST API must refuse with 400/404 instead of failing with 500 (found by the
-schemathesis run of tests/test_api_fuzz.py).
+schemathesis run of tests/views/test_api_fuzz.py).
 
 * A primary key beyond the column's integer range reached the database: SQLite raised
   OverflowError, PostgreSQL "integer out of range". ``BoundedInterface.get`` answers "no such
