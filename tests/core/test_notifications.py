@@ -425,3 +425,16 @@ def test_a_worker_dying_between_a_mail_and_the_next_claim_sends_that_mail_again(
     assert recipients == [first.email, first.email, second.email]
     message_ids = {email.message_from_bytes(m.content)["Message-ID"] for m in smtp.messages[:2]}
     assert len(message_ids) == 1
+
+
+def test_a_commit_with_no_redis_url_leaves_its_rows_to_the_sweep(app, make, db_session,
+                                                                  monkeypatch):
+    """A `flask` command under the embedded default has no REDIS_URL (its Redis lives in
+    `python run.py`): the commit goes through and the rows wait, pending, for the sweep."""
+    monkeypatch.setitem(app.config, "RQ_ASYNC", True)
+    monkeypatch.setitem(app.config, "REDIS_URL", "")
+    user = make.user("Enterprise")
+    notify(user, "needs.return_by_bureau", PAYLOAD, "review:990")
+    db_session.commit()
+    rows = _rows(db_session, user)
+    assert rows and {row.state for row in rows} == {NotificationState.pending}
