@@ -44,6 +44,12 @@ class Factories:
     def __init__(self, app):
         self.app = app
 
+    def save(self, record):
+        """Add and commit any record; returns it."""
+        db.session.add(record)
+        db.session.commit()
+        return record
+
     def region(self, code="420100"):
         return db.session.scalars(select(Region).where(Region.code == code)).one()
 

@@ -34,7 +34,8 @@ class Match(TimestampMixin, Model):
 
     @classmethod
     def jurisdiction_keys(cls):
-        enterprise = select(Need.enterprise_id).where(Need.id == cls.need_id).scalar_subquery()
+        enterprise = (select(Need.enterprise_id).where(Need.id == cls.need_id)
+                      .correlate(cls).scalar_subquery())
         return {"enterprise": enterprise, "researcher": cls.researcher_id}
 
     id = Column(Integer, primary_key=True)

@@ -61,7 +61,7 @@ class Proposal(TimestampMixin, VersionedMixin, Model):
         # region's bureau) reaches a proposal only once it has left the draft state.
         enterprise = (select(Need.enterprise_id)
                       .where(Need.id == cls.need_id, cls.state != ProposalState.draft)
-                      .scalar_subquery())
+                      .correlate(cls).scalar_subquery())
         return {"enterprise": enterprise, "researcher": cls.researcher_id}
 
     @classmethod
@@ -118,7 +118,8 @@ class ComparisonCriterion(Model):
 
     @classmethod
     def jurisdiction_keys(cls):
-        enterprise = select(Need.enterprise_id).where(Need.id == cls.need_id).scalar_subquery()
+        enterprise = (select(Need.enterprise_id).where(Need.id == cls.need_id)
+                      .correlate(cls).scalar_subquery())
         return {"enterprise": enterprise}
 
     id = Column(Integer, primary_key=True)
@@ -137,6 +138,15 @@ class ComparisonCriterion(Model):
         return str(DEFAULT_CRITERIA[self.code][0]) if self.code in DEFAULT_CRITERIA else self.code
 
 
+def _enterprise_of_proposal(proposal_id, row_model):
+    """The enterprise whose need a proposal answers, for a row of ``row_model`` naming the
+    proposal: one subquery with a join, correlated to the row. (Nested as a subquery inside a
+    subquery, the inner one did not correlate with the row: it read the first proposal ever
+    written, and that message's enterprise decided access to every message.)"""
+    return (select(Need.enterprise_id).join(Proposal, Proposal.need_id == Need.id)
+            .where(Proposal.id == proposal_id).correlate(row_model).scalar_subquery())
+
+
 class ProposalScore(Model):
     """The enterprise's score (0–10) of one proposal on one criterion. Private to the enterprise."""
 
@@ -148,9 +158,7 @@ class ProposalScore(Model):
 
     @classmethod
     def jurisdiction_keys(cls):
-        need = select(Proposal.need_id).where(Proposal.id == cls.proposal_id).scalar_subquery()
-        enterprise = select(Need.enterprise_id).where(Need.id == need).scalar_subquery()
-        return {"enterprise": enterprise}
+        return {"enterprise": _enterprise_of_proposal(cls.proposal_id, cls)}
 
     id = Column(Integer, primary_key=True)
     proposal_id = Column(Integer, ForeignKey("proposals.id"), nullable=False, index=True)
@@ -164,10 +172,10 @@ class Message(Model):
 
     @classmethod
     def jurisdiction_keys(cls):
-        proposal = select(Proposal.need_id).where(Proposal.id == cls.proposal_id).scalar_subquery()
-        enterprise = select(Need.enterprise_id).where(Need.id == proposal).scalar_subquery()
-        researcher = select(Proposal.researcher_id).where(Proposal.id == cls.proposal_id)
-        return {"enterprise": enterprise, "researcher": researcher.scalar_subquery()}
+        researcher = (select(Proposal.researcher_id).where(Proposal.id == cls.proposal_id)
+                      .correlate(cls).scalar_subquery())
+        return {"enterprise": _enterprise_of_proposal(cls.proposal_id, cls),
+                "researcher": researcher}
 
     id = Column(Integer, primary_key=True)
     proposal_id = Column(Integer, ForeignKey("proposals.id"), nullable=False, index=True)

@@ -63,8 +63,9 @@ class Researcher(PinyinMixin, TimestampMixin, VersionedMixin, Model):
     @classmethod
     def jurisdiction_keys(cls):
         """A bureau sees the researchers of its region's institutions; a researcher itself."""
-        region = select(Institution.region_id).where(Institution.id == cls.institution_id)
-        return {"researcher": cls.id, "region": region.scalar_subquery()}
+        region = (select(Institution.region_id).where(Institution.id == cls.institution_id)
+                  .correlate(cls).scalar_subquery())
+        return {"researcher": cls.id, "region": region}
 
     id = Column(Integer, primary_key=True)
     name = Column(String(60), nullable=False)
