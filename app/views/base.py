@@ -156,9 +156,12 @@ class ScopedModelView(ModelView):
 
     def _get_search_widget(self, form=None, exclude_cols=None, widgets=None):
         widgets = widgets or {}
+        # The search form offers no column the user sees masked (it could not use it).
+        hidden = masking.hidden_columns(self.datamodel.obj)
+        columns = [c for c in self.search_columns if c not in hidden]
         widgets["search"] = KeptSearchWidget(
-            kept_key=self.route_base if self._search_form_shared else None,
-            route_base=self.route_base, form=form, include_cols=self.search_columns,
+            kept_key=(self.route_base, *sorted(hidden)) if self._search_form_shared else None,
+            route_base=self.route_base, form=form, include_cols=columns,
             exclude_cols=exclude_cols or [], filters=self._filters)
         return widgets
 
@@ -289,6 +292,7 @@ class EagerInterface(BoundedInterface):
 
     def query_count(self, query, filters=None, select_columns=None) -> int:
         """FAB's count of a list page, kept while its tables are unwritten (list_counts)."""
+        refuse_hidden_columns(self.obj, filters)
         return list_counts.count(self._apply_inner_all(query, filters,
                                                        select_columns=select_columns,
                                                        aliases_mapping={}))
@@ -306,6 +310,7 @@ class EagerInterface(BoundedInterface):
 
     def apply_all(self, query, filters=None, order_column="", order_direction="", page=None,
                   page_size=None, select_columns=None, outer_default_load=False):
+        refuse_hidden_columns(self.obj, filters, order_column)
         query = super().apply_all(query, filters, order_column, order_direction, page,
                                   page_size, select_columns, outer_default_load)
         if self.eager:
@@ -316,6 +321,18 @@ class EagerInterface(BoundedInterface):
             query = query.options(*[defer(getattr(self.obj, name))
                                     for name in self.unlisted_wide])
         return query
+
+
+def refuse_hidden_columns(model, filters=None, order_column=""):
+    """A filter or an order on a column the user sees masked is refused (400), on every view
+    and API alike: FAB lets a list's ``_flt_`` arguments name any column of the model, and the
+    API's ``q`` any search column."""
+    if not has_request_context():
+        return
+    named = [f.column_name for f in getattr(filters, "filters", None) or ()]
+    for column in [*named, order_column or ""]:
+        if column and masking.is_hidden(model, column):
+            raise BadRequest(_("You cannot search or sort by “%(column)s”.", column=column))
 
 
 def _unlisted_wide(datamodel, list_columns) -> tuple:

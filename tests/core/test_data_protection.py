@@ -2,6 +2,7 @@
 API, Excel export), uploads that would explode or run code refused, and stored XSS payloads
 escaped on every page, e-mail and workbook that shows them."""
 import io
+import re
 import struct
 import zlib
 
@@ -10,7 +11,9 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from app.core.access.masking import mask_code, mask_phone
+from flask_appbuilder import Model
+
+from app.core.access.masking import FULL, mask_code, mask_phone
 from app.extensions import db
 from app.models import Message, Need, NeedState, ProposalState
 from app.core.uploads import UploadRejected, check_upload
@@ -93,6 +96,73 @@ def test_need_export_masks_the_contact_phone_for_the_province(client, people):
         found[role] = {c.value for row in sheet.iter_rows() for c in row}
     assert "137****6666" in found["Province"] and "13755556666" not in found["Province"]
     assert "13755556666" in found["Bureau"]
+
+
+def _model_of(table):
+    return next(m.class_ for m in Model.registry.mappers if m.class_.__tablename__ == table)
+
+
+def _hidden_cases():
+    """(table, column, role) for every masked field of the table and each role seeing it masked."""
+    for (table, column), (_kind, full) in sorted(FULL.items()):
+        for role in ("Platform", "Province", "Bureau", "Enterprise", "Researcher"):
+            if role not in full and not (role == "Researcher" and "approved Researcher" in full):
+                yield table, column, role
+
+
+HIDDEN = list(_hidden_cases())
+
+
+def _shown_ids(response):
+    assert response.status_code == 200, response.status_code
+    return set(re.findall(r'/show/(\d+)', response.get_data(as_text=True)))
+
+
+@pytest.mark.parametrize("table,column,role", HIDDEN, ids=["-".join(c) for c in HIDDEN])
+def test_a_masked_field_cannot_be_searched_or_sorted_by(app, client, people, table, column, role):
+    """Generated from the masking table: a role that sees a field masked may not filter or
+    order by it through any list view or API of its model (digit by digit, a prefix filter gave
+    the whole number back). Refused with 400, or ignored: never an answer that depends on it."""
+    model = _model_of(table)
+    user = people["users"][role].username
+    login(client, user)
+    headers = api_headers(client, user)
+    for view in app.appbuilder.baseviews:
+        if getattr(getattr(view, "datamodel", None), "obj", None) is not model:
+            continue
+        name = view.__class__.__name__
+        if getattr(view, "resource_name", None):
+            base = f"/api/v1/{view.resource_name}/"
+            if client.get(base, headers=headers).status_code != 200:
+                continue
+            for query in (f"(filters:!((col:{column},opr:sw,value:'1')))",
+                          f"(filters:!((col:{column},opr:ct,value:'1')))",
+                          f"(order_column:{column},order_direction:asc)"):
+                response = client.get(f"{base}?q={query}", headers=headers)
+                assert response.status_code == 400, (name, query, role)
+        elif view.route_base:
+            base = f"{view.route_base}/list/"
+            if client.get(base).status_code != 200:
+                continue
+            unfiltered = _shown_ids(client.get(base))
+            for prefix in ("13", "91", "20", "999"):
+                response = client.get(f"{base}?_flt_0_{column}={prefix}")
+                assert response.status_code == 400 or _shown_ids(response) == unfiltered, (
+                    name, column, prefix, role)
+            response = client.get(f"{base}?_oc_{name}={column}&_od_{name}=asc")
+            assert response.status_code == 400, (name, "order", role)
+            page = client.get(base).get_data(as_text=True)
+            assert f'id="{column}"' not in page, ("the search form offers it", name, role)
+
+
+def test_an_unmasked_field_still_filters(client, people):
+    login(client, people["users"]["Platform"].username)
+    found = client.get("/enterprisemodelview/list/?_flt_0_credit_code=9142").get_data(as_text=True)
+    assert people["enterprise"].name in found
+    headers = api_headers(client, people["users"]["Platform"].username)
+    response = client.get("/api/v1/enterprise/?q=(filters:!((col:phone,opr:sw,value:'138')))",
+                          headers=headers)
+    assert response.status_code == 200 and response.json["count"] >= 1
 
 
 # -- uploads ---------------------------------------------------------------------------------

@@ -79,6 +79,26 @@ def shown(table: str, column: str, value, user=None):
     return MASKERS[FULL[(table, column)][0]](value)
 
 
+def hidden_columns(model, user=None) -> set[str]:
+    """The columns of ``model`` that ``user`` sees masked: it may not filter, search or sort
+    by them either, or a filter on ``phone`` starting with ``138``, then ``1381``, … would give
+    the number back digit by digit."""
+    table = model.__tablename__
+    return {column for (t, column) in FULL if t == table and not sees_in_full(t, column, user)}
+
+
+def is_hidden(model, column_path: str, user=None) -> bool:
+    """Whether ``column_path`` (``phone``, or ``enterprise.phone`` through a relation) names a
+    column that ``user`` sees masked."""
+    *relations, column = column_path.split(".")
+    for name in relations:
+        relation = model.__mapper__.relationships.get(name)
+        if relation is None:
+            return False
+        model = relation.mapper.class_
+    return column in hidden_columns(model, user)
+
+
 def formatters(model) -> dict:
     """``formatters_columns`` for a FAB view of ``model``: each masked field of its table."""
     table = model.__tablename__
