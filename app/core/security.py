@@ -305,8 +305,14 @@ class PlatformSecurityManager(SecurityManager):
         return super().auth_user_db(username, password)
 
     def update_user_auth_stat(self, user, success=True):
-        auth_policy.note_login_attempt(user, success)
-        super().update_user_auth_stat(user, success)
+        if success:
+            auth_policy.note_login(user)
+            super().update_user_auth_stat(user, True)
+            return
+        # FAB raises the count on the row it read and swallows a failed commit: under load the
+        # count was lost and the account never locked. Counted here, at once, in the database.
+        auth_policy.count_failed_login(self.session, user)
+        self.on_user_login_failed(user)
 
     def add_user(self, username, first_name, last_name, email, role=None, password="",
                  hashed_password="", groups=None, commit=True):

@@ -25,6 +25,7 @@ from flask import current_app, flash, session
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_babel import gettext as _
 from flask_login import logout_user, user_logged_in
+from sqlalchemy import case, func, update
 from werkzeug.security import check_password_hash
 from wtforms import ValidationError
 
@@ -119,17 +120,29 @@ def may_attempt_login(user) -> bool:
     return True
 
 
-def note_login_attempt(user, success: bool) -> None:
-    """Before FAB counts the attempt: clear the lock on success, set it on the failure that
-    reaches the limit (FAB then raises ``fail_login_count`` and commits both)."""
-    if success:
-        user.locked_until = None
-        return
+def count_failed_login(db_session, user) -> None:
+    """Count a wrong password and lock the account at the limit, in one UPDATE committed at
+    once, before anything else of the request (its audit row, its page) can fail and take the
+    count down with it. The count is raised in the database, not from the value this request
+    read, so attempts in parallel all count."""
     config = current_app.config
-    if (user.fail_login_count or 0) + 1 >= config["LOGIN_MAX_FAILURES"]:
-        user.locked_until = _utcnow() + dt.timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
+    table = user.__table__
+    count = func.coalesce(table.c.fail_login_count, 0) + 1
+    until = _utcnow() + dt.timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
+    db_session.execute(update(table).where(table.c.id == user.id).values(
+        fail_login_count=count,
+        locked_until=case((count >= config["LOGIN_MAX_FAILURES"], until),
+                          else_=table.c.locked_until)))
+    db_session.commit()
+    db_session.refresh(user)
+    if user.locked_until is not None:
         logger.warning("account %s locked until %s after %s wrong passwords", user.id,
-                       user.locked_until, (user.fail_login_count or 0) + 1)
+                       user.locked_until, user.fail_login_count)
+
+
+def note_login(user) -> None:
+    """A right password clears the lock (FAB resets the count and commits)."""
+    user.locked_until = None
 
 
 def unlock(user) -> None:
