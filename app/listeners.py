@@ -14,7 +14,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.pool import Pool
 
 from app.core import audit, cache_tokens, list_counts, queue, security
-from app.core.access import jurisdiction
+from app.core.access import auth_policy, jurisdiction
 from app.core.audit import hooks as audit_hooks
 from app.core.notifications import delivery
 from app.domain.matching import scoring
@@ -37,6 +37,8 @@ LISTENERS = (
     # What the audit records by itself: permission changes, an account (de)activated.
     (AppUser.active, "set", audit_hooks.keep_old_active, {"active_history": True}),
     (Session, "before_flush", audit_hooks.record_permission_changes, {}),
+    # A deactivated account's sessions and API tokens end with it.
+    (AppUser.active, "set", auth_policy.end_sessions_when_deactivated, {"active_history": True}),
     # A transaction's notifications share send jobs; the batch ends with the transaction.
     (Session, "after_rollback", delivery.close_send_batch, {}),
     (Session, "after_commit", delivery.close_send_batch, {}),

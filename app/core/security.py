@@ -8,13 +8,15 @@ import logging
 import re
 from functools import lru_cache
 
-from flask import g, has_app_context, has_request_context, request
+from flask import g, has_app_context, has_request_context, request, session
 from flask_appbuilder import expose
 from flask_appbuilder.api import safe
 from flask_appbuilder.const import (
     API_SECURITY_ACCESS_TOKEN_KEY,
     API_SECURITY_PROVIDER_DB,
 )
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
+from flask_appbuilder.forms import DynamicForm
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import (
@@ -24,7 +26,10 @@ from flask_appbuilder.security.sqla.models import (
     ViewMenu,
     assoc_permissionview_role,
 )
-from flask_appbuilder.security.views import UserDBModelView
+from flask_appbuilder.security.views import ResetMyPasswordView, UserDBModelView
+from flask_appbuilder.validators import PasswordComplexityValidator
+from flask_babel import LazyString
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_jwt_extended import (
     create_access_token,
@@ -35,14 +40,19 @@ from flask_jwt_extended import (
 from flask_jwt_extended import current_user as current_user_jwt
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased, joinedload
+from werkzeug.security import check_password_hash
+from wtforms import PasswordField, ValidationError
+from wtforms.validators import DataRequired, EqualTo
 
 from app.core import audit, cache_tokens
 from app.core.access import auth_policy, visitor
 from app.core.audit import hooks as audit_hooks
+from app.extensions import db
 from app.models import AppUser, CacheToken, Researcher
 from app.utils.changes import changed
 
 logger = logging.getLogger(__name__)
+TOKEN_EPOCH = "epoch"  # the claim of an API token that names the session epoch it was made in
 
 READ = r"can_(list|show)$"
 READ_FILES = r"can_(list|show|download)$"
@@ -189,6 +199,37 @@ class PlatformUserDBModelView(UserDBModelView):
                     "region", "enterprise", "researcher"]
 
 
+class CurrentPasswordRequired:
+    """The signed-in user's own password: a session left open must not be enough to take the
+    account. A wrong one counts as a wrong password at sign-in (the lockout covers it)."""
+
+    def __call__(self, form, field):
+        user = g.user
+        if not field.data or not check_password_hash(user.password or "", field.data):
+            auth_policy.count_failed_login(db.session, user)
+            raise ValidationError(_("The current password is not right."))
+
+
+class OwnPasswordForm(DynamicForm):
+    """FAB's reset form with the current password first (fields show in definition order)."""
+
+    current_password = PasswordField(_l("Current password"), validators=[CurrentPasswordRequired()],
+                                     widget=BS3PasswordFieldWidget())
+    password = PasswordField(_l("New password"), description=LazyString(auth_policy.password_rule),
+                             validators=[DataRequired(), PasswordComplexityValidator()],
+                             widget=BS3PasswordFieldWidget())
+    conf_password = PasswordField(_l("Confirm Password"), widget=BS3PasswordFieldWidget(),
+                                  validators=[EqualTo("password",
+                                                      message=_l("Passwords must match"))])
+
+
+class PlatformResetMyPasswordView(ResetMyPasswordView):
+    """A user's own password change, which asks for the current password first."""
+
+    class_permission_name = "ResetMyPasswordView"  # the roles' permissions stay as they are
+    form = OwnPasswordForm
+
+
 class PlatformSecurityApi(SecurityApi):
     """FAB's token login, where a payload without ``provider`` is a database login: FAB's
     schema lets it through and then fails on ``payload["provider"]`` with HTTP 500."""
@@ -245,6 +286,7 @@ class PlatformSecurityManager(SecurityManager):
     user_model = AppUser
     security_api = PlatformSecurityApi
     userdbmodelview = PlatformUserDBModelView
+    resetmypasswordview = PlatformResetMyPasswordView
 
     def exist_permission_on_roles(self, view_name, permission_name, role_ids) -> bool:
         """FAB asks the database once per menu item and button (44 statements for one list
@@ -267,6 +309,35 @@ class PlatformSecurityManager(SecurityManager):
         if key not in memo:
             memo[key] = super()._has_view_access(user, permission_name, view_name)
         return memo[key]
+
+    def load_user(self, pk):
+        """Flask-Login's loader: a session made before the user's last sign-out, password
+        change or deactivation is no session (its epoch is behind)."""
+        user = super().load_user(pk)
+        if user is not None and has_request_context() and not auth_policy.session_is_current(
+                user):
+            return None
+        return user
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        """An API token likewise ends with the epoch it was made in."""
+        user = self.get_user_by_id(int(jwt_data["sub"]))
+        if user is None or not user.is_active:
+            return None
+        if jwt_data.get(TOKEN_EPOCH) != (user.session_epoch or 0):
+            return None
+        g.user = user
+        return user
+
+    def create_jwt_manager(self, app):
+        jwt_manager = super().create_jwt_manager(app)
+        jwt_manager.additional_claims_loader(self._token_claims)
+        return jwt_manager
+
+    def _token_claims(self, identity) -> dict:
+        epoch = self.session.scalar(select(AppUser.session_epoch).where(
+            AppUser.id == int(identity)))
+        return {TOKEN_EPOCH: epoch or 0}
 
     def get_user_by_id(self, pk):
         """The signed-in user with its roles and groups, and the permissions' cache token, in
@@ -322,11 +393,20 @@ class PlatformSecurityManager(SecurityManager):
                                 hashed_password, groups, commit)
 
     def reset_password(self, userid, password):
+        """Every password change, the user's own or an administrator's reset: the rule, the
+        lock lifted (a reset is how it is lifted early), and every other session and token of
+        the user ended; the session that changed its own password goes on."""
         auth_policy.check_password(password)
         user = self.get_user_by_id(userid)
         if user is not None:
-            auth_policy.unlock(user)  # an administrator's reset is how a lock is lifted early
-        return super().reset_password(userid, password)
+            auth_policy.unlock(user)
+        changed = super().reset_password(userid, password)
+        epoch = auth_policy.end_sessions(self.session, userid)
+        self.session.commit()
+        if has_request_context() and getattr(g, "user", None) is not None \
+                and getattr(g.user, "id", None) == userid and "_user_id" in session:
+            session[auth_policy.EPOCH] = epoch
+        return changed
 
     # -- audit of logins (form and API both end in auth_user_db → update_user_auth_stat) ------
     # FAB's own hooks, called after the login stats are committed. Attempts that never reach

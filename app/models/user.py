@@ -17,6 +17,10 @@ class AppUser(User):
     locale = Column(String(8), nullable=False, default="zh", server_default="zh")
     # Set (UTC) when too many wrong passwords in a row lock the account (app/core/access/auth_policy.py).
     locked_until = Column(DateTime, nullable=True)
+    # Raised to end every session and API token of the user at once: sign-out, a password
+    # change or reset, deactivation. A session or token carries the value it was made with
+    # (app/core/access/auth_policy.py).
+    session_epoch = Column(Integer, nullable=False, default=0, server_default="0")
 
     @property
     def role_names(self) -> set[str]:

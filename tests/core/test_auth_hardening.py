@@ -82,11 +82,31 @@ def test_reset_my_password_refuses_weak_ones_for_every_role(client, make, db_ses
     user = _role_user(make, role)
     login(client, user.username)
     for password in WEAK[:3]:
-        response = client.post("/resetmypassword/form",
-                               data={"password": password, "conf_password": password})
+        response = client.post("/resetmypassword/form", data={
+            "current_password": PASSWORD, "password": password, "conf_password": password})
         assert response.status_code == 200 and _rule_shown(response), (role, password)
     login(client, user.username)  # the old password still works
-    response = client.post("/resetmypassword/form", data={"password": GOOD, "conf_password": GOOD})
+    response = client.post("/resetmypassword/form", data={
+        "current_password": PASSWORD, "password": GOOD, "conf_password": GOOD})
+    assert response.status_code == 302
+    login(client, user.username, GOOD)
+
+
+def test_reset_my_password_asks_for_the_current_one(client, make, db_session):
+    user = make.user("Bureau")
+    login(client, user.username)
+    for current in (None, "", "Wrong-Password-1"):
+        data = {"password": GOOD, "conf_password": GOOD}
+        if current is not None:
+            data["current_password"] = current
+        response = client.post("/resetmypassword/form", data=data)
+        assert response.status_code == 200, current
+        assert "当前密码不正确" in response.get_data(as_text=True), current
+    db_session.refresh(user)
+    assert user.fail_login_count == 3  # each wrong one counts towards the lockout
+    login(client, user.username)  # unchanged
+    response = client.post("/resetmypassword/form", data={
+        "current_password": PASSWORD, "password": GOOD, "conf_password": GOOD})
     assert response.status_code == 302
     login(client, user.username, GOOD)
 
@@ -512,3 +532,74 @@ def test_sms_beyond_the_per_phone_limit_is_refused_and_not_sent(
     assert "短信已达上限" in rows[2].last_error and "每小时 2 条" in rows[2].last_error
     assert [r["body"]["phone"] for r in sms_gateway.requests].count("13800005678") == 2
     assert [r["body"]["phone"] for r in sms_gateway.requests].count("13800005679") == 1
+
+
+# -- sessions end server-side --------------------------------------------------------------
+
+def _signed_in_elsewhere(app, client):
+    """Another browser holding a copy of ``client``'s session cookie."""
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    return copy
+
+
+def _page_opens(response) -> bool:
+    return response.status_code == 200
+
+
+def test_a_cookie_taken_before_sign_out_no_longer_works(app, client, make, db_session):
+    user = make.user("Bureau")
+    login(client, user.username)
+    copy = _signed_in_elsewhere(app, client)
+    assert _page_opens(copy.get("/needmodelview/list/"))
+    client.get("/logout/")
+    response = copy.get("/needmodelview/list/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_password_change_ends_the_other_sessions_and_keeps_its_own(app, client, make,
+                                                                    db_session):
+    user = make.user("Bureau")
+    other = app.test_client()
+    login(other, user.username)
+    login(client, user.username)
+    response = client.post("/resetmypassword/form", data={
+        "current_password": PASSWORD, "password": GOOD, "conf_password": GOOD})
+    assert response.status_code == 302
+    assert _page_opens(client.get("/needmodelview/list/"))
+    assert other.get("/needmodelview/list/").status_code == 302
+
+
+def test_an_admin_reset_and_a_deactivation_end_every_session_and_token(app, client, make,
+                                                                       db_session):
+    for end in ("reset", "deactivate"):
+        user = make.user("Bureau")
+        login(client, user.username)
+        headers = api_headers(client, user.username)
+        assert client.get("/api/v1/need/", headers=headers).status_code == 200
+        admin = app.test_client()
+        login(admin, make.user("Admin").username)
+        if end == "reset":
+            response = admin.post(f"/resetpassword/form?pk={user.id}",
+                                  data={"password": GOOD, "conf_password": GOOD})
+            assert response.status_code == 302
+        else:
+            db_session.refresh(user)
+            user.active = False
+            db_session.commit()
+        assert client.get("/needmodelview/list/").status_code == 302, end
+        assert client.get("/api/v1/need/", headers=headers).status_code == 401, end
+
+
+def test_an_api_token_ends_with_sign_out(client, make, db_session):
+    user = make.user("Bureau")
+    login(client, user.username)
+    headers = api_headers(client, user.username)
+    refresh = client.post("/api/v1/security/login", json={
+        "username": user.username, "password": PASSWORD, "provider": "db", "refresh": True}
+    ).json["refresh_token"]
+    client.get("/logout/")
+    assert client.get("/api/v1/need/", headers=headers).status_code == 401
+    response = client.post("/api/v1/security/refresh",
+                           headers={"Authorization": f"Bearer {refresh}"})
+    assert response.status_code == 401

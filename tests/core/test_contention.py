@@ -176,4 +176,4 @@ def test_a_lock_held_past_the_timeout_is_busy_not_down(impatient_app):
             holder.rollback()
     page = response.get_data(as_text=True)
     assert response.status_code == 503 and response.headers["Retry-After"] == "1"
-    assert "busy" in page and "unavailable" not in page  # (no catalog entry yet: English)
+    assert "平台此刻正忙" in page and "数据库暂时不可用" not in page

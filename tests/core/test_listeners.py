@@ -17,6 +17,7 @@ EXPECTED_LISTENERS = [
     ("Session", "do_orm_execute", "app.core.audit.refuse_bulk_changes"),
     ("AppUser.active", "set", "app.core.audit.hooks.keep_old_active"),
     ("Session", "before_flush", "app.core.audit.hooks.record_permission_changes"),
+    ("AppUser.active", "set", "app.core.access.auth_policy.end_sessions_when_deactivated"),
     ("Session", "after_rollback", "app.core.notifications.delivery.close_send_batch"),
     ("Session", "after_commit", "app.core.notifications.delivery.close_send_batch"),
     ("Session", "after_flush", "app.core.cache_tokens.note_changes"),

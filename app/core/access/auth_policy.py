@@ -24,8 +24,11 @@ import time
 from flask import current_app, flash, session
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_babel import gettext as _
-from flask_login import logout_user, user_logged_in
-from sqlalchemy import case, func, update
+from flask_login import logout_user, user_logged_in, user_logged_out
+from sqlalchemy import case, func, select, update
+
+from app.extensions import db
+from app.models import AppUser
 from werkzeug.security import check_password_hash
 from wtforms import ValidationError
 
@@ -35,7 +38,7 @@ SYMBOLS = "!@#$%^&*-_=+?.,:;~"
 CHARACTER_CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits)
 
 # Session keys: the time of the login and of the last request (seconds since the epoch).
-AUTH_AT, SEEN_AT = "_auth_at", "_seen_at"
+AUTH_AT, SEEN_AT, EPOCH = "_auth_at", "_seen_at", "_epoch"
 # The last-request time is rewritten at most this often, so that not every request (each
 # image, each script) sends a new session cookie.
 SEEN_RESOLUTION = 30
@@ -46,6 +49,7 @@ def init_auth_policy(app):
     are set at every login and checked before anything else runs on each request."""
     app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", check_password)
     user_logged_in.connect(_stamp_login, app)
+    user_logged_out.connect(end_sessions_at_sign_out, app)
     # First in line, before FAB's own hook copies the signed-in user to ``g.user``.
     app.before_request_funcs.setdefault(None, []).insert(0, expire_session)
 
@@ -156,6 +160,37 @@ def unlock(user) -> None:
 def _stamp_login(sender, user, **extra):
     now = time.time()
     session[AUTH_AT] = session[SEEN_AT] = now
+    session[EPOCH] = user.session_epoch or 0
+
+
+def session_is_current(user) -> bool:
+    """Whether the signed-in session was made since the user last signed out, changed or was
+    given a new password, or was deactivated (each raises ``session_epoch``)."""
+    return session.get(EPOCH) == (user.session_epoch or 0)
+
+
+def end_sessions(db_session, user_id: int) -> int:
+    """End every session and API token of the user: raise its epoch (flushed, in the caller's
+    transaction). Returns the new epoch."""
+    table = AppUser.__table__
+    db_session.execute(update(table).where(table.c.id == user_id)
+                       .values(session_epoch=func.coalesce(table.c.session_epoch, 0) + 1))
+    return db_session.scalar(select(table.c.session_epoch).where(table.c.id == user_id))
+
+
+def end_sessions_at_sign_out(sender, user, **extra):
+    """``user_logged_out``: the cookie taken before /logout/ must not work after it."""
+    if getattr(user, "id", None) is not None:
+        end_sessions(db.session, user.id)
+        db.session.commit()
+    session.pop(EPOCH, None)
+
+
+def end_sessions_when_deactivated(target, value, oldvalue, _initiator):
+    """Listener of ``AppUser.active``: a deactivated account's sessions and tokens end with the
+    flush that deactivates it."""
+    if oldvalue is True and not value:
+        target.session_epoch = (target.session_epoch or 0) + 1
 
 
 def expire_session():

@@ -57,6 +57,7 @@ class Visitor:
     enterprise_id: int | None
     researcher_id: int | None
     researcher: ResearcherStatus | None
+    session_epoch: int = 0
     # On a need's page: (the need's id, the researcher's active proposal to it or None).
     proposal_to: tuple | None = None
 
@@ -102,7 +103,8 @@ def _statement(on_a_need: bool):
         bindparam("need_id"), AppUser.researcher_id), ("proposal_id", "proposal_state"))
     ] if on_a_need else []
     stmt = (select(AppUser.id, AppUser.username, AppUser.first_name, AppUser.last_name,
-                   AppUser.active, AppUser.region_id, AppUser.enterprise_id,
+                   AppUser.active, AppUser.session_epoch, AppUser.region_id,
+                   AppUser.enterprise_id,
                    AppUser.researcher_id, Researcher.state.label("researcher_state"),
                    Role.name.label("role"),
                    *[token.token.label(f"token_{kind}") for kind, token in zip(TOKENS, tokens)],
@@ -135,7 +137,7 @@ def load(session, pk: int) -> Visitor | None:
         cache_tokens.remember(kind, getattr(first, f"token_{kind}"))
     return Visitor(
         id=first.id, username=first.username, first_name=first.first_name,
-        last_name=first.last_name, active=first.active,
+        last_name=first.last_name, active=first.active, session_epoch=first.session_epoch,
         roles=tuple(RoleName(row.role) for row in rows if row.role is not None),
         region_id=first.region_id, enterprise_id=first.enterprise_id,
         researcher_id=first.researcher_id,
