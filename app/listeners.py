@@ -13,7 +13,7 @@ SQLAlchemy calls the listeners of one event in the order they were added: the ta
 from sqlalchemy import Engine, event
 from sqlalchemy.pool import Pool
 
-from app.core import audit, cache_tokens, list_counts, queue, security
+from app.core import audit, cache_tokens, field_rules, list_counts, queue, security
 from app.core.access import auth_policy, jurisdiction
 from app.core.audit import hooks as audit_hooks
 from app.core.notifications import delivery
@@ -24,6 +24,8 @@ from app.models import AppUser, AuditLog, mixins
 
 LISTENERS = (
     # target, event, function, options
+    # No control or format character is stored (first: the rules below read clean values).
+    (Session, "before_flush", field_rules.clean_pending_values, {}),
     (mixins.PinyinMixin, "before_insert", mixins.fill_pinyin, {"propagate": True}),
     (mixins.PinyinMixin, "before_update", mixins.refresh_pinyin, {"propagate": True}),
     # The need search index, kept in step at write time.

@@ -20,6 +20,8 @@ import zlib
 from flask import current_app
 from flask_babel import gettext as _
 
+from app.core.field_rules import clean_line
+
 # magic bytes → canonical extension
 SIGNATURES = (
     (b"%PDF-", "pdf"),
@@ -53,12 +55,23 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+# A stored name is ``<32 hex>_sep_<name>``; file systems allow 255 bytes, and a Chinese
+# character takes 3 of them in UTF-8: 300 of them made "file name too long".
+STORED_NAME_MAX_BYTES = 200
+
+
 def clean_name(filename: str, extension: str) -> str:
-    """The user's name without path parts or control characters, with the true extension."""
+    """The user's name without path parts, control or format characters (a right-to-left
+    override makes ``fdp.exe`` read as ``exe.pdf``), with the true extension, shortened at a
+    character boundary so that the stored name stays within ``STORED_NAME_MAX_BYTES``."""
     base = op.basename((filename or "").replace("\\", "/"))
-    base = re.sub(r'[\x00-\x1f\\/:*?"<>|]+', "_", base).lstrip(".").strip() or "file"
-    stem = op.splitext(base)[0][:80] or "file"
-    return f"{stem}.{extension}"
+    base = clean_line(base)
+    base = re.sub(r'[\\/:*?"<>|]+', "_", base).lstrip(".").strip() or "file"
+    stem = op.splitext(base)[0] or "file"
+    room = STORED_NAME_MAX_BYTES - len("0" * 32 + "_sep_") - len(extension) - 1
+    while len(stem.encode("utf-8")) > room:
+        stem = stem[:-1]
+    return f"{stem.rstrip() or 'file'}.{extension}"
 
 
 def check_upload(storage) -> str:

@@ -26,6 +26,8 @@ GENESIS = "0" * 64
 
 class AuditLog(Model):
     __tablename__ = "audit_log"
+    # Evidence of what was done and typed: stored as given (app/core/field_rules.py).
+    __verbatim__ = True
     __table_args__ = (Index("ix_audit_subject", "subject_type", "subject_id"),
                       UniqueConstraint("seq", name="uq_audit_log_seq"))
 

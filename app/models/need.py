@@ -25,6 +25,9 @@ from app.models.mixins import (
 
 # States in which a need is visible to the public and to every researcher.
 PUBLIC_NEED_STATES = (NeedState.published, NeedState.docking)
+# A template section holds at most this many characters (forms and API: app/core/field_rules).
+SECTION_MAX_LENGTH = 5000
+SECTION = {"max_length": SECTION_MAX_LENGTH}
 
 
 class Need(PinyinMixin, TimestampMixin, VersionedMixin, Model):
@@ -61,12 +64,12 @@ class Need(PinyinMixin, TimestampMixin, VersionedMixin, Model):
     field_id = Column(Integer, ForeignKey("tech_fields.id"), nullable=False, index=True)
     field = relationship("TechField")
     # The standardized template of notice §三(一).
-    background = Column(Text, nullable=False, default="")
-    problem = Column(Text, nullable=False, default="")
-    targets = Column(Text, nullable=False, default="")
-    basis = Column(Text, nullable=False, default="")
-    cooperation_mode = Column(Text, nullable=False, default="")
-    timeline = Column(Text, nullable=False, default="")
+    background = Column(Text, nullable=False, default="", info=SECTION)
+    problem = Column(Text, nullable=False, default="", info=SECTION)
+    targets = Column(Text, nullable=False, default="", info=SECTION)
+    basis = Column(Text, nullable=False, default="", info=SECTION)
+    cooperation_mode = Column(Text, nullable=False, default="", info=SECTION)
+    timeline = Column(Text, nullable=False, default="", info=SECTION)
     keywords = Column(String(300), nullable=False, default="")
     # Weighted words of the need for matching, kept at write time (app/domain/matching/scoring.py).
     match_terms = Column(JSON, nullable=False, default=dict, server_default="{}")

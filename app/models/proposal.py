@@ -27,7 +27,7 @@ from app.models.mixins import (
     state_column,
     utcnow,
 )
-from app.models.need import Need
+from app.models.need import SECTION, Need
 
 # States in which a proposal counts as the researcher's one active proposal to a need; the
 # partial unique index below says so to the database, and ``Proposal.active_of`` asks with the
@@ -84,11 +84,11 @@ class Proposal(TimestampMixin, VersionedMixin, Model):
     need = relationship("Need")
     researcher_id = Column(Integer, ForeignKey("researchers.id"), nullable=False, index=True)
     researcher = relationship("Researcher")
-    approach = Column(Text, nullable=False, default="")
-    expected_results = Column(Text, nullable=False, default="")
-    timeline = Column(Text, nullable=False, default="")
+    approach = Column(Text, nullable=False, default="", info=SECTION)
+    expected_results = Column(Text, nullable=False, default="", info=SECTION)
+    timeline = Column(Text, nullable=False, default="", info=SECTION)
     budget = Column(Numeric(14, 2))
-    team = Column(Text, nullable=False, default="")
+    team = Column(Text, nullable=False, default="", info=SECTION)
     attachment = Column(SafeFileColumn)
     state = state_column(ProposalState, ProposalState.draft, index=True)
     decline_reason = Column(Text)

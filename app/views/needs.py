@@ -8,6 +8,7 @@ from wtforms.validators import Length, Optional
 from app.domain.needs.completeness import SECTIONS, check_need
 from app.domain.needs.filing import check_deletable, check_editable, prepare_new_need
 from app.models import Action, Need
+from app.models.need import SECTION_MAX_LENGTH
 from app.views.base import ScopedModelRestApi, as_bad_request, interface
 from app.views.uploads import UnicodeFileUploadField
 from app.views.workflow import WorkflowModelView
@@ -56,7 +57,7 @@ class NeedModelView(WorkflowModelView):
     # completeness check says what is missing before submission.
     add_form_extra_fields = edit_form_extra_fields = {
         "attachment": UnicodeFileUploadField(_l("Attachment")),
-        **{column: TextAreaField(NEED_LABELS[column], [Optional(), Length(max=5000)],
+        **{column: TextAreaField(NEED_LABELS[column], [Optional(), Length(max=SECTION_MAX_LENGTH)],
                                  description=TEMPLATE_HINTS.get(column), filters=[_blank])
            for column, _label in SECTIONS},
         "keywords": StringField(NEED_LABELS["keywords"], [Optional(), Length(max=300)],

@@ -7,6 +7,7 @@ from app import listeners
 from app.core import cache_tokens
 
 EXPECTED_LISTENERS = [
+    ("Session", "before_flush", "app.core.field_rules.clean_pending_values"),
     ("PinyinMixin", "before_insert", "app.models.mixins.fill_pinyin"),
     ("PinyinMixin", "before_update", "app.models.mixins.refresh_pinyin"),
     ("Session", "after_flush", "app.domain.needs.search.keep_search_terms"),

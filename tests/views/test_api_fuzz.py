@@ -13,6 +13,7 @@ from app.models import EnterpriseState, NeedState
 from helpers import api_headers
 
 EXAMPLES = 10
+STATEFUL_EXAMPLES = 30
 ROLES = ["Admin", "Platform", "Province", "Bureau", "Enterprise", "Researcher"]
 
 
@@ -79,4 +80,56 @@ def test_no_operation_answers_5xx(app, client, spec, people, role):
     print(f"{role}: {operations} operations, {examples} examples")
     assert operations == len([m for p in spec["paths"].values() for m in p]) >= 20
     assert examples >= operations
+    assert not failures, "\n".join(map(repr, failures))
+
+
+STATEFUL_ROLES = ["Admin", "Enterprise", "Bureau"]
+
+
+def _linked(spec):
+    """The spec with OpenAPI links between each resource's operations: a list's first id
+    (``ids/0``) and a created row's id (``id``) feed the get, edit and delete of that row."""
+    paths = spec["paths"]
+    for path, operations in paths.items():
+        item = path.rstrip("/") + "/{pk}"
+        if not path.endswith("/") or item not in paths:
+            continue
+        pointer_to_item = item.replace("~", "~0").replace("/", "~1")
+        targets = {method: f"#/paths/{pointer_to_item}/{method}" for method in paths[item]}
+        for method, status, pointer in (("get", "200", "/ids/0"), ("post", "201", "/id")):
+            response = paths[path].get(method, {}).get("responses", {}).get(status)
+            if response is None:
+                continue
+            response["links"] = {
+                f"{target}Row": {"operationRef": reference,
+                                 "parameters": {"pk": f"$response.body#{pointer}"}}
+                for target, reference in targets.items()}
+    return spec
+
+
+@pytest.mark.parametrize("role", STATEFUL_ROLES)
+def test_no_sequence_of_operations_answers_5xx(app, client, spec, people, role):
+    """Stateful: schemathesis chains operations by the links it infers from the spec (an id
+    that one operation returns, fed to the next: post a need, then get, edit and delete it),
+    so the later calls reach rows the earlier ones made, not only random ids."""
+    schema = schemathesis.openapi.from_dict(_linked(spec))
+    schema.app = app
+    headers = api_headers(client, people[role].username)
+    calls, failures = [], []
+
+    class Sequences(schema.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {"headers": headers}
+
+        def validate_response(self, response, case, **kwargs):
+            calls.append(case.operation.label)
+            if response.status_code >= 500:
+                failures.append((case.operation.label, case.path_parameters, case.body,
+                                 response.status_code, response.text[:300]))
+
+    Sequences.run(settings=settings(
+        max_examples=STATEFUL_EXAMPLES, stateful_step_count=6, derandomize=True, database=None,
+        deadline=None, suppress_health_check=list(HealthCheck), print_blob=False))
+    print(f"{role}: {len(calls)} stateful calls over {len(set(calls))} operations")
+    assert len(set(calls)) >= 10
     assert not failures, "\n".join(map(repr, failures))
