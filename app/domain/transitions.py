@@ -11,9 +11,11 @@ jurisdiction rule (a bureau decides only its own region's records).
 from app.domain.docking.proposals import (
     check_decidable,
     check_proposal_submittable,
+    check_selected,
     start_docking,
 )
 from app.domain.funding.contracts import (
+    check_contracted,
     check_fundable,
     check_resubmittable,
     create_project,
@@ -98,10 +100,12 @@ TRANSITIONS = {
             goes_to(NeedState.published, "Platform", sets={"published_at": "now"}),
         (NeedState.recommended, Action.return_):
             goes_to(NeedState.returned_by_platform, "Platform", needs_opinion=True, sets=RETURN),
+        # Both follow from the enterprise's own acts (a selection, a contract), whose records
+        # the guards ask for: the enterprise cannot move the need by its word alone.
         (NeedState.published, Action.start_docking):
-            goes_to(NeedState.docking, OWNER_ENTERPRISE),
+            goes_to(NeedState.docking, OWNER_ENTERPRISE, guard=check_selected),
         (NeedState.docking, Action.contract):
-            goes_to(NeedState.contracted, OWNER_ENTERPRISE),
+            goes_to(NeedState.contracted, OWNER_ENTERPRISE, guard=check_contracted),
         (NeedState.contracted, Action.close):
             goes_to(NeedState.closed, "Province", "Platform"),
         **{

@@ -13,6 +13,7 @@ from app.models import (
     Need,
     NeedState,
     Proposal,
+    ProposalState,
     Researcher,
     ReviewRecord,
 )
@@ -64,7 +65,16 @@ def _record(make, model, state):
     return obj, enterprise, researcher
 
 
-def _prepare_project(project, action):
+def _prepare_need(make, need, action):
+    """Docking starts from a selection, and a need is contracted by a contract."""
+    if action.value in ("start_docking", "contract"):
+        researcher = make.researcher("420100")
+        make.proposal(need, researcher, ProposalState.selected)
+        if action.value == "contract":
+            make.contract(need, researcher)
+
+
+def _prepare_project(make, project, action):
     """What the guards of Project's transitions need beforehand (app/domain/funding/execution.py)."""
     from decimal import Decimal
 
@@ -81,7 +91,7 @@ def _prepare_project(project, action):
 
 
 # Guards that need the record prepared for the action (the rule itself is tested elsewhere).
-PREPARE = {"Project": _prepare_project}
+PREPARE = {"Project": _prepare_project, "Need": _prepare_need}
 
 
 def _actor(make, role, enterprise, researcher):
@@ -100,7 +110,7 @@ def test_every_transition_for_every_role(make, db_session, case, role):
     model, state, action, transition = case
     obj, enterprise, researcher = _record(make, model, state)
     if model.__name__ in PREPARE:
-        PREPARE[model.__name__](obj, action)
+        PREPARE[model.__name__](make, obj, action)
         db_session.commit()
     actor = _actor(make, role, enterprise, researcher)
     opinion = "意见：同意" if transition.needs_opinion else None
@@ -178,7 +188,7 @@ def test_evaluating_outside_the_evaluation_phase_names_the_phase_end(make, db_se
     need = make.need(make.enterprise(), NeedState.docking)
     project = make.project(make.contract(need, make.researcher()))
     project.state = ProjectState.accepted
-    _prepare_project(project, Action.evaluate)
+    _prepare_project(make, project, Action.evaluate)
     db_session.commit()
     province = make.user("Province")
     rules = project.round

@@ -9,7 +9,7 @@ from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, func, select
 
 from app.core.access import jurisdiction
 from app.extensions import db
@@ -172,6 +172,16 @@ def check_proposal_submittable(proposal):
 def check_decidable(proposal):
     """Guard of shortlist and select: the need is still open for docking."""
     check_need_open(proposal.need)
+
+
+def check_selected(need):
+    """Guard of the need's ``start_docking``: docking starts with a selection (合作意向) of one
+    of its proposals, never by the enterprise's word alone."""
+    selected = db.session.scalar(select(func.count(Proposal.id)).where(
+        Proposal.need_id == need.id, Proposal.state == ProposalState.selected))
+    if not selected:
+        raise ProposalRuleError(_("Docking starts when you select a researcher's proposal; "
+                                  "none of this need's proposals is selected."))
 
 
 def start_docking(proposal, actor):

@@ -96,7 +96,16 @@ def prepare_new_contract(contract, user, proposal_id):
         contract.state = ContractState.submitted
         _check_contents(contract)
     if need.state is NeedState.docking:
+        db.session.add(contract)  # the need's move checks that its contract exists
         apply_action(need, Action.contract, user)
+
+
+def check_contracted(need):
+    """Guard of the need's ``contract``: a need is contracted by a contract submitted for one of
+    its selections, never by the enterprise's word alone."""
+    if not db.session.scalar(select(func.count(Contract.id)).where(Contract.need_id == need.id)):
+        raise ContractRuleError(_("A need is contracted when the contract of a selection is "
+                                  "submitted; this need has none."))
 
 
 def check_editable(contract):
