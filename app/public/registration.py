@@ -7,7 +7,9 @@ from wtforms.fields.choices import SelectChoice
 
 from app.core.uploads import UploadRejected, check_upload, discard, store_upload
 from app.domain.registration.accounts import (
+    AlreadyRegistered,
     RegistrationError,
+    tell_owner,
     register_enterprise,
     register_researcher,
 )
@@ -63,6 +65,13 @@ def _register(form, create):
     try:
         files = _save_uploads(form)
         create(files)
+        db.session.commit()
+        return True
+    except AlreadyRegistered as refusal:
+        # Answered as a new registration is; the number's or address's owner is told.
+        db.session.rollback()
+        discard(files.values())
+        tell_owner(refusal)
         db.session.commit()
         return True
     except RegistrationError as err:

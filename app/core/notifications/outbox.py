@@ -115,6 +115,14 @@ def _render_report_reminder(notification, payload) -> tuple[str, str]:
     return str(subject), str(body)
 
 
+def _render_repeated_registration(notification, payload) -> tuple[str, str]:
+    subject = _("Someone tried to register again with your account's details")
+    body = subject + "\n" + _("If it was you: you already have an account; sign in with your "
+                               "mobile number, or ask the platform's support to reset your "
+                               "password. If it was not you, nothing changed in your account.")
+    return str(subject), str(body)
+
+
 def render(notification) -> tuple[str, str]:
     """Subject and body of a notification in its recipient's language."""
     payload = notification.payload or {}
@@ -126,6 +134,8 @@ def render(notification) -> tuple[str, str]:
             return _render_message(notification, payload)
         if notification.template == "projects.report_reminder":
             return _render_report_reminder(notification, payload)
+        if notification.template == "registration.repeated":
+            return _render_repeated_registration(notification, payload)
         subject = _proposal_subject(notification, payload) if table == "proposals" else None
         if subject is None:
             noun = SUBJECT_NAMES.get(table, lambda: table)()

@@ -4,21 +4,24 @@ Accounts can sign in at once but see only their own profile; an enterprise files
 verified (need_filing.py), a researcher is matched once approved (入库).
 """
 import re
+import uuid
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from stdnum.cn import uscc
 from werkzeug.security import generate_password_hash
 
 from app.core import audit
 from app.core.access.auth_policy import password_is_strong, password_rule
+from app.core.notifications.outbox import notify
 from app.domain.registration.whitelist import status_for
 from app.extensions import db
 from app.models import (
     Action,
     AppUser,
+    Channel,
     Enterprise,
     EnterpriseState,
     HighTechZone,
@@ -79,26 +82,53 @@ def check_eligibility(institution_type: InstitutionType, position: Position):
         raise RegistrationError(_("Unknown position."), "position")
 
 
+class AlreadyRegistered(RegistrationError):
+    """The mobile number or e-mail address is already an account's. The applicant is told no
+    more than a new applicant is, as the sign-in tells nothing of which numbers exist; the
+    account's owner is told on that number or address instead (``tell_owner``)."""
+
+    def __init__(self, owner, channel):
+        super().__init__(_("Already registered."))
+        self.owner, self.channel = owner, channel
+
+
 def _ensure_unique(phone, email, credit_code=None):
+    """Refuse a credit code that is registered (public business data: the enterprise must
+    know, and ask its bureau); raise ``AlreadyRegistered`` for a number or address that is."""
     if credit_code and db.session.scalar(
             select(func.count()).where(Enterprise.credit_code == credit_code)):
         raise RegistrationError(_("An enterprise with this credit code is already registered."),
                                 "credit_code")
-    taken_phone = any(db.session.scalar(select(func.count()).where(column == phone)) for column in (
-        Enterprise.phone, Researcher.phone, AppUser.phone, AppUser.username))
-    if taken_phone:
-        raise RegistrationError(_("This mobile number is already registered."), "phone")
-    taken_email = any(db.session.scalar(select(func.count()).where(func.lower(column) == email))
-                      for column in (Enterprise.email, Researcher.email, AppUser.email))
-    if taken_email:
-        raise RegistrationError(_("This e-mail address is already registered."), "email")
+    for channel, value, columns in (
+            (Channel.sms, phone, (AppUser.username, AppUser.phone, Enterprise.phone,
+                                  Researcher.phone)),
+            (Channel.email, email, (AppUser.email, Enterprise.email, Researcher.email))):
+        if any(db.session.scalar(select(func.count()).where(func.lower(column) == value))
+               for column in columns):
+            column = AppUser.phone if channel is Channel.sms else AppUser.email
+            owner = db.session.scalars(select(AppUser).where(or_(
+                func.lower(column) == value, AppUser.username == value))).first()
+            raise AlreadyRegistered(owner, channel)
+
+
+def tell_owner(refusal: AlreadyRegistered) -> None:
+    """Write to the outbox of the account whose number or address an applicant gave: someone
+    tried to register with it (if it was its owner: sign in, or reset the password). The per-
+    phone SMS limit keeps a flood of attempts from flooding the phone. Flushes, no commit."""
+    if refusal.owner is not None:
+        notify(refusal.owner, "registration.repeated", {},
+               event_key=f"registration-repeated:{uuid.uuid4().hex}", channels=[refusal.channel])
+
+
+def _check_password(password):
+    if not password_is_strong(password):
+        raise RegistrationError(password_rule(), "password")
 
 
 def _new_account(role_name, name, phone, email, password, **links):
     """The sign-in account: the mobile number is the user name."""
     sm = current_app.appbuilder.sm
-    if not password_is_strong(password):
-        raise RegistrationError(password_rule(), "password")
+    _check_password(password)
     user = AppUser(
         first_name=name[:64], last_name="", username=phone, email=email, phone=phone, active=True,
         roles=[sm.find_role(role_name)],
@@ -117,9 +147,12 @@ def register_enterprise(data: dict, files: dict) -> Enterprise:
     """
     credit_code = clean_credit_code(data["credit_code"])
     phone, email = clean_mobile(data["phone"]), clean_email(data["email"])
-    _ensure_unique(phone, email, credit_code)
+    _check_password(data["password"])
     zone = db.session.get(HighTechZone, data["zone_id"]) if data.get("zone_id") else None
     check_zone_in_region(zone, int(data["region_id"]))
+    # Last of the checks: an applicant whose other answers are wrong hears about those, as a
+    # new applicant would, before the number's owner is told of anything.
+    _ensure_unique(phone, email, credit_code)
     enterprise = Enterprise(
         name=data["name"].strip(), credit_code=credit_code, sme_number=data["sme_number"].strip(),
         region_id=int(data["region_id"]), zone=zone, field_id=data.get("field_id") or None,
@@ -163,6 +196,7 @@ def register_researcher(data: dict, files: dict, fields: list) -> Researcher:
             Institution.name == data["institution_name"].strip())).first()
     institution_type = existing.type if existing else InstitutionType(data["institution_type"])
     check_eligibility(institution_type, data["position"])
+    _check_password(data["password"])
     _ensure_unique(phone, email)
     researcher = Researcher(
         name=data["name"].strip(), institution=_institution(data), position=Position(data["position"]),

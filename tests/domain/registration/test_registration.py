@@ -7,9 +7,11 @@ from sqlalchemy import func, select
 
 from app.models import (
     AppUser,
+    Channel,
     Enterprise,
     EnterpriseState,
     Institution,
+    Notification,
     Researcher,
     ResearcherState,
     ReviewRecord,
@@ -102,24 +104,54 @@ def test_oversized_upload_is_refused(app, client, make, db_session, monkeypatch)
     assert response.status_code == 400 and "MB" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("credit_code", None, "信用代码"), ("phone", "13912345678", "手机"),
-    ("email", "li@quantum.example.cn", "邮箱"),
-])
-def test_duplicates_are_refused_and_the_first_registration_is_untouched(
-        app, client, make, db_session, field, value, message):
-    assert post_form(client, "/register/enterprise", enterprise_form(make)).status_code == 302
-    first = db_session.scalars(select(Enterprise)).one()
-    snapshot = (first.name, first.phone, first.email, first.license_file)
+def _second(field, value):
     second = {"name": "另一家公司", "credit_code": credit_code("91420100MA4K9999"),
               "phone": "13900000001", "email": "other@example.cn"}
     second[field] = value if value else credit_code()
-    response = post_form(client, "/register/enterprise", enterprise_form(make, **second))
-    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    return second
+
+
+def test_a_registered_credit_code_is_refused_and_the_first_registration_is_untouched(
+        app, client, make, db_session):
+    """A credit code is public business data: the enterprise is told, to ask its bureau."""
+    assert post_form(client, "/register/enterprise", enterprise_form(make)).status_code == 302
+    first = db_session.scalars(select(Enterprise)).one()
+    snapshot = (first.name, first.phone, first.email, first.license_file)
+    response = post_form(client, "/register/enterprise",
+                         enterprise_form(make, **_second("credit_code", None)))
+    assert response.status_code == 400 and "信用代码" in response.get_data(as_text=True)
     db_session.expire_all()
     assert _count(db_session, Enterprise) == 1
     first = db_session.scalars(select(Enterprise)).one()
     assert (first.name, first.phone, first.email, first.license_file) == snapshot
+
+
+@pytest.mark.parametrize("field,value,channel", [
+    ("phone", "13912345678", Channel.sms), ("email", "li@quantum.example.cn", Channel.email),
+])
+def test_a_registered_number_or_address_is_not_told_to_the_applicant_but_to_its_owner(
+        app, client, make, db_session, field, value, channel):
+    """Sign-in tells no one which numbers exist; registration no longer does either. The
+    answer is the one a new applicant gets, nothing is created, and the account that owns the
+    number (or address) is told on it."""
+    fresh = post_form(client, "/register/enterprise", enterprise_form(make))
+    assert fresh.status_code == 302
+    first = db_session.scalars(select(Enterprise)).one()
+    snapshot = (first.name, first.phone, first.email, first.license_file)
+    owner = db_session.scalars(select(AppUser).where(AppUser.enterprise_id == first.id)).one()
+    response = post_form(client, "/register/enterprise",
+                         enterprise_form(make, **_second(field, value)))
+    assert response.status_code == 302
+    assert response.headers["Location"] == fresh.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "已注册" not in page and "already registered" not in page
+    db_session.expire_all()
+    assert _count(db_session, Enterprise) == 1
+    first = db_session.scalars(select(Enterprise)).one()
+    assert (first.name, first.phone, first.email, first.license_file) == snapshot
+    told = db_session.scalars(select(Notification).where(
+        Notification.user_id == owner.id, Notification.template == "registration.repeated")).all()
+    assert [row.channel for row in told] == [channel]
 
 
 def test_researcher_registers_and_the_platform_approves(app, client, make, db_session):
