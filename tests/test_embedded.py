@@ -89,3 +89,74 @@ def test_run_py_refuses_an_unreachable_redis_in_one_line(tmp_path):
     lines = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and "Redis" in lines[0]
     assert "Traceback" not in done.stderr
+
+
+def _children(pid) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as fh:
+        return [int(p) for p in fh.read().split()]
+
+
+def _alive(pid) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split()[2] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
+
+
+def _ended(pids, within=15) -> bool:
+    deadline = time.time() + within
+    while time.time() < deadline:
+        if not any(_alive(p) for p in pids):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_a_fresh_instance_is_readable_by_its_owner_only(server):
+    _base, proc, log, instance = server
+    assert proc.poll() is None, _output(log)
+    assert os.stat(instance).st_mode & 0o777 == 0o700
+    for folder, folders, files in os.walk(instance):
+        for name in folders:
+            assert os.stat(os.path.join(folder, name)).st_mode & 0o777 == 0o700, name
+        for name in files:
+            mode = os.stat(os.path.join(folder, name)).st_mode
+            assert mode & 0o077 == 0, (name, oct(mode))  # nothing for group or others
+
+
+def test_the_worker_and_redis_end_with_run_py_even_if_it_is_killed(server):
+    _base, proc, log, _instance = server
+    assert proc.poll() is None, _output(log)
+    children = _children(proc.pid)
+    assert len(children) == 2, _output(log)  # the bundled Redis and the worker
+    proc.kill()  # no chance to clean up: SIGKILL, or the terminal's process killed
+    proc.wait(10)
+    assert _ended(children), [p for p in children if _alive(p)]
+
+
+def test_ctrl_c_stops_the_worker_then_redis_without_tracebacks(server):
+    _base, proc, log, _instance = server
+    assert proc.poll() is None, _output(log)
+    children = _children(proc.pid)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(40) == 0
+    assert _ended(children)
+    output = _output(log)
+    assert "Traceback" not in output
+    # The worker was stopped while Redis still answered it: no lost connection in its output.
+    assert "Connection refused" not in output and "Error 111" not in output
+    assert "ConnectionError" not in output and "No such file or directory" not in output
+
+
+def test_create_admin_with_a_weak_password_prints_the_rule(tmp_path):
+    env = dict(CLEAN, INSTANCE_DIR=str(tmp_path / "instance"))
+    for command in (["db", "upgrade"], ["init-roles"]):
+        assert subprocess.run([sys.executable, "-m", "flask", *command], cwd=ROOT, env=env,
+                              capture_output=True, timeout=120).returncode == 0
+    done = subprocess.run([sys.executable, "-m", "flask", "fab", "create-admin", "--username",
+                           "admin", "--firstname", "A", "--lastname", "B", "--email",
+                           "admin@example.cn", "--password", "weak"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr
+    assert "10" in done.stdout + done.stderr  # the rule: at least 10 characters ...

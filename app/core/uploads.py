@@ -234,8 +234,10 @@ def store_upload(storage) -> str:
     extension = check_upload(storage)
     stored = f"{uuid.uuid4().hex}_sep_{clean_name(storage.filename, extension)}"
     folder = current_app.config["UPLOAD_FOLDER"]
-    os.makedirs(folder, exist_ok=True)
-    storage.save(op.join(folder, stored))
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    path = op.join(folder, stored)
+    storage.save(path)
+    os.chmod(path, 0o600)  # proofs of identity and money: the service's own user only
     return stored
 
 

@@ -332,3 +332,14 @@ def test_workbooks_keep_markup_as_inert_text(client, hostile):
     values = {c.value for c in cells}
     assert f"需求{SCRIPT}" in values and f"企业{IMG}" in values
     assert all(c.data_type == "s" and c.hyperlink is None for c in cells)
+
+
+def test_a_stored_upload_is_readable_by_the_service_only(app, tmp_path, monkeypatch):
+    from app.core.uploads import store_upload
+
+    folder = tmp_path / "fresh-uploads"
+    monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(folder))
+    with app.test_request_context():
+        stored = store_upload(FileStorage(io.BytesIO(b"%PDF-1.4\n% proof\n"), "营业执照.pdf"))
+    assert (folder.stat().st_mode & 0o777) == 0o700
+    assert ((folder / stored).stat().st_mode & 0o777) == 0o600

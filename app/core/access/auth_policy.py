@@ -21,6 +21,8 @@ import secrets
 import string
 import time
 
+import click
+
 from flask import current_app, flash, session
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_babel import gettext as _
@@ -76,10 +78,16 @@ def password_is_strong(password: str) -> bool:
             and _classes_used(password) >= config["PASSWORD_CLASSES"])
 
 
+class PasswordRefused(click.ClickException, PasswordComplexityValidationError):
+    """The rule refused a password. FAB's forms catch it as the complexity error it is and show
+    the rule beside the field; a ``flask`` command (``fab create-admin``, ``reset-password``)
+    prints it and exits 1, where the plain error printed a traceback."""
+
+
 def check_password(password: str) -> None:
     """FAB's FAB_PASSWORD_COMPLEXITY_VALIDATOR: raise with the rule as the message."""
     if not password_is_strong(password):
-        raise PasswordComplexityValidationError(password_rule())
+        raise PasswordRefused(password_rule())
 
 
 class StrongPassword:
