@@ -4,6 +4,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event
 
+from app.core.field_rules import clean_line
+from app.domain.needs.export import safe_cell
 from app.extensions import db
 from app.models import NeedState
 from helpers import login
@@ -184,9 +186,10 @@ def test_export_neutralises_spreadsheet_formulas(client, make, catalogue, title)
     sheet = load_workbook(io.BytesIO(response.data)).active
     [row] = [r for r in sheet.iter_rows(min_row=2) if r[6].value == 123456.5]
     cell = row[1]
-    # A text cell holding the quoted value: no formula, and the text is still readable (XML
-    # reads a carriage return back as a line feed; it stays behind the quote).
-    assert cell.data_type == "s" and cell.value == "'" + title.replace("\r", "\n")
+    # A text cell holding the quoted value: no formula, and the text is still readable. A
+    # title keeps no tab or carriage return (app/core/field_rules.py): what is left of one is
+    # quoted if it starts a formula.
+    assert cell.data_type == "s" and cell.value == safe_cell(clean_line(title))
     assert not any(c.data_type == "f" for r in sheet.iter_rows() for c in r)
     # Numbers are not text: the amount stays a number a sum can use.
     assert row[6].data_type == "n" and row[0].data_type == "n"

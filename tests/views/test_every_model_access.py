@@ -19,7 +19,7 @@ from decimal import Decimal
 
 import pytest
 from flask_appbuilder import Model
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.core.access import jurisdiction
 from app.models import (
@@ -242,3 +242,73 @@ def test_every_view_and_api_gives_each_user_exactly_its_rows(app, client, partie
             headers = api_headers(client, user.username)
             for api in apis:
                 _check_api(client, api, headers, key, ids, expected[key])
+
+
+# -- every route that names a record --------------------------------------------------------
+
+ID_PARAMETERS = {"need_id": Need, "proposal_id": Proposal, "match_id": Match}
+
+
+def _routes_naming_a_record(app):
+    """(rule, its id parameter, the model it names) for every URL rule of the app that takes a
+    record's id: a view's own ``pk`` (its model), or a named id of the docking pages."""
+    views = {type(v).__name__: v for v in app.appbuilder.baseviews}
+    for rule in app.url_map.iter_rules():
+        view = views.get(rule.endpoint.split(".")[0])
+        if "pk" in rule.arguments and getattr(view, "datamodel", None) is not None:
+            yield rule, "pk", view.datamodel.obj
+        for name, model in ID_PARAMETERS.items():
+            if name in rule.arguments:
+                yield rule, name, model
+
+
+def _state_of_everything(db_session, rows):
+    """What a request could have changed: each row's existence and state, and the number of
+    rows of the records a request writes."""
+    db_session.expire_all()
+    seen = {}
+    for row, _side, _audience in rows:
+        current = db_session.get(type(row), row.id)
+        seen[(type(row).__name__, row.id)] = (
+            current is not None, getattr(current, "state", None), getattr(current, "version", None))
+    for model in (Message, ProposalScore, ComparisonCriterion, Notification, Contract, Match):
+        seen[model.__name__] = db_session.scalar(select(func.count(model.id)))
+    return seen
+
+
+def test_no_route_opens_or_changes_another_partys_record(app, client, db_session, parties):
+    """Generated from the URL map: every route that names a record by its id (show, edit,
+    delete, decide, evaluate, service record, the docking pages, threads, comparison, dismiss),
+    called by the bureau, enterprise and researcher of region A with each record of region B
+    they may not see, answers no page of it (GET) and changes nothing (POST)."""
+    users, rows = parties
+    routes = list(_routes_naming_a_record(app))
+    assert len(routes) >= 40
+    tried = 0
+    for role in EVERYONE_OF_A_PARTY:
+        key = (role, "A")
+        login(client, users[key].username)
+        token = api_headers(client, users[key].username)
+        for rule, parameter, model in routes:
+            headers = token if rule.rule.startswith("/api/") else {}
+            # The public site shows a published need to anyone (its page, not its contact).
+            public = rule.endpoint.startswith("public.")
+            foreign = [row for row, side, audience in rows
+                       if isinstance(row, model) and not _sees(key, side, audience)
+                       and not (public and "every researcher" in audience)]
+            for row in foreign:
+                values = {name: "approve" if name == "name" else "x"
+                          for name in rule.arguments if name != parameter}
+                url = rule.build({**values, parameter: row.id}, append_unknown=False)[1]
+                if "GET" in rule.methods:
+                    status = _status(client, url, headers=headers)
+                    assert status in (302, 403, 404, 405), (url, key, status)
+                for method in {"POST", "PUT", "DELETE"} & rule.methods:
+                    before = _state_of_everything(db_session, rows)
+                    client.open(url, method=method, headers=headers,
+                                data={"action": "approve", "body": "越权留言", "opinion": "越权",
+                                      "reason": "越权"} if method == "POST" else None,
+                                json={"title": "越权"} if method == "PUT" else None)
+                    assert _state_of_everything(db_session, rows) == before, (url, method, key)
+                tried += 1
+    assert tried >= 100
