@@ -404,7 +404,7 @@ class PlatformSecurityManager(SecurityManager):
         epoch = auth_policy.end_sessions(self.session, userid)
         self.session.commit()
         if has_request_context() and getattr(g, "user", None) is not None \
-                and getattr(g.user, "id", None) == userid and "_user_id" in session:
+                and getattr(g.user, "id", None) == int(userid) and "_user_id" in session:
             session[auth_policy.EPOCH] = epoch
         return changed
 

@@ -180,6 +180,7 @@ def session_is_current(user) -> bool:
 def end_sessions(db_session, user_id: int) -> int:
     """End every session and API token of the user: raise its epoch (flushed, in the caller's
     transaction). Returns the new epoch."""
+    user_id = int(user_id)  # FAB's reset form passes the id as the text of its query string
     table = AppUser.__table__
     db_session.execute(update(table).where(table.c.id == user_id)
                        .values(session_epoch=func.coalesce(table.c.session_epoch, 0) + 1))
