@@ -203,6 +203,8 @@ class CurrentPasswordRequired:
     """The signed-in user's own password: a session left open must not be enough to take the
     account. A wrong one counts as a wrong password at sign-in (the lockout covers it)."""
 
+    field_flags = {"required": True}  # the form marks it as it marks the new password
+
     def __call__(self, form, field):
         user = g.user
         if not field.data or not check_password_hash(user.password or "", field.data):
