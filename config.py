@@ -27,6 +27,12 @@ class Config:
     )
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLALCHEMY_ENGINE_OPTIONS = {}
+    # Staff who chose a daily e-mail of the work waiting for them get it once per this interval.
+    WORK_DIGEST_INTERVAL = int(os.environ.get("WORK_DIGEST_INTERVAL", str(24 * 3600)))
+    # Times are stored in UTC and shown in this zone (Beijing time for Hubei).
+    DISPLAY_TIMEZONE = os.environ.get("DISPLAY_TIMEZONE", "Asia/Shanghai")
+    # The desk: a published need without a proposal after this many days is shown as stalled.
+    DESK_WAITING_DAYS = int(os.environ.get("DESK_WAITING_DAYS", "14"))
     # The embedded SQLite: how long a writer waits for the write lock before "busy" (app/extensions).
     SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "15000"))
     # A pooled connection idle this long is tested before use (app/core/outages.py).

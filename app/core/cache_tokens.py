@@ -46,6 +46,20 @@ def current(kind: str | tuple) -> str | tuple | None:
 
 
 _TOKEN = select(CacheToken.token).where(CacheToken.name == bindparam("kind"))
+_TOKENS = select(CacheToken.name, CacheToken.token).where(
+    CacheToken.name.in_(bindparam("kinds", expanding=True)))
+
+
+def prefetch(kinds) -> None:
+    """Read the tokens of ``kinds`` not read yet in this request, in one statement (a page
+    that keeps parts under a dozen kinds would otherwise read them one by one)."""
+    memo = _memo()
+    missing = [kind for kind in kinds if kind not in memo]
+    if not missing:
+        return
+    found = dict(db.session.connection().execute(_TOKENS, {"kinds": missing}).all())
+    for kind in missing:
+        memo[kind] = found.get(kind)
 
 
 def kept(kind: str | tuple, store: str, key, make, limit: int = 500):

@@ -25,15 +25,26 @@ _VOLATILE = {"now", "current_timestamp", "current_date", "current_time", "localt
 
 def count(query) -> int:
     """``query.count()``, kept while no table it reads has been written."""
-    session, statement = query.session, query.statement
+    return _kept(query.session, query.statement, query.count, COUNTED_TABLES)
+
+
+def kept_row(session, statement, tracked) -> tuple:
+    """The one row of ``statement`` (a SELECT of counts, the desk's), kept like a list's count
+    while no table it reads has been written; ``tracked`` are the tables whose writes replace
+    a token (each with its row in ``cache_tokens``)."""
+    return _kept(session, statement, lambda: tuple(session.execute(statement).one()), tracked)
+
+
+def _kept(session, statement, make, tracked):
     tables = _tables_read(statement)
-    if (tables is None or not tables <= set(COUNTED_TABLES)
+    if (tables is None or not tables <= set(tracked)
             or session.new or session.dirty or session.deleted
             or cache_tokens.rows_written(session.connection())):
-        return query.count()
+        return make()
     kinds = tuple(f"rows:{table}" for table in sorted(tables))
+    cache_tokens.prefetch(kinds)
     return cache_tokens.kept(kinds, "list_counts " + " ".join(kinds),
-                             _key(statement, session), query.count, MAX_KEPT)
+                             _key(statement, session), make, MAX_KEPT)
 
 
 def _key(statement, session):

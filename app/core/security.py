@@ -38,17 +38,17 @@ from flask_jwt_extended import (
     jwt_required,
 )
 from flask_jwt_extended import current_user as current_user_jwt
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, literal_column, select
 from sqlalchemy.orm import aliased, joinedload
 from werkzeug.security import check_password_hash
 from wtforms import PasswordField, ValidationError
 from wtforms.validators import DataRequired, EqualTo
 
-from app.core import audit, cache_tokens
+from app.core import audit, cache_tokens, list_counts
 from app.core.access import auth_policy, visitor
 from app.core.audit import hooks as audit_hooks
 from app.extensions import db
-from app.models import AppUser, CacheToken, Researcher
+from app.models import AppUser, CacheToken, Notification, Researcher
 from app.utils.changes import changed
 
 logger = logging.getLogger(__name__)
@@ -74,13 +74,19 @@ DOCKING_STAFF = [
     [r"DockingProgressView$", r"can_(index|need)$"],
     [r"DockingDeskView$", r"can_thread$"],
 ]
-PERSONAL = [  # every signed-in participant and staff member
-    [r"NotificationModelView$", READ],
+PERSONAL = [  # every signed-in participant and staff member: the inbox, the profile
+    [r"InboxView$", r"can_index$"],
     [r"UserInfoEditView$", r"can_this_form_(get|post)$"],
     [r"(UserDBModelView)$", r"can_(userinfo|resetmypassword)$"],
     [r"ResetMyPasswordView$", r"can_this_form_(get|post)$"],
-    [r"(My space|Notification)$", MENU],
+    [r"(My space|Inbox)$", MENU],
 ]
+# Role names are codes; people read these.
+ROLE_TITLES = {
+    "Admin": _l("Administrator"), "Platform": _l("Platform staff"),
+    "Bureau": _l("Science bureau"), "Province": _l("Provincial department"),
+    "Enterprise": _l("Enterprise"), "Researcher": _l("Researcher"),
+}
 
 ROLE_DEFINITIONS = {
     "Platform": PERSONAL + DASHBOARD + [EXPORT, EXPORT_MENU,
@@ -105,6 +111,8 @@ ROLE_DEFINITIONS = {
         # Failed deliveries and their re-send: the platform runs the notifications.
         [r"FailedNotificationModelView$", r"can_(list|show)$|^resend$"],
         [r"FailedNotification$", MENU],
+        [r"NotificationModelView$", READ],
+        [r"Notification$", MENU],
     ],
     "Bureau": PERSONAL + DASHBOARD + [EXPORT, EXPORT_MENU,
         [REFERENCE_VIEWS, READ],
@@ -268,8 +276,15 @@ def _user_statement(public: bool):
         # Its state only: the whole row (texts, matching profile) was a third of the page.
         options.append(joinedload(AppUser.researcher).load_only(Researcher.state))
     tokens = [aliased(CacheToken) for _kind in _user_token_kinds()]
-    stmt = (select(AppUser, *[token.token for token in tokens]).select_from(AppUser)
-            .options(*options))
+    # The navbar's badge comes with the user: a correlated count on the partial index of unread
+    # in-site rows (its predicate written as the index's, so PostgreSQL's plan can use it).
+    unread = (select(func.count(Notification.id))
+              .where(Notification.user_id == AppUser.id,
+                     Notification.channel == literal_column("'site'"),
+                     Notification.read_at.is_(None))
+              .correlate(AppUser).scalar_subquery())
+    stmt = (select(AppUser, *[token.token for token in tokens], unread)
+            .select_from(AppUser).options(*options))
     for kind, token in zip(_user_token_kinds(), tokens):
         stmt = stmt.outerjoin(token, token.name == kind)
     return stmt.where(AppUser.id == bindparam("pk"))
@@ -278,7 +293,7 @@ def _user_statement(public: bool):
 def _user_token_kinds() -> tuple:
     """The tokens read with a signed-in user's row: the permissions', and those of the rows
     whose back-office list counts are kept (app/core/list_counts.py)."""
-    return ("permissions", *cache_tokens.row_kinds())
+    return ("permissions", *(f"rows:{table}" for table in sorted(list_counts.COUNTED_TABLES)))
 
 
 class PlatformSecurityManager(SecurityManager):
@@ -355,9 +370,11 @@ class PlatformSecurityManager(SecurityManager):
         if row is None:
             return None
         if has_request_context():
-            for kind, token in zip(_user_token_kinds(), row[1:]):
+            for kind, token in zip(_user_token_kinds(), row[1:-1]):
                 cache_tokens.remember(kind, token)
-        return row[0]
+        user = row[0]
+        user.unread_notices = int(row[-1] or 0)
+        return user
 
     def _permissions_of_roles(self, role_ids) -> set:
         pvm = self.permissionview_model

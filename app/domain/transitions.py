@@ -61,15 +61,17 @@ def by_execution_end(action, guard):
 
 
 RETURN = {"return_reason": "opinion"}
+# Who a new state waits on (``tell``): that role's users of the record's jurisdiction hear of it.
+BUREAU, PLATFORM, PROVINCE = ("Bureau",), ("Platform",), ("Province",)
 DECLINE = {"decline_reason": "opinion"}
 NEED_RETURNED = (NeedState.returned_by_bureau, NeedState.returned_by_platform)
 
 TRANSITIONS = {
     Enterprise: {
         (EnterpriseState.draft, Action.submit):
-            goes_to(EnterpriseState.submitted, OWNER_ENTERPRISE),
+            goes_to(EnterpriseState.submitted, OWNER_ENTERPRISE, tell=BUREAU),
         (EnterpriseState.returned, Action.submit):
-            goes_to(EnterpriseState.submitted, OWNER_ENTERPRISE),
+            goes_to(EnterpriseState.submitted, OWNER_ENTERPRISE, tell=BUREAU),
         (EnterpriseState.submitted, Action.verify):
             goes_to(EnterpriseState.verified, "Bureau", "Platform"),
         (EnterpriseState.submitted, Action.return_):
@@ -82,18 +84,18 @@ TRANSITIONS = {
         (ResearcherState.submitted, Action.return_):
             goes_to(ResearcherState.returned, "Platform", needs_opinion=True, sets=RETURN),
         (ResearcherState.returned, Action.submit):
-            goes_to(ResearcherState.submitted, OWNER_RESEARCHER),
+            goes_to(ResearcherState.submitted, OWNER_RESEARCHER, tell=PLATFORM),
     },
     Need: {
         **{
             (state, Action.submit):
                 goes_to(NeedState.submitted, OWNER_ENTERPRISE, phase=RoundPhase.filing,
-                        sets={"submitted_at": "now"}, guard=check_submittable)
+                        sets={"submitted_at": "now"}, guard=check_submittable, tell=BUREAU)
             for state in (NeedState.draft, *NEED_RETURNED)
         },
         (NeedState.submitted, Action.recommend):
             goes_to(NeedState.recommended, "Bureau", needs_opinion=True,
-                    sets={"recommendation": "opinion"}),
+                    sets={"recommendation": "opinion"}, tell=PLATFORM),
         (NeedState.submitted, Action.return_):
             goes_to(NeedState.returned_by_bureau, "Bureau", needs_opinion=True, sets=RETURN),
         (NeedState.recommended, Action.publish):
@@ -141,21 +143,23 @@ TRANSITIONS = {
         (ContractState.submitted, Action.return_):
             goes_to(ContractState.returned, "Province", needs_opinion=True, sets=RETURN),
         (ContractState.returned, Action.submit):
-            goes_to(ContractState.submitted, OWNER_ENTERPRISE, guard=check_resubmittable),
+            goes_to(ContractState.submitted, OWNER_ENTERPRISE, guard=check_resubmittable,
+                    tell=PROVINCE),
     },
     Project: {
         # Notice §四: the enterprise submits the summary report, the researcher co-signs it (the
         # state stays "reported"), then the enterprise records the self-acceptance.
         (ProjectState.funded, Action.report):
             goes_to(ProjectState.reported, OWNER_ENTERPRISE, sets={"summary_submitted_at": "now"},
-                    guard=by_execution_end(Action.report, check_report_attached)),
+                    guard=by_execution_end(Action.report, check_report_attached), tell=PROVINCE),
         (ProjectState.reported, Action.confirm):
             goes_to(ProjectState.reported, OWNER_RESEARCHER,
                     sets={"researcher_confirmed_at": "now"},
                     guard=by_execution_end(Action.confirm, check_confirmable)),
         (ProjectState.reported, Action.accept):
             goes_to(ProjectState.accepted, OWNER_ENTERPRISE, sets={"self_accepted_at": "now"},
-                    guard=by_execution_end(Action.accept, check_researcher_confirmed)),
+                    guard=by_execution_end(Action.accept, check_researcher_confirmed),
+                    tell=PROVINCE),
         # The score sheet is set by app/domain/funding/execution.evaluate before; the guard
         # checks it is there. The province evaluates in the round's evaluation phase, after the
         # execution end.

@@ -2,6 +2,7 @@
 
 The rules (claim, outcome, retry, sweep) live in ``app/core/notifications/delivery.py``; here is only the RQ side.
 """
+import datetime as dt
 import logging
 import re
 import smtplib
@@ -14,9 +15,10 @@ from rq import get_current_job
 
 from app.core.notifications import delivery, outbox, sms
 from app.core.queue import job
+from app.domain.desk import notices
 from app.extensions import db
 from app.jobs import schedule
-from app.models import Channel
+from app.models import Channel, NotificationState
 
 logger = logging.getLogger(__name__)
 
@@ -129,13 +131,37 @@ def _deliver(notification_id: int, commit_sent: bool = True) -> str:
         SENDERS[row.channel](row, subject, body)
     except delivery.Undeliverable as exc:
         delivery.record_failure(db.session, row, exc, retry_in=None)
+        _tell_the_platform_of_a_failure(row)
         return "failed"  # no retry can give a user a phone number: no exception, no RQ retry
     except Exception as exc:
         db.session.rollback()
         delivery.record_failure(db.session, row, exc, _retry_in())
+        _tell_the_platform_of_a_failure(row)
         raise
     delivery.record_sent(db.session, row, commit=commit_sent)
     return "sent"
+
+
+def _tell_the_platform_of_a_failure(row):
+    """A delivery that gave up waits on the platform (it may send it again): its users get an
+    in-site message, once per row."""
+    if row.state is not NotificationState.failed:
+        return
+    name = f"{row.channel.title} → {row.user.username}"
+    outbox.notify_staff(row, ("Platform",), event_key=f"failed:{row.id}", state="failed",
+                        name=name)
+    db.session.commit()
+
+
+@job
+def send_work_digests():
+    """The daily e-mail of work waiting for staff who chose it, then schedule the next run."""
+    try:
+        count = notices.send_work_digests(dt.date.today())
+        db.session.commit()
+        return count
+    finally:
+        schedule.schedule_next(f"{__name__}.send_work_digests")
 
 
 @job

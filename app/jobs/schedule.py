@@ -28,6 +28,8 @@ class Periodic:
 PERIODIC = {
     "app.jobs.notifications.sweep_notifications":
         Periodic("notifications", "NOTIFY_SWEEP_INTERVAL", "notifications-sweep-"),
+    "app.jobs.notifications.send_work_digests":
+        Periodic("notifications", "WORK_DIGEST_INTERVAL", "work-digest-"),
     "app.jobs.projects.send_report_reminders":
         Periodic("default", "REPORT_REMINDER_INTERVAL", "report-reminders-"),
     "app.jobs.matching.send_match_digests":

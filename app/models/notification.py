@@ -2,7 +2,17 @@
 import secrets
 
 from flask_appbuilder import Model
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import relationship
 
 from app.models.enums import Channel, NotificationState
@@ -16,6 +26,10 @@ def new_token() -> str:
 
 class Notification(TimestampMixin, Model):
     __tablename__ = "notifications"
+    # A reader's unread in-site messages: the navbar's badge counts them on every page.
+    __table_args__ = (Index("ix_notifications_unread", "user_id",
+                            sqlite_where=text("channel = 'site' AND read_at IS NULL"),
+                            postgresql_where=text("channel = 'site' AND read_at IS NULL")),)
 
     @classmethod
     def jurisdiction_keys(cls):

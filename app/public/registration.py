@@ -9,9 +9,9 @@ from app.core.uploads import UploadRejected, check_upload, discard, store_upload
 from app.domain.registration.accounts import (
     AlreadyRegistered,
     RegistrationError,
-    tell_owner,
     register_enterprise,
     register_researcher,
+    tell_owner,
 )
 from app.extensions import db
 from app.models import HighTechZone, Region, TechField

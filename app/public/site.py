@@ -1,6 +1,8 @@
 """The public site's frame: home page, health check, the language switch and what every
 public template may use."""
+import datetime as dt
 import logging
+from zoneinfo import ZoneInfo
 
 from flask import (
     current_app,
@@ -32,6 +34,17 @@ def _read_only_pages_read_outside_a_transaction():
 @bp.app_context_processor
 def _template_globals():
     return {"get_locale": get_locale, "appbuilder": current_app.appbuilder}
+
+
+@bp.app_template_filter("local_time")
+def local_time(moment):
+    """A stored time (UTC, naive) as people in Hubei read it: Beijing time, to the minute."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).strftime(
+        "%Y-%m-%d %H:%M")
 
 
 @bp.app_template_filter("yuan")

@@ -22,6 +22,7 @@ from app.views.funding import (
     ProjectApi,
     ProjectModelView,
 )
+from app.views.inbox import InboxView
 from app.views.need_export import NeedListExportView
 from app.views.needs import NeedApi, NeedModelView
 from app.views.recommendations import MatchingView, RecommendationView
@@ -86,9 +87,10 @@ MENUS = [
         (ReviewRecordModelView, _l("Review records"), "fa-check-square"),
         (AuditLogModelView, _l("Audit log"), "fa-shield-alt"),
         (FailedNotificationModelView, _l("Failed notifications"), "fa-exclamation-triangle"),
+        (NotificationModelView, _l("Delivery log"), "fa-paper-plane"),
     ]),
     ("My space", _l("My space"), "fa-inbox", [
-        (NotificationModelView, _l("Notifications"), "fa-bell"),
+        (InboxView, _l("Messages"), "fa-envelope"),
     ]),
 ]
 APIS = [EnterpriseApi, ResearcherApi, NeedApi, ProposalApi, MessageApi, ContractApi, ProjectApi]

@@ -1,12 +1,15 @@
 """The docking desk (a participant's own docking: recommended needs, proposals, comparison,
 threads) and the staff's docking progress. Thin: the rules are in ``app/domain/docking/proposals.py``,
 ``app/domain/docking/comparison.py`` and ``app/domain/docking/conversation.py``; the queries in ``app/domain/docking/progress.py``."""
-from flask import abort, flash, g, redirect, request, url_for
+import datetime as dt
+
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 
 from app.core.access import jurisdiction
 from app.core.uploads import UploadRejected, discard, store_upload
+from app.domain.desk import todo
 from app.domain.docking import comparison, conversation
 from app.domain.docking import progress as docking
 from app.domain.docking.proposals import SECTIONS
@@ -56,6 +59,8 @@ class DockingDeskView(BaseView):
         if getattr(user, "enterprise_id", None) is not None:
             rows, total = docking.progress(enterprise_id=user.enterprise_id, page=_page(),
                                            per_page=PER_PAGE)
+            todo.mark_seen(user, "proposals")  # the desk counts what arrives after this visit
+            db.session.commit()
             return self.render_template("office/docking_enterprise.html", title=_("My docking"),
                                         rows=rows, total=total, page=_page(), per_page=PER_PAGE)
         return redirect(url_for("DockingProgressView.index"))
@@ -184,9 +189,13 @@ class DockingProgressView(BaseView):
         region = request.args.get("region", "")
         regions = db.session.query(Region).order_by(Region.code).all()
         page = _page()
+        # From the desk: the needs still waiting for a proposal after the waiting days.
+        waiting = request.args.get("waiting") == "1"
+        where = docking.waiting_for_proposals(
+            dt.date.today(), current_app.config["DESK_WAITING_DAYS"]) if waiting else None
         rows, total = docking.progress(states=states,
                                        region_id=int(region) if region.isdigit() else None,
-                                       page=page, per_page=PER_PAGE)
+                                       page=page, per_page=PER_PAGE, where=where)
         return self.render_template(
             "office/docking_progress.html", title=_("Docking progress"), rows=rows, total=total,
             page=page, pages=max(1, (total + PER_PAGE - 1) // PER_PAGE), state=state,

@@ -1,6 +1,25 @@
-"""The back office's landing page. The public blueprint owns ``/``; FAB's index moves here."""
+"""The back office's landing page, each role's desk: 待办事项 with counts, the round's phase and
+next deadline, and the inbox's unread count. The public blueprint owns ``/``; FAB's index moves
+here."""
+import datetime as dt
+
 from flask import g
 from flask_appbuilder import IndexView, expose
+
+from app.core import cache_tokens
+from app.core.access import jurisdiction
+from app.core.security import ROLE_TITLES
+from app.domain.desk import todo
+from app.domain.rounds import current_round
+from app.models import RoundDates
+
+
+def _round_today(today: dt.date):
+    """The current round's name and dates (kept under the reference token: one read a day)."""
+    def make():
+        found = current_round(today)
+        return None if found is None else (found.label, RoundDates.of(found))
+    return cache_tokens.kept("reference", "desk_round", today, make, limit=10)
 
 
 class OfficeIndexView(IndexView):
@@ -11,5 +30,19 @@ class OfficeIndexView(IndexView):
     def index(self):
         self.update_redirect()
         user = getattr(g, "user", None)
-        roles = sorted(r.name for r in user.roles) if getattr(user, "is_authenticated", False) else []
-        return self.render_template(self.index_template, appbuilder=self.appbuilder, roles=roles)
+        if not getattr(user, "is_authenticated", False):
+            return self.render_template(self.index_template, appbuilder=self.appbuilder)
+        today = dt.date.today()
+        # Every token the desk's parts are kept under, in one statement.
+        cache_tokens.prefetch(["reference", *(f"rows:{t}" for t in todo.DESK_TABLES)])
+        found = _round_today(today)
+        phase = deadline = None
+        if found is not None:
+            phase = found[1].phase_on(today)
+            deadline = found[1].phase_end(phase)
+        return self.render_template(
+            self.index_template, appbuilder=self.appbuilder, todos=todo.todo_list(user, today),
+            round_name=found[0] if found else None, phase=phase, deadline=deadline,
+            days_left=(deadline - today).days if deadline else None,
+            roles=[str(ROLE_TITLES.get(r, r)) for r in sorted(jurisdiction.role_names(user))],
+            unread=getattr(user, "unread_notices", 0))

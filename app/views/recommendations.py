@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from app.core.access import jurisdiction
 from app.core.notifications.delivery import response_rates
+from app.domain.desk import todo
 from app.domain.matching import store as recommendations
 from app.domain.matching.runs import start_rematch
 from app.extensions import db
@@ -38,6 +39,9 @@ class RecommendationView(BaseView):
             stmt.options(joinedload(Match.need), joinedload(Match.researcher))
             .order_by(Match.score.desc(), Match.id).limit(PER_PAGE)
             .offset((page - 1) * PER_PAGE)).all()
+        if getattr(g.user, "researcher_id", None) is not None:
+            todo.mark_seen(g.user, "recommended")  # the desk counts what comes after this visit
+            db.session.commit()
         return self.render_template(
             "office/recommended.html", title=_("Recommendations"), matches=matches,
             describe=recommendations.describe, page=page, total=total,

@@ -31,9 +31,13 @@ LABELS = {
 
 
 class NotificationModelView(ScopedModelView):
+    """The delivery log of every channel, for the staff who run the notifications (a user's
+    own messages are the inbox, app/views/inbox.py)."""
+
     datamodel = interface(Notification)
-    list_title = _l("Notifications")
-    list_columns = ["created_at", "channel", "template", "state"]
+    base_permissions = ["can_list", "can_show"]
+    list_title = _l("Delivery log")
+    list_columns = ["created_at", "user", "channel", "template", "state", "attempts"]
     show_columns = ["created_at", "user", "channel", "template", "state", "attempts",
                     "last_error", "sent_at", "opened_at"]
     base_order = ("created_at", "desc")

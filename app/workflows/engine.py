@@ -8,7 +8,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.core import audit
 from app.core.access import jurisdiction
-from app.core.notifications.outbox import notify_owners
+from app.core.notifications.outbox import notify_owners, notify_staff
 from app.extensions import db
 from app.models import Action, ReviewRecord
 from app.models.mixins import utcnow
@@ -128,6 +128,8 @@ def apply_action(obj, action, actor, opinion: str | None = None, today: dt.date 
     notify_owners(obj, actor, template=f"{model.__tablename__}.{action.value}",
                   payload={"subject_id": obj.id, "state": transition.to.value, "opinion": opinion},
                   event_key=f"review:{review.id}")
+    if transition.tell:
+        notify_staff(obj, transition.tell, event_key=f"review:{review.id}")
     logger.info("%s %s: %s -> %s by %s", model.__name__, obj.id, before.value,
                 transition.to.value, getattr(actor, "username", None))
     return review

@@ -30,11 +30,14 @@ class Transition:
     # A consequence on another record, called after the change with (record, actor), e.g. a
     # selection moving the need to docking.
     then: Callable | None = None
+    # The staff roles the new state waits on: their users of the record's jurisdiction get an
+    # in-site message (and an e-mail, as each chose), e.g. a registration submitted → its bureau.
+    tell: frozenset = frozenset()
 
 
-def goes_to(state, *roles, **options) -> Transition:
+def goes_to(state, *roles, tell=(), **options) -> Transition:
     """A transition to ``state`` open to ``roles``: how the table is written."""
-    return Transition(to=state, roles=frozenset(roles), **options)
+    return Transition(to=state, roles=frozenset(roles), tell=frozenset(tell), **options)
 
 
 # model class → {(state, action): Transition}; filled by ``install``.

@@ -17,6 +17,7 @@ STABLE_JOB_NAMES = (
     "app.jobs.notifications.send_notification",
     "app.jobs.notifications.send_notifications",
     "app.jobs.notifications.sweep_notifications",
+    "app.jobs.notifications.send_work_digests",
     "app.jobs.matching.match_need",
     "app.jobs.matching.match_researcher",
     "app.jobs.matching.rematch_all",

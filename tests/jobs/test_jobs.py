@@ -152,12 +152,16 @@ def test_worker_command_runs_in_burst(app, make, db_session, async_queue, smtp):
     db_session.expire_all()
     rows = db_session.scalars(select(Notification).where(Notification.user_id == owner.id)).all()
     assert len(rows) == 2 and all(r.state is NotificationState.sent for r in rows)
-    # The worker started the sweeper's chain: one sweep waits in the scheduled registry.
+    # The worker started the chains of the queue's periodic jobs (the sweep, the work digest):
+    # one run of each waits in the scheduled registry.
     from rq.registry import ScheduledJobRegistry
+
+    from app.jobs.schedule import PERIODIC
 
     with app.app_context():
         scheduled = ScheduledJobRegistry(queue=jobs.get_queue("notifications")).get_job_ids()
-    assert [i for i in scheduled if i.startswith("notifications-sweep-")] == scheduled != []
+    prefixes = sorted(p.job_id_prefix for p in PERIODIC.values() if p.queue == "notifications")
+    assert sorted(i.rstrip("0123456789") for i in scheduled) == prefixes
 
 
 def test_a_commit_enqueues_all_its_jobs_over_one_redis_connection(app, db_session, async_queue):

@@ -22,17 +22,16 @@ import string
 import time
 
 import click
-
 from flask import current_app, flash, session
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_babel import gettext as _
 from flask_login import logout_user, user_logged_in, user_logged_out
 from sqlalchemy import case, func, select, update
+from werkzeug.security import check_password_hash
+from wtforms import ValidationError
 
 from app.extensions import db
 from app.models import AppUser
-from werkzeug.security import check_password_hash
-from wtforms import ValidationError
 
 logger = logging.getLogger(__name__)
 

@@ -15,9 +15,10 @@ Who sees which rows of a record that declares ``jurisdiction_keys()``:
 A user holding several roles sees the union. A record without keys is visible to global roles only.
 """
 from flask import g
+from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import false, or_, select
 
-from app.models import Enterprise
+from app.models import AppUser, Enterprise
 
 GLOBAL_ROLES = frozenset({"Admin", "Platform", "Province"})
 STAFF_ROLES = GLOBAL_ROLES | {"Bureau"}
@@ -108,6 +109,31 @@ def visible_ids(session, model, pks, user=None) -> set:
         return set()
     stmt = scoped(select(model.id).where(model.id.in_(ids)), model, user)
     return {row[0] for row in session.execute(stmt)}
+
+
+def region_of(session, model, pk) -> int | None:
+    """The region a row of ``model`` lies in for the bureau rule (its enterprise's, or its
+    own region key), or None for a record no region holds."""
+    keys = model.jurisdiction_keys() if hasattr(model, "jurisdiction_keys") else {}
+    if "enterprise" in keys:
+        enterprise = select(keys["enterprise"]).where(model.id == pk).scalar_subquery()
+        return session.scalar(select(Enterprise.region_id).where(Enterprise.id == enterprise))
+    if "region" in keys:
+        return session.scalar(select(keys["region"]).where(model.id == pk))
+    return None
+
+
+def staff_of(session, obj, role: str) -> list:
+    """The active users of staff ``role`` whose jurisdiction holds ``obj``: every user of a
+    global role, the bureau users of the record's region (none for a record of no region)."""
+    users = select(AppUser).join(AppUser.roles).where(Role.name == role,
+                                                      AppUser.active.is_(True))
+    if role not in GLOBAL_ROLES:
+        region = region_of(session, type(obj), obj.id)
+        if region is None:
+            return []
+        users = users.where(AppUser.region_id == region)
+    return session.scalars(users.order_by(AppUser.id)).unique().all()
 
 
 def region_ids_for(user=None) -> list | None:

@@ -187,10 +187,14 @@ def target_path(row) -> str:
     path = payload.get("path")
     if isinstance(path, str) and path.startswith("/") and not path.startswith("//"):
         return path
-    view = SUBJECT_VIEWS.get(row.template.split(".")[0])
+    parts = row.template.split(".")
+    table = parts[1] if parts[0] == "work" and len(parts) > 1 else parts[0]
+    if table == "notifications":
+        return url_for("FailedNotificationModelView.show", pk=payload.get("subject_id"))
+    view = SUBJECT_VIEWS.get(table)
     if view and payload.get("subject_id"):
         return url_for(f"{view}.show", pk=payload["subject_id"])
-    return url_for("NotificationModelView.show", pk=row.id)
+    return url_for("InboxView.index")
 
 
 def open_link(session, token: str) -> str | None:

@@ -3,6 +3,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.core.access import jurisdiction
 from app.core.notifications.delivery import enqueue_send, link
 from app.extensions import db
 from app.models import AppUser, Channel, Notification, Proposal
@@ -66,6 +67,64 @@ def notify_owners(obj, actor, template, payload, event_key):
         notify(user, template, payload, event_key)
 
 
+def notify_staff(obj, roles, event_key: str, state=None, name=None):
+    """Tell the staff a record's new state waits on: the users of ``roles`` whose jurisdiction
+    holds ``obj`` get an in-site message ("work.<table>.<state>"), and an e-mail at once if they
+    chose so (``AppUser.work_email``: the others get it in their daily digest, or never).
+    Idempotent per event, like ``notify``. Flushes, no commit."""
+    state = state or obj.state.value
+    payload = {"subject_id": obj.id, "state": state, "name": name or _record_name(obj)}
+    for role in sorted(roles):
+        for user in jurisdiction.staff_of(db.session, obj, role):
+            channels = [Channel.site] + (
+                [Channel.email] if user.work_email == "immediate" and user.email else [])
+            notify(user, f"work.{type(obj).__tablename__}.{state}", payload, event_key,
+                   channels=channels)
+
+
+def _record_name(obj) -> str:
+    """How a staff message names the record: its name, title or number."""
+    for attribute in ("name", "title", "number"):
+        value = getattr(obj, attribute, None)
+        if value:
+            return str(value)[:120]
+    need = getattr(obj, "need", None)
+    return str(getattr(need, "title", "") or f"#{obj.id}")[:120]
+
+
+# The staff messages of work waiting for them, by (table, state): what waits, and for what.
+WORK = {
+    ("enterprises", "submitted"): lambda: _("A registration waits for your verification: "
+                                            "%(name)s"),
+    ("researchers", "submitted"): lambda: _("A researcher waits to be vetted: %(name)s"),
+    ("needs", "submitted"): lambda: _("A need waits for your recommendation: %(name)s"),
+    ("needs", "recommended"): lambda: _("A recommended need waits for publication: %(name)s"),
+    ("contracts", "submitted"): lambda: _("A contract waits for approval (立项): %(name)s"),
+    ("projects", "reported"): lambda: _("A summary report was submitted: %(name)s"),
+    ("projects", "accepted"): lambda: _("A project was self-accepted and waits for its "
+                                        "evaluation: %(name)s"),
+    ("notifications", "failed"): lambda: _("A notification could not be delivered: %(name)s"),
+}
+
+
+def _render_work(notification, payload) -> tuple[str, str]:
+    _work, table, state = (notification.template.split(".") + ["", ""])[:3]
+    phrase = WORK.get((table, state))
+    subject = (phrase() if phrase else _("Work waits for you: %(name)s")) % {
+        "name": payload.get("name", "")}
+    body = subject
+    if notification.token:
+        body += "\n\n" + _("Details: %(link)s", link=link(notification))
+    return str(subject), str(body)
+
+
+def _render_work_digest(notification, payload) -> tuple[str, str]:
+    subject = _("%(count)d items wait for you on the platform", count=payload.get("count", 0))
+    lines = [f"- {line}" for line in payload.get("lines", [])]
+    body = "\n".join([str(subject), *lines, "", str(_("Sign in: your desk lists them all."))])
+    return str(subject), body
+
+
 def _render_digest(notification, payload) -> tuple[str, str]:
     count = payload.get("count", 0)
     if payload.get("side") == "researcher":
@@ -123,11 +182,12 @@ def _render_repeated_registration(notification, payload) -> tuple[str, str]:
     return str(subject), str(body)
 
 
-def render(notification) -> tuple[str, str]:
-    """Subject and body of a notification in its recipient's language."""
+def render(notification, locale: str | None = None) -> tuple[str, str]:
+    """Subject and body of a notification in ``locale``, by default its recipient's language
+    (an e-mail); the inbox renders it at read time in the reader's current language."""
     payload = notification.payload or {}
     table = notification.template.split(".")[0]
-    with force_locale(notification.user.locale or "zh"):
+    with force_locale(locale or notification.user.locale or "zh"):
         if notification.template.startswith("match.digest"):
             return _render_digest(notification, payload)
         if notification.template == "messages.new":
@@ -136,6 +196,10 @@ def render(notification) -> tuple[str, str]:
             return _render_report_reminder(notification, payload)
         if notification.template == "registration.repeated":
             return _render_repeated_registration(notification, payload)
+        if notification.template == "work.digest":
+            return _render_work_digest(notification, payload)
+        if notification.template.startswith("work."):
+            return _render_work(notification, payload)
         subject = _proposal_subject(notification, payload) if table == "proposals" else None
         if subject is None:
             noun = SUBJECT_NAMES.get(table, lambda: table)()

@@ -1,9 +1,10 @@
 """What each side sees of docking: a researcher's recommended needs and proposals, an
 enterprise's needs with their proposals, and the staff's progress of every need in their
 jurisdiction. Read-only queries; every one goes through the jurisdiction rule."""
+import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import joinedload
 
 from app.core.access import jurisdiction
@@ -52,11 +53,22 @@ def _message_counts():
             .group_by(Proposal.need_id).subquery())
 
 
+def waiting_for_proposals(today: dt.date, days: int):
+    """Published ``days`` or more before ``today`` and still without a proposal: the needs a
+    bureau and the platform should push (the desk counts them, the progress page lists them)."""
+    cutoff = dt.datetime.combine(today - dt.timedelta(days=days), dt.time())
+    return and_(Need.state == NeedState.published, Need.published_at < cutoff,
+                ~exists().where(Proposal.need_id == Need.id,
+                                Proposal.state != ProposalState.draft))
+
+
 def progress(states=DOCKING_NEED_STATES, region_id=None, enterprise_id=None, page=1,
-             per_page=50):
-    """(rows, total) of needs in ``states`` with their proposal and message counts, newest
-    publication first; three statements whatever the page size."""
+             per_page=50, where=None):
+    """(rows, total) of needs in ``states`` (and ``where``) with their proposal and message
+    counts, newest publication first; three statements whatever the page size."""
     base = select(Need.id).where(Need.state.in_(states))
+    if where is not None:
+        base = base.where(where)
     if region_id is not None:
         base = base.where(Need.enterprise_id.in_(
             select(Enterprise.id).where(Enterprise.region_id == region_id)))

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.core.access import jurisdiction
+from app.core.notifications.outbox import notify_staff
 from app.domain.docking.proposals import CLOSED_PHASES
 from app.domain.funding import allocation as funding
 from app.extensions import db
@@ -95,8 +96,12 @@ def prepare_new_contract(contract, user, proposal_id):
         contract.institution = proposal.researcher.institution
         contract.state = ContractState.submitted
         _check_contents(contract)
+    # Stored now: the need's move checks that its contract exists, and the province hears of
+    # a contract submitted straight into "submitted" (no transition of its own).
+    db.session.add(contract)
+    db.session.flush()
+    notify_staff(contract, ("Province",), event_key=f"contracts.submit:{contract.id}")
     if need.state is NeedState.docking:
-        db.session.add(contract)  # the need's move checks that its contract exists
         apply_action(need, Action.contract, user)
 
 

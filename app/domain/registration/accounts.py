@@ -15,7 +15,7 @@ from werkzeug.security import generate_password_hash
 
 from app.core import audit
 from app.core.access.auth_policy import password_is_strong, password_rule
-from app.core.notifications.outbox import notify
+from app.core.notifications.outbox import notify, notify_staff
 from app.domain.registration.whitelist import status_for
 from app.extensions import db
 from app.models import (
@@ -210,6 +210,8 @@ def register_researcher(data: dict, files: dict, fields: list) -> Researcher:
                         researcher_id=researcher.id)
     db.session.flush()
     audit.record("researchers.register", researcher, after={"state": "submitted"}, actor=user)
+    # Registered straight into "submitted" (no transition): the platform hears of it here.
+    notify_staff(researcher, ("Platform",), event_key=f"researchers.register:{researcher.id}")
     return researcher
 
 
