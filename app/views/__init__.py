@@ -90,7 +90,7 @@ MENUS = [
         (NotificationModelView, _l("Delivery log"), "fa-paper-plane"),
     ]),
     ("My space", _l("My space"), "fa-inbox", [
-        (InboxView, _l("Messages"), "fa-envelope"),
+        (InboxView, _l("Inbox"), "fa-envelope"),
     ]),
 ]
 APIS = [EnterpriseApi, ResearcherApi, NeedApi, ProposalApi, MessageApi, ContractApi, ProjectApi]

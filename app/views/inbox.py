@@ -25,7 +25,7 @@ class InboxView(BaseView):
         page = _page()
         messages, total = inbox.page_of(g.user, kind, page)
         return self.render_template(
-            "office/inbox.html", title=_("Messages"), messages=messages, total=total,
+            "office/inbox.html", title=_("Inbox"), messages=messages, total=total,
             page=page, pages=max(1, (total + inbox.PER_PAGE - 1) // inbox.PER_PAGE),
             kind=kind, kinds=inbox.KINDS, staff=bool(jurisdiction.role_names(g.user)
                                                      & jurisdiction.STAFF_ROLES),

@@ -44,6 +44,30 @@ class People:
         self.pages[who].screenshot(path=str(path), full_page=True)
         return path
 
+    def shot_both_sizes(self, who, name):
+        """The page on a desktop (1366x900) and a phone (390x844)."""
+        page = self.pages[who]
+        for width, height in ((1366, 900), (390, 844)):
+            page.set_viewport_size({"width": width, "height": height})
+            self.shot(who, f"{name}-{width}")
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+    def desk(self, who, name, waiting=(), idle=(), inbox=None):
+        """``who``'s desk: the to-do items ``waiting`` count work, those of ``idle`` none; the
+        inbox shows the text ``inbox``. Both pages shot at both sizes."""
+        page = self.pages[who]
+        page.goto("/office/")
+        for key in waiting:
+            badge = page.locator(f"a[data-todo={key}] .badge")
+            assert badge.count() == 1 and int(badge.inner_text()) >= 1, (who, key)
+        for key in idle:
+            assert page.locator(f"a[data-todo={key}] .badge").count() == 0, (who, key)
+        self.shot_both_sizes(who, f"desk-{name}")
+        if inbox is not None:
+            page.goto("/office/inbox/")
+            assert inbox in page.locator("body").inner_text(), (who, inbox)
+            self.shot_both_sizes(who, f"inbox-{name}")
+
 
 def choose(page, selector, contains):
     """Select the option of ``selector`` whose text contains ``contains`` (FAB's select2 keeps

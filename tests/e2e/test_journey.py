@@ -139,8 +139,12 @@ def test_1_enterprise_registers_and_its_bureau_verifies(people, stack, state):
     other.goto("/enterprisemodelview/list/")
     expect(other.locator("body")).not_to_contain_text(ENTERPRISE)
     people.shot("bureau_yc", "yichang-bureau-does-not-see-it")
+    people.desk("bureau_yc", "yichang-bureau", idle=["enterprises_to_verify"])
 
     bureau = people.sign_in("bureau_wh", "bureau_wh", PASSWORD)
+    # The new registration is on the Wuhan bureau's desk and in its inbox.
+    people.desk("bureau_wh", "wuhan-bureau-registration", waiting=["enterprises_to_verify"],
+                inbox=ENTERPRISE)
     bureau.goto("/enterprisemodelview/list/")
     state["enterprise_id"] = id_in(row_link(bureau, ENTERPRISE, "/show/"))
     bureau.goto(f"/enterprisemodelview/decide/{state['enterprise_id']}")
@@ -177,6 +181,9 @@ def test_2_researchers_register_and_the_platform_approves(people, stack, state):
         no_error(page)
         people.sign_in(who, phone, PASSWORD)
 
+        if seq == 1:
+            people.desk("platform", "platform-researcher-to-vet",
+                        waiting=["researchers_to_vet"], inbox=name)
         platform.goto("/researchermodelview/list/")
         researcher_id = id_in(row_link(platform, name, "/show/"))
         state["researcher_ids"].append(researcher_id)
@@ -220,9 +227,12 @@ def test_3_need_written_reviewed_published_and_found(people, stack, state):
     expect(enterprise.locator(".findings")).to_have_count(0)
     act(enterprise, f"/needmodelview/decide/{need_id}", "submit")
 
+    people.desk("bureau_wh", "wuhan-bureau-need", waiting=["needs_to_recommend"], inbox=TITLE)
     bureau = people.page("bureau_wh")
     act(bureau, f"/needmodelview/decide/{need_id}", "recommend",
         "企业需求明确，具备合作基础，推荐发布。")
+    people.desk("platform", "platform-need-to-publish", waiting=["needs_to_publish"],
+                inbox=TITLE)
     platform = people.page("platform")
     platform.goto(f"/needmodelview/decide/{need_id}")
     people.shot("platform", "platform-publishes-need")
@@ -330,6 +340,7 @@ def test_5_proposals_compared_shortlisted_discussed_selected(people, stack, stat
         act(page, f"/proposalmodelview/decide/{proposal_id}", "submit")
 
     first, second = state["proposal_ids"]
+    people.desk("enterprise", "enterprise-proposals", waiting=["proposals_new"])
     enterprise = people.page("enterprise")
     enterprise.goto(f"/docking/need/{need_id}")
     for proposal_id in (first, second):
@@ -388,6 +399,8 @@ def test_6_contract_approved_and_on_the_dashboard(people, stack, state):
     save_form(enterprise)
     contract_id = state["contract_id"] = id_in(enterprise.url)
 
+    people.desk("province", "province-contract", waiting=["contracts_to_approve"],
+                inbox=TITLE)
     province = people.page("province")
     province.goto(f"/contractmodelview/decide/{contract_id}")
     people.shot("province", "contract-cross-checks")
@@ -425,9 +438,13 @@ def test_7_report_cosigned_accepted_evaluated(people, stack, state):
     enterprise.set_input_files("#summary_report", pdf(stack, "项目总结报告.pdf"))
     save_form(enterprise)
     act(enterprise, f"/projectmodelview/decide/{project_id}", "report")
+    people.desk("researcher1", "researcher-cosign", waiting=["cosign_requested"])
     act(people.page("researcher1"), f"/projectmodelview/decide/{project_id}", "confirm",
         "情况属实。")
     act(enterprise, f"/projectmodelview/decide/{project_id}", "accept", "达到合同约定指标。")
+    people.desk("province", "province-evaluation", waiting=["evaluations_to_record"],
+                inbox=state["project_number"])
+    people.desk("enterprise", "enterprise-after-acceptance", idle=["reports_due"])
 
     province = people.page("province")
     _round_into_evaluation(province, state["round_code"])

@@ -66,6 +66,9 @@ def page_of(user, kind: str | None = None, page: int = 1) -> tuple[list[InboxMes
     for row in rows:
         title, text = outbox.render(row, locale=locale)
         body = text[len(title):].strip() if text.startswith(title) else text
+        if row.token:  # the e-mail's tracked link: here the title is the link
+            body = "\n".join(line for line in body.splitlines()
+                              if f"/n/{row.token}" not in line).strip()
         messages.append(InboxMessage(row.id, title, body, delivery.target_path(row),
                                      row.created_at, row.read_at is not None))
     return messages, total
