@@ -28,23 +28,28 @@ def count(query) -> int:
     return _kept(query.session, query.statement, query.count, COUNTED_TABLES)
 
 
-def kept_row(session, statement, tracked) -> tuple:
-    """The one row of ``statement`` (a SELECT of counts, the desk's), kept like a list's count
-    while no table it reads has been written; ``tracked`` are the tables whose writes replace
-    a token (each with its row in ``cache_tokens``)."""
-    return _kept(session, statement, lambda: tuple(session.execute(statement).one()), tracked)
-
-
-def _kept(session, statement, make, tracked):
-    tables = _tables_read(statement)
-    if (tables is None or not tables <= set(tracked)
-            or session.new or session.dirty or session.deleted
+def kept_by_key(session, key, tables: frozenset | None, make, limit: int = MAX_KEPT):
+    """``make()`` kept like a count, under a ``key`` the caller builds more cheaply than the
+    statement's own (the desk: building its statement of a dozen counts cost more than running
+    it once kept). ``key`` must hold every value the result depends on, and ``tables`` the
+    tables its statement reads (``tables_read``); None makes it every time."""
+    if (tables is None or session.new or session.dirty or session.deleted
             or cache_tokens.rows_written(session.connection())):
         return make()
     kinds = tuple(f"rows:{table}" for table in sorted(tables))
     cache_tokens.prefetch(kinds)
-    return cache_tokens.kept(kinds, "list_counts " + " ".join(kinds),
-                             _key(statement, session), make, MAX_KEPT)
+    return cache_tokens.kept(kinds, "list_counts " + " ".join(kinds), key, make, limit)
+
+
+def tables_read(statement, tracked) -> frozenset | None:
+    """The tables ``statement`` reads if its result may be kept under their row tokens (all of
+    them among ``tracked``, no clock, no literal SQL), else None."""
+    tables = _tables_read(statement)
+    return frozenset(tables) if tables is not None and tables <= set(tracked) else None
+
+
+def _kept(session, statement, make, tracked):
+    return kept_by_key(session, _key(statement, session), tables_read(statement, tracked), make)
 
 
 def _key(statement, session):

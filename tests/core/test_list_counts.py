@@ -4,13 +4,13 @@ any committed write by any path, and never shared between users who see differen
 import re
 
 import pytest
+from helpers import get_with_statements, login
 from sqlalchemy import select, text, update
 
 from app.core import cache_tokens, list_counts
-from app.domain.desk import todo
+from app.domain.desk import kept
 from app.extensions import db
 from app.models import CacheToken, NeedState, Proposal, ProposalState
-from helpers import get_with_statements, login
 
 LIST = "/proposalmodelview/list/"
 
@@ -188,4 +188,4 @@ def test_a_commit_of_a_connection_outside_the_session_replaces_the_token(tmp_pat
         db.session.remove()
         db.engine.dispose()
     assert cache_tokens.row_kinds() == tuple(f"rows:{table}" for table in sorted(
-        set(list_counts.COUNTED_TABLES) | set(todo.DESK_TABLES)))
+        set(list_counts.COUNTED_TABLES) | set(kept.DESK_TABLES)))

@@ -4,7 +4,7 @@ or page where it is, in the order of urgency.
 Every count goes through the jurisdiction rule (a bureau counts its own region's rows only),
 and an item marked ``listed`` links to a back-office list filtered to exactly the rows it
 counts. All of a user's counts are one statement, kept by the process under the row tokens of
-the tables it reads (``list_counts.kept_row``): a desk costs no count statement until one of
+the tables it reads (``list_counts.kept_by_key``): a desk costs no count statement until one of
 those tables is written.
 """
 import datetime as dt
@@ -14,8 +14,8 @@ from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 
-from app.core import list_counts
 from app.core.access import jurisdiction
+from app.domain.desk import kept
 from app.domain.docking import progress
 from app.extensions import db
 from app.models import (
@@ -41,11 +41,6 @@ from app.models import (
     WhitelistStatus,
 )
 
-# The tables the desk counts read; a write to any of them replaces its row token.
-DESK_TABLES = ("ab_user", "audit_log", "contracts", "enterprises", "match_runs", "matches",
-               "messages", "needs", "notifications", "program_rounds", "projects", "proposals",
-               "researchers")
-
 
 @dataclass(frozen=True)
 class Context:
@@ -69,6 +64,8 @@ class Item:
     args: dict = field(default_factory=dict)
     # The link is a back-office list filtered to exactly the counted rows.
     listed: bool = False
+    # The count reads the clock to the minute (``Context.minute``): kept a minute at most.
+    by_minute: bool = False
 
 
 @dataclass
@@ -91,6 +88,11 @@ def _filter(state) -> dict:
 def _since(ctx, key):
     seen = ctx.seen.get(key)
     return dt.datetime.fromisoformat(seen) if seen else dt.datetime(1970, 1, 1)
+
+
+def last_seen(user, key: str) -> dt.datetime:
+    """When the user last looked at what ``key`` counts as new (the epoch if never)."""
+    return _since(context_of(user), key)
 
 
 def _unread_messages(ctx):
@@ -208,11 +210,12 @@ ITEMS = (
          _filter(NeedState.returned_by_bureau), listed=True),
     # -- Admin ----------------------------------------------------------------------------------
     Item("users_locked", ADMIN, _l("Accounts locked after wrong passwords"), AppUser,
-         lambda ctx: [AppUser.locked_until > ctx.minute], "PlatformUserDBModelView.list"),
+         lambda ctx: [AppUser.locked_until > ctx.minute], "PlatformUserDBModelView.list",
+         by_minute=True),
     Item("role_changes", ADMIN, _l("Role and permission changes this week"), AuditLog,
          lambda ctx: [AuditLog.action.in_(("users.permissions", "roles.permissions")),
                       AuditLog.created_at > ctx.minute - dt.timedelta(days=7)],
-         "AuditLogModelView.list"),
+         "AuditLogModelView.list", by_minute=True),
 )
 
 
@@ -234,15 +237,29 @@ def _count(item: Item, ctx: Context):
     return jurisdiction.scoped(stmt, item.model, ctx.user).scalar_subquery().label(item.key)
 
 
+def _values(items, ctx: Context) -> tuple:
+    """Every value the counts depend on besides the user's jurisdiction: the items, the day,
+    the last visits, the waiting days, and the clock to the minute only for items that read
+    it."""
+    return (tuple(item.key for item in items), ctx.today, tuple(sorted(ctx.seen.items())),
+            ctx.waiting_days, ctx.minute if any(item.by_minute for item in items) else None)
+
+
+def values_of(user, today: dt.date | None = None) -> tuple:
+    """What the user's counts depend on besides their jurisdiction (a kept desk's key)."""
+    return _values(items_for(user), context_of(user, today))
+
+
 def counts(user, today: dt.date | None = None) -> dict[str, int]:
-    """``{item key: count}`` of the user's items: one statement, kept while its tables are
-    unwritten."""
+    """``{item key: count}`` of the user's items: one statement, kept while the tables it
+    reads are unwritten (no statement is built for a kept desk)."""
     items = items_for(user)
     if not items:
         return {}
     ctx = context_of(user, today)
-    statement = select(*[_count(item, ctx) for item in items])
-    row = list_counts.kept_row(db.session, statement, DESK_TABLES)
+    row = kept.kept_for(user, "counts", _values(items, ctx),
+                   lambda: select(*[_count(item, ctx) for item in items]),
+                   lambda statement: tuple(db.session.execute(statement).one()))
     return {item.key: int(value or 0) for item, value in zip(items, row)}
 
 
