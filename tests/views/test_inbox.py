@@ -4,7 +4,7 @@ a record entering the state that waits on them, by e-mail as each chose."""
 import datetime as dt
 
 import pytest
-from helpers import PAYLOAD, enterprise_form, login, post_form
+from helpers import PAYLOAD, enterprise_form, get_with_statements, login, post_form
 from sqlalchemy import select
 
 from app.core.notifications.outbox import notify
@@ -57,6 +57,35 @@ def test_marking_read_changes_only_the_readers_rows(client, two, db_session):
     client.post("/office/inbox/read-all")
     (mine,), (theirs,) = _rows(db_session, x), _rows(db_session, y)
     assert theirs.read_at is not None
+
+
+def test_the_inbox_reads_the_same_statements_whatever_its_messages_name(client, make,
+                                                                        db_session):
+    """A page of messages about proposals names each proposal's need: one statement for all of
+    them, not one per message (at province scale it was 13 more for a researcher's page)."""
+    researcher = make.researcher()
+    user = make.user("Researcher", "inbox_r", researcher_id=researcher.id)
+    enterprise = make.enterprise()
+
+    def proposal_messages(count, start):
+        for n in range(start, start + count):
+            need = make.need(enterprise, state=NeedState.published, title=f"需求{n}")
+            proposal = make.proposal(need, researcher)
+            notify(user, "proposals.shortlisted", {"subject_id": proposal.id,
+                                                   "state": "shortlisted"}, f"inbox:p{n}",
+                   channels=[Channel.site])
+        db_session.commit()
+
+    proposal_messages(2, 0)
+    login(client, "inbox_r")
+    client.get("/office/inbox/")
+    page, few = get_with_statements(client, "/office/inbox/")
+    assert "需求1" in page.get_data(as_text=True)
+    proposal_messages(12, 2)
+    client.get("/office/inbox/")
+    page, many = get_with_statements(client, "/office/inbox/")
+    assert "需求13" in page.get_data(as_text=True)
+    assert len(many) == len(few), many
 
 
 def test_opening_a_message_marks_it_read_and_leads_to_the_record(client, make, db_session):

@@ -58,9 +58,10 @@ def page_of(user, kind: str | None = None, page: int = 1) -> tuple[list[InboxMes
     # What the texts of proposal messages name, in one statement (then from the session).
     proposals = {row.payload.get("subject_id") for row in rows
                  if row.template.startswith("proposals.") and row.payload}
-    if proposals:
-        db.session.scalars(select(Proposal).where(Proposal.id.in_(proposals))
-                           .options(joinedload(Proposal.need))).all()
+    # Held in a variable while the texts are rendered: the session's identity map holds its
+    # objects weakly, and an unreferenced result was gone again, one query per message.
+    named = (db.session.scalars(select(Proposal).where(Proposal.id.in_(proposals))
+                                .options(joinedload(Proposal.need))).all() if proposals else [])
     locale = str(get_locale())
     messages = []
     for row in rows:
@@ -71,6 +72,7 @@ def page_of(user, kind: str | None = None, page: int = 1) -> tuple[list[InboxMes
                               if f"/n/{row.token}" not in line).strip()
         messages.append(InboxMessage(row.id, title, body, delivery.target_path(row),
                                      row.created_at, row.read_at is not None))
+    del named
     return messages, total
 
 
