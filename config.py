@@ -144,6 +144,9 @@ class Config:
     REPORT_REMINDER_DAYS = [int(d) for d in os.environ.get("REPORT_REMINDER_DAYS",
                                                            "30,7,1").split(",") if d.strip()]
     REPORT_REMINDER_INTERVAL = int(os.environ.get("REPORT_REMINDER_INTERVAL", str(24 * 3600)))
+    # How often the worker verifies the audit log's hash chain (seconds; daily): the admin's desk
+    # shows the last result, and a break is word for every administrator.
+    AUDIT_CHECK_INTERVAL = int(os.environ.get("AUDIT_CHECK_INTERVAL", str(24 * 3600)))
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25") or 25)
     MAIL_FROM = os.environ.get("MAIL_FROM", "noreply@platform.local")

@@ -15,6 +15,7 @@ from app.core.notifications import delivery
 from app.core.queue import QUEUES, get_queue, init_worker_app, redis_connection
 from app.core.security import sync_roles
 from app.domain.demo import load_demo
+from app.domain.desk import notices
 from app.domain.funding.execution import send_report_reminders
 from app.domain.matching.digests import send_digests
 from app.domain.matching.runs import run_rematch, start_rematch
@@ -206,12 +207,13 @@ def audit_group():
 @with_appcontext
 def audit_verify():
     """Check every link of the chain; exit 1 and name the first broken row if one is."""
-    result = audit.verify_chain()
+    result = notices.check_audit_chain("cli")
+    db.session.commit()
     if result.ok:
-        click.echo(f"audit chain intact: {result.checked} rows checked")
+        click.echo(f"audit chain intact: {result.rows_checked} rows checked")
         return
     click.echo(f"audit chain BROKEN at row id={result.first_bad_id} seq={result.first_bad_seq}: "
-               f"{result.reason} ({result.checked} rows before it are intact)", err=True)
+               f"{result.reason} ({result.rows_checked} rows before it are intact)", err=True)
     sys.exit(1)
 
 

@@ -36,6 +36,8 @@ PERIODIC = {
         Periodic("matching", "DIGEST_INTERVAL", "match-digest-", period_argument=True),
     "app.jobs.matching.sweep_matching":
         Periodic("matching", "MATCH_SWEEP_INTERVAL", "matching-sweep-"),
+    "app.jobs.audit.check_audit_chain":
+        Periodic("default", "AUDIT_CHECK_INTERVAL", "audit-check-"),
 }
 
 

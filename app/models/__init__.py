@@ -1,5 +1,5 @@
 """Every model module, imported in one place so Alembic and FAB see all tables."""
-from app.models.audit import AuditChainHead, AuditLog
+from app.models.audit import AuditChainHead, AuditCheck, AuditLog
 from app.models.cache_token import CacheToken
 from app.models.contract import Contract, Project
 from app.models.enterprise import Enterprise, SmeWhitelistEntry

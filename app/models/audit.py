@@ -62,3 +62,21 @@ class AuditChainHead(Model):
     anchor_seq = Column(Integer, nullable=False, default=0)
     anchor_hash = Column(String(64), nullable=False, default=GENESIS)
     purging = Column(Boolean, nullable=False, default=False)
+
+
+class AuditCheck(Model):
+    """One verification of the chain (by the daily job or ``flask audit verify``): the admin's
+    desk shows the last, and a broken chain is word for every administrator."""
+
+    __tablename__ = "audit_checks"
+    id = Column(Integer, primary_key=True)
+    checked_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    ok = Column(Boolean, nullable=False)
+    rows_checked = Column(Integer, nullable=False, default=0)
+    first_bad_seq = Column(Integer)
+    first_bad_id = Column(Integer)  # the audit row, if one was found (not a key: rows are purged)
+    reason = Column(String(300))
+    source = Column(String(20), nullable=False)  # "job" or "cli"
+
+    def __str__(self):
+        return f"#{self.id}"

@@ -284,6 +284,33 @@ def test_cli_verify_reports_the_first_broken_row(app, db_session):
     assert broken.exit_code == 1 and f"id={bad.id}" in broken.output
 
 
+def test_the_daily_check_tells_every_administrator_of_a_broken_chain(client, make, db_session):
+    from app.jobs.audit import check_audit_chain
+    from app.models import Notification
+
+    admins = [make.user("Admin", f"chain_admin_{i}") for i in range(2)]
+    platform = make.user("Platform", "chain_platform")
+    _write(2)
+    assert check_audit_chain(reschedule=False) is True
+    bad = rows("t.1")[0]
+    disable_triggers(db_session)
+    db_session.execute(text("UPDATE audit_log SET action = 'x' WHERE id = :id"), {"id": bad.id})
+    db_session.expire_all()
+    assert check_audit_chain(reschedule=False) is False
+
+    def told(user):
+        return db_session.scalars(select(Notification).where(
+            Notification.user_id == user.id,
+            Notification.template == "work.audit_checks.broken",
+            Notification.channel == "site")).all()
+    assert all(len(told(admin)) == 1 for admin in admins) and not told(platform)
+    login(client, admins[0].username)
+    desk = client.get("/office/").get_data(as_text=True)
+    assert "哈希链在第" in desk and "断裂" in desk
+    inbox = client.get("/office/inbox/").get_data(as_text=True)
+    assert "审计日志哈希链在第" in inbox
+
+
 # -- append-only -----------------------------------------------------------------------------
 
 def test_orm_refuses_to_change_or_delete_audit_rows(db_session):

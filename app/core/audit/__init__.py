@@ -27,7 +27,7 @@ from sqlalchemy import delete, func, select, text
 
 from app.extensions import db
 from app.models import AuditLog
-from app.models.audit import GENESIS, AuditChainHead
+from app.models.audit import GENESIS, AuditChainHead, AuditCheck
 from app.models.mixins import utcnow
 
 PENDING = "audit_pending"
@@ -206,6 +206,20 @@ def verify_chain(session=None) -> Verification:
                             f"the head says link {head_seq}; the last row is {expected_seq - 1} "
                             "(rows removed at the end)")
     return Verification(True, checked)
+
+
+def record_check(source: str, session=None) -> AuditCheck:
+    """Verify the chain and keep the result (the admin's desk shows the last). Flushes, no
+    commit."""
+    session = session if session is not None else db.session()
+    result = verify_chain(session)
+    check = AuditCheck(checked_at=utcnow(), ok=result.ok, rows_checked=result.checked,
+                       first_bad_seq=result.first_bad_seq,
+                       first_bad_id=result.first_bad_id, reason=result.reason[:300] or None,
+                       source=source)
+    session.add(check)
+    session.flush()
+    return check
 
 
 # -- retention -------------------------------------------------------------------------------

@@ -191,6 +191,8 @@ def target_path(row) -> str:
     table = parts[1] if parts[0] == "work" and len(parts) > 1 else parts[0]
     if table == "notifications":
         return url_for("FailedNotificationModelView.show", pk=payload.get("subject_id"))
+    if table == "audit_checks":
+        return url_for("AuditLogModelView.list")
     view = SUBJECT_VIEWS.get(table)
     if view and payload.get("subject_id"):
         return url_for(f"{view}.show", pk=payload["subject_id"])

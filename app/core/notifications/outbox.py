@@ -104,6 +104,8 @@ WORK = {
     ("projects", "accepted"): lambda: _("A project was self-accepted and waits for its "
                                         "evaluation: %(name)s"),
     ("notifications", "failed"): lambda: _("A notification could not be delivered: %(name)s"),
+    ("audit_checks", "broken"): lambda: _("The audit log's hash chain is broken at link "
+                                          "%(name)s: see the audit log"),
 }
 
 

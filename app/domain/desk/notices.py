@@ -1,11 +1,13 @@
 """Staff hear of work waiting for them: the in-site message comes when the record enters the
 state that waits on their role (``tell`` in ``app/domain/transitions.py``, sent by
 ``outbox.notify_staff``); an e-mail comes at once, once a day, or never, as each user chose
-(``AppUser.work_email``). This module is the daily digest and the choice."""
+(``AppUser.work_email``). This module is the daily digest, the choice, and the check of the
+audit chain, whose break is word for every administrator."""
 import datetime as dt
 
 from sqlalchemy import func, select
 
+from app.core import audit
 from app.core.notifications import outbox
 from app.extensions import db
 from app.models import AppUser, Channel, Notification
@@ -48,3 +50,14 @@ def send_work_digests(day: dt.date) -> int:
         outbox.notify(user, "work.digest", {"count": counts[user.id], "lines": lines},
                       event_key=f"work-digest:{day.isoformat()}", channels=[Channel.email])
     return len(users)
+
+
+def check_audit_chain(source: str):
+    """Verify the audit chain and keep the result (the admin's desk shows the last); a broken
+    chain is an in-site message to every administrator (and an e-mail as each chose). Flushes,
+    no commit; returns the ``AuditCheck``."""
+    check = audit.record_check(source)
+    if not check.ok:
+        outbox.notify_staff(check, {"Admin"}, f"audit-check:{check.id}", state="broken",
+                            name=str(check.first_bad_seq or ""))
+    return check
