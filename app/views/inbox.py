@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from app.core.access import jurisdiction
 from app.domain.desk import inbox, notices
 from app.extensions import db
+from app.views.frame import render_framed
 
 
 def _page() -> int:
@@ -24,7 +25,7 @@ class InboxView(BaseView):
         kind = request.args.get("kind") if request.args.get("kind") in inbox.KINDS else None
         page = _page()
         messages, total = inbox.page_of(g.user, kind, page)
-        return self.render_template(
+        return render_framed(
             "office/inbox.html", title=_("Inbox"), messages=messages, total=total,
             page=page, pages=max(1, (total + inbox.PER_PAGE - 1) // inbox.PER_PAGE),
             kind=kind, kinds=inbox.KINDS, staff=bool(jurisdiction.role_names(g.user)

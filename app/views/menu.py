@@ -18,7 +18,7 @@ from app.core import cache_tokens
 MAX_KEPT = 500  # (roles, language) pairs; a handful in practice
 
 
-def _roles_key(user) -> tuple:
+def roles_key(user) -> tuple:
     role_ids = {role.id for role in user.roles}
     role_ids |= {role.id for group in getattr(user, "groups", None) or () for role in group.roles}
     return tuple(sorted(role_ids))
@@ -34,7 +34,7 @@ def kept_menu() -> Markup:
     """The menu's items (``appbuilder/navbar_menu.html``) for the signed-in user."""
     if not current_user.is_authenticated:
         return render_menu()  # the login page: no token has been read, and it is rare
-    key = (_roles_key(current_user), str(get_locale()))
+    key = (roles_key(current_user), str(get_locale()))
     return cache_tokens.kept("permissions", "kept_menu", key, render_menu, MAX_KEPT)
 
 

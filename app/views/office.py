@@ -9,16 +9,18 @@ from flask_appbuilder import IndexView, expose
 from app.core import cache_tokens
 from app.core.access import jurisdiction
 from app.core.security import ROLE_TITLES
-from app.domain.desk import todo
+from app.domain.desk import kept, panels, todo
 from app.domain.rounds import current_round
 from app.models import RoundDates
+from app.views import frame
 
 
 def _round_today(today: dt.date):
-    """The current round's name and dates (kept under the reference token: one read a day)."""
+    """The current round's name, dates and id (kept under the reference token: one read a
+    day)."""
     def make():
         found = current_round(today)
-        return None if found is None else (found.label, RoundDates.of(found))
+        return None if found is None else (found.label, RoundDates.of(found), found.id)
     return cache_tokens.kept("reference", "desk_round", today, make, limit=10)
 
 
@@ -34,15 +36,30 @@ class OfficeIndexView(IndexView):
             return self.render_template(self.index_template, appbuilder=self.appbuilder)
         today = dt.date.today()
         # Every token the desk's parts are kept under, in one statement.
-        cache_tokens.prefetch(["reference", *(f"rows:{t}" for t in todo.DESK_TABLES)])
+        cache_tokens.prefetch(["reference", *(f"rows:{t}" for t in kept.DESK_TABLES)])
         found = _round_today(today)
-        phase = deadline = None
-        if found is not None:
-            phase = found[1].phase_on(today)
-            deadline = found[1].phase_end(phase)
-        return self.render_template(
-            self.index_template, appbuilder=self.appbuilder, todos=todo.todo_list(user, today),
-            round_name=found[0] if found else None, phase=phase, deadline=deadline,
-            days_left=(deadline - today).days if deadline else None,
-            roles=[str(ROLE_TITLES.get(r, r)) for r in sorted(jurisdiction.role_names(user))],
-            unread=getattr(user, "unread_notices", 0))
+
+        def context():
+            phase = deadline = None
+            if found is not None:
+                phase = found[1].phase_on(today)
+                deadline = found[1].phase_end(phase)
+            return dict(
+                todos=todo.todo_list(user, today),
+                panels=panels.of(user, found[2] if found else None),
+                returned_kinds=panels.RETURNED_KINDS,
+                round_name=found[0] if found else None, phase=phase, deadline=deadline,
+                days_left=(deadline - today).days if deadline else None,
+                roles=[str(ROLE_TITLES.get(r, r))
+                       for r in sorted(jurisdiction.role_names(user))],
+                unread=getattr(user, "unread_notices", 0))
+
+        if not frame.keeps_frame():
+            return frame.render_whole(self.index_template, **context())
+        # The page's content, kept as its counts and panels are, while their tables hold.
+        content = kept.kept_page(
+            user, ("counts", *panels.names_for(user)),
+            (todo.values_of(user, today), found, frame.language_key(), user.username,
+             getattr(user, "unread_notices", 0)),
+            lambda: frame.render_content(self.index_template, **context()))
+        return frame.in_frame(content)

@@ -154,11 +154,96 @@ def test_new_since_the_last_visit_counts_what_came_after_it(client, desks, make)
     assert _todos(client)["proposals_new"][0] == 0
 
 
-def test_the_desk_costs_two_statements_once_kept(client, desks):
-    login(client, desks[("Bureau", "A")].username)
+@pytest.mark.parametrize("role", ["Bureau", "Platform", "Province", "Enterprise", "Researcher",
+                                  "Admin"])
+def test_the_desk_costs_two_statements_once_kept(client, desks, role):
+    """The user with their tokens, and the tokens of the desk's tables: no count, no panel."""
+    key = (role, "A") if (role, "A") in desks else (role, None)
+    login(client, desks[key].username)
     client.get("/office/")
     _response, statements = get_with_statements(client, "/office/")
     assert len(statements) <= 2, statements
+
+
+def test_a_write_to_a_counted_table_counts_again_in_its_region_only(client, desks, make):
+    login(client, desks[("Bureau", "A")].username)
+    before = _todos(client)["enterprises_to_verify"][0]
+    login(client, desks[("Bureau", "B")].username)
+    other = _todos(client)["enterprises_to_verify"][0]
+    make.enterprise(A, state=EnterpriseState.submitted)
+    assert _todos(client)["enterprises_to_verify"][0] == other
+    login(client, desks[("Bureau", "A")].username)
+    assert _todos(client)["enterprises_to_verify"][0] == before + 1
+
+
+def test_every_item_reading_the_clock_is_kept_a_minute_at_most():
+    """Generated from the table: an item whose rows depend on the time of day must say so, or
+    its kept count would hold past the minute (a lock that has expired still counted)."""
+    from types import SimpleNamespace
+
+    from app.domain.desk.todo import ITEMS, Context
+
+    user = SimpleNamespace(id=1, region_id=1, enterprise_id=1, researcher_id=1)
+
+    def compiled(item, minute):
+        ctx = Context(user, dt.date(2026, 1, 5), minute, {}, 14)
+        statement = select(item.model.id).where(*item.where(ctx))
+        return str(statement.compile(compile_kwargs={"literal_binds": True}))
+
+    early, late = dt.datetime(2026, 1, 5, 9, 0), dt.datetime(2026, 1, 5, 9, 1)
+    moving = {item.key for item in ITEMS if compiled(item, early) != compiled(item, late)}
+    assert moving == {item.key for item in ITEMS if item.by_minute}
+    assert moving  # the admin's locked accounts and role changes read it
+
+
+def test_an_enterprise_sees_what_was_returned_and_why(client, desks):
+    def returned(user):
+        login(client, user.username)
+        page = client.get("/office/").get_data(as_text=True)
+        return page, {link: href.replace("&amp;", "&") for href, link in re.findall(
+            r'href="([^"]+)" data-returned="(\w+-\d+)"', page)}
+
+    page, mine = returned(desks[("Enterprise", "A")])
+    assert sorted(link.split("-")[0] for link in mine) == ["contract", "need", "need"]
+    assert "发票抬头不符" in page  # the contract's reason, beside it
+    for href in mine.values():  # each opens the record
+        assert client.get(href).status_code == 200, href
+    _page, theirs = returned(desks[("Enterprise", "B")])
+    assert len(theirs) == 3 and not set(mine) & set(theirs)
+    for href in mine.values():  # another enterprise's links open nothing
+        assert client.get(href).status_code != 200, href
+
+
+def test_an_enterprise_sees_the_proposals_of_each_need_and_the_new_ones(client, desks):
+    login(client, desks[("Enterprise", "A")].username)
+    page = client.get("/office/").get_data(as_text=True)
+    needs = re.findall(r'data-need="(\d+)"', page)
+    assert len(needs) == 2 and "1 份新方案" in page  # shortlisted and selected; draft is none
+    client.get("/docking/")  # it looks at its docking desk: nothing is new any more
+    page = client.get("/office/").get_data(as_text=True)
+    assert re.findall(r'data-need="(\d+)"', page) == needs and "份新方案" not in page
+
+
+def test_the_province_sees_the_quota_left_and_the_simulation(client, desks, db_session):
+    from app.domain.rounds import current_round
+    from app.models import Project
+
+    login(client, desks[("Province", None)].username)
+    page = client.get("/office/").get_data(as_text=True)
+    program_round = current_round(dt.date.today())
+    funded = len(db_session.scalars(select(Project).where(
+        Project.round_id == program_round.id)).all())
+    assert funded  # the fixture's projects are of the current round
+    left = program_round.project_quota - funded
+    assert (f"已资助 {funded} 项，共 {program_round.project_quota} 项；尚余 {left} 项" in page)
+    assert "/funding/simulate" in page
+
+
+def test_the_admin_sees_the_last_check_of_the_audit_chain(client, desks, app, db_session):
+    login(client, desks[("Admin", None)].username)
+    assert "尚未校验" in client.get("/office/").get_data(as_text=True)
+    assert app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0
+    assert "哈希链完整" in client.get("/office/").get_data(as_text=True)
 
 
 def test_the_desk_shows_the_round_phase_and_its_deadline(client, desks):

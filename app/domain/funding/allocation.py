@@ -42,13 +42,24 @@ class Usage:
         return self.projects / self.quota if self.quota else 0.0
 
 
+def usage_statement(round_id: int):
+    """One row: the round's funded projects, their funding, its quota and cap."""
+    return (select(func.count(Project.id), func.coalesce(func.sum(Project.funding), 0),
+                   ProgramRound.project_quota, ProgramRound.funding_cap)
+            .select_from(ProgramRound)
+            .outerjoin(Project, Project.round_id == ProgramRound.id)
+            .where(ProgramRound.id == round_id)
+            .group_by(ProgramRound.id, ProgramRound.project_quota, ProgramRound.funding_cap))
+
+
+def usage_of_row(row) -> Usage:
+    count, total, quota, cap = row
+    return Usage(int(count), int(quota), Decimal(total), Decimal(cap))
+
+
 def usage(program_round) -> Usage:
     """Funded projects and funding of the round so far, against its quota."""
-    count, total = db.session.execute(
-        select(func.count(Project.id), func.coalesce(func.sum(Project.funding), 0))
-        .where(Project.round_id == program_round.id)).one()
-    return Usage(int(count), program_round.project_quota, Decimal(total),
-                 Decimal(program_round.funding_cap))
+    return usage_of_row(db.session.execute(usage_statement(program_round.id)).one())
 
 
 def enterprise_projects(program_round_id, enterprise_id) -> int:
