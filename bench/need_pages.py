@@ -101,9 +101,9 @@ def _bench_researcher(app):
     """A signed-in researcher's pages are made for them each time: the uncached path."""
     from sqlalchemy import select
 
+    from app.core.security import sync_roles
     from app.extensions import db
     from app.models import AppUser, Researcher
-    from app.core.security import sync_roles
 
     with app.app_context():
         sync_roles(app.appbuilder)
@@ -263,8 +263,8 @@ def load(port, paths, seconds, connections, cookie=None):
     return _python_load(port, paths, seconds, connections, cookie)
 
 
-def _sign_in(port):
-    """The session cookie of the bench researcher, signed in through the login form."""
+def _sign_in(port, username=BENCH_USER, password=BENCH_PASSWORD):
+    """The session cookie of a user (the bench researcher), signed in through the login form."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         conn.request("GET", "/login/")
@@ -272,14 +272,14 @@ def _sign_in(port):
         form = response.read().decode()
         cookie = response.getheader("Set-Cookie").split(";", 1)[0]
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
-        body = urllib.parse.urlencode({"username": BENCH_USER, "password": BENCH_PASSWORD,
+        body = urllib.parse.urlencode({"username": username, "password": password,
                                        "csrf_token": token})
         conn.request("POST", "/login/", body, {"Cookie": cookie, "Content-Type":
                                                 "application/x-www-form-urlencoded"})
         response = conn.getresponse()
         response.read()
         signed = response.getheader("Set-Cookie", "").split(";", 1)[0]
-        assert response.status == 302 and signed, "the bench researcher could not sign in"
+        assert response.status == 302 and signed, f"{username} could not sign in"
         return signed
     finally:
         conn.close()

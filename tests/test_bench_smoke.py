@@ -96,3 +96,20 @@ def test_a_whole_push_round_is_made_and_enqueued_on_generated_data(app, redis_co
     assert matched["matches"] > 0 and result["digests"] > 0
     assert result["rows"] == 3 * result["digests"] and result["jobs"] >= result["rows"] // 100
     assert "peak memory" in out.getvalue()
+
+
+def test_desk_benchmark_serves_every_role_its_desk_and_inbox(app, tmp_path):
+    from bench.desk import ROLES, run
+
+    out = io.StringIO()
+    result = run("tiny", f"sqlite:///{tmp_path}/desk.db", app.config["REDIS_URL"], seconds=1,
+                 connections=2, workers=1, out=out)
+    assert set(result["ratios"]) == set(ROLES)
+    for role, figures in result["figures"].items():
+        first, kept = figures["first"][0], figures["kept"][0]
+        # Kept: the desk costs no count statement, so fewer statements than the first time.
+        assert kept < first, (role, first, kept)
+        assert figures["inbox"][0] > 0, role
+    for (role, page), measured in result["results"].items():
+        assert measured["rate"] > 0 and measured["failed"] == 0, (role, page, measured)
+    assert "badge/bare" in out.getvalue()
