@@ -67,5 +67,6 @@ def test_installing_again_adds_nothing(app, db_session):
 def test_the_kinds_of_kept_data_and_the_tracked_tables_are_registered(app):
     assert set(cache_tokens._TOUCHES) == {"need_list", "permissions", "reference"}
     assert set(cache_tokens.row_kinds()) == {f"rows:{table}" for table in (
-        "ab_user", "audit_log", "contracts", "enterprises", "match_runs", "matches", "messages",
-        "needs", "notifications", "program_rounds", "projects", "proposals", "researchers")}
+        "ab_user", "audit_checks", "audit_log", "contracts", "enterprises", "match_runs",
+        "matches", "messages", "needs", "notifications", "program_rounds", "projects",
+        "proposals", "researchers")}
