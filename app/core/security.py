@@ -268,6 +268,9 @@ class PlatformSecurityApi(SecurityApi):
         return self.response(200, **{API_SECURITY_ACCESS_TOKEN_KEY: token})
 
 
+UNREAD_COUNTED = 100  # unread messages counted for the badge; more are shown as "99+"
+
+
 @lru_cache(maxsize=2)
 def _user_statement(public: bool):
     """Built once: building the query and its loader options cost as much as running it."""
@@ -276,13 +279,16 @@ def _user_statement(public: bool):
         # Its state only: the whole row (texts, matching profile) was a third of the page.
         options.append(joinedload(AppUser.researcher).load_only(Researcher.state))
     tokens = [aliased(CacheToken) for _kind in _user_token_kinds()]
-    # The navbar's badge comes with the user: a correlated count on the partial index of unread
-    # in-site rows (its predicate written as the index's, so PostgreSQL's plan can use it).
-    unread = (select(func.count(Notification.id))
-              .where(Notification.user_id == AppUser.id,
-                     Notification.channel == literal_column("'site'"),
-                     Notification.read_at.is_(None))
-              .correlate(AppUser).scalar_subquery())
+    # The navbar's badge comes with the user: a count on the partial index of unread in-site
+    # rows (its predicate written as the index's, so PostgreSQL's plan can use it), of at most
+    # UNREAD_COUNTED rows: the badge then says "99+", and its cost does not grow with a
+    # neglected inbox.
+    unread_rows = (select(literal_column("1"))
+                   .where(Notification.user_id == bindparam("pk"),
+                          Notification.channel == literal_column("'site'"),
+                          Notification.read_at.is_(None))
+                   .limit(UNREAD_COUNTED).subquery())
+    unread = select(func.count()).select_from(unread_rows).scalar_subquery()
     stmt = (select(AppUser, *[token.token for token in tokens], unread)
             .select_from(AppUser).options(*options))
     for kind, token in zip(_user_token_kinds(), tokens):

@@ -47,6 +47,12 @@ def local_time(moment):
         "%Y-%m-%d %H:%M")
 
 
+@bp.app_template_filter("unread_badge")
+def unread_badge(count):
+    """The unread count as a badge shows it: up to 99, then "99+" (the count stops at 100)."""
+    return str(count) if count < 100 else "99+"
+
+
 @bp.app_template_filter("yuan")
 def yuan(amount):
     """An amount in whole yuan with thousands separators (1,500,000), for every template."""

@@ -88,6 +88,30 @@ def test_the_inbox_reads_the_same_statements_whatever_its_messages_name(client, 
     assert len(many) == len(few), many
 
 
+def test_the_badge_counts_up_to_99_then_says_99_plus(app, client, two, db_session):
+    x, _y = two
+    for i in range(99):
+        notify(x, "needs.return_by_bureau", PAYLOAD, f"badge:{i}", channels=[Channel.site])
+    db_session.commit()
+    login(client, "inbox_x")
+    page = client.get("/office/").get_data(as_text=True)
+    assert 'class="badge inbox-count">99<' in page and "99 条未读消息" in page
+    notify(x, "needs.return_by_bureau", PAYLOAD, "badge:99", channels=[Channel.site])
+    notify(x, "needs.return_by_bureau", PAYLOAD, "badge:100", channels=[Channel.site])
+    db_session.commit()
+    page = client.get("/office/").get_data(as_text=True)
+    assert 'class="badge inbox-count">99+<' in page and "超过 99 条未读消息" in page
+    # Counted no further than 100: a neglected inbox costs each page no more than that.
+    for i in range(101, 130):
+        notify(x, "needs.return_by_bureau", PAYLOAD, f"badge:{i}", channels=[Channel.site])
+    db_session.commit()
+    with app.test_request_context("/office/"):
+        assert app.appbuilder.sm.get_user_by_id(x.id).unread_notices == 100
+    client.post("/office/inbox/read-all")
+    page = client.get("/office/").get_data(as_text=True)
+    assert "inbox-count" not in page
+
+
 def test_opening_a_message_marks_it_read_and_leads_to_the_record(client, make, db_session):
     enterprise = make.enterprise(A)
     user = make.user("Enterprise", "inbox_owner", enterprise_id=enterprise.id)
