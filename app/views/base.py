@@ -12,7 +12,15 @@ import logging
 import os.path as op
 from contextlib import contextmanager
 
-from flask import abort, current_app, g, has_request_context, request, send_file
+from flask import (
+    abort,
+    current_app,
+    g,
+    has_request_context,
+    request,
+    send_file,
+    session,
+)
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.fields import EnumField
@@ -117,7 +125,18 @@ class RowListWidget(ListWidget):
     template = "office/widgets/list.html"
 
 
-class ScopedModelView(ModelView):
+class PageHistory:
+    """FAB's back-navigation history (where a form returns to), written only when the page is
+    not already its last entry: FAB rewrote it on every view, so every reload of a list or the
+    desk re-signed and re-sent the session cookie."""
+
+    def update_redirect(self):
+        history = session.get("page_history") or []
+        if not history or history[-1] != request.url:
+            super().update_redirect()
+
+
+class ScopedModelView(PageHistory, ModelView):
     base_filters = JURISDICTION
     page_size = 25
     list_widget = RowListWidget
