@@ -14,7 +14,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.pool import Pool
 
 from app.core import audit, cache_tokens, field_rules, list_counts, queue, security
-from app.core.access import auth_policy, jurisdiction
+from app.core.access import auth_policy, jurisdiction, visitor
 from app.core.audit import hooks as audit_hooks
 from app.core.notifications import delivery
 from app.domain.desk import kept
@@ -79,3 +79,4 @@ def install() -> None:
     for kind, touches in TOKEN_KINDS.items():
         cache_tokens.register(kind, touches)
     cache_tokens.track_rows(*list_counts.COUNTED_TABLES, *kept.DESK_TABLES)
+    visitor.use_desk_tables(kept.DESK_TABLES)

@@ -38,7 +38,7 @@ from flask_jwt_extended import (
     jwt_required,
 )
 from flask_jwt_extended import current_user as current_user_jwt
-from sqlalchemy import bindparam, func, literal_column, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased, joinedload
 from werkzeug.security import check_password_hash
 from wtforms import PasswordField, ValidationError
@@ -48,7 +48,7 @@ from app.core import audit, cache_tokens, list_counts
 from app.core.access import auth_policy, visitor
 from app.core.audit import hooks as audit_hooks
 from app.extensions import db
-from app.models import AppUser, CacheToken, Notification, Researcher
+from app.models import AppUser, CacheToken, Researcher
 from app.utils.changes import changed
 
 logger = logging.getLogger(__name__)
@@ -268,9 +268,6 @@ class PlatformSecurityApi(SecurityApi):
         return self.response(200, **{API_SECURITY_ACCESS_TOKEN_KEY: token})
 
 
-UNREAD_COUNTED = 100  # unread messages counted for the badge; more are shown as "99+"
-
-
 @lru_cache(maxsize=2)
 def _user_statement(public: bool):
     """Built once: building the query and its loader options cost as much as running it."""
@@ -279,16 +276,8 @@ def _user_statement(public: bool):
         # Its state only: the whole row (texts, matching profile) was a third of the page.
         options.append(joinedload(AppUser.researcher).load_only(Researcher.state))
     tokens = [aliased(CacheToken) for _kind in _user_token_kinds()]
-    # The navbar's badge comes with the user: a count on the partial index of unread in-site
-    # rows (its predicate written as the index's, so PostgreSQL's plan can use it), of at most
-    # UNREAD_COUNTED rows: the badge then says "99+", and its cost does not grow with a
-    # neglected inbox.
-    unread_rows = (select(literal_column("1"))
-                   .where(Notification.user_id == bindparam("pk"),
-                          Notification.channel == literal_column("'site'"),
-                          Notification.read_at.is_(None))
-                   .limit(UNREAD_COUNTED).subquery())
-    unread = select(func.count()).select_from(unread_rows).scalar_subquery()
+    # The navbar's badge comes with the user (``visitor.unread_count``).
+    unread = visitor.unread_count(bindparam("pk"))
     stmt = (select(AppUser, *[token.token for token in tokens], unread)
             .select_from(AppUser).options(*options))
     for kind, token in zip(_user_token_kinds(), tokens):

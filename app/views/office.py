@@ -13,6 +13,7 @@ from app.domain.desk import kept, panels, todo
 from app.domain.rounds import current_round
 from app.models import RoundDates
 from app.views import frame
+from app.views.base import PageHistory
 
 
 def _round_today(today: dt.date):
@@ -24,7 +25,7 @@ def _round_today(today: dt.date):
     return cache_tokens.kept("reference", "desk_round", today, make, limit=10)
 
 
-class OfficeIndexView(IndexView):
+class OfficeIndexView(PageHistory, IndexView):
     route_base = "/office"
     index_template = "office/index.html"
 

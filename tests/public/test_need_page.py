@@ -117,11 +117,11 @@ def test_only_the_read_only_public_pages_get_the_snapshot(app, client, need, res
 
     request_finished.connect(note_user, app)
     try:
-        for url in ("/needs", f"/needs/{need.id}", "/"):
+        for url in ("/needs", f"/needs/{need.id}", "/", "/office/"):
             seen.clear()
             client.get(url)
             assert seen == [(200, Visitor)], url
-        for url in ("/register", "/proposalmodelview/list/", "/office/"):
+        for url in ("/register", "/proposalmodelview/list/", "/office/inbox/"):
             seen.clear()
             client.get(url)
             assert seen and seen[0][1] is AppUser, (url, seen)
