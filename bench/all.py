@@ -65,6 +65,9 @@ def main(argv=None):
         ("re-match", ["bench.matching", "--reuse", "--database", url, *reference]),
         ("push round", ["bench.fanout", "--round", "--database", url, "--redis", args.redis]),
         ("send rate", ["bench.fanout", "--redis", args.redis]),
+        # Last: it adds a back-office backlog to the data.
+        ("desks and inboxes", ["bench.desk", "--reuse", "--database", url, "--redis", args.redis,
+                               "--seconds", str(args.seconds)]),
     ]
     summary = []
     with tempfile.NamedTemporaryFile("w", prefix="bench-", suffix=".log", delete=False) as log:

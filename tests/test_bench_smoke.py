@@ -112,4 +112,4 @@ def test_desk_benchmark_serves_every_role_its_desk_and_inbox(app, tmp_path):
         assert figures["inbox"][0] > 0, role
     for (role, page), measured in result["results"].items():
         assert measured["rate"] > 0 and measured["failed"] == 0, (role, page, measured)
-    assert "badge/bare" in out.getvalue()
+    assert "/ desk" in out.getvalue() and "badge" in out.getvalue()
