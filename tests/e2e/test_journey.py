@@ -498,6 +498,12 @@ def test_8_the_same_pages_in_english(people, stack, state):
     expect(cell(enterprise, "State")).to_have_text("Evaluated")
     expect(cell(enterprise, "Evaluation result")).to_have_text("Good")
     people.shot("enterprise", "project-in-english")
+    enterprise.goto("/office/")  # the desk and the inbox, kept per language
+    expect(enterprise.locator(".desk .panel-title").first).to_have_text("To do")
+    people.shot_both_sizes("enterprise", "desk-in-english")
+    enterprise.goto("/office/inbox/")
+    expect(enterprise.locator("body")).not_to_contain_text("待办")
+    people.shot_both_sizes("enterprise", "inbox-in-english")
     enterprise.goto("/needs")  # the public site follows the session's language
     expect(enterprise.locator("main h2")).to_have_text("Need list")
 
