@@ -89,7 +89,9 @@ def test_the_inbox_reads_the_same_statements_whatever_its_messages_name(client, 
 
 
 def test_the_badge_counts_up_to_99_then_says_99_plus(app, client, two, db_session):
-    x, _y = two
+    x, y = two
+    for i in range(3):  # another reader's unread messages are not x's
+        notify(y, "needs.return_by_bureau", PAYLOAD, f"badge-y:{i}", channels=[Channel.site])
     for i in range(99):
         notify(x, "needs.return_by_bureau", PAYLOAD, f"badge:{i}", channels=[Channel.site])
     db_session.commit()
@@ -107,6 +109,9 @@ def test_the_badge_counts_up_to_99_then_says_99_plus(app, client, two, db_sessio
     db_session.commit()
     with app.test_request_context("/office/"):
         assert app.appbuilder.sm.get_user_by_id(x.id).unread_notices == 100
+    login(client, "inbox_y")
+    page = client.get("/office/").get_data(as_text=True)
+    assert 'class="badge inbox-count">3<' in page and "3 条未读消息" in page
     client.post("/office/inbox/read-all")
     page = client.get("/office/").get_data(as_text=True)
     assert "inbox-count" not in page

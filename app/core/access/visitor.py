@@ -47,7 +47,9 @@ def use_desk_tables(tables) -> None:
 def unread_count(user_id):
     """The navbar badge's count, as a column: a count on the partial index of unread in-site
     rows (its predicate written as the index's, so PostgreSQL's plan can use it), of at most
-    UNREAD_COUNTED rows, so that its cost does not grow with a neglected inbox."""
+    UNREAD_COUNTED rows, so that its cost does not grow with a neglected inbox. ``user_id`` is
+    the statement's bind parameter, never a column: a derived table is not correlated, and a
+    column would count every user's messages."""
     unread_rows = (select(literal_column("1"))
                    .where(Notification.user_id == user_id,
                           Notification.channel == literal_column("'site'"),
@@ -166,7 +168,7 @@ def _desk_statement():
                    AppUser.active, AppUser.session_epoch, AppUser.region_id,
                    AppUser.enterprise_id, AppUser.researcher_id, AppUser.seen_at,
                    Role.id.label("role_id"), Role.name.label("role"),
-                   unread_count(AppUser.id).label("unread"),
+                   unread_count(bindparam("pk")).label("unread"),
                    *[token.token.label(f"token_{i}") for i, token in enumerate(tokens)])
             .outerjoin(assoc_user_role, assoc_user_role.c.user_id == AppUser.id)
             .outerjoin(Role, Role.id == assoc_user_role.c.role_id))
