@@ -36,7 +36,8 @@ class OfficeIndexView(PageHistory, IndexView):
         if not getattr(user, "is_authenticated", False):
             return self.render_template(self.index_template, appbuilder=self.appbuilder)
         today = dt.date.today()
-        # Every token the desk's parts are kept under, in one statement.
+        # Every token the desk's parts are kept under: read with the user's snapshot
+        # (``visitor.DESK_PAGE``), else here in one statement.
         cache_tokens.prefetch(["reference", *(f"rows:{t}" for t in kept.DESK_TABLES)])
         found = _round_today(today)
 
