@@ -77,7 +77,8 @@ DOCKING_STAFF = [
 PERSONAL = [  # every signed-in participant and staff member: the inbox, the profile
     [r"InboxView$", r"can_index$"],
     [r"UserInfoEditView$", r"can_this_form_(get|post)$"],
-    [r"(UserDBModelView)$", r"can_(userinfo|resetmypassword)$"],
+    # re.match: the pattern names the whole view (ours is PlatformUserDBModelView).
+    [r"(Platform)?UserDBModelView$", r"can_(userinfo|resetmypassword)$"],
     [r"ResetMyPasswordView$", r"can_this_form_(get|post)$"],
     [r"(My space|Inbox)$", MENU],
 ]
