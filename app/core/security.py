@@ -26,7 +26,12 @@ from flask_appbuilder.security.sqla.models import (
     ViewMenu,
     assoc_permissionview_role,
 )
+from flask_appbuilder.security.views import (
+    PermissionViewModelView as FabPermissionViewModelView,
+)
 from flask_appbuilder.security.views import ResetMyPasswordView, UserDBModelView
+from flask_appbuilder.security.views import RoleModelView as FabRoleModelView
+from flask_appbuilder.security.views import UserGroupModelView as FabUserGroupModelView
 from flask_appbuilder.validators import PasswordComplexityValidator
 from flask_babel import LazyString
 from flask_babel import gettext as _
@@ -47,6 +52,7 @@ from wtforms.validators import DataRequired, EqualTo
 from app.core import audit, cache_tokens, list_counts
 from app.core.access import auth_policy, visitor
 from app.core.audit import hooks as audit_hooks
+from app.core.labels import CommonLabels
 from app.extensions import db
 from app.models import AppUser, CacheToken, Researcher
 from app.utils.changes import changed
@@ -182,7 +188,25 @@ ROLE_DEFINITIONS = {
 ROLE_NAMES = ("Admin",) + tuple(ROLE_DEFINITIONS)
 
 
-class PlatformUserDBModelView(UserDBModelView):
+# FAB's role, group and permission pages (Admin) with their columns labelled in the reader's
+# language; the class names stay FAB's, as the permissions are named after them.
+class RoleModelView(CommonLabels, FabRoleModelView):
+    pass
+
+
+class UserGroupModelView(CommonLabels, FabUserGroupModelView):
+    # FAB's zh catalog has no titles for groups.
+    list_title = _l("Groups")
+    show_title = _l("Group")
+    add_title = _l("Add a group")
+    edit_title = _l("Edit a group")
+
+
+class PermissionViewModelView(CommonLabels, FabPermissionViewModelView):
+    pass
+
+
+class PlatformUserDBModelView(CommonLabels, UserDBModelView):
     """User administration (Admin only) with the jurisdiction links of our users."""
 
     label_columns = {
@@ -299,6 +323,9 @@ class PlatformSecurityManager(SecurityManager):
     user_model = AppUser
     security_api = PlatformSecurityApi
     userdbmodelview = PlatformUserDBModelView
+    rolemodelview = RoleModelView
+    groupmodelview = UserGroupModelView
+    permissionviewmodelview = PermissionViewModelView
     resetmypasswordview = PlatformResetMyPasswordView
 
     def exist_permission_on_roles(self, view_name, permission_name, role_ids) -> bool:

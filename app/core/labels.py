@@ -1,0 +1,53 @@
+"""Labels of the columns many models share, and of FAB's own views' columns, for every
+generated page: FAB labels a column it is not told about with its name prettified in English
+("Created At", "Name Pinyin"), whatever the language.
+
+``CommonLabels`` gives them to a view before FAB builds its forms; ``FAB_TEMPLATE_STRINGS``
+are the words of FAB's templates that FAB's own zh catalog lacks, extracted into ours.
+"""
+from flask_babel import lazy_gettext as _l
+
+COMMON_LABELS = {
+    "created_at": _l("Created at"),
+    "updated_at": _l("Updated at"),
+    "version": _l("Version"),
+    "name_pinyin": _l("Name in pinyin"),
+    "name_initials": _l("Initials of the name"),
+    "read_at": _l("Read at"),
+    "claimed_at": _l("Claimed at"),
+    "next_attempt_at": _l("Next attempt at"),
+    "idempotency_key": _l("Idempotency key"),
+    "payload": _l("Content"),
+    "token": _l("Tracking token"),
+    "channels": _l("Channels"),
+    "matched_at": _l("Matched at"),
+    "match_terms": _l("Matching terms"),
+    "evaluation_scores": _l("Evaluation scores"),
+    "fields": _l("Technical fields"),
+    "needs": _l("Technical needs"),
+    "sort_order": _l("Sort order"),
+    "zones": _l("High-tech zones"),
+    # FAB's user, role and group views (Admin).
+    "name": _l("Name"),
+    "label": _l("Label"),
+    "description": _l("Description"),
+    "role": _l("Role"),
+    "roles": _l("Roles"),
+    "user": _l("User"),
+    "users": _l("Users"),
+    "groups": _l("Groups"),
+    "conf_password": _l("Confirm password"),
+}
+
+FAB_TEMPLATE_STRINGS = (
+    _l("Add"), _l("Edit"), _l("Show"), _l("Delete"),
+    _l("Are you sure you want to delete this item?"), _l("Sign In with "),
+)
+
+
+class CommonLabels:
+    """A ModelView mixin: the shared columns' labels, unless the view names its own."""
+
+    def _init_properties(self):
+        self.label_columns = {**COMMON_LABELS, **(self.label_columns or {})}
+        super()._init_properties()
