@@ -2,10 +2,13 @@
 generated page: FAB labels a column it is not told about with its name prettified in English
 ("Created At", "Name Pinyin"), whatever the language.
 
-``CommonLabels`` gives them to a view before FAB builds its forms; ``FAB_TEMPLATE_STRINGS``
+``ReadableView`` gives them to a view before FAB builds its forms; ``FAB_TEMPLATE_STRINGS``
 are the words of FAB's templates that FAB's own zh catalog lacks, extracted into ours.
 """
 from flask_babel import lazy_gettext as _l
+from wtforms.fields.core import UnboundField
+
+from app.core import display
 
 COMMON_LABELS = {
     "created_at": _l("Created at"),
@@ -45,9 +48,23 @@ FAB_TEMPLATE_STRINGS = (
 )
 
 
-class CommonLabels:
-    """A ModelView mixin: the shared columns' labels, unless the view names its own."""
+class ReadableView:
+    """A ModelView mixin: the shared columns' labels, unless the view names its own; values
+    that read as values (``display.formatters``) where the view has no formatter; search
+    fields that start empty."""
 
     def _init_properties(self):
         self.label_columns = {**COMMON_LABELS, **(self.label_columns or {})}
         super()._init_properties()
+        model = getattr(getattr(self, "datamodel", None), "obj", None)
+        if model is not None and hasattr(model, "__table__"):
+            self.formatters_columns = {**display.formatters(model),
+                                       **(self.formatters_columns or {})}
+
+    def _init_forms(self):
+        super()._init_forms()
+        # FAB gives a search field the column's default: a created_at filter came filled with
+        # the server's clock in UTC to the microsecond. A search starts empty.
+        for value in vars(self.search_form).values():
+            if isinstance(value, UnboundField) and callable(value.kwargs.get("default")):
+                value.kwargs["default"] = None

@@ -52,7 +52,7 @@ from wtforms.validators import DataRequired, EqualTo
 from app.core import audit, cache_tokens, list_counts
 from app.core.access import auth_policy, visitor
 from app.core.audit import hooks as audit_hooks
-from app.core.labels import CommonLabels
+from app.core.labels import ReadableView
 from app.extensions import db
 from app.models import AppUser, CacheToken, Researcher
 from app.utils.changes import changed
@@ -190,11 +190,11 @@ ROLE_NAMES = ("Admin",) + tuple(ROLE_DEFINITIONS)
 
 # FAB's role, group and permission pages (Admin) with their columns labelled in the reader's
 # language; the class names stay FAB's, as the permissions are named after them.
-class RoleModelView(CommonLabels, FabRoleModelView):
+class RoleModelView(ReadableView, FabRoleModelView):
     pass
 
 
-class UserGroupModelView(CommonLabels, FabUserGroupModelView):
+class UserGroupModelView(ReadableView, FabUserGroupModelView):
     # FAB's zh catalog has no titles for groups.
     list_title = _l("Groups")
     show_title = _l("Group")
@@ -202,11 +202,11 @@ class UserGroupModelView(CommonLabels, FabUserGroupModelView):
     edit_title = _l("Edit a group")
 
 
-class PermissionViewModelView(CommonLabels, FabPermissionViewModelView):
+class PermissionViewModelView(ReadableView, FabPermissionViewModelView):
     pass
 
 
-class PlatformUserDBModelView(CommonLabels, UserDBModelView):
+class PlatformUserDBModelView(ReadableView, UserDBModelView):
     """User administration (Admin only) with the jurisdiction links of our users."""
 
     label_columns = {
@@ -216,7 +216,7 @@ class PlatformUserDBModelView(CommonLabels, UserDBModelView):
         "researcher": _l("Researcher"),
         "phone": _l("Phone"),
         "locale": _l("Language"),
-        "locked_until": _l("Locked until (UTC)"),
+        "locked_until": _l("Locked until"),
     }
     show_fieldsets = [
         (_l("User info"), {"fields": ["username", "active", "roles", "login_count"]}),

@@ -2,6 +2,7 @@
 from flask import abort, g, render_template, request
 from markupsafe import Markup
 
+from app.core.display import whole_yuan as yuan
 from app.domain.docking.proposals import proposal_offer
 from app.domain.needs.need_list import (
     NeedFilters,
@@ -13,7 +14,6 @@ from app.domain.needs.need_list import (
 from app.public.blueprint import bp
 from app.public.need_page import need_page
 from app.public.page_cache import for_anonymous_visitors, kept_part, language
-from app.public.site import yuan
 
 PAGE_SIZES = (20, 50, 100)
 

@@ -1,8 +1,6 @@
 """The public site's frame: home page, health check, the language switch and what every
 public template may use."""
-import datetime as dt
 import logging
-from zoneinfo import ZoneInfo
 
 from flask import (
     current_app,
@@ -16,6 +14,7 @@ from flask import (
 from flask_babel import get_locale
 from sqlalchemy import text
 
+from app.core import display
 from app.core.access import visitor
 from app.core.queue import redis_connection
 from app.domain.rounds import current_round
@@ -36,27 +35,15 @@ def _template_globals():
     return {"get_locale": get_locale, "appbuilder": current_app.appbuilder}
 
 
-@bp.app_template_filter("local_time")
-def local_time(moment):
-    """A stored time (UTC, naive) as people in Hubei read it: Beijing time, to the minute."""
-    if moment is None:
-        return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).strftime(
-        "%Y-%m-%d %H:%M")
+bp.add_app_template_filter(display.local_time, "local_time")
+bp.add_app_template_filter(display.whole_yuan, "yuan")
+bp.add_app_template_filter(display.money, "money")
 
 
 @bp.app_template_filter("unread_badge")
 def unread_badge(count):
     """The unread count as a badge shows it: up to 99, then "99+" (the count stops at 100)."""
     return str(count) if count < 100 else "99+"
-
-
-@bp.app_template_filter("yuan")
-def yuan(amount):
-    """An amount in whole yuan with thousands separators (1,500,000), for every template."""
-    return "" if amount is None else f"{amount:,.0f}"
 
 
 @bp.app_template_global()

@@ -40,7 +40,7 @@ from wtforms.validators import Optional
 from app.core import field_rules, list_counts
 from app.core.access import jurisdiction, masking
 from app.core.audit.edits import audit_staff_change, remember_before, staff_request
-from app.core.labels import CommonLabels
+from app.core.labels import ReadableView
 from app.extensions import db
 from app.models.enums import LabelledEnum
 from app.models.mixins import SafeFileColumn
@@ -137,7 +137,7 @@ class PageHistory:
             super().update_redirect()
 
 
-class ScopedModelView(CommonLabels, PageHistory, ModelView):
+class ScopedModelView(ReadableView, PageHistory, ModelView):
     base_filters = JURISDICTION
     page_size = 25
     list_widget = RowListWidget

@@ -1,0 +1,85 @@
+"""How a stored value reads on a page, in one place for every generated list and show page
+(``PlainValues``) and for the templates (the filters of ``app/public/site.py``): times in the
+configured zone to the minute, yes and no, amounts in yuan, lists joined in the reader's
+language, records by their names.
+
+FAB prints a value as Python does: ``2026-12-07 01:55:56.580281`` (UTC), ``True``, ``150000.00``
+and ``[<TechField object at 0x…>]``.
+"""
+import datetime as dt
+import functools
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel.lists import format_list
+from flask import current_app
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import Boolean, DateTime, Numeric, inspect
+
+# A Numeric column of this precision or more with two decimals holds money (amounts, funding,
+# caps); scores are Numeric(4, 1) and Numeric(5, 2).
+MONEY_PRECISION = 12
+
+
+def local_time(moment) -> str:
+    """A stored time (UTC, naive) as people in Hubei read it: Beijing time, to the minute."""
+    if moment is None:
+        return ""
+    if not isinstance(moment, dt.datetime):
+        return str(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).strftime(
+        "%Y-%m-%d %H:%M")
+
+
+def yes_no(value) -> str:
+    if value is None:
+        return ""
+    return _("Yes") if value else _("No")
+
+
+def money(amount) -> str:
+    """An amount in yuan, with thousands separators and fen: 150,000.00 元."""
+    if amount is None:
+        return ""
+    return _("%(amount)s yuan", amount=f"{Decimal(amount):,.2f}")
+
+
+def whole_yuan(amount) -> str:
+    """An amount in whole yuan with thousands separators (1,500,000)."""
+    return "" if amount is None else f"{amount:,.0f}"
+
+
+def joined(values) -> str:
+    """Records or words joined as the reader's language joins a list (、 in Chinese)."""
+    if not values:
+        return ""
+    return format_list([str(value) for value in values], locale=str(get_locale() or "zh"))
+
+
+def _formatter_for(column):
+    kind = column.type
+    if isinstance(kind, Boolean):
+        return yes_no
+    if isinstance(kind, DateTime):
+        return local_time
+    if isinstance(kind, Numeric) and (kind.precision or 0) >= MONEY_PRECISION and kind.scale == 2:
+        return money
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def formatters(model) -> dict:
+    """``formatters_columns`` for a FAB view of ``model``: its booleans, times, amounts and
+    to-many relations (a relation to one record reads as that record's name already)."""
+    found = {}
+    for column in model.__table__.columns:
+        formatter = _formatter_for(column)
+        if formatter is not None:
+            found[column.key] = formatter
+    for relation in inspect(model).relationships:
+        if relation.uselist:
+            found[relation.key] = joined
+    return found
