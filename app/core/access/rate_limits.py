@@ -11,7 +11,7 @@ all of them off (the test suite, which signs in hundreds of times from one addre
 The client address is ``request.remote_addr``: behind a reverse proxy, the proxy must be
 trusted (ProxyFix) or every user shares one address and one limit.
 """
-from flask import current_app, jsonify, render_template, request
+from flask import current_app
 from flask_babel import gettext as _
 from limits import parse_many
 
@@ -54,14 +54,7 @@ def init_rate_limits(app, appbuilder):
         limit = limiter.limit(lambda key=key: current_app.config[key], methods=["POST"],
                               exempt_when=limits_off, error_message=too_many_message)
         app.view_functions[endpoint] = limit(app.view_functions[endpoint])
-    app.register_error_handler(429, too_many_requests)
-
-
-def too_many_requests(error):
-    message = too_many_message()
-    if request.path.startswith("/api/"):
-        return jsonify(message=message), 429
-    return render_template("public/rate_limited.html", message=message), 429
+    # The 429 page itself is ``app/public/errors.py``, with the other error pages.
 
 
 def sms_allowed(phone: str) -> bool:
