@@ -110,7 +110,11 @@ class Config:
     # logins and registrations, per phone number for SMS. Flask-Limiter syntax, ";" separates.
     RATE_LIMITS_ENABLED = os.environ.get("RATE_LIMITS_ENABLED", "1") == "1"
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;100 per hour")
-    REGISTRATION_RATE_LIMIT = os.environ.get("REGISTRATION_RATE_LIMIT", "5 per hour;20 per day")
+    # Accepted registrations per address (a campus or a business park shares one), and every
+    # attempt per mobile number.
+    REGISTRATION_RATE_LIMIT = os.environ.get("REGISTRATION_RATE_LIMIT", "30 per hour;200 per day")
+    REGISTRATION_PHONE_RATE_LIMIT = os.environ.get("REGISTRATION_PHONE_RATE_LIMIT",
+                                                   "10 per hour;30 per day")
     SMS_PER_PHONE_LIMIT = os.environ.get("SMS_PER_PHONE_LIMIT", "5 per hour;10 per day")
     # FAB builds the limiter but switches it off by default; our limits are exempt while
     # RATE_LIMITS_ENABLED is off, so this may stay on everywhere.

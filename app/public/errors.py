@@ -48,8 +48,10 @@ def _http_error(error: HTTPException):
     code = error.code if error.code in PAGES else None
     if code is None:
         return error
-    if code == 429:
-        return _page(429, too_many_message())
+    if code == 429:  # the limit's own words (per address, per mobile number), else ours
+        limit = getattr(error, "limit", None)
+        return _page(429, error.description if getattr(limit, "error_message", None)
+                     else too_many_message())
     return _page(code)
 
 

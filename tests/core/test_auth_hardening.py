@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 
 import pytest
 from factories import PASSWORD
-from helpers import PAYLOAD, api_headers, enterprise_form, login, post_form, researcher_form, work
+from helpers import PAYLOAD, api_headers, credit_code, enterprise_form, login, post_form, researcher_form, work
 from sqlalchemy import select, update
 
 from app.models import AppUser, Channel, Notification, NotificationState
@@ -466,6 +466,7 @@ def limits_on(app, monkeypatch):
     monkeypatch.setitem(app.config, "RATE_LIMITS_ENABLED", True)
     monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "3 per minute")
     monkeypatch.setitem(app.config, "REGISTRATION_RATE_LIMIT", "2 per hour")
+    monkeypatch.setitem(app.config, "REGISTRATION_PHONE_RATE_LIMIT", "3 per hour")
     monkeypatch.setitem(app.config, "SMS_PER_PHONE_LIMIT", "2 per hour;3 per day")
     limiter.reset()
     yield limiter
@@ -508,12 +509,38 @@ def test_other_addresses_are_not_limited_by_one(client, make, db_session, limits
 
 
 @pytest.mark.parametrize("kind", ["enterprise", "researcher"])
-def test_registration_is_limited_per_address(client, make, db_session, limits_on, kind):
-    for n in range(2):
-        assert client.post(f"/register/{kind}", data={}).status_code == 400
-    response = client.post(f"/register/{kind}", data={})
+def test_corrections_do_not_count_against_an_address_accepted_registrations_do(
+        client, make, db_session, limits_on, kind):
+    form = enterprise_form if kind == "enterprise" else researcher_form
+    for n in range(6):  # six refused forms from one address, each another number
+        refused = post_form(client, f"/register/{kind}", form(make, phone=f"1391000000{n}",
+                                                               confirm="not the same"))
+        assert refused.status_code == 400, n
+    for n in range(2):  # then accepted: they count
+        accepted = post_form(client, f"/register/{kind}", form(
+            make, phone=f"1392000000{n}", email=f"r{n}@campus.example.cn",
+            **({"name": f"武汉光谷第{n}科技有限公司", "credit_code": credit_code(f"91420100MA4K12{n}0")}
+               if kind == "enterprise" else {})))
+        assert accepted.status_code == 302, accepted.get_data(as_text=True)
+    response = post_form(client, f"/register/{kind}", form(make, phone="13920000009",
+                                                            email="r9@campus.example.cn"))
     assert response.status_code == 429 and TOO_MANY_ZH in response.get_data(as_text=True)
     assert client.get(f"/register/{kind}").status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["enterprise", "researcher"])
+def test_attempts_are_limited_per_mobile_number_from_any_address(client, make, limits_on,
+                                                                 kind):
+    for n in range(3):
+        response = client.post(f"/register/{kind}", data={"phone": "139-3000-0000"},
+                               environ_base={"REMOTE_ADDR": f"10.0.0.{n + 1}"})
+        assert response.status_code == 400
+    response = client.post(f"/register/{kind}", data={"phone": "13930000000"},
+                           environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert response.status_code == 429 and "手机号" in response.get_data(as_text=True)
+    other = client.post(f"/register/{kind}", data={"phone": "13930000001"},
+                        environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert other.status_code == 400
 
 
 def test_sms_beyond_the_per_phone_limit_is_refused_and_not_sent(

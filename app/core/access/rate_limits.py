@@ -2,7 +2,10 @@
 
 * Sign-in, form and REST, per client address: ``LOGIN_RATE_LIMIT``. It slows password guessing
   over many accounts; the lockout (app/core/access/auth_policy.py) guards each account.
-* Public registration (enterprise and researcher), per address: ``REGISTRATION_RATE_LIMIT``.
+* Public registration (enterprise and researcher): accepted registrations per address
+  (``REGISTRATION_RATE_LIMIT``; a form sent back with errors does not count, so corrections
+  never lock out a campus behind one address), and every attempt per mobile number
+  (``REGISTRATION_PHONE_RATE_LIMIT``).
 * SMS, per phone number: ``SMS_PER_PHONE_LIMIT``. A message over the limit is not sent.
 
 FAB already builds a Flask-Limiter (``appbuilder.sm.limiter``, configured by the ``RATELIMIT_*``
@@ -11,17 +14,30 @@ all of them off (the test suite, which signs in hundreds of times from one addre
 The client address is ``request.remote_addr``: behind a reverse proxy, the proxy must be
 trusted (ProxyFix) or every user shares one address and one limit.
 """
-from flask import current_app
+from flask import current_app, request
 from flask_babel import gettext as _
 from limits import parse_many
 
-# (endpoint, config key of its limit); only POST counts, showing a form costs nothing.
+# (endpoint, config key of its limit, what is counted); only POST counts, showing a form costs
+# nothing.
+EVERY_ATTEMPT, ACCEPTED, PER_PHONE = "every attempt", "accepted", "per phone"
+REGISTRATION_PAGES = ("public.register_enterprise_page", "public.register_researcher_page")
 LIMITED_ENDPOINTS = (
-    ("AuthDBView.login", "LOGIN_RATE_LIMIT"),
-    ("PlatformSecurityApi.login", "LOGIN_RATE_LIMIT"),
-    ("public.register_enterprise_page", "REGISTRATION_RATE_LIMIT"),
-    ("public.register_researcher_page", "REGISTRATION_RATE_LIMIT"),
+    ("AuthDBView.login", "LOGIN_RATE_LIMIT", EVERY_ATTEMPT),
+    ("PlatformSecurityApi.login", "LOGIN_RATE_LIMIT", EVERY_ATTEMPT),
+    *((page, "REGISTRATION_RATE_LIMIT", ACCEPTED) for page in REGISTRATION_PAGES),
+    *((page, "REGISTRATION_PHONE_RATE_LIMIT", PER_PHONE) for page in REGISTRATION_PAGES),
 )
+
+
+def _accepted(response) -> bool:
+    """A registration was accepted: the form redirects to its confirmation."""
+    return response.status_code in (301, 302, 303)
+
+
+def _phone_of_the_form() -> str:
+    phone = "".join(ch for ch in request.form.get("phone", "") if ch.isdigit())
+    return f"phone:{phone}" if phone else f"address:{request.remote_addr}"
 
 
 def storage_uri(redis_url: str) -> str:
@@ -47,12 +63,23 @@ def too_many_message() -> str:
     return _("Too many attempts from your address. Please wait a while and try again.")
 
 
+def too_many_for_the_phone() -> str:
+    return _("Too many attempts with this mobile number. Please wait a while and try again.")
+
+
 def init_rate_limits(app, appbuilder):
     """After the views exist: wrap the limited endpoints and answer 429 in the user's language."""
     limiter = appbuilder.sm.limiter
-    for endpoint, key in LIMITED_ENDPOINTS:
+    for endpoint, key, counted in LIMITED_ENDPOINTS:
+        options = {}
+        if counted == ACCEPTED:
+            options["deduct_when"] = _accepted
+        message = too_many_message
+        if counted == PER_PHONE:
+            options.update(key_func=_phone_of_the_form, scope="registration-phone")
+            message = too_many_for_the_phone
         limit = limiter.limit(lambda key=key: current_app.config[key], methods=["POST"],
-                              exempt_when=limits_off, error_message=too_many_message)
+                              exempt_when=limits_off, error_message=message, **options)
         app.view_functions[endpoint] = limit(app.view_functions[endpoint])
     # The 429 page itself is ``app/public/errors.py``, with the other error pages.
 
