@@ -56,3 +56,10 @@ def test_an_unexpected_failure_is_a_page_of_the_site(app, client):
     assert response.status_code == 500
     text = response.get_data(as_text=True)
     assert _is_site_page(text) and "a bug" not in text and "出错" in text
+
+
+def test_the_sign_in_page_asks_for_the_mobile_number_and_leads_to_registration(client):
+    text = client.get("/login/").get_data(as_text=True)
+    assert '<label class="control-label" for="username">手机号' in text
+    assert 'for="password"' in text and 'href="/register"' in text
+    assert "用户名:" not in text
