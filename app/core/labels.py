@@ -5,6 +5,7 @@ generated page: FAB labels a column it is not told about with its name prettifie
 ``ReadableView`` gives them to a view before FAB builds its forms; ``FAB_TEMPLATE_STRINGS``
 are the words of FAB's templates that FAB's own zh catalog lacks, extracted into ours.
 """
+from flask_appbuilder.fields import QuerySelectField
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.core import UnboundField
 
@@ -68,3 +69,9 @@ class ReadableView:
         for value in vars(self.search_form).values():
             if isinstance(value, UnboundField) and callable(value.kwargs.get("default")):
                 value.kwargs["default"] = None
+        # A required choice of a record (a need's category and field) starts blank on a new
+        # record: FAB selected the first option, which people then saved unread.
+        for value in vars(self.add_form).values():
+            if (isinstance(value, UnboundField) and value.field_class is QuerySelectField
+                    and not value.kwargs.get("allow_blank")):
+                value.kwargs.update(allow_blank=True, blank_text=_l("Please choose"))

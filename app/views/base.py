@@ -15,11 +15,14 @@ from contextlib import contextmanager
 from flask import (
     abort,
     current_app,
+    flash,
     g,
     has_request_context,
+    redirect,
     request,
     send_file,
     session,
+    url_for,
 )
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.api import ModelRestApi
@@ -28,6 +31,7 @@ from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.filemanager import uuid_originalname
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import SQLAFilterConverter
+from flask_appbuilder.urltools import get_filter_args
 from flask_appbuilder.widgets import ListWidget
 from flask_babel import LazyString
 from flask_babel import gettext as _
@@ -199,6 +203,60 @@ class ScopedModelView(ReadableView, PageHistory, ModelView):
 
     def pre_update(self, item):
         self._guard_scope(item)
+
+    def _add(self):
+        """FAB's add, except that a record its rules refuse (``pre_add``: not verified yet,
+        outside the jurisdiction, a closed phase) shows the form again with what was typed
+        and the reason, instead of redirecting away from an empty form."""
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        form = self.add_form.refresh()
+        if request.method != "POST":
+            self.update_redirect()
+            refusal = self.why_no_new_record()
+            if refusal:  # said before the form is filled, not only on save
+                flash(refusal, "warning")
+            return self._get_add_widget(form=form, exclude_cols=exclude_cols)
+        self._fill_form_exclude_cols(exclude_cols, form)
+        if not form.validate():
+            return self._get_add_widget(form=form, exclude_cols=exclude_cols)
+        self.process_form(form, True)
+        item = self.datamodel.obj()
+        try:
+            form.populate_obj(item)
+            self.pre_add(item)
+        except Exception as error:  # FAB's contract: a hook refuses by raising
+            db.session.rollback()
+            flash(str(error), "danger")
+            return self._get_add_widget(form=form, exclude_cols=exclude_cols)
+        try:
+            self.datamodel.add(item)
+        except Exception:  # logged by FAB's interface, rolled back; the form stays as typed
+            flash(self.database_error_message, "danger")
+            return self._get_add_widget(form=form, exclude_cols=exclude_cols)
+        self.post_add(item)
+        g.saved_pk = item.id
+        flash(self.add_row_message, "success")
+        return None
+
+    def why_no_new_record(self) -> str | None:
+        """Why the signed-in user could not save a new record now, if the rules say so before
+        anything is typed (a view asks its domain rule)."""
+        return None
+
+    def post_add_redirect(self):
+        """After a save, the record itself (with its next action), not the list or home."""
+        return self._to_the_record(getattr(g, "saved_pk", None)) or super().post_add_redirect()
+
+    def post_edit_redirect(self):
+        return self._to_the_record((request.view_args or {}).get("pk")) or (
+            super().post_edit_redirect())
+
+    def _to_the_record(self, pk):
+        if pk is None or not current_app.appbuilder.sm.has_access(
+                "can_show", self.class_permission_name):
+            return None
+        return redirect(url_for(f"{self.endpoint}.show", pk=pk))
 
     def _edit(self, pk):
         if request.method == "POST" and staff_request():  # audit: the record before the form

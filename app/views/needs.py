@@ -6,7 +6,12 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from app.domain.needs.completeness import SECTIONS, check_need
-from app.domain.needs.filing import check_deletable, check_editable, prepare_new_need
+from app.domain.needs.filing import (
+    check_deletable,
+    check_editable,
+    prepare_new_need,
+    why_no_new_need,
+)
 from app.models import Action, Need
 from app.models.need import SECTION_MAX_LENGTH
 from app.views.base import ScopedModelRestApi, as_bad_request, interface
@@ -67,6 +72,9 @@ class NeedModelView(WorkflowModelView):
     search_columns = ["title", "name_pinyin", "name_initials", "category", "field", "state"]
     base_order = ("id", "desc")
     label_columns = NEED_LABELS
+
+    def why_no_new_record(self):
+        return why_no_new_need(g.user)
 
     # FAB flashes an exception raised by these hooks and saves nothing.
     def pre_add(self, item):

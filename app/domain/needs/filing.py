@@ -13,27 +13,44 @@ class NeedRuleError(RuleViolation):
     pass
 
 
+def _filing_round_and_enterprise(user):
+    """The round open for filing and the user's enterprise, or NeedRuleError saying why the
+    user may not write a need now. No flush."""
+    if getattr(user, "enterprise_id", None) is None:
+        raise NeedRuleError(_("Only an enterprise account can write a need."))
+    program_round = round_for_filing()
+    if program_round is None:
+        latest = current_round()
+        if latest is None:
+            raise NeedRuleError(_("No program round is open for filing needs."))
+        raise NeedRuleError(_("Needs of “%(round)s” could be filed from %(start)s to %(end)s; "
+                              "no round is open for filing today.", round=latest.label,
+                              start=latest.needs_filing_start, end=latest.needs_filing_end))
+    enterprise = db.session.get(Enterprise, user.enterprise_id)
+    if enterprise.state is not EnterpriseState.verified:
+        raise NeedRuleError(_("Your registration must be verified before you publish needs; "
+                              "it is now “%(state)s”.", state=enterprise.state.title))
+    return program_round, enterprise
+
+
+def why_no_new_need(user) -> str | None:
+    """Why ``user`` may not write a need now (shown above the empty form), or None."""
+    try:
+        with db.session.no_autoflush:
+            _filing_round_and_enterprise(user)
+    except NeedRuleError as refusal:
+        return str(refusal)
+    return None
+
+
 def prepare_new_need(need, user):
     """Make ``need`` a draft of ``user``'s own enterprise in the round open for filing.
 
     Whatever enterprise the request named is replaced: the relationship is set, not only the
     column, because a relationship set from a form or JSON would win at flush. No flush.
     """
-    if getattr(user, "enterprise_id", None) is None:
-        raise NeedRuleError(_("Only an enterprise account can write a need."))
     with db.session.no_autoflush:
-        program_round = round_for_filing()
-        if program_round is None:
-            latest = current_round()
-            if latest is None:
-                raise NeedRuleError(_("No program round is open for filing needs."))
-            raise NeedRuleError(_("Needs of “%(round)s” could be filed from %(start)s to %(end)s; "
-                                  "no round is open for filing today.", round=latest.label,
-                                  start=latest.needs_filing_start, end=latest.needs_filing_end))
-        enterprise = db.session.get(Enterprise, user.enterprise_id)
-        if enterprise.state is not EnterpriseState.verified:
-            raise NeedRuleError(_("Your registration must be verified before you publish needs; "
-                                  "it is now “%(state)s”.", state=enterprise.state.title))
+        program_round, enterprise = _filing_round_and_enterprise(user)
         need.enterprise = enterprise
         need.round = program_round
     need.state = NeedState.draft

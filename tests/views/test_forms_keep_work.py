@@ -1,0 +1,61 @@
+"""Forms keep what people typed: a record the rules refuse is shown again as typed, with the
+reason; after a save the user lands on the record, not on a list or the home page; a choice
+the user must make is not made for them."""
+import re
+
+from helpers import login
+from sqlalchemy import select
+
+from app.models import EnterpriseState, Need, NeedState
+
+TYPED = "这段背景说明是用户花了二十分钟写的"
+
+
+def _need_form(make, **extra):
+    return {"title": "注塑件缺陷在线检测", "category": make.category().id,
+            "field": make.field().id, "background": TYPED, "problem": "漏检率高",
+            "amount": "150000", **extra}
+
+
+def test_a_need_refused_on_save_keeps_what_was_typed(client, make, db_session):
+    enterprise = make.enterprise(state=EnterpriseState.submitted)  # not verified yet
+    make.open_round()
+    make.user("Enterprise", "keep_unverified", enterprise_id=enterprise.id)
+    login(client, "keep_unverified")
+    # Told before filling anything in, then kept as typed when sent anyway.
+    assert "核验通过后方可发布需求" in client.get("/needmodelview/add").get_data(as_text=True)
+    response = client.post("/needmodelview/add", data=_need_form(make))
+    assert response.status_code == 200  # the form again, not a redirect away from it
+    page = response.get_data(as_text=True)
+    assert TYPED in page and "注塑件缺陷在线检测" in page and "核验通过后方可发布需求" in page
+    assert db_session.scalars(select(Need).where(Need.title == "注塑件缺陷在线检测")).first() is None
+
+
+def test_after_saving_a_need_the_enterprise_lands_on_it(client, make, db_session):
+    enterprise = make.enterprise()
+    make.open_round()
+    make.user("Enterprise", "keep_saver", enterprise_id=enterprise.id)
+    login(client, "keep_saver")
+    response = client.post("/needmodelview/add", data=_need_form(make))
+    need = db_session.scalars(select(Need).where(Need.title == "注塑件缺陷在线检测")).one()
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/needmodelview/show/{need.id}")
+    edited = client.post(f"/needmodelview/edit/{need.id}",
+                         data=_need_form(make, title="注塑件缺陷在线检测（修订）"))
+    assert edited.headers["Location"].endswith(f"/needmodelview/show/{need.id}")
+
+
+def test_category_and_field_are_chosen_not_preselected(client, make):
+    enterprise = make.enterprise()
+    make.open_round()
+    make.category(), make.field()
+    make.user("Enterprise", "keep_choice", enterprise_id=enterprise.id)
+    login(client, "keep_choice")
+    page = client.get("/needmodelview/add").get_data(as_text=True)
+    for name in ("category", "field"):
+        select_html = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S)
+        assert select_html, name
+        options = re.findall(r"<option([^>]*)>", select_html.group(1))
+        assert options and 'value="__None"' in options[0] and "selected" in options[0], name
+    refused = client.post("/needmodelview/add", data=_need_form(make, category="__None"))
+    assert refused.status_code == 200 and "该字段是必填字段" in refused.get_data(as_text=True)
