@@ -527,3 +527,27 @@ def test_8_the_same_pages_in_english(people, stack, state):
     expect(enterprise).to_have_url(re.compile(rf"/projectmodelview/show/{project_id}$"))
     expect(cell(enterprise, "状态")).to_have_text("已评价")
     assert not people.server_errors, people.server_errors
+
+
+def test_9_public_pages_fit_a_phone(people, stack, state):
+    """Every public page at 390×844, in both languages: no sideways scrolling; the need list
+    reads as cards."""
+    visitor = people.page("visitor")
+    visitor.set_viewport_size({"width": 390, "height": 844})
+    pages = ["/", "/needs", f"/needs/{state['need_id']}", "/register", "/register/enterprise",
+             "/register/researcher", "/login/", "/no-such-page"]
+    try:
+        for language in ("简体中文", "English"):
+            visitor.goto("/")
+            _site_language(visitor, language)
+            for path in pages:
+                visitor.goto(path)
+                width = visitor.evaluate("document.documentElement.scrollWidth")
+                assert width <= 390, (language, path, width)
+        visitor.goto("/needs")
+        first = visitor.locator("table.need-table tr").nth(1)
+        assert first.evaluate("row => getComputedStyle(row).display") == "block"
+        people.shot("visitor", "public-list-phone-cards")
+        _site_language(visitor, "简体中文")
+    finally:
+        visitor.set_viewport_size({"width": 1280, "height": 900})
