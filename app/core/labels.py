@@ -7,6 +7,7 @@ are the words of FAB's templates that FAB's own zh catalog lacks, extracted into
 """
 from flask_appbuilder.fields import QuerySelectField
 from flask_babel import lazy_gettext as _l
+from wtforms.fields import TextAreaField
 from wtforms.fields.core import UnboundField
 
 from app.core import display
@@ -75,3 +76,11 @@ class ReadableView:
             if (isinstance(value, UnboundField) and value.field_class is QuerySelectField
                     and not value.kwargs.get("allow_blank")):
                 value.kwargs.update(allow_blank=True, blank_text=_l("Please choose"))
+        # A text area is a box to write paragraphs in (a need's sections), not one line.
+        for form in (self.add_form, self.edit_form):
+            for value in vars(form).values():
+                if isinstance(value, UnboundField) and issubclass(value.field_class,
+                                                                  TextAreaField):
+                    render = dict(value.kwargs.get("render_kw") or {})
+                    render.setdefault("rows", 8)
+                    value.kwargs["render_kw"] = render

@@ -59,3 +59,13 @@ def test_category_and_field_are_chosen_not_preselected(client, make):
         assert options and 'value="__None"' in options[0] and "selected" in options[0], name
     refused = client.post("/needmodelview/add", data=_need_form(make, category="__None"))
     assert refused.status_code == 200 and "该字段是必填字段" in refused.get_data(as_text=True)
+
+
+def test_the_need_sections_are_boxes_to_write_paragraphs_in(client, make):
+    enterprise = make.enterprise()
+    make.open_round()
+    make.user("Enterprise", "keep_boxes", enterprise_id=enterprise.id)
+    login(client, "keep_boxes")
+    page = client.get("/needmodelview/add").get_data(as_text=True)
+    boxes = re.findall(r"<textarea[^>]*>", page)
+    assert len(boxes) >= 6 and all('rows="8"' in box for box in boxes), boxes
