@@ -421,6 +421,10 @@ class EagerInterface(BoundedInterface):
     def apply_all(self, query, filters=None, order_column="", order_direction="", page=None,
                   page_size=None, select_columns=None, outer_default_load=False):
         refuse_hidden_columns(self.obj, filters, order_column)
+        if page is not None and page < 0:
+            # Before any statement: PostgreSQL refuses a negative OFFSET and aborts the
+            # transaction, which FAB's API then answered 400 for and left broken.
+            raise BadRequest(_("A page number cannot be negative."))
         query = super().apply_all(query, filters, order_column, order_direction, page,
                                   page_size, select_columns, outer_default_load)
         if self.eager:
