@@ -19,9 +19,7 @@ proposals. Then, for each of them:
 - desk and inbox served by gunicorn, driven by wrk, against ``/bench/bare`` signed in as the
   same user (the desk's target: ≥ 0.25 of its throughput).
 """
-import argparse
 import datetime as dt
-import os
 import random
 import shutil
 import statistics
@@ -29,7 +27,7 @@ import sys
 import tempfile
 import time
 
-from .need_pages import Server, _sign_in, load
+from .need_pages import Server, _sign_in, load, page_bench_main
 
 TARGET_RATIO = 0.25
 TARGET_BADGE = 0.05
@@ -342,23 +340,7 @@ def run(scale, database_url, redis_url, seconds=10, connections=8, workers=4, re
 
 
 def main(argv=None):
-    from .generate import SCALES
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", choices=sorted(SCALES), default="province")
-    parser.add_argument("--database", default="sqlite",
-                        help="sqlite (a temporary file) or the URL of an empty scratch database")
-    parser.add_argument("--reuse", action="store_true",
-                        help="the database already holds generated data: do not generate")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=4)
-    args = parser.parse_args(argv)
-    url = args.database
-    if url == "sqlite":
-        url = "sqlite:///" + os.path.join(tempfile.mkdtemp(), "desk.db")
-    run(args.scale, url, args.redis, args.seconds, args.connections, args.workers, args.reuse)
+    page_bench_main(run, __doc__, "desk.db", argv)
 
 
 if __name__ == "__main__":

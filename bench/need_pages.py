@@ -338,10 +338,12 @@ def run(scale, database_url, redis_url, seconds=10, connections=8, workers=4, re
                 ratios={label: r["rate"] / bare for label, r in results.items()})
 
 
-def main(argv=None):
+def page_bench_main(run, doc: str, db_name: str, argv=None):
+    """The command line of a page benchmark under load (this one, ``bench.desk``): scale,
+    database, reuse, Redis, and the load's seconds, connections and workers."""
     from .generate import SCALES
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--scale", choices=sorted(SCALES), default="province")
     parser.add_argument("--database", default="sqlite",
                         help="sqlite (a temporary file) or the URL of an empty scratch database")
@@ -354,8 +356,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     url = args.database
     if url == "sqlite":
-        url = "sqlite:///" + os.path.join(tempfile.mkdtemp(), "pages.db")
+        url = "sqlite:///" + os.path.join(tempfile.mkdtemp(), db_name)
     run(args.scale, url, args.redis, args.seconds, args.connections, args.workers, args.reuse)
+
+
+def main(argv=None):
+    page_bench_main(run, __doc__, "pages.db", argv)
 
 
 if __name__ == "__main__":
