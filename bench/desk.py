@@ -24,10 +24,9 @@ import random
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 
-from .need_pages import Server, _sign_in, load, page_bench_main
+from .need_pages import Server, _sign_in, generated_app, load, page_bench_main
 
 TARGET_RATIO = 0.25
 TARGET_BADGE = 0.05
@@ -290,15 +289,9 @@ def under_load(database_url, redis_url, seconds, connections, workers):
 
 def run(scale, database_url, redis_url, seconds=10, connections=8, workers=4, reuse=False,
         out=sys.stdout):
-    from app import create_app
+    from .generate import peak_rss_mb
 
-    from .generate import generate, peak_rss_mb
-
-    if not reuse:
-        generate(scale, database_url, profiles=False, out=sys.stderr if out is sys.stdout
-                 else out)
-    app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=database_url,
-                     UPLOAD_FOLDER=tempfile.mkdtemp(), REDIS_URL=redis_url)
+    app = generated_app(scale, database_url, redis_url, reuse, out)
     backlog(app, random.Random(17))
     figures = in_process(app)
     with app.app_context():

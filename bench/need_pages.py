@@ -285,8 +285,9 @@ def _sign_in(port, username=BENCH_USER, password=BENCH_PASSWORD):
         conn.close()
 
 
-def run(scale, database_url, redis_url, seconds=10, connections=8, workers=4, reuse=False,
-        out=sys.stdout):
+def generated_app(scale, database_url, redis_url, reuse=False, out=sys.stdout):
+    """The data of ``scale`` (unless ``reuse``) and the app over it, as a page benchmark
+    prepares them before serving them with gunicorn."""
     from app import create_app
 
     from .generate import generate
@@ -294,8 +295,13 @@ def run(scale, database_url, redis_url, seconds=10, connections=8, workers=4, re
     if not reuse:
         generate(scale, database_url, profiles=False, out=sys.stderr if out is sys.stdout
                  else out)
-    app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=database_url,
-                     UPLOAD_FOLDER=tempfile.mkdtemp(), REDIS_URL=redis_url)
+    return create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=database_url,
+                      UPLOAD_FOLDER=tempfile.mkdtemp(), REDIS_URL=redis_url)
+
+
+def run(scale, database_url, redis_url, seconds=10, connections=8, workers=4, reuse=False,
+        out=sys.stdout):
+    app = generated_app(scale, database_url, redis_url, reuse, out)
     _bench_researcher(app)
     lists, details = _paths(app, random.Random(11))
     statements = sql_per_page(app, lists, details)
