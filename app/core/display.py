@@ -34,6 +34,13 @@ def local_time(moment) -> str:
         "%Y-%m-%d %H:%M")
 
 
+def local_date(moment) -> str:
+    """The day of a stored time (UTC, naive) in the configured zone: 2026-12-07."""
+    if isinstance(moment, dt.datetime):
+        return local_time(moment)[:10]
+    return "" if moment is None else str(moment)
+
+
 def yes_no(value) -> str:
     if value is None:
         return ""

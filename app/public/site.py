@@ -36,6 +36,7 @@ def _template_globals():
 
 
 bp.add_app_template_filter(display.local_time, "local_time")
+bp.add_app_template_filter(display.local_date, "local_date")
 bp.add_app_template_filter(display.whole_yuan, "yuan")
 bp.add_app_template_filter(display.money, "money")
 

@@ -101,3 +101,23 @@ def test_no_generated_page_shows_machinery(app, client, records, username):
                       for m in [pattern.search(text)] if m]
     assert walked > 10
     assert found == [], "\n".join(found)
+
+
+def test_the_review_history_is_in_beijing_time(app, client, make, db_session):
+    from app.models import Action, ReviewRecord
+    from app.workflows import apply_action
+
+    enterprise = make.enterprise("420100")
+    need = make.need(enterprise, NeedState.draft)
+    owner = make.user("Enterprise", "values_owner", enterprise_id=enterprise.id)
+    make.open_round()
+    apply_action(need, Action.submit, owner)
+    db_session.commit()
+    record = db_session.scalars(select(ReviewRecord).where(
+        ReviewRecord.subject_id == need.id)).first()
+    login(client, "values_owner")
+    page = client.get(f"/needmodelview/show/{need.id}").get_data(as_text=True)
+    with app.test_request_context():
+        shown = display.local_time(record.created_at)
+    utc = record.created_at.strftime("%Y-%m-%d %H:%M")
+    assert shown in page and (shown == utc or utc not in page)
