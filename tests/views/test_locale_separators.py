@@ -1,13 +1,12 @@
 """Lists, scales and times read naturally in both languages: the separators come from
 Babel (a locale's list pattern, or a translated separator), never a literal “、” or “；”."""
-import re
 
 import pytest
 from babel.lists import format_list
 from flask_babel import force_locale
+from helpers import login
 
 from app.models import NeedState, ProposalState
-from helpers import login
 
 MISSING = ("expected_results", "timeline", "budget", "team")
 
