@@ -7,7 +7,6 @@ link read "Not Found. The requested URL was not found on the server."
 import logging
 
 from flask import jsonify, render_template, request
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -60,13 +59,13 @@ def _server_error(error):
     original = getattr(error, "original_exception", None) or error
     if not isinstance(original, InternalServerError):
         logger.error("unhandled error on %s", request.path, exc_info=original)
-    db.session.rollback()
     try:
+        db.session.rollback()
         return _page(500)
     except Exception:  # the frame itself failed (the database is gone): no frame then
         logger.exception("the error page could not be made")
         title, text = PAGES[500]
-        return (f"<!doctype html><meta charset='utf-8'><title>{escape(_(str(title)))}</title>"
+        return (f"<!doctype html><meta charset='utf-8'><title>{escape(str(title))}</title>"
                 f"<h1>{escape(str(title))}</h1><p>{escape(str(text))}</p>", 500,
                 {"Content-Type": "text/html; charset=utf-8"})
 
