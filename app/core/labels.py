@@ -5,12 +5,14 @@ generated page: FAB labels a column it is not told about with its name prettifie
 ``ReadableView`` gives them to a view before FAB builds its forms; ``FAB_TEMPLATE_STRINGS``
 are the words of FAB's templates that FAB's own zh catalog lacks, extracted into ours.
 """
+from flask import g
 from flask_appbuilder.fields import QuerySelectField
 from flask_babel import lazy_gettext as _l
 from wtforms.fields import TextAreaField
 from wtforms.fields.core import UnboundField
 
-from app.core import display
+from app.core import display, documents
+from app.models.mixins import SafeFileColumn
 
 COMMON_LABELS = {
     "created_at": _l("Created at"),
@@ -61,7 +63,21 @@ class ReadableView:
         model = getattr(getattr(self, "datamodel", None), "obj", None)
         if model is not None and hasattr(model, "__table__"):
             self.formatters_columns = {**display.formatters(model),
+                                       **self._document_formatters(model),
                                        **(self.formatters_columns or {})}
+
+    def _document_formatters(self, model) -> dict:
+        """Each file column as a link to this view's download, with a preview for staff."""
+        def formatter(stored):
+            # Asked once per request and view: a list of 25 rows asked the database 25 times.
+            memo = g.setdefault("_may_download", {})
+            if self.class_permission_name not in memo:
+                memo[self.class_permission_name] = self.appbuilder.sm.has_access(
+                    "can_download", self.class_permission_name)
+            return documents.document(stored, self.__class__.__name__,
+                                      memo[self.class_permission_name])
+        return {c.name: formatter for c in model.__table__.columns
+                if isinstance(c.type, SafeFileColumn)}
 
     def _init_forms(self):
         super()._init_forms()

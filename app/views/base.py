@@ -31,6 +31,7 @@ from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.filemanager import uuid_originalname
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import SQLAFilterConverter
+from flask_appbuilder.security.decorators import permission_name
 from flask_appbuilder.urltools import get_filter_args
 from flask_appbuilder.widgets import ListWidget
 from flask_babel import LazyString
@@ -41,7 +42,7 @@ from sqlalchemy.orm import defer, joinedload
 from werkzeug.exceptions import BadRequest
 from wtforms.validators import Optional
 
-from app.core import field_rules, list_counts
+from app.core import display, documents, field_rules, list_counts
 from app.core.access import jurisdiction, masking
 from app.core.audit.edits import audit_staff_change, remember_before, staff_request
 from app.core.labels import ReadableView
@@ -79,12 +80,18 @@ def _enum_title(enum_cls, code):
     return memo[key]
 
 
+def _state_badge(enum_cls, code):
+    return display.state_badge(code, _enum_title(enum_cls, code))
+
+
 def enum_formatters(model) -> dict:
+    """Each enum column as its translated title; a record's state as a coloured badge."""
     formatters = {}
     for column in model.__table__.columns:
         enum_cls = getattr(column.type, "enum_class", None)
         if enum_cls is not None and issubclass(enum_cls, LabelledEnum):
-            formatters[column.name] = functools.partial(_enum_title, enum_cls)
+            shown = _state_badge if column.name in ("state", "result") else _enum_title
+            formatters[column.name] = functools.partial(shown, enum_cls)
     return formatters
 
 
@@ -282,9 +289,9 @@ class ScopedModelView(ReadableView, PageHistory, ModelView):
             abort(404)
         return super().action_post()
 
-    @expose("/download/<string:filename>")
-    @has_access
-    def download(self, filename):
+    def _document_path(self, filename) -> str:
+        """The path of a file stored in one of this model's file columns, on a row the user
+        may see; 404 otherwise (FAB's own download served any name)."""
         model = self.datamodel.obj
         columns = file_columns(model)
         if not columns:
@@ -295,7 +302,27 @@ class ScopedModelView(ReadableView, PageHistory, ModelView):
         path = op.join(current_app.config["UPLOAD_FOLDER"], filename)
         if not op.isfile(path):
             abort(404)
-        return send_file(path, download_name=uuid_originalname(filename), as_attachment=True)
+        return path
+
+    @expose("/download/<string:filename>")
+    @has_access
+    def download(self, filename):
+        return send_file(self._document_path(filename), download_name=uuid_originalname(filename),
+                         as_attachment=True)
+
+    @expose("/preview/<string:filename>")
+    @has_access
+    @permission_name("download")
+    def preview(self, filename):
+        """The same file shown in the page (PDF, PNG, JPG only), under its own CSP."""
+        path = self._document_path(filename)
+        kind = documents.extension(filename)
+        if kind not in documents.KINDS:
+            abort(404)
+        response = send_file(path, mimetype=documents.IMAGE_TYPES.get(kind, "application/pdf"),
+                             download_name=uuid_originalname(filename), as_attachment=False)
+        response.headers.update(documents.inline_headers(filename))
+        return response
 
 
 class ScopedModelRestApi(ModelRestApi):

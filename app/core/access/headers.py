@@ -37,7 +37,8 @@ def init_security_headers(app):
 
 
 def add_security_headers(response):
-    response.headers["Content-Security-Policy"] = CSP.format(nonce=csp_nonce())
+    # A response with its own policy keeps it (a document preview: app/core/documents.py).
+    response.headers.setdefault("Content-Security-Policy", CSP.format(nonce=csp_nonce()))
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     if current_app.config.get("SECURITY_HSTS"):
