@@ -15,6 +15,7 @@ from babel.lists import format_list
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import Boolean, DateTime, Numeric, inspect
 
 # A Numeric column of this precision or more with two decimals holds money (amounts, funding,
@@ -64,6 +65,46 @@ def joined(values) -> str:
     if not values:
         return ""
     return format_list([str(value) for value in values], locale=str(get_locale() or "zh"))
+
+
+# How a state reads at a glance, by its code (the codes are shared across record types): sent
+# back or failed, waiting for someone, moving on, done, or laid aside.
+STATE_TONES = {
+    "returned": "danger", "returned_by_bureau": "danger", "returned_by_platform": "danger",
+    "declined": "danger", "failed": "danger", "unqualified": "danger",
+    "submitted": "warning", "pending": "warning", "sending": "warning",
+    "recommended": "info", "docking": "info", "shortlisted": "info", "funded": "info",
+    "reported": "info",
+    "verified": "success", "approved": "success", "published": "success",
+    "selected": "success", "contracted": "success", "accepted": "success",
+    "evaluated": "success", "sent": "success", "excellent": "success", "good": "success",
+    "qualified": "success",
+}
+
+
+def state_badge(state, title=None) -> Markup | str:
+    """A state (a LabelledEnum member or its code with ``title``) as a coloured label."""
+    if state is None or state == "":
+        return ""
+    code = getattr(state, "value", state)
+    text = title if title is not None else getattr(state, "title", code)
+    return Markup('<span class="label label-{} state-badge">{}</span>').format(
+        STATE_TONES.get(code, "default"), text)
+
+
+def person(user) -> str:
+    """A user as people know them: the enterprise or researcher the account belongs to, or
+    the staff member's name; the login (a mobile number) only when there is nothing else."""
+    if user is None:
+        return _("system")
+    for profile in ("enterprise", "researcher"):
+        record = getattr(user, profile, None) if getattr(user, f"{profile}_id", None) else None
+        if record is not None and getattr(record, "name", None):
+            return record.name
+    last, first = (user.last_name or "").strip(), (user.first_name or "").strip()
+    # 张 + 伟 reads 张伟; Ada + Lovelace reads "Ada Lovelace".
+    name = f"{first} {last}".strip() if (last + first).isascii() else f"{last}{first}"
+    return name or user.username
 
 
 def _formatter_for(column):

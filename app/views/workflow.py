@@ -5,10 +5,11 @@ from flask_appbuilder import expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.core.access import jurisdiction
 from app.extensions import db
-from app.models import Action, ReviewRecord
+from app.models import Action, AppUser, ReviewRecord
 from app.views.base import ScopedModelView
 from app.workflows import WorkflowError, apply_action, available_actions
 from app.workflows.registry import transitions_of
@@ -63,30 +64,38 @@ class WorkflowModelView(ScopedModelView):
     @has_access
     @permission_name("decide")
     def decide(self, pk):
+        """The record whole (its fields, documents, checks and history) beside the opinion box:
+        a reviewer decides on what they can see. A refusal keeps the opinion typed."""
         item = self.datamodel.get(pk, self._base_filters)
         if item is None:
             abort(404)
         user = g.user
+        opinion, error = "", None
         if request.method == "POST":
+            opinion = request.form.get("opinion") or ""
             try:
                 action = Action(request.form.get("action", ""))
             except ValueError:
-                flash(_("Unknown action."), "danger")
-                return redirect(url_for(f"{self.endpoint}.decide", pk=pk))
-            try:
-                apply_action(item, action, user, request.form.get("opinion"))
-                db.session.commit()
-            except WorkflowError as err:
-                db.session.rollback()
-                flash(str(err), "danger")
-                return redirect(url_for(f"{self.endpoint}.decide", pk=pk))
-            flash(_("Done: %(action)s.", action=action.title), "success")
-            return redirect(url_for(f"{self.endpoint}.show", pk=pk))
+                action, error = None, _("Unknown action.")
+            if action is not None:
+                try:
+                    apply_action(item, action, user, opinion.strip() or None)
+                    db.session.commit()
+                    flash(_("Done: %(action)s.", action=action.title), "success")
+                    return redirect(url_for(f"{self.endpoint}.show", pk=pk))
+                except WorkflowError as err:
+                    db.session.rollback()
+                    error = str(err)
+                    item = self.datamodel.get(pk, self._base_filters)
+                    if item is None:
+                        abort(404)
+        widgets = self._get_show_widget(pk, item)
         return self.render_template(
-            "office/decide.html", item=item, actions=available_actions(item, user),
-            timeline=timeline_of(item), findings=self.findings_for(item), title=_("Decide"),
-            findings_title=self.findings_title,
-        )
+            "office/decide.html", item=item, widgets=widgets,
+            actions=decision_buttons(item, available_actions(item, user)),
+            timeline=widgets["timeline"], findings=widgets["findings"], title=_("Decide"),
+            findings_title=self.findings_title, opinion=opinion, error=error,
+        ), (422 if error else 200)
 
     @expose("/decide_many", methods=["GET", "POST"])
     @has_access
@@ -126,6 +135,19 @@ class WorkflowModelView(ScopedModelView):
         return widgets
 
 
+# Actions that send a record back or end it: shown apart from those that move it on, and a
+# reason is asked for before the page is sent.
+HOLDING_ACTIONS = frozenset({Action.return_, Action.decline, Action.withdraw, Action.close})
+
+
+def decision_buttons(item, actions) -> list[dict]:
+    """The decide page's buttons: the action, whether it holds the record back (styled and
+    placed apart), whether it needs a written reason."""
+    table = transitions_of(type(item))
+    return [{"action": a, "holds": a in HOLDING_ACTIONS,
+             "needs_opinion": table[(item.state, a)].needs_opinion} for a in actions]
+
+
 def _needs_opinion(model, action) -> bool:
     return any(t.needs_opinion for (_state, a), t in transitions_of(model).items() if a == action)
 
@@ -136,5 +158,9 @@ def timeline_of(item):
         .where(ReviewRecord.subject_type == type(item).__tablename__,
                ReviewRecord.subject_id == item.id)
         .order_by(ReviewRecord.created_at, ReviewRecord.id)
+        # Shown by name (display.person): the actor's enterprise or researcher in the same
+        # round trips, not one query per line.
+        .options(selectinload(ReviewRecord.actor).selectinload(AppUser.enterprise),
+                 selectinload(ReviewRecord.actor).selectinload(AppUser.researcher))
     )
     return db.session.scalars(stmt).all()

@@ -24,6 +24,8 @@ class People:
             page = context.new_page()
             page.on("response", lambda r, who=who: r.status >= 500 and self.server_errors.append(
                 f"{who}: HTTP {r.status} {r.url}"))
+            # The decide page asks "确认…？" before a decision: the journey's people say yes.
+            page.on("dialog", lambda dialog: dialog.accept())
             self.pages[who] = page
         return self.pages[who]
 

@@ -6,6 +6,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.models import (
+    AppUser,
     AuditLog,
     Contract,
     Enterprise,
@@ -230,16 +231,24 @@ def test_decide_page_applies_and_shows_the_timeline(client, make, db_session):
     login(client, "bureau_dec")
     page = client.get(f"/needmodelview/decide/{need.id}").get_data(as_text=True)
     assert 'value="recommend"' in page and 'value="publish"' not in page
+    # The record is shown whole beside the opinion box; return stands apart and asks first.
+    assert need.title in page and "btn-danger" in page and "data-confirm" in page
     refused = client.post(f"/needmodelview/decide/{need.id}", data={"action": "return"})
-    assert refused.status_code == 302
+    assert refused.status_code == 422 and "请" in refused.get_data(as_text=True)
     assert db_session.get(Need, need.id).state is NeedState.submitted
+    # A refusal keeps the opinion typed.
+    kept = client.post(f"/needmodelview/decide/{need.id}",
+                       data={"action": "nonsense", "opinion": "请补充预算明细"})
+    assert kept.status_code == 422 and "请补充预算明细" in kept.get_data(as_text=True)
     done = client.post(f"/needmodelview/decide/{need.id}",
                        data={"action": "recommend", "opinion": "推荐：需求明确"})
     assert done.status_code == 302
     db_session.expire_all()
     assert db_session.get(Need, need.id).state is NeedState.recommended
     show = client.get(f"/needmodelview/show/{need.id}").get_data(as_text=True)
-    assert "推荐：需求明确" in show and "bureau_dec" in show
+    bureau = db_session.scalar(select(AppUser).where(AppUser.username == "bureau_dec"))
+    # The actor by name, not by login (a mobile number in production).
+    assert "推荐：需求明确" in show and f"{bureau.first_name} {bureau.last_name}" in show
     assert "submitted → recommended" not in show  # states are shown by their titles
     assert f"{NeedState.submitted.title} → {NeedState.recommended.title}" in show
 
