@@ -84,15 +84,28 @@ class DockingDeskView(BaseView):
         except comparison.ComparisonError as err:
             flash(str(err), "danger")
             return redirect(url_for(".need", need_id=need.id))
+        typed, refused = {}, {}
         if request.method == "POST":
+            # Every button of the page sends the whole table: shortlisting or declining from
+            # here first saves what was typed, so no score is lost to a click.
             try:
-                comparison.save_comparison(need, proposals, _criteria_rows(proposals))
+                refused = comparison.save_comparison(need, proposals, _criteria_rows(proposals))
                 db.session.commit()
-                flash(_("Scores saved."), "success")
             except comparison.ComparisonError as err:
                 db.session.rollback()
                 flash(str(err), "danger")
-            return redirect(url_for(".compare", need_id=need.id, p=[p.id for p in proposals]))
+                typed = request.form  # nothing saved: the whole table comes back as typed
+            else:
+                decided = _decide_from_comparison(proposals)
+                if refused:
+                    flash(_("The other scores were saved; please correct the marked ones."),
+                          "warning")
+                elif not decided:
+                    flash(_("Scores saved."), "success")
+            if not typed and not refused:
+                return redirect(url_for(".compare", need_id=need.id,
+                                        p=[p.id for p in proposals]))
+            proposals = comparison.proposals_to_compare(need, [p.id for p in proposals])
         criteria = comparison.criteria_of(need)
         scores = comparison.scores_of(proposals)
         totals = {p.id: comparison.weighted_total(criteria, scores, p.id) for p in proposals}
@@ -101,7 +114,8 @@ class DockingDeskView(BaseView):
             criteria=criteria, scores=scores, totals=totals, sections=SECTIONS,
             best=max((t for t in totals.values() if t is not None), default=None),
             actions={p.id: available_actions(p, g.user) for p in proposals},
-            max_criteria=comparison.MAX_CRITERIA)
+            max_criteria=comparison.MAX_CRITERIA, typed=typed, refused=refused,
+        ), (422 if typed or refused else 200)
 
     @expose("/proposal/<int:proposal_id>/decide", methods=["POST"])
     @has_access
@@ -156,6 +170,24 @@ class DockingDeskView(BaseView):
             may_post=conversation.side_of(proposal, user) is not None
             and proposal.state in conversation.OPEN_STATES,
             max_body=conversation.MAX_BODY)
+
+
+def _decide_from_comparison(proposals) -> bool:
+    """Apply the decision button pressed on the comparison (``decide`` = "<id>:<action>"),
+    if any, after the scores were saved; True if one was pressed."""
+    pid, _sep, code = request.form.get("decide", "").partition(":")
+    action = Action._value2member_map_.get(code)
+    proposal = next((p for p in proposals if str(p.id) == pid), None)
+    if action is None or proposal is None:
+        return False
+    try:
+        apply_action(proposal, action, g.user, request.form.get(f"reason-{proposal.id}"))
+        db.session.commit()
+        flash(_("Scores saved. Done: %(action)s.", action=action.title), "success")
+    except WorkflowError as err:
+        db.session.rollback()
+        flash(str(err), "danger")
+    return True
 
 
 def _criteria_rows(proposals):

@@ -96,7 +96,11 @@ def _parse_weight(raw, label):
     return int(raw)
 
 
-def _parse_score(raw, label):
+class BadScore(str):
+    """A score as typed that is not a number from 0 to 10: refused alone, kept to correct."""
+
+
+def _parse_score(raw):
     raw = (raw or "").strip()
     if not raw:
         return None
@@ -105,18 +109,19 @@ def _parse_score(raw, label):
     except InvalidOperation:
         score = None
     if score is None or not score.is_finite() or not 0 <= score <= MAX_SCORE:
-        raise ComparisonError(_("Scores on “%(criterion)s” must be numbers from 0 to 10.",
-                                criterion=label))
+        return BadScore(raw[:20])
     return score.quantize(Decimal("0.1"))
 
 
 def save_comparison(need, proposals, rows):
-    """Store the criteria and scores the enterprise entered, all or nothing.
+    """Store the criteria and scores the enterprise entered.
 
     ``rows``: one dict per criterion as the form sent it, in display order —
     ``{"id": str|None, "code": str|None, "name": str, "weight": str, "remove": bool,
     "scores": {proposal_id: str}}``. A row with no id and no name is an unused blank row.
-    Raises ComparisonError (nothing changed) on the first bad value. No commit.
+    A bad criterion (name, weight, count) raises ComparisonError and changes nothing. A bad
+    score is refused alone: the other scores are stored, that one keeps its stored value, and
+    it comes back in ``{(criterion id, proposal id): (message, value as typed)}``. No commit.
     """
     existing = {c.id: c for c in criteria_of(need) if c.id is not None}
     kept, parsed = [], []
@@ -135,15 +140,15 @@ def save_comparison(need, proposals, rows):
             raise ComparisonError(_("A criterion's name may have at most 60 characters."))
         label = name or default_label
         weight = _parse_weight(row.get("weight"), label)
-        scores = {int(pid): _parse_score(raw, label) for pid, raw in row.get("scores", {}).items()}
+        scores = {int(pid): _parse_score(raw) for pid, raw in row.get("scores", {}).items()}
         parsed.append((criterion_id, code if name in ("", default_label) else None,
-                       None if name in ("", default_label) else name, weight, scores))
+                       None if name in ("", default_label) else name, weight, scores, label))
         kept.append(criterion_id)
     if not parsed:
         raise ComparisonError(_("Keep at least one criterion."))
     if len(parsed) > MAX_CRITERIA:
         raise ComparisonError(_("At most %(count)d criteria.", count=MAX_CRITERIA))
-    if not any(weight for _id, _code, _name, weight, _scores in parsed):
+    if not any(row[3] for row in parsed):
         raise ComparisonError(_("Give at least one criterion a weight above 0."))
     compared = {p.id for p in proposals}
     removed = [cid for cid in existing if cid not in kept]
@@ -151,7 +156,8 @@ def save_comparison(need, proposals, rows):
         db.session.execute(delete(ProposalScore).where(ProposalScore.criterion_id.in_(removed)))
         db.session.execute(delete(ComparisonCriterion).where(ComparisonCriterion.id.in_(removed)))
     current = scores_of(proposals)
-    for position, (criterion_id, code, name, weight, scores) in enumerate(parsed):
+    refused = {}
+    for position, (criterion_id, code, name, weight, scores, label) in enumerate(parsed):
         criterion = existing.get(criterion_id) or ComparisonCriterion(need_id=need.id)
         criterion.position, criterion.code, criterion.name = position, code, name
         criterion.weight = weight
@@ -160,8 +166,14 @@ def save_comparison(need, proposals, rows):
         for proposal_id, score in scores.items():
             if proposal_id not in compared:
                 continue
+            if isinstance(score, BadScore):
+                refused[(criterion.id, proposal_id)] = (
+                    _("Scores on “%(criterion)s” must be numbers from 0 to 10.",
+                      criterion=label), str(score))
+                continue
             _set_score(proposal_id, criterion.id, score, (proposal_id, criterion.id) in current)
     db.session.flush()
+    return refused
 
 
 def _set_score(proposal_id, criterion_id, score, exists):

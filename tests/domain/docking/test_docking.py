@@ -230,13 +230,41 @@ def test_the_enterprise_compares_side_by_side_with_its_own_weighted_scores(
     assert "7.00" in page and "9.00" in page  # (8×50+6×50)/100 and (9×50+9×50)/100
     assert "未评完" in page  # p3 lacks a feasibility score
 
-    # Bad scores are refused with a message and change nothing.
-    for bad in ("11", "abc", "-1", "NaN"):
-        page = client.post(url, data={**form, f"c0-s{p1.id}": bad, "rows": "3"},
-                           follow_redirects=True).get_data(as_text=True)
-        assert "0 到 10" in page, bad
+    # A bad score is refused alone: it keeps its stored value, comes back as typed beside
+    # its box, and every other score typed with it is saved.
+    again = {"p": [p1.id, p2.id, p3.id], "rows": "4",
+             **{f"c{i}-id": str(c.id) for i, c in enumerate(criteria)},
+             **{f"c{i}-name": c.label for i, c in enumerate(criteria)},
+             **{f"c{i}-weight": str(c.weight) for i, c in enumerate(criteria)},
+             f"c0-s{p1.id}": "8", f"c1-s{p1.id}": "6", f"c0-s{p2.id}": "9",
+             f"c1-s{p2.id}": "9", f"c0-s{p3.id}": "5"}
+    for n, bad in enumerate(("12", "abc", "-1", "NaN")):
+        response = client.post(url, data={**again, f"c0-s{p1.id}": bad,
+                                           f"c1-s{p3.id}": str(n + 1)})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422, bad
+        assert "0 到 10" in page and f'value="{bad}"' in page, bad
+        assert db_session.scalar(select(ProposalScore.score).where(
+            ProposalScore.proposal_id == p3.id,
+            ProposalScore.criterion_id == criteria[1].id)) == n + 1, bad
     saved = db_session.scalars(select(ProposalScore).where(ProposalScore.proposal_id == p1.id))
     assert sorted(s.score for s in saved) == [Decimal(6), Decimal(8)]
+
+    # A criterion that cannot be saved changes nothing and gives the whole table back as typed.
+    response = client.post(url, data={**again, "c0-weight": "500", f"c1-s{p1.id}": "3"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'value="500"' in page and "0 到" in page
+    assert db_session.scalar(select(ProposalScore.score).where(
+        ProposalScore.proposal_id == p1.id, ProposalScore.criterion_id == criteria[1].id)) == 6
+
+    # Shortlisting from the comparison saves the scores typed with it first.
+    response = client.post(url, data={**again, f"c1-s{p3.id}": "7",
+                                      "decide": f"{p2.id}:shortlist"}, follow_redirects=True)
+    assert response.status_code == 200
+    assert db_session.scalar(select(ProposalScore.score).where(
+        ProposalScore.proposal_id == p3.id, ProposalScore.criterion_id == criteria[1].id)) == 7
+    db_session.refresh(p2)
+    assert p2.state == ProposalState.shortlisted
 
     # The scores are the enterprise's own: the researcher cannot open the comparison.
     login(client, "dock_res1")
