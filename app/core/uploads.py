@@ -13,6 +13,7 @@ import os
 import os.path as op
 import re
 import struct
+import time
 import uuid
 import zipfile
 import zlib
@@ -250,3 +251,61 @@ def discard(stored_names):
                 os.remove(op.join(folder, name))
             except FileNotFoundError:
                 pass
+
+
+# -- files held across a refused form ------------------------------------------------------------
+# A registration refused for a typo elsewhere must not make the applicant choose the files again:
+# each accepted file is held under its future stored name in HELD_SUBFOLDER, the page carries
+# that name in a hidden field, and the session lists the names this browser may claim (a name
+# seen elsewhere is useless). The next submit claims them (moved, not copied); files held and
+# never claimed are removed after HELD_MAX_AGE.
+HELD_SUBFOLDER = "held"
+HELD_MAX_AGE = 24 * 3600
+_HELD_NAME = re.compile(r"^[0-9a-f]{32}_sep_[^/\\\x00]{1,200}$")
+
+
+def _held_folder() -> str:
+    folder = op.join(current_app.config["UPLOAD_FOLDER"], HELD_SUBFOLDER)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    return folder
+
+
+def hold_upload(storage) -> str:
+    """Check ``storage`` and keep it aside; return its held name (raises UploadRejected)."""
+    extension = check_upload(storage)
+    prune_held()
+    name = f"{uuid.uuid4().hex}_sep_{clean_name(storage.filename, extension)}"
+    path = op.join(_held_folder(), name)
+    storage.save(path)
+    os.chmod(path, 0o600)
+    return name
+
+
+def is_held(name: str) -> bool:
+    return bool(name and _HELD_NAME.match(name)) and op.isfile(op.join(_held_folder(), name))
+
+
+def claim_held(name: str) -> str:
+    """Move a held file to the stored uploads; return its stored name."""
+    os.replace(op.join(_held_folder(), name), op.join(current_app.config["UPLOAD_FOLDER"], name))
+    return name
+
+
+def hold_again(stored_names):
+    """Put claimed files back aside when the registration that claimed them was refused."""
+    folder = current_app.config["UPLOAD_FOLDER"]
+    for name in stored_names:
+        if name and op.isfile(op.join(folder, name)):
+            os.replace(op.join(folder, name), op.join(_held_folder(), name))
+
+
+def prune_held(now: float | None = None):
+    """Remove held files older than HELD_MAX_AGE (abandoned forms)."""
+    limit = (now or time.time()) - HELD_MAX_AGE
+    folder = _held_folder()
+    for entry in os.scandir(folder):
+        try:
+            if entry.is_file() and entry.stat().st_mtime < limit:
+                os.remove(entry.path)
+        except FileNotFoundError:
+            pass

@@ -1,11 +1,19 @@
 """Public registration pages. Thin: the form, the workflow call, one commit."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
-from app.core.uploads import UploadRejected, check_upload, discard, store_upload
+from app.core.documents import original_name
+from app.core.uploads import (
+    UploadRejected,
+    claim_held,
+    discard,
+    hold_again,
+    hold_upload,
+    is_held,
+)
 from app.domain.registration.accounts import (
     AlreadyRegistered,
     RegistrationError,
@@ -46,26 +54,41 @@ def _fill_researcher_choices(form):
     form.field_ids.choices = _field_choices()
 
 
-def _save_uploads(form):
-    """Check every file before writing any; return the stored names."""
+HELD_KEY = "held_uploads"
+
+
+def _hold_uploads(form) -> dict:
+    """Each proof document of the form, newly chosen or held from an earlier refused submit:
+    ``{field name: held name}``. A missing or refused file is an error beside its field; the
+    others are kept aside, so the applicant never chooses them again."""
+    mine = set(session.get(HELD_KEY, []))
+    held = {}
     for name in form.FILES:
         storage = form[name].data
-        if not storage or not getattr(storage, "filename", ""):
-            raise RegistrationError(_("Please attach this proof document."), name)
-        try:
-            check_upload(storage)
-        except UploadRejected as err:
-            raise RegistrationError(str(err), name) from None
-    return {name: store_upload(form[name].data) for name in form.FILES}
+        if storage and getattr(storage, "filename", ""):
+            try:
+                held[name] = hold_upload(storage)
+                mine.add(held[name])
+            except UploadRejected as err:
+                form[name].errors = list(form[name].errors) + [str(err)]
+            continue
+        earlier = request.form.get(f"{name}__held", "")
+        if earlier in mine and is_held(earlier):
+            held[name] = earlier
+        else:
+            form[name].errors = list(form[name].errors) + [_("Please attach this proof document.")]
+    session[HELD_KEY] = sorted(mine)[-10:]
+    return held
 
 
-def _register(form, create):
-    """Run ``create(files)``; on any refusal roll back and delete the saved files."""
+def _register(form, create, held):
+    """Run ``create(files)``; on any refusal roll back and put the files aside again."""
     files = {}
     try:
-        files = _save_uploads(form)
+        files = {name: claim_held(stored) for name, stored in held.items()}
         create(files)
         db.session.commit()
+        session[HELD_KEY] = [n for n in session.get(HELD_KEY, []) if n not in files.values()]
         return True
     except AlreadyRegistered as refusal:
         # Answered as a new registration is; the number's or address's owner is told.
@@ -76,7 +99,7 @@ def _register(form, create):
         return True
     except RegistrationError as err:
         db.session.rollback()
-        discard(files.values())
+        hold_again(files.values())
         target = getattr(form, err.field, None) if err.field else None
         if target is not None:
             target.errors = list(target.errors) + [str(err)]
@@ -85,13 +108,13 @@ def _register(form, create):
     except IntegrityError:
         # Two registrations with the same data at the same moment: the database decides.
         db.session.rollback()
-        discard(files.values())
+        hold_again(files.values())
         flash(_("This credit code, mobile number or e-mail address is already registered."),
               "danger")
     except Exception:
-        # Anything else (the database connection lost mid-request): leave no orphan files;
-        # app/core/outages.py answers the person.
-        discard(files.values())
+        # Anything else (the database connection lost mid-request): the files stay aside for
+        # a retry; app/core/outages.py answers the person.
+        hold_again(files.values())
         raise
     return False
 
@@ -103,11 +126,18 @@ def register():
 
 def _registration_page(form, create, done_message, title):
     """GET shows the form; a valid POST registers, then sends the applicant to sign in."""
-    if form.validate_on_submit() and _register(form, lambda files: create(form, files)):
-        flash(done_message, "success")
-        return redirect(url_for("AuthDBView.login"))
+    held = {}
+    if form.is_submitted():
+        # Every error at once: the fields' own rules, then the files beside theirs.
+        valid = form.validate()
+        held = _hold_uploads(form)
+        if valid and len(held) == len(form.FILES) and _register(
+                form, lambda files: create(form, files), held):
+            flash(done_message, "success")
+            return redirect(url_for("AuthDBView.login"))
     status = 400 if request.method == "POST" else 200
-    return render_template("public/register_form.html", form=form, title=title), status
+    return render_template("public/register_form.html", form=form, title=title, held=held,
+                           held_names={k: original_name(v) for k, v in held.items()}), status
 
 
 def _create_enterprise(form, files):

@@ -69,3 +69,43 @@ def test_the_need_sections_are_boxes_to_write_paragraphs_in(client, make):
     page = client.get("/needmodelview/add").get_data(as_text=True)
     boxes = re.findall(r"<textarea[^>]*>", page)
     assert len(boxes) >= 6 and all('rows="8"' in box for box in boxes), boxes
+
+
+def test_registration_keeps_the_files_and_shows_every_error_at_once(client, make, db_session,
+                                                                    app):
+    """A refused registration holds the accepted files under a name only this browser may
+    claim: the applicant corrects the typo and sends again without choosing them again."""
+    import os
+
+    from helpers import enterprise_form
+
+    from app.models import Enterprise
+    form = enterprise_form(make, email="", address="", credit_code="91420100MA4K00000X")
+    response = client.post("/register/enterprise", data=form, content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert page.count('class="help-block"') >= 2  # e-mail and address together, not one a time
+    assert "营业执照.pdf" in page and "入库证明.png" in page  # received, shown as such
+    held = dict(re.findall(r'name="(\w+_file)__held" value="([^"]+)"', page))
+    assert set(held) == {"license_file", "sme_proof_file"}
+
+    # Another browser cannot claim them.
+    stranger = app.test_client()
+    stranger.post("/register/enterprise", data={
+        **enterprise_form(make, phone="13900000001", email="x@e.cn"),
+        "license_file": None, "sme_proof_file": None,
+        **{f"{k}__held": v for k, v in held.items()}}, content_type="multipart/form-data")
+    assert db_session.scalar(select(Enterprise).where(Enterprise.phone == "13900000001")) is None
+
+    fixed = enterprise_form(make)
+    del fixed["license_file"], fixed["sme_proof_file"]
+    response = client.post("/register/enterprise", data={
+        **fixed, **{f"{k}__held": v for k, v in held.items()}},
+        content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    enterprise = db_session.scalars(select(Enterprise).where(
+        Enterprise.name == fixed["name"])).one()
+    assert {enterprise.license_file, enterprise.sme_proof_file} == set(held.values())
+    folder = app.config["UPLOAD_FOLDER"]
+    assert os.path.isfile(os.path.join(folder, enterprise.license_file))
+    assert not os.path.exists(os.path.join(folder, "held", enterprise.license_file))
