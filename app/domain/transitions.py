@@ -19,6 +19,7 @@ from app.domain.funding.contracts import (
     check_fundable,
     check_resubmittable,
     create_project,
+    submit_draft,
 )
 from app.domain.funding.execution import (
     check_before_execution_end,
@@ -142,6 +143,10 @@ TRANSITIONS = {
                     then=create_project),
         (ContractState.submitted, Action.return_):
             goes_to(ContractState.returned, "Province", needs_opinion=True, sets=RETURN),
+        # Saved as a draft with its cross-checks shown, then sent (the province hears of it).
+        (ContractState.draft, Action.submit):
+            goes_to(ContractState.submitted, OWNER_ENTERPRISE, guard=check_resubmittable,
+                    then=submit_draft, tell=PROVINCE),
         (ContractState.returned, Action.submit):
             goes_to(ContractState.submitted, OWNER_ENTERPRISE, guard=check_resubmittable,
                     tell=PROVINCE),

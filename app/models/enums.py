@@ -152,12 +152,14 @@ ProposalState.__titles__ = {
 
 
 class ContractState(LabelledEnum):
+    draft = "draft"  # saved by the enterprise, its cross-checks shown; not yet sent
     submitted = "submitted"
     approved = "approved"
     returned = "returned"
 
 
 ContractState.__titles__ = {
+    "draft": _l("Draft (not submitted)"),
     "submitted": _l("Submitted"),
     "approved": _l("Approved"),
     "returned": _l("Returned"),

@@ -25,7 +25,7 @@ from app.domain.funding.checks import checks_of
 from app.domain.funding.contracts import check_editable, prepare_new_contract
 from app.domain.rounds import current_round
 from app.extensions import db
-from app.models import Action, Contract, ProgramRound, Project, ProjectState
+from app.models import Action, Contract, ContractState, ProgramRound, Project, ProjectState
 from app.views.base import ScopedModelRestApi, interface
 from app.views.uploads import UnicodeFileUploadField
 from app.views.workflow import WorkflowModelView
@@ -108,7 +108,8 @@ class ContractModelView(WorkflowModelView):
 
     def post_add_redirect(self):
         if getattr(g, "added_contract_id", None):
-            flash(_("Contract submitted; the province reviews it."), "success")
+            flash(_("Contract saved as a draft. Read its cross-checks, correct it if needed, "
+                    "then submit it to the province."), "success")
             return redirect(url_for(f"{self.endpoint}.show", pk=g.added_contract_id))
         return super().post_add_redirect()
 
@@ -118,6 +119,14 @@ class ContractModelView(WorkflowModelView):
 
     def pre_delete(self, item):
         raise ValueError(_("A submitted contract is kept; ask the province to return it."))
+
+    def links_for(self, item):
+        """A draft's next steps, for its enterprise: correct it, or submit it."""
+        if item.state is ContractState.draft and "Enterprise" in jurisdiction.role_names(g.user):
+            return [(_("Correct the draft"), url_for(f"{self.endpoint}.edit", pk=item.id)),
+                    (_("Submit to the province"), url_for(f"{self.endpoint}.decide",
+                                                          pk=item.id))]
+        return []
 
     def findings_for(self, item):
         # The viewer decides which other contracts a reused file may name (app/domain/funding/checks).
@@ -200,7 +209,7 @@ class ProjectModelView(WorkflowModelView):
             "office/project_evaluate.html", item=item, criteria=execution.CRITERIA,
             max_total=execution.MAX_TOTAL, scale=execution.result_scale(),
             period=execution.evaluation_period(item), values=request.form,
-            title=_("Performance evaluation"))
+            open_now=execution.evaluation_open(item), title=_("Performance evaluation"))
 
     @expose("/overdue/")
     @has_access

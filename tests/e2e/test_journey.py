@@ -398,6 +398,10 @@ def test_6_contract_approved_and_on_the_dashboard(people, stack, state):
     people.shot("enterprise", "contract-form")
     save_form(enterprise)
     contract_id = state["contract_id"] = id_in(enterprise.url)
+    # Saved as a draft: the cross-checks are read first, then the contract is submitted.
+    expect(enterprise.locator(".findings")).to_contain_text("✓")
+    people.shot("enterprise", "contract-draft-checks")
+    act(enterprise, f"/contractmodelview/decide/{contract_id}", "submit")
 
     people.desk("province", "province-contract", waiting=["contracts_to_approve"],
                 inbox=TITLE)

@@ -100,6 +100,14 @@ def _returned_contract_of_a_closed_round(make):
     return Case(contract, owner)
 
 
+def _draft_contract_of_a_closed_round(make):
+    """A draft submitted after the round's matching phase, when contracts had to be in."""
+    case = _returned_contract_of_a_closed_round(make)
+    case.record.state, case.record.return_reason = ContractState.draft, None
+    make.save(case.record)
+    return case
+
+
 def _project(make, state, **values):
     enterprise, researcher, owner, expert = _parties(make)
     project = make.project(make.contract(make.need(enterprise, NeedState.contracted),
@@ -150,6 +158,7 @@ REFUSALS = {
         lambda make: _proposal_to_a_closed_need(make, ProposalState.shortlisted),
     ("Contract", "submitted", "approve"): _contract_of_an_enterprise_already_funded,
     ("Contract", "returned", "submit"): _returned_contract_of_a_closed_round,
+    ("Contract", "draft", "submit"): _draft_contract_of_a_closed_round,
     ("Project", "funded", "report"): _project_without_its_report,
     ("Project", "reported", "confirm"): _project_cosigned_twice,
     ("Project", "reported", "accept"): _project_accepted_before_the_cosignature,

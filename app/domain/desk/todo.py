@@ -157,6 +157,9 @@ ITEMS = (
     Item("contracts_returned", ENTERPRISE, _l("Contracts returned by the province"), Contract,
          _state(Contract, ContractState.returned), "ContractModelView.list",
          _filter(ContractState.returned), listed=True),
+    Item("contract_drafts", ENTERPRISE, _l("Contract drafts to submit"), Contract,
+         _state(Contract, ContractState.draft), "ContractModelView.list",
+         _filter(ContractState.draft), listed=True),
     Item("contracts_to_submit", ENTERPRISE, _l("Selections waiting for their contract"),
          Proposal, lambda ctx: [Proposal.state == ProposalState.selected, ~exists().where(
              Contract.proposal_id == Proposal.id)], "DockingDeskView.index"),

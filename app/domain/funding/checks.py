@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from app.core.access import jurisdiction
+from app.core.display import money
 from app.extensions import db
 from app.models import Contract
 
@@ -52,10 +53,10 @@ def checks_of(contract, user=None) -> list[Check]:
     found = [
         Check("invoice_amount", contract.invoice_amount == amount,
               _("Invoice amount %(invoice)s against the contract's %(amount)s.",
-                invoice=contract.invoice_amount, amount=amount)),
+                invoice=money(contract.invoice_amount), amount=money(amount))),
         Check("transfer_amount", contract.transfer_amount == amount,
               _("Transferred amount %(transfer)s against the contract's %(amount)s.",
-                transfer=contract.transfer_amount, amount=amount)),
+                transfer=money(contract.transfer_amount), amount=money(amount))),
         Check("invoice_issuer", _same_name(contract.invoice_issuer, institution),
               _("Invoice issued by “%(issuer)s”; the contract party is “%(institution)s”.",
                 issuer=contract.invoice_issuer or "—", institution=institution)),

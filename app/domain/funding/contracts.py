@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.core.access import jurisdiction
-from app.core.notifications.outbox import notify_staff
 from app.domain.docking.proposals import CLOSED_PHASES
 from app.domain.funding import allocation as funding
 from app.extensions import db
@@ -66,9 +65,9 @@ def _check_round_open(program_round, today=None):
 
 
 def prepare_new_contract(contract, user, proposal_id):
-    """Make ``contract`` the contract of the selected proposal ``proposal_id`` of ``user``'s
-    enterprise: the parties come from the selection, never from the form. The first contract
-    of a need moves it to contracted. Flushes the need's change, not the contract."""
+    """Make ``contract`` the draft contract of the selected proposal ``proposal_id`` of
+    ``user``'s enterprise: the parties come from the selection, never from the form. The
+    enterprise then sees the cross-checks and submits it (``submit_draft``)."""
 
     if getattr(user, "enterprise_id", None) is None:
         raise ContractRuleError(_("Only an enterprise account can submit a contract."))
@@ -94,29 +93,33 @@ def prepare_new_contract(contract, user, proposal_id):
         contract.proposal, contract.need, contract.round = proposal, need, need.round
         contract.enterprise, contract.researcher = need.enterprise, proposal.researcher
         contract.institution = proposal.researcher.institution
-        contract.state = ContractState.submitted
+        contract.state = ContractState.draft
         _check_contents(contract)
-    # Stored now: the need's move checks that its contract exists, and the province hears of
-    # a contract submitted straight into "submitted" (no transition of its own).
     db.session.add(contract)
     db.session.flush()
-    notify_staff(contract, ("Province",), event_key=f"contracts.submit:{contract.id}")
+
+
+def submit_draft(contract, actor):
+    """After a draft's submission (the transition's ``then``): the first submitted contract
+    of a need moves it to contracted."""
+    need = contract.need
     if need.state is NeedState.docking:
-        apply_action(need, Action.contract, user)
+        apply_action(need, Action.contract, actor)
 
 
 def check_contracted(need):
     """Guard of the need's ``contract``: a need is contracted by a contract submitted for one of
     its selections, never by the enterprise's word alone."""
-    if not db.session.scalar(select(func.count(Contract.id)).where(Contract.need_id == need.id)):
+    if not db.session.scalar(select(func.count(Contract.id)).where(
+            Contract.need_id == need.id, Contract.state != ContractState.draft)):
         raise ContractRuleError(_("A need is contracted when the contract of a selection is "
                                   "submitted; this need has none."))
 
 
 def check_editable(contract):
-    if contract.state is not ContractState.returned:
-        raise ContractRuleError(_("A contract can only be corrected after the province returned "
-                                  "it."))
+    if contract.state not in (ContractState.draft, ContractState.returned):
+        raise ContractRuleError(_("A contract can only be corrected as a draft or after the "
+                                  "province returned it."))
     _check_contents(contract)
 
 

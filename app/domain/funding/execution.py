@@ -237,6 +237,15 @@ def evaluation_period(project) -> tuple | None:
     return (program_round.execution_end + dt.timedelta(days=1), program_round.evaluation_end)
 
 
+def evaluation_open(project, today: dt.date | None = None) -> bool:
+    """Whether the score sheet may be filled in now: the project self-accepted, inside the
+    round's evaluation phase. Outside it the form is shown closed, with the dates it opens."""
+    period = evaluation_period(project)
+    today = today or dt.date.today()
+    return (project.state is ProjectState.accepted and period is not None
+            and period[0] <= today <= period[1])
+
+
 def score_rows(project) -> list:
     """(criterion, points or None) for display."""
     sheet = project.evaluation_scores or {}

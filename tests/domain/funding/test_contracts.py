@@ -7,9 +7,17 @@ import re
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from app.models import Contract, ContractState, NeedState, ProgramRound, Project, ProposalState
+from app.models import (
+    Contract,
+    ContractState,
+    NeedState,
+    Notification,
+    ProgramRound,
+    Project,
+    ProposalState,
+)
 from helpers import login
 
 TODAY = dt.date.today()
@@ -44,9 +52,35 @@ def _form(world, amount="120000", **over):
     return data
 
 
-def _submit(client, proposal, data):
+def _save_draft(client, proposal, data):
     return client.post(f"/contractmodelview/add?proposal={proposal.id}", data=data,
                        content_type="multipart/form-data", follow_redirects=True)
+
+
+def _submit(client, proposal, data):
+    """Save the draft, then submit it from its page, as the enterprise does."""
+    saved = _save_draft(client, proposal, data)
+    found = re.search(r"/contractmodelview/decide/(\d+)", saved.get_data(as_text=True))
+    if found is None:
+        return saved
+    client.post(f"/contractmodelview/decide/{found.group(1)}", data={"action": "submit"})
+    return client.get(f"/contractmodelview/show/{found.group(1)}")
+
+
+def test_a_contract_is_saved_as_a_draft_with_its_checks_before_it_is_submitted(
+        client, world, db_session):
+    login(client, "con_ent")
+    page = _save_draft(client, world["proposal"], _form(world)).get_data(as_text=True)
+    [contract] = _contracts(db_session)
+    assert contract.state is ContractState.draft
+    assert "✓" in page and "提交" in page  # the checks, and the way on
+    assert world["need"].state is NeedState.docking  # nothing sent yet
+    assert db_session.scalar(select(func.count(Notification.id)).where(
+        Notification.idempotency_key.like("%contract%"))) == 0  # the province is not told yet
+    client.post(f"/contractmodelview/decide/{contract.id}", data={"action": "submit"})
+    db_session.expire_all()
+    assert db_session.get(Contract, contract.id).state is ContractState.submitted
+    assert world["need"].state is NeedState.contracted
 
 
 def _contracts(db_session):
@@ -177,9 +211,9 @@ def _checked(make, world, **fields):
 
 
 @pytest.mark.parametrize("code, fields, ok, shown", [
-    ("transfer_amount", {}, True, "120000"),
-    ("transfer_amount", {"transfer_amount": Decimal("119999.99")}, False, "119999.99"),
-    ("transfer_amount", {"transfer_amount": Decimal("120000.01")}, False, "120000.01"),
+    ("transfer_amount", {}, True, "120,000"),
+    ("transfer_amount", {"transfer_amount": Decimal("119999.99")}, False, "119,999.99"),
+    ("transfer_amount", {"transfer_amount": Decimal("120000.01")}, False, "120,000.01"),
     ("invoice_issuer", {}, True, None),
     # The institution's name with stray spaces is still the institution.
     ("invoice_issuer", {"invoice_issuer": "institution-spelled-differently"}, True, None),

@@ -363,6 +363,12 @@ def test_evaluation_only_in_the_evaluation_phase(client, world, db_session):
         assert evaluated.state is ProjectState.accepted and evaluated.evaluation_score is None
         return page
 
+    # Outside its phase the score sheet is shown closed, with the dates it opens.
+    assert "<fieldset disabled" in form and "closed now" in form
+    # Refused on the server too, and what was typed is kept.
+    kept = client.post(url, data={**SHEET, "opinion": "typed before the phase"})
+    assert "typed before the phase" in kept.get_data(as_text=True)
+
     # Before the execution end: the evaluation phase, and its end, are named.
     page = refused()
     assert "only possible during" in page and "Performance evaluation" in page
@@ -370,7 +376,8 @@ def test_evaluation_only_in_the_evaluation_phase(client, world, db_session):
     # After the evaluation end: refused as well.
     _deadline_in(db_session, project, -40)
     assert "Closed" in refused()
-    # In the phase: recorded.
+    # In the phase: open, and recorded.
     _deadline_in(db_session, project, -1)
+    assert "<fieldset disabled" not in client.get(url).get_data(as_text=True)
     client.post(url, data=SHEET)
     assert _state(db_session, project).state is ProjectState.evaluated
