@@ -44,6 +44,8 @@ class Config:
 
     APP_NAME = "科技人员服务企业对接平台"
     APP_THEME = ""
+    # FAB's layout plus the back office's stylesheet (app/static/office.css: the print rules).
+    FAB_BASE_TEMPLATE = "office/baselayout.html"
     FAB_INDEX_VIEW = "app.views.office.OfficeIndexView"
     FAB_SECURITY_MANAGER_CLASS = "app.core.security.PlatformSecurityManager"
     # Schema comes from Alembic migrations and permissions from `flask init-roles`;
@@ -68,6 +70,10 @@ class Config:
 
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", os.path.join(instance_dir, "uploads"))
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    # The printed documents (app/domain/documents): the TrueType collection whose Chinese glyphs
+    # are embedded as a subset in each PDF (Debian's fonts-wqy-microhei; nothing is fetched).
+    PDF_FONT_PATH = os.environ.get("PDF_FONT_PATH",
+                                   "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
     FILE_ALLOWED_EXTENSIONS = ("pdf", "jpg", "jpeg", "png")
 
     WTF_CSRF_ENABLED = True
@@ -116,6 +122,10 @@ class Config:
     REGISTRATION_PHONE_RATE_LIMIT = os.environ.get("REGISTRATION_PHONE_RATE_LIMIT",
                                                    "10 per hour;30 per day")
     SMS_PER_PHONE_LIMIT = os.environ.get("SMS_PER_PHONE_LIMIT", "5 per hour;10 per day")
+    # The public check of a printed document's code, per address: enough for a clerk checking a
+    # pile of certificates, too few to try codes (15 characters of 31: guessing is hopeless
+    # anyway, the limit keeps the attempts visible and cheap).
+    VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "30 per minute;300 per day")
     # FAB builds the limiter but switches it off by default; our limits are exempt while
     # RATE_LIMITS_ENABLED is off, so this may stay on everywhere.
     RATELIMIT_ENABLED = True
