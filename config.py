@@ -68,6 +68,10 @@ class Config:
 
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", os.path.join(instance_dir, "uploads"))
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    # The printed documents (app/domain/documents): the TrueType collection whose Chinese glyphs
+    # are embedded as a subset in each PDF (Debian's fonts-wqy-microhei; nothing is fetched).
+    PDF_FONT_PATH = os.environ.get("PDF_FONT_PATH",
+                                   "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
     FILE_ALLOWED_EXTENSIONS = ("pdf", "jpg", "jpeg", "png")
 
     WTF_CSRF_ENABLED = True
@@ -116,6 +120,10 @@ class Config:
     REGISTRATION_PHONE_RATE_LIMIT = os.environ.get("REGISTRATION_PHONE_RATE_LIMIT",
                                                    "10 per hour;30 per day")
     SMS_PER_PHONE_LIMIT = os.environ.get("SMS_PER_PHONE_LIMIT", "5 per hour;10 per day")
+    # The public check of a printed document's code, per address: enough for a clerk checking a
+    # pile of certificates, too few to try codes (15 characters of 31: guessing is hopeless
+    # anyway, the limit keeps the attempts visible and cheap).
+    VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "30 per minute;300 per day")
     # FAB builds the limiter but switches it off by default; our limits are exempt while
     # RATE_LIMITS_ENABLED is off, so this may stay on everywhere.
     RATELIMIT_ENABLED = True

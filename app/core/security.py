@@ -80,6 +80,12 @@ DOCKING_STAFF = [
     [r"DockingProgressView$", r"can_(index|need)$"],
     [r"DockingDeskView$", r"can_thread$"],
 ]
+# The printed documents (app/domain/documents): 推荐表, 立项审批表, 项目档案 of the records the
+# staff member sees (the certificate of service is ``can_service_record``).
+DOCUMENTS_STAFF = [
+    [r"NeedModelView$", r"can_recommendation_pdf$"],
+    [r"ProjectModelView$", r"can_(approval|record)_pdf$"],
+]
 PERSONAL = [  # every signed-in participant and staff member: the inbox, the profile
     [r"InboxView$", r"can_index$"],
     [r"UserInfoEditView$", r"can_this_form_(get|post)$"],
@@ -111,6 +117,7 @@ ROLE_DEFINITIONS = {
         [r"(SmeWhitelist|Matching)$", MENU],
         [r"(Proposal|Match|Message|Contract|Project|ReviewRecord)ModelView$", READ_FILES],
         [r"ProjectModelView$", r"can_(overdue|service_record)$"],
+        *DOCUMENTS_STAFF,
         [r"ProjectOverdue$", MENU],
         [r"(Enterprise|Researcher|Need|Proposal|Message|Contract|Project)Api$", API_READ],
         *DOCKING_STAFF,
@@ -126,6 +133,7 @@ ROLE_DEFINITIONS = {
         [r"(Enterprise|Researcher|Need|Proposal|Message|Contract|Project)ModelView$", READ_FILES],
         [r"(Enterprise|Need)ModelView$", DECIDE],
         [r"ProjectModelView$", r"can_(overdue|service_record)$"],
+        *DOCUMENTS_STAFF,
         [r"ProjectOverdue$", MENU],
         [r"EnterpriseModelView$", r"^verify$"],
         [r"NeedModelView$", r"^(recommend|return_selected)$"],
@@ -148,6 +156,7 @@ ROLE_DEFINITIONS = {
         [r"FundingSimulation$", MENU],
         # 绩效评价 (score sheet), the overdue list, and service records of any project.
         [r"ProjectModelView$", r"can_(evaluate|overdue|service_record)$"],
+        *DOCUMENTS_STAFF,
         [r"ProjectOverdue$", MENU],
         [r"(Enterprise|Researcher|Need|Proposal|Message|Contract|Project)Api$", API_READ],
         [r"MessageModelView$", READ_FILES],
@@ -160,6 +169,9 @@ ROLE_DEFINITIONS = {
         [r"(Proposal|Contract|Project)ModelView$", r"can_(list|show|download|decide)$"],
         [r"ContractModelView$", r"can_(add|edit)$"],
         [r"ProjectModelView$", r"can_edit$"],  # the summary report file, until submitted
+        # 推荐表 of its own recommended needs; 立项审批表 and 项目档案 of its projects.
+        [r"NeedModelView$", r"can_recommendation_pdf$"],
+        [r"ProjectModelView$", r"can_(approval|record)_pdf$"],
         [r"ProposalModelView$", r"^(compare|shortlist|decline)$"],
         [r"MessageModelView$", READ_FILES],
         [r"DockingDeskView$", r"can_(index|need|compare|decide|thread)$"],
@@ -175,8 +187,9 @@ ROLE_DEFINITIONS = {
         [r"NeedModelView$", READ_FILES],
         [r"ProposalModelView$", r"can_(list|show|add|edit|delete|download|decide)$"],
         [r"(Match|Message|Contract|Project)ModelView$", READ_FILES],
-        # Co-signing the summary report (decide) and the service record of own projects.
-        [r"ProjectModelView$", r"can_(decide|service_record)$"],
+        # Co-signing the summary report (decide); the certificate of service, approval form and
+        # record of its own projects.
+        [r"ProjectModelView$", r"can_(decide|service_record|approval_pdf|record_pdf)$"],
         [r"DockingDeskView$", r"can_(index|thread)$"],
         [r"RecommendationView$", r"can_(index|dismiss)$"],
         [r"(NeedCategory|TechField)ModelView$", READ],

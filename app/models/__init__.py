@@ -2,6 +2,7 @@
 from app.models.audit import AuditChainHead, AuditCheck, AuditLog
 from app.models.cache_token import CacheToken
 from app.models.contract import Contract, Project
+from app.models.document import DocumentCode
 from app.models.enterprise import Enterprise, SmeWhitelistEntry
 from app.models.enums import (
     Action,

@@ -3,5 +3,12 @@
 Every page module adds its routes to ``bp`` (``app/public/blueprint.py``); importing them here is
 what puts them on it before ``create_app`` registers the blueprint.
 """
-from app.public import errors, needs, registration, site, tracking  # noqa: F401  the pages of ``bp``
+from app.public import (  # noqa: F401  the pages of ``bp``
+    errors,
+    needs,
+    registration,
+    site,
+    tracking,
+    verify,
+)
 from app.public.blueprint import bp  # noqa: F401

@@ -2,12 +2,12 @@
 
 Projects: the enterprise uploads the summary report (edit) and submits it, the researcher
 co-signs and the enterprise self-accepts (decide page); the province fills in the score sheet
-(evaluate page); staff see the overdue projects; a researcher downloads the service record.
+(evaluate page); staff see the overdue projects; the approval form, the project's record
+and, once evaluated, the researcher's certificate of service are printed as PDF
+(app/views/documents.py).
 The rules are in ``app/domain/funding/contracts.py``, ``app/domain/funding/allocation.py`` and ``app/domain/funding/execution.py``.
 """
-from urllib.parse import quote
-
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.security.decorators import permission_name
@@ -26,6 +26,7 @@ from app.domain.funding.contracts import check_editable, prepare_new_contract
 from app.domain.rounds import current_round
 from app.extensions import db
 from app.models import Action, Contract, ContractState, ProgramRound, Project, ProjectState
+from app.views import documents
 from app.views.base import ScopedModelRestApi, interface
 from app.views.uploads import UnicodeFileUploadField
 from app.views.workflow import WorkflowModelView
@@ -137,6 +138,12 @@ class ContractModelView(WorkflowModelView):
         return self._act_on_list(items, Action.approve)
 
 
+# (document kind, the method serving it, its permission name), as offered on a project's page.
+PROJECT_DOCUMENTS = (("approval", "approval_pdf", "approval_pdf"),
+                     ("record", "record_pdf", "record_pdf"),
+                     ("certificate", "service_record", "service_record"))
+
+
 def _overdue_flag(overdue):
     if not overdue:
         return ""
@@ -181,10 +188,7 @@ class ProjectModelView(WorkflowModelView):
         if item.state is ProjectState.accepted and "Province" in roles:
             links.append((_("Performance evaluation"), url_for(f"{self.endpoint}.evaluate",
                                                                pk=item.id)))
-        if execution.may_issue_service_record(item, user):
-            links.append((_("Service record"), url_for(f"{self.endpoint}.service_record",
-                                                       pk=item.id)))
-        return links
+        return links + documents.links(self, item, PROJECT_DOCUMENTS)
 
     @expose("/evaluate/<int:pk>", methods=["GET", "POST"])
     @has_access
@@ -219,20 +223,25 @@ class ProjectModelView(WorkflowModelView):
         return self.render_template("office/projects_overdue.html", projects=projects,
                                     title=_("Overdue projects"))
 
+    # The printed documents (app/domain/documents): 立项审批表, 项目档案, and the researcher's
+    # 服务企业证明 once the project is evaluated.
+    @expose("/approval_pdf/<int:pk>")
+    @has_access
+    @permission_name("approval_pdf")
+    def approval_pdf(self, pk):
+        return documents.serve(self, "approval", pk)
+
+    @expose("/record_pdf/<int:pk>")
+    @has_access
+    @permission_name("record_pdf")
+    def record_pdf(self, pk):
+        return documents.serve(self, "record", pk)
+
     @expose("/service_record/<int:pk>")
     @has_access
     @permission_name("service_record")
     def service_record(self, pk):
-        item = self.datamodel.get(pk, self._base_filters)
-        if not execution.may_issue_service_record(item, g.user):
-            abort(404)
-        html = render_template("office/service_record.html", **execution.service_record(item))
-        name = _("Service record %(number)s", number=item.number) + ".html"
-        disposition = (f"attachment; filename=service-record-{quote(item.number)}.html; "
-                       f"filename*=UTF-8''{quote(name)}")
-        return Response(html, mimetype="text/html",
-                        headers={"Content-Disposition": disposition,
-                                 "X-Content-Type-Options": "nosniff"})
+        return documents.serve(self, "certificate", pk)
 
 
 class FundingSimulationView(BaseView):

@@ -1,6 +1,8 @@
 """Technical needs in the back office: enterprises write them, bureaus and the platform review."""
 from flask import g
+from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action as fab_action
+from flask_appbuilder.security.decorators import permission_name
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length, Optional
@@ -14,6 +16,7 @@ from app.domain.needs.filing import (
 )
 from app.models import Action, Need
 from app.models.need import SECTION_MAX_LENGTH
+from app.views import documents
 from app.views.base import ScopedModelRestApi, as_bad_request, interface
 from app.views.uploads import UnicodeFileUploadField
 from app.views.workflow import WorkflowModelView
@@ -90,6 +93,17 @@ class NeedModelView(WorkflowModelView):
 
     def findings_for(self, item):
         return check_need(item)
+
+    def links_for(self, item):
+        return documents.links(self, item, (("recommendation", "recommendation_pdf",
+                                             "recommendation_pdf"),))
+
+    @expose("/recommendation_pdf/<int:pk>")
+    @has_access
+    @permission_name("recommendation_pdf")
+    def recommendation_pdf(self, pk):
+        """推荐表: the need with the bureau's recommendation (app/domain/documents)."""
+        return documents.serve(self, "recommendation", pk)
 
     @fab_action("publish", _l("Publish"), _l("Publish the selected needs?"), "fa-bullhorn")
     def publish(self, items):

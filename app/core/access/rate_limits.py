@@ -6,6 +6,8 @@
   (``REGISTRATION_RATE_LIMIT``; a form sent back with errors does not count, so corrections
   never lock out a campus behind one address), and every attempt per mobile number
   (``REGISTRATION_PHONE_RATE_LIMIT``).
+* The public check of a printed document's verification code (``/verify/<code>``), every view
+  per address: ``VERIFY_RATE_LIMIT``.
 * SMS, per phone number: ``SMS_PER_PHONE_LIMIT``. A message over the limit is not sent.
 
 FAB already builds a Flask-Limiter (``appbuilder.sm.limiter``, configured by the ``RATELIMIT_*``
@@ -19,14 +21,16 @@ from flask_babel import gettext as _
 from limits import parse_many
 
 # (endpoint, config key of its limit, what is counted); only POST counts, showing a form costs
-# nothing.
+# nothing, except on a page that is itself the answer (EVERY_VIEW).
 EVERY_ATTEMPT, ACCEPTED, PER_PHONE = "every attempt", "accepted", "per phone"
+EVERY_VIEW = "every view"
 REGISTRATION_PAGES = ("public.register_enterprise_page", "public.register_researcher_page")
 LIMITED_ENDPOINTS = (
     ("AuthDBView.login", "LOGIN_RATE_LIMIT", EVERY_ATTEMPT),
     ("PlatformSecurityApi.login", "LOGIN_RATE_LIMIT", EVERY_ATTEMPT),
     *((page, "REGISTRATION_RATE_LIMIT", ACCEPTED) for page in REGISTRATION_PAGES),
     *((page, "REGISTRATION_PHONE_RATE_LIMIT", PER_PHONE) for page in REGISTRATION_PAGES),
+    ("public.verify_document", "VERIFY_RATE_LIMIT", EVERY_VIEW),
 )
 
 
@@ -78,7 +82,8 @@ def init_rate_limits(app, appbuilder):
         if counted == PER_PHONE:
             options.update(key_func=_phone_of_the_form, scope="registration-phone")
             message = too_many_for_the_phone
-        limit = limiter.limit(lambda key=key: current_app.config[key], methods=["POST"],
+        methods = None if counted == EVERY_VIEW else ["POST"]
+        limit = limiter.limit(lambda key=key: current_app.config[key], methods=methods,
                               exempt_when=limits_off, error_message=message, **options)
         app.view_functions[endpoint] = limit(app.view_functions[endpoint])
     # The 429 page itself is ``app/public/errors.py``, with the other error pages.

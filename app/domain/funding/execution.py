@@ -1,6 +1,7 @@
 """Execution and evaluation of funded projects (notice §四): the summary report and its
 co-signature, self-acceptance, the deadline (the round's execution end) with its reminders and
-the overdue list, the performance evaluation score sheet, and the service record (notice §五(三)).
+the overdue list, and the performance evaluation score sheet. The service record (notice §五(三))
+is a printed document: ``app/domain/documents``.
 
 Plain rules: no request objects. State changes go through ``app/workflows`` (the guards below
 are wired into ``TRANSITIONS``); the caller commits.
@@ -23,9 +24,6 @@ from app.models.contract import OPEN_PROJECT_STATES
 from app.workflows.engine import apply_action
 from app.workflows.errors import OutOfPhase, RuleViolation
 
-# Projects that still owe the summary report or the self-acceptance.
-# Projects whose execution is complete (a service record can be issued for them).
-COMPLETED_STATES = (ProjectState.accepted, ProjectState.evaluated)
 # The summary report is a PDF (checked by content in app/core/uploads.py, which names it .pdf).
 REPORT_EXTENSION = ".pdf"
 DEFAULT_REMINDER_DAYS = (30, 7, 1)
@@ -250,32 +248,3 @@ def score_rows(project) -> list:
     """(criterion, points or None) for display."""
     sheet = project.evaluation_scores or {}
     return [(c, sheet.get(c.code)) for c in CRITERIA]
-
-
-# --- service record (服务企业证明) -------------------------------------------------------------
-
-def may_issue_service_record(project, user) -> bool:
-    """The project's own researcher, and staff who see the project, once it is complete."""
-    if project is None or project.state not in COMPLETED_STATES:
-        return False
-    roles = jurisdiction.role_names(user)
-    if roles & jurisdiction.STAFF_ROLES:
-        return jurisdiction.visible(db.session, Project, project.id, user) is not None
-    return ("Researcher" in roles and user.researcher_id is not None
-            and user.researcher_id == project.researcher_id)
-
-
-def service_record(project) -> dict:
-    """What the record states, in display order."""
-    contract = project.contract
-    researcher = project.researcher
-    return {
-        "project": project,
-        "researcher": researcher,
-        "institution": contract.institution if contract else researcher.institution,
-        "enterprise": project.enterprise,
-        "need": contract.need if contract else None,
-        "contract": contract,
-        "scores": score_rows(project) if project.evaluation_scores else [],
-        "issued_on": dt.date.today(),
-    }

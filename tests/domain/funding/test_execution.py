@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from helpers import login
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from app.models import EvaluationResult, Notification, ProjectState
@@ -241,8 +242,8 @@ def test_no_reminder_for_accepted_projects(client, world, db_session):
 
 
 def test_reminder_text(app, world, db_session):
-    from app.domain.funding import execution
     from app.core.notifications.outbox import render
+    from app.domain.funding import execution
 
     _deadline_in(db_session, world["project"], 7)
     execution.send_report_reminders()
@@ -269,30 +270,40 @@ def test_overdue_flag_and_list(client, world, db_session, make):
 
 
 def test_service_record(client, world, db_session):
+    """The certificate of service (服务企业证明) is a PDF, issued once the project has been
+    evaluated: before that the researcher is sent back to the project with the reason."""
     project = world["project"]
+    url = f"/projectmodelview/service_record/{project.id}"
     login(client, "exec_res")
-    assert client.get(f"/projectmodelview/service_record/{project.id}").status_code == 404
-    _accepted(client, world, db_session)
+    assert client.get(url).status_code == 302
+    project = _accepted(client, world, db_session)
+    login(client, "exec_res")
+    assert client.get(url).status_code == 302  # self-accepted, not evaluated yet
+    assert url not in client.get(f"/projectmodelview/show/{project.id}").get_data(as_text=True)
+
+    _deadline_in(db_session, project, -1)  # the evaluation phase
+    login(client, "exec_province")
+    client.post(f"/projectmodelview/evaluate/{project.id}", data=SHEET)
+    assert _state(db_session, project).state is ProjectState.evaluated
 
     login(client, "exec_res")
-    response = client.get(f"/projectmodelview/service_record/{project.id}")
-    assert response.status_code == 200
+    assert url in client.get(f"/projectmodelview/show/{project.id}").get_data(as_text=True)
+    response = client.get(url)
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.headers["Content-Disposition"].startswith("attachment;")
-    html = response.get_data(as_text=True)
-    assert "甲企业有限公司" in html and "注塑件缺陷在线检测" in html and "HB-EXEC-0001" in html
-    assert world["researcher"].institution.name in html
-    assert "<script>" not in html and "张&lt;script&gt;" in html
-    assert "http://" not in html and "https://" not in html and "<link" not in html
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
+    assert "甲企业有限公司" in text and "注塑件缺陷在线检测" in text and "HB-EXEC-0001" in text
+    assert world["researcher"].institution.name in text
+    assert "张<script>alert(1)</script>" in text  # printed as text, never as markup
 
     login(client, "exec_province")
-    assert client.get(f"/projectmodelview/service_record/{project.id}").status_code == 200
+    assert client.get(url).status_code == 200
     login(client, "exec_other_res")
-    assert client.get(f"/projectmodelview/service_record/{project.id}").status_code == 404
+    assert client.get(url).status_code == 404
     login(client, "exec_bureau_b")
-    assert client.get(f"/projectmodelview/service_record/{project.id}").status_code == 404
+    assert client.get(url).status_code == 404
     login(client, "exec_ent")
-    assert client.get(f"/projectmodelview/service_record/{project.id}").status_code in (302, 403,
-                                                                                         404)
+    assert client.get(url).status_code in (302, 403, 404)
 
 
 def test_remind_cli(app, world, db_session):
