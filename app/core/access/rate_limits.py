@@ -7,6 +7,11 @@
   never lock out a campus behind one address), and every attempt per mobile number
   (``REGISTRATION_PHONE_RATE_LIMIT``).
 * SMS, per phone number: ``SMS_PER_PHONE_LIMIT``. A message over the limit is not sent.
+* Forgotten passwords: requests for a code or link per mobile number or e-mail address, from
+  any address (``PASSWORD_RESET_RATE_LIMIT``; whether or not an account has it, so the limit
+  tells nothing), and per client address (``PASSWORD_RESET_ADDRESS_RATE_LIMIT``); entering a
+  code or a new password, per client address (``PASSWORD_RESET_CHECK_RATE_LIMIT``), on top of
+  the tries each code has.
 
 FAB already builds a Flask-Limiter (``appbuilder.sm.limiter``, configured by the ``RATELIMIT_*``
 keys): we use that one and only point its storage at our Redis. ``RATE_LIMITS_ENABLED`` turns
@@ -21,12 +26,17 @@ from limits import parse_many
 # (endpoint, config key of its limit, what is counted); only POST counts, showing a form costs
 # nothing.
 EVERY_ATTEMPT, ACCEPTED, PER_PHONE = "every attempt", "accepted", "per phone"
+PER_ACCOUNT = "per phone or e-mail"
 REGISTRATION_PAGES = ("public.register_enterprise_page", "public.register_researcher_page")
+RESET_CHECK_PAGES = ("public.reset_password_with_code", "public.reset_password_with_link")
 LIMITED_ENDPOINTS = (
     ("AuthDBView.login", "LOGIN_RATE_LIMIT", EVERY_ATTEMPT),
     ("PlatformSecurityApi.login", "LOGIN_RATE_LIMIT", EVERY_ATTEMPT),
     *((page, "REGISTRATION_RATE_LIMIT", ACCEPTED) for page in REGISTRATION_PAGES),
     *((page, "REGISTRATION_PHONE_RATE_LIMIT", PER_PHONE) for page in REGISTRATION_PAGES),
+    ("public.forgot_password", "PASSWORD_RESET_ADDRESS_RATE_LIMIT", EVERY_ATTEMPT),
+    ("public.forgot_password", "PASSWORD_RESET_RATE_LIMIT", PER_ACCOUNT),
+    *((page, "PASSWORD_RESET_CHECK_RATE_LIMIT", EVERY_ATTEMPT) for page in RESET_CHECK_PAGES),
 )
 
 
@@ -37,6 +47,16 @@ def _accepted(response) -> bool:
 
 def _phone_of_the_form() -> str:
     phone = "".join(ch for ch in request.form.get("phone", "") if ch.isdigit())
+    return f"phone:{phone}" if phone else f"address:{request.remote_addr}"
+
+
+def _account_of_the_form() -> str:
+    """The mobile number (digits only) or the e-mail address (lower case) of the forgotten-
+    password form's ``account`` field, so that spellings of one do not count apart."""
+    value = request.form.get("account", "").strip()
+    if "@" in value:
+        return f"email:{value.lower()}"
+    phone = "".join(ch for ch in value if ch.isdigit()).removeprefix("86")[-11:]
     return f"phone:{phone}" if phone else f"address:{request.remote_addr}"
 
 
@@ -67,6 +87,11 @@ def too_many_for_the_phone() -> str:
     return _("Too many attempts with this mobile number. Please wait a while and try again.")
 
 
+def too_many_for_the_account() -> str:
+    return _("Too many requests for this mobile number or e-mail address. Please wait a while "
+             "and try again.")
+
+
 def init_rate_limits(app, appbuilder):
     """After the views exist: wrap the limited endpoints and answer 429 in the user's language."""
     limiter = appbuilder.sm.limiter
@@ -78,6 +103,9 @@ def init_rate_limits(app, appbuilder):
         if counted == PER_PHONE:
             options.update(key_func=_phone_of_the_form, scope="registration-phone")
             message = too_many_for_the_phone
+        if counted == PER_ACCOUNT:
+            options.update(key_func=_account_of_the_form, scope="password-reset-account")
+            message = too_many_for_the_account
         limit = limiter.limit(lambda key=key: current_app.config[key], methods=["POST"],
                               exempt_when=limits_off, error_message=message, **options)
         app.view_functions[endpoint] = limit(app.view_functions[endpoint])
