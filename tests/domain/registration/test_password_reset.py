@@ -8,10 +8,17 @@ import hashlib
 import re
 
 import pytest
+from helpers import login, work
 from sqlalchemy import func, select
 
-from app.models import AppUser, AuditLog, Channel, Notification, NotificationState, PasswordReset
-from helpers import login, work
+from app.models import (
+    AppUser,
+    AuditLog,
+    Channel,
+    Notification,
+    NotificationState,
+    PasswordReset,
+)
 
 NEW = "Hankou-Road-2026"
 OLD = "pw-Test-123456"
