@@ -95,6 +95,10 @@ class Config:
     # on the form and the API login alike.
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "30"))
+    # A forgotten password's code (SMS) or link (e-mail) lives PASSWORD_RESET_MINUTES and dies
+    # after PASSWORD_RESET_MAX_ATTEMPTS wrong codes; the rate limits are below.
+    PASSWORD_RESET_MINUTES = int(os.environ.get("PASSWORD_RESET_MINUTES", "10"))
+    PASSWORD_RESET_MAX_ATTEMPTS = int(os.environ.get("PASSWORD_RESET_MAX_ATTEMPTS", "5"))
     # A signed-in session ends after SESSION_IDLE_MINUTES without a request, and in any case
     # SESSION_ABSOLUTE_HOURS after the login.
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
@@ -124,6 +128,15 @@ class Config:
     # pile of certificates, too few to try codes (15 characters of 31: guessing is hopeless
     # anyway, the limit keeps the attempts visible and cheap).
     VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "30 per minute;300 per day")
+    # Forgotten passwords (app/domain/registration/password_reset.py): requests for a code or
+    # link per mobile number or e-mail address, whoever asks, and per client address; code
+    # entries per client address.
+    PASSWORD_RESET_RATE_LIMIT = os.environ.get("PASSWORD_RESET_RATE_LIMIT",
+                                               "3 per 10 minutes;10 per day")
+    PASSWORD_RESET_ADDRESS_RATE_LIMIT = os.environ.get("PASSWORD_RESET_ADDRESS_RATE_LIMIT",
+                                                       "20 per hour;100 per day")
+    PASSWORD_RESET_CHECK_RATE_LIMIT = os.environ.get("PASSWORD_RESET_CHECK_RATE_LIMIT",
+                                                     "30 per hour;200 per day")
     # FAB builds the limiter but switches it off by default; our limits are exempt while
     # RATE_LIMITS_ENABLED is off, so this may stay on everywhere.
     RATELIMIT_ENABLED = True

@@ -23,6 +23,7 @@ from app.models.enums import (
 from app.models.match import Match, MatchRun
 from app.models.need import PUBLIC_NEED_STATES, Need
 from app.models.notification import Notification
+from app.models.password_reset import PasswordReset
 from app.models.program_round import ProgramRound, RoundDates, RoundPhase
 from app.models.proposal import ComparisonCriterion, Message, Proposal, ProposalScore
 from app.models.reference import (

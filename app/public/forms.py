@@ -1,4 +1,6 @@
-"""Public registration forms. Field rules that need the database live in workflows/registration."""
+"""Public forms: registration and the forgotten password. Rules that need the database live in
+app/domain/registration/."""
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -11,9 +13,9 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
-from app.core.access.auth_policy import StrongPassword
+from app.core.access.auth_policy import StrongPassword, password_rule
 from app.models import InstitutionType, Position
 
 REQUIRED = DataRequired(message=_l("This field is required."))
@@ -58,3 +60,35 @@ class ResearcherRegistrationForm(_Account, FlaskForm):
     willing_to_serve = BooleanField(
         _l("I am willing to provide technical services on the enterprise's production front line."))
     FILES = ("proof_file",)
+
+
+class ForgotPasswordForm(FlaskForm):
+    account = StringField(_l("Mobile number or e-mail address of your account"),
+                          [REQUIRED, Length(max=120)],
+                          render_kw={"autocomplete": "username", "autofocus": True})
+
+
+def _new_password():
+    """The new password and its repetition (new fields each time: WTForms orders a form's
+    fields by when they were made)."""
+    return (PasswordField(_l("New password"), [REQUIRED, Length(max=128), StrongPassword()],
+                          description=LazyString(password_rule),
+                          render_kw={"autocomplete": "new-password"}),
+            PasswordField(_l("Repeat the new password"),
+                          [REQUIRED, EqualTo("password", message=_l("The passwords differ."))],
+                          render_kw={"autocomplete": "new-password"}))
+
+
+class ResetWithCodeForm(FlaskForm):
+    phone = StringField(_l("Mobile number"), [REQUIRED, Length(max=20)],
+                        render_kw={"autocomplete": "username", "inputmode": "tel"})
+    code = StringField(_l("Code from the SMS"),
+                       [REQUIRED, Regexp(r"^\s*\d{6}\s*$",
+                                         message=_l("Enter the 6 digits of the SMS."))],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric",
+                                  "maxlength": 8})
+    password, confirm = _new_password()
+
+
+class ResetWithLinkForm(FlaskForm):
+    password, confirm = _new_password()

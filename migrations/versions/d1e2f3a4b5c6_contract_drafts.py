@@ -1,7 +1,7 @@
 """contracts: a `draft` state, saved and checked before it is submitted to the province
 
 Revision ID: d1e2f3a4b5c6
-Revises: a1b2c3d4e5f6
+Revises: c0d1e2f3a4b5
 Create Date: 2026-12-07 10:20:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd1e2f3a4b5c6'
-down_revision = 'a1b2c3d4e5f6'
+down_revision = 'c0d1e2f3a4b5'
 branch_labels = None
 depends_on = None
 

@@ -539,7 +539,8 @@ def test_9_public_pages_fit_a_phone(people, stack, state):
     visitor = people.page("visitor")
     visitor.set_viewport_size({"width": 390, "height": 844})
     pages = ["/", "/needs", f"/needs/{state['need_id']}", "/register", "/register/enterprise",
-             "/register/researcher", "/login/", "/no-such-page"]
+             "/register/researcher", "/login/", "/reset-password", "/reset-password/code",
+             "/no-such-page"]
     try:
         for language in ("简体中文", "English"):
             visitor.goto("/")

@@ -9,6 +9,11 @@
 * The public check of a printed document's verification code (``/verify/<code>``), every view
   per address: ``VERIFY_RATE_LIMIT``.
 * SMS, per phone number: ``SMS_PER_PHONE_LIMIT``. A message over the limit is not sent.
+* Forgotten passwords: requests for a code or link per mobile number or e-mail address, from
+  any address (``PASSWORD_RESET_RATE_LIMIT``; whether or not an account has it, so the limit
+  tells nothing), and per client address (``PASSWORD_RESET_ADDRESS_RATE_LIMIT``); entering a
+  code or a new password, per client address (``PASSWORD_RESET_CHECK_RATE_LIMIT``), on top of
+  the tries each code has.
 
 FAB already builds a Flask-Limiter (``appbuilder.sm.limiter``, configured by the ``RATELIMIT_*``
 keys): we use that one and only point its storage at our Redis. ``RATE_LIMITS_ENABLED`` turns
@@ -24,13 +29,18 @@ from limits import parse_many
 # nothing, except on a page that is itself the answer (EVERY_VIEW).
 EVERY_ATTEMPT, ACCEPTED, PER_PHONE = "every attempt", "accepted", "per phone"
 EVERY_VIEW = "every view"
+PER_ACCOUNT = "per phone or e-mail"
 REGISTRATION_PAGES = ("public.register_enterprise_page", "public.register_researcher_page")
+RESET_CHECK_PAGES = ("public.reset_password_with_code", "public.reset_password_with_link")
 LIMITED_ENDPOINTS = (
     ("AuthDBView.login", "LOGIN_RATE_LIMIT", EVERY_ATTEMPT),
     ("PlatformSecurityApi.login", "LOGIN_RATE_LIMIT", EVERY_ATTEMPT),
     *((page, "REGISTRATION_RATE_LIMIT", ACCEPTED) for page in REGISTRATION_PAGES),
     *((page, "REGISTRATION_PHONE_RATE_LIMIT", PER_PHONE) for page in REGISTRATION_PAGES),
     ("public.verify_document", "VERIFY_RATE_LIMIT", EVERY_VIEW),
+    ("public.forgot_password", "PASSWORD_RESET_ADDRESS_RATE_LIMIT", EVERY_ATTEMPT),
+    ("public.forgot_password", "PASSWORD_RESET_RATE_LIMIT", PER_ACCOUNT),
+    *((page, "PASSWORD_RESET_CHECK_RATE_LIMIT", EVERY_ATTEMPT) for page in RESET_CHECK_PAGES),
 )
 
 
@@ -41,6 +51,16 @@ def _accepted(response) -> bool:
 
 def _phone_of_the_form() -> str:
     phone = "".join(ch for ch in request.form.get("phone", "") if ch.isdigit())
+    return f"phone:{phone}" if phone else f"address:{request.remote_addr}"
+
+
+def _account_of_the_form() -> str:
+    """The mobile number (digits only) or the e-mail address (lower case) of the forgotten-
+    password form's ``account`` field, so that spellings of one do not count apart."""
+    value = request.form.get("account", "").strip()
+    if "@" in value:
+        return f"email:{value.lower()}"
+    phone = "".join(ch for ch in value if ch.isdigit()).removeprefix("86")[-11:]
     return f"phone:{phone}" if phone else f"address:{request.remote_addr}"
 
 
@@ -71,6 +91,11 @@ def too_many_for_the_phone() -> str:
     return _("Too many attempts with this mobile number. Please wait a while and try again.")
 
 
+def too_many_for_the_account() -> str:
+    return _("Too many requests for this mobile number or e-mail address. Please wait a while "
+             "and try again.")
+
+
 def init_rate_limits(app, appbuilder):
     """After the views exist: wrap the limited endpoints and answer 429 in the user's language."""
     limiter = appbuilder.sm.limiter
@@ -82,6 +107,9 @@ def init_rate_limits(app, appbuilder):
         if counted == PER_PHONE:
             options.update(key_func=_phone_of_the_form, scope="registration-phone")
             message = too_many_for_the_phone
+        if counted == PER_ACCOUNT:
+            options.update(key_func=_account_of_the_form, scope="password-reset-account")
+            message = too_many_for_the_account
         methods = None if counted == EVERY_VIEW else ["POST"]
         limit = limiter.limit(lambda key=key: current_app.config[key], methods=methods,
                               exempt_when=limits_off, error_message=message, **options)

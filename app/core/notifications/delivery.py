@@ -91,11 +91,22 @@ def claim(session, notification_id: int) -> Notification | None:
     return session.get(Notification, notification_id, populate_existing=True)
 
 
+# A payload key whose value only the message may carry (a password reset's code or link):
+# the row keeps it until it is sent or given up, then forgets it.
+SECRET = "secret"
+
+
+def forget_secret(row) -> None:
+    if SECRET in (row.payload or {}):
+        row.payload = {key: value for key, value in row.payload.items() if key != SECRET}
+
+
 def record_sent(session, row, commit: bool = True) -> None:
     """The row was sent. A batch passes ``commit=False`` and lets the next row's claim commit
     it: one commit per mail instead of two, and the at-least-once window is still the time
     between the provider's answer and one commit."""
     row.state, row.sent_at, row.last_error, row.next_attempt_at = SENT, utcnow(), None, None
+    forget_secret(row)
     if commit:
         session.commit()
 
@@ -125,6 +136,7 @@ def record_failure(session, row, error, retry_in: int | None) -> None:
     row.last_error = str(error)[:500] or type(error).__name__
     if retry_in is None:
         row.state, row.next_attempt_at = FAILED, None
+        forget_secret(row)
     else:
         row.state = PENDING
         row.next_attempt_at = utcnow() + dt.timedelta(seconds=retry_in)

@@ -184,6 +184,30 @@ def _render_repeated_registration(notification, payload) -> tuple[str, str]:
     return str(subject), str(body)
 
 
+def _render_password_reset(notification, payload) -> tuple[str, str]:
+    """The code (SMS: the subject is the text) or the link (e-mail) of a forgotten password.
+    Once the row was sent or given up, its secret is gone (``delivery.forget_secret``)."""
+    secret, minutes = payload.get("secret"), payload.get("minutes", 10)
+    if not secret:
+        subject = _("This password reset message is no longer valid: ask for a new code or "
+                    "link on the sign-in page.")
+        return str(subject), str(subject)
+    if notification.template == "password_reset.code":
+        subject = _("Password reset code: %(code)s, valid %(minutes)d minutes. Not you? Ignore "
+                    "this.", code=secret, minutes=minutes)
+        return str(subject), str(subject)
+    subject = _("Reset your password")
+    body = "\n\n".join([
+        _("Someone, we hope you, asked to reset the password of your account on the platform. "
+          "Open this link within %(minutes)d minutes to choose a new password:",
+          minutes=minutes),
+        secret,
+        _("The link works once. If you did not ask for it, ignore this e-mail: your password "
+          "stays as it is."),
+    ])
+    return str(subject), str(body)
+
+
 def render(notification, locale: str | None = None) -> tuple[str, str]:
     """Subject and body of a notification in ``locale``, by default its recipient's language
     (an e-mail); the inbox renders it at read time in the reader's current language."""
@@ -196,6 +220,8 @@ def render(notification, locale: str | None = None) -> tuple[str, str]:
             return _render_message(notification, payload)
         if notification.template == "projects.report_reminder":
             return _render_report_reminder(notification, payload)
+        if notification.template.startswith("password_reset."):
+            return _render_password_reset(notification, payload)
         if notification.template == "registration.repeated":
             return _render_repeated_registration(notification, payload)
         if notification.template == "work.digest":
