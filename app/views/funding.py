@@ -25,7 +25,14 @@ from app.domain.funding.checks import checks_of
 from app.domain.funding.contracts import check_editable, prepare_new_contract
 from app.domain.rounds import current_round
 from app.extensions import db
-from app.models import Action, Contract, ContractState, ProgramRound, Project, ProjectState
+from app.models import (
+    Action,
+    Contract,
+    ContractState,
+    ProgramRound,
+    Project,
+    ProjectState,
+)
 from app.views import documents
 from app.views.base import ScopedModelRestApi, interface
 from app.views.uploads import UnicodeFileUploadField
