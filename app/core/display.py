@@ -23,8 +23,9 @@ from sqlalchemy import Boolean, DateTime, Numeric, inspect
 MONEY_PRECISION = 12
 
 
-def local_time(moment) -> str:
-    """A stored time (UTC, naive) as people in Hubei read it: Beijing time, to the minute."""
+def local_time(moment, seconds: bool = False) -> str:
+    """A stored time (UTC, naive) as people in Hubei read it: Beijing time, to the minute
+    (to the second where an order of events matters, as in the audit log's export)."""
     if moment is None:
         return ""
     if not isinstance(moment, dt.datetime):
@@ -32,7 +33,7 @@ def local_time(moment) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.timezone.utc)
     return moment.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).strftime(
-        "%Y-%m-%d %H:%M")
+        "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
 def local_date(moment) -> str:

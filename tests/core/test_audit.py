@@ -408,6 +408,11 @@ def test_admin_exports_the_log_with_formula_cells_neutralised(client, make):
     assert "'=HYPERLINK(\"http://x\",\"y\")" in names
     assert not any(isinstance(v, str) and v.startswith("=") for v in names)
     assert rows("audit.export", actor_id=admin.id)
+    # Times in Beijing time (UTC+8), as every page shows them, not the stored UTC.
+    import datetime as dt
+    seq, shown = sheet.cell(row=2, column=1).value, sheet.cell(row=2, column=2).value
+    stored = db.session.scalar(select(AuditLog.created_at).where(AuditLog.seq == seq))
+    assert shown == (stored + dt.timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @pytest.mark.parametrize("name", [

@@ -7,6 +7,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from app.core.access import masking
+from app.core.display import local_date, local_time
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -39,7 +40,7 @@ def need_list_workbook(needs) -> bytes:
         sheet.append([safe_cell(v) for v in (
             number, need.title, need.enterprise.name, need.enterprise.region.label,
             need.category.label, need.field.label, float(need.amount),
-            need.published_at.strftime("%Y-%m-%d") if need.published_at else "",
+            local_date(need.published_at),
             need.contact_name or "", masking.shown("needs", "contact_phone", need.contact_phone))])
     for column, width in zip("ABCDEFGHIJ", (6, 40, 32, 12, 22, 24, 14, 12, 12, 14)):
         sheet.column_dimensions[column].width = width
@@ -54,13 +55,13 @@ def audit_log_workbook(rows) -> bytes:
     sheet = workbook.active
     sheet.title = _("Audit log")[:31]
     sheet.append([safe_cell(h) for h in (
-        _("Link"), _("Time (UTC)"), _("By"), _("Action"), _("Record type"), _("Record"),
+        _("Link"), _("Time"), _("By"), _("Action"), _("Record type"), _("Record"),
         _("IP address"), _("Before"), _("After"), _("Previous hash"), _("Hash"))])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append([safe_cell(v) for v in (
-            row.seq, row.created_at.strftime("%Y-%m-%d %H:%M:%S"), row.actor_name, row.action,
+            row.seq, local_time(row.created_at, seconds=True), row.actor_name, row.action,
             row.subject_type, row.subject_id, row.ip, _json(row.before), _json(row.after),
             row.prev_hash, row.hash)])
     for column, width in zip("ABCDEFGHIJK", (8, 20, 16, 24, 14, 10, 16, 40, 40, 20, 20)):
