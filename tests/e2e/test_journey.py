@@ -481,6 +481,12 @@ def _round_into_evaluation(province, code):
                          ("execution_end", day(-1)), ("evaluation_end", day(90))):
         type_date(province, f"#{field}", value)
     save_form(province)  # the evaluation below is refused outside the evaluation phase
+    # The dates typed are the dates saved: the round's page, opened afresh, shows each.
+    province.goto("/programroundmodelview/list/")
+    province.goto(row_link(province, code, "/programroundmodelview/show/"))
+    for field, value in (("needs_filing_end", day(-4)), ("matching_end", day(-3)),
+                         ("execution_end", day(-1)), ("evaluation_end", day(90))):
+        expect(province.locator("body")).to_contain_text(value)
 
 
 def test_8_the_same_pages_in_english(people, stack, state):
