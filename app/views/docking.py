@@ -17,6 +17,7 @@ from app.domain.docking.proposals import (
     join_names,
     missing_sections,
     prepare_new_proposal,
+    why_no_new_proposal,
 )
 from app.domain.matching.store import describe
 from app.domain.needs.completeness import Finding
@@ -97,6 +98,9 @@ class ProposalModelView(WorkflowModelView):
         g.proposal_need = (jurisdiction.visible(db.session, Need, int(need_id))
                            if need_id.isdigit() else None)
         return super()._add()
+
+    def why_no_new_record(self):
+        return why_no_new_proposal(g.user, request.args.get("need"))
 
     def pre_add(self, item):
         prepare_new_proposal(item, g.user, request.args.get("need"))

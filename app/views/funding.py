@@ -22,7 +22,11 @@ from app.core.access import jurisdiction
 from app.domain.funding import allocation as funding
 from app.domain.funding import execution
 from app.domain.funding.checks import checks_of
-from app.domain.funding.contracts import check_editable, prepare_new_contract
+from app.domain.funding.contracts import (
+    check_editable,
+    prepare_new_contract,
+    why_no_new_contract,
+)
 from app.domain.rounds import current_round
 from app.extensions import db
 from app.models import (
@@ -106,6 +110,9 @@ class ContractModelView(WorkflowModelView):
     }
     base_order = ("id", "desc")
     label_columns = LABELS
+
+    def why_no_new_record(self):
+        return why_no_new_contract(g.user, request.args.get("proposal"))
 
     def pre_add(self, item):
         prepare_new_contract(item, g.user, request.args.get("proposal"))

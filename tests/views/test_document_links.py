@@ -36,7 +36,7 @@ def test_staff_open_and_preview_the_need_attachment(client, world, make):
     url_name = quote(upload)
     page = client.get(f"/needmodelview/show/{need.id}").get_data(as_text=True)
     assert f'href="/needmodelview/download/{url_name}"' in page
-    assert "需求说明书.pdf" in page and "PDF" in page and "KB" in page
+    assert "需求说明书.pdf" in page and "PDF" in page and "千字节" in page
     assert f'<iframe class="doc-preview" src="/needmodelview/preview/{url_name}"' in page
     assert "A-secret_sep_" not in page.replace(f"/{url_name}", "")  # the stored name: URLs only
 

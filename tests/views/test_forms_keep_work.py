@@ -109,3 +109,23 @@ def test_registration_keeps_the_files_and_shows_every_error_at_once(client, make
     folder = app.config["UPLOAD_FOLDER"]
     assert os.path.isfile(os.path.join(folder, enterprise.license_file))
     assert not os.path.exists(os.path.join(folder, "held", enterprise.license_file))
+
+
+def test_a_proposal_or_contract_form_says_why_before_it_is_filled(client, make, db_session):
+    """A form the user may not submit says why above the empty form, not only on save."""
+    from app.models import ProposalState, ResearcherState
+    enterprise = make.enterprise()
+    need = make.need(enterprise, NeedState.published)
+    pending = make.researcher("420100", state=ResearcherState.submitted)
+    make.user("Researcher", "keep_pending_res", researcher_id=pending.id)
+    login(client, "keep_pending_res")
+    page = client.get(f"/proposalmodelview/add?need={need.id}").get_data(as_text=True)
+    assert "平台审核通过" in page or "审核" in page
+    assert '<form id="model_form"' in page  # still the form: the user sees what is asked
+
+    approved = make.researcher("420100")
+    shortlisted = make.proposal(need, approved, state=ProposalState.shortlisted)
+    make.user("Enterprise", "keep_early_ent", enterprise_id=enterprise.id)
+    login(client, "keep_early_ent")
+    page = client.get(f"/contractmodelview/add?proposal={shortlisted.id}").get_data(as_text=True)
+    assert "合作意向" in page

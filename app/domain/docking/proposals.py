@@ -96,6 +96,17 @@ def proposal_offer(user, need):
     return "write", None
 
 
+def why_no_new_proposal(user, need_id) -> str | None:
+    """Why ``user`` may not write a proposal to ``need_id`` now (shown above the empty form),
+    or None. The rule is ``prepare_new_proposal``'s, tried on a record that is never stored."""
+    try:
+        with db.session.no_autoflush:
+            prepare_new_proposal(Proposal(), user, need_id)
+    except ProposalRuleError as refusal:
+        return str(refusal)
+    return None
+
+
 def prepare_new_proposal(proposal, user, need_id):
     """Make ``proposal`` a draft of ``user``'s researcher record for the need ``need_id``.
 

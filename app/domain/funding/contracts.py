@@ -64,11 +64,9 @@ def _check_round_open(program_round, today=None):
                                   date=program_round.matching_end))
 
 
-def prepare_new_contract(contract, user, proposal_id):
-    """Make ``contract`` the draft contract of the selected proposal ``proposal_id`` of
-    ``user``'s enterprise: the parties come from the selection, never from the form. The
-    enterprise then sees the cross-checks and submits it (``submit_draft``)."""
-
+def _selection_to_contract(user, proposal_id):
+    """The selected proposal ``proposal_id`` of ``user``'s enterprise that may take a contract
+    now, and its need; raises ContractRuleError saying why not."""
     if getattr(user, "enterprise_id", None) is None:
         raise ContractRuleError(_("Only an enterprise account can submit a contract."))
     proposal = None
@@ -89,6 +87,24 @@ def prepare_new_contract(contract, user, proposal_id):
     if db.session.scalar(select(func.count(Contract.id))
                          .where(Contract.proposal_id == proposal.id)):
         raise ContractRuleError(_("This selection already has a contract; open it instead."))
+    return proposal, need
+
+
+def why_no_new_contract(user, proposal_id) -> str | None:
+    """Why ``user`` may not write this contract now (shown above the empty form), or None."""
+    try:
+        with db.session.no_autoflush:
+            _selection_to_contract(user, proposal_id)
+    except ContractRuleError as refusal:
+        return str(refusal)
+    return None
+
+
+def prepare_new_contract(contract, user, proposal_id):
+    """Make ``contract`` the draft contract of the selected proposal ``proposal_id`` of
+    ``user``'s enterprise: the parties come from the selection, never from the form. The
+    enterprise then sees the cross-checks and submits it (``submit_draft``)."""
+    proposal, need = _selection_to_contract(user, proposal_id)
     with db.session.no_autoflush:
         contract.proposal, contract.need, contract.round = proposal, need, need.round
         contract.enterprise, contract.researcher = need.enterprise, proposal.researcher
