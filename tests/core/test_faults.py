@@ -360,7 +360,10 @@ def test_postgres_restart_inside_a_request_leaves_nothing_half_written(app, outa
     assert response.status_code == 503
     assert "数据库暂时不可用" in response.get_data(as_text=True)
     assert _registered(outage_app, credit) == (0, 0)  # neither the enterprise nor the account
-    assert os.listdir(outage_app.config["UPLOAD_FOLDER"]) == []  # nor the proof files
+    # Nor the proof files: they are back aside (held for the applicant's retry), not stored.
+    folder = outage_app.config["UPLOAD_FOLDER"]
+    assert [n for n in os.listdir(folder) if n != "held"] == []
+    assert len(os.listdir(os.path.join(folder, "held"))) == 2
     again = client.post("/register/enterprise", data=enterprise_form(make),
                         content_type="multipart/form-data")
     assert again.status_code == 302
