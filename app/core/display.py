@@ -15,7 +15,10 @@ from babel.lists import format_list
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import Boolean, DateTime, Numeric, inspect
+from sqlalchemy import Boolean, DateTime, Numeric, String, inspect
+
+from app.core.notifications.outbox import SUBJECT_NAMES
+from app.models.enums import Action
 
 # A Numeric column of this precision or more with two decimals holds money (amounts, funding,
 # caps); scores are Numeric(4, 1) and Numeric(5, 2).
@@ -66,8 +69,29 @@ def joined(values) -> str:
     return format_list([str(value) for value in values], locale=str(get_locale() or "zh"))
 
 
+def action_title(code) -> str:
+    """A workflow action's code (``start_docking``) as its title; any other code (an audit
+    row's ``audit.export``) as it is."""
+    if code in Action._value2member_map_:
+        return str(Action(code).title)
+    return "" if code is None else code
+
+
+def record_type(table) -> str:
+    """A record type stored as its table's name (``needs``) as people call it."""
+    name = SUBJECT_NAMES.get(table)
+    return name() if name else ("" if table is None else table)
+
+
+# String columns that hold a code, by name, in every model that has one (review records, the
+# audit log, notifications): read as the code's title.
+CODED_COLUMNS = {"action": action_title, "subject_type": record_type}
+
+
 def _formatter_for(column):
     kind = column.type
+    if isinstance(kind, String) and column.key in CODED_COLUMNS:
+        return CODED_COLUMNS[column.key]
     if isinstance(kind, Boolean):
         return yes_no
     if isinstance(kind, DateTime):
