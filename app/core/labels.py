@@ -76,6 +76,14 @@ class ReadableView:
             if (isinstance(value, UnboundField) and value.field_class is QuerySelectField
                     and not value.kwargs.get("allow_blank")):
                 value.kwargs.update(allow_blank=True, blank_text=_l("Please choose"))
+        # An optional choice of a record left blank reads "None" in the reader's language:
+        # FAB's blank option has no text, and select2 then showed its value, "__None".
+        for form in (self.add_form, self.edit_form):
+            for value in vars(form).values():
+                if (isinstance(value, UnboundField) and value.field_class is QuerySelectField
+                        and value.kwargs.get("allow_blank")
+                        and not value.kwargs.get("blank_text")):
+                    value.kwargs["blank_text"] = _l("None")
         # A text area is a box to write paragraphs in (a need's sections), not one line.
         for form in (self.add_form, self.edit_form):
             for value in vars(form).values():

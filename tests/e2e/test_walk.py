@@ -75,8 +75,11 @@ def _words(words, flags=0):
 
 COMMON = [
     ("Python repr", re.compile(r"object at 0x[0-9a-fA-F]+")),
-    ("bare None/True/False", re.compile(r"(?<![\w-])(None|True|False)(?![\w-])")),
+    ("bare None/True/False (also __None)",
+     re.compile(r"(?<![A-Za-z0-9-])(None|True|False)(?![A-Za-z0-9-])")),
     ("timestamp with fractions of a second", re.compile(r"\d{2}:\d{2}:\d{2}\.\d+")),
+    ("Python list", re.compile(r"(?:^|\t)\[[^\]\n]*, [^\]\n]*\](?:$|\t)|\[<|\['", re.M)),
+    ("UTC label", re.compile(r"世界协调时|(?<![A-Za-z])UTC(?![A-Za-z])")),
 ]
 CHECKS = {
     "zh": COMMON + [("enum code", _words(ALL_CODES)),
