@@ -83,7 +83,10 @@ COMMON = [
 ]
 CHECKS = {
     "zh": COMMON + [("enum code", _words(ALL_CODES)),
-                    ("English FAB string", _words(FAB_ENGLISH))],
+                    ("English FAB string", _words(FAB_ENGLISH)),
+                    # Any other untranslated sentence: four English words in a row.
+                    ("English text", re.compile(r"(?<![\w@./-])[A-Za-z][a-z']*"
+                                                r"(?:[ ,]+[A-Za-z][a-z']*){3,}"))],
     "en": COMMON + [("enum code", _words(UNDERSCORE_CODES))],
 }
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
