@@ -15,6 +15,7 @@ from babel.lists import format_list
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import Boolean, DateTime, Numeric, String, inspect
 
 from app.core.notifications.outbox import SUBJECT_NAMES
@@ -83,6 +84,14 @@ def record_type(table) -> str:
     return name() if name else ("" if table is None else table)
 
 
+def in_english(text) -> Markup:
+    """A record's English name (``name_en``), marked as English inside a Chinese page: a
+    screen reader reads it as English (WCAG 3.1.2, language of parts)."""
+    if not text:
+        return Markup("")
+    return Markup('<span lang="en">%s</span>') % text
+
+
 # String columns that hold a code, by name, in every model that has one (review records, the
 # audit log, notifications): read as the code's title.
 CODED_COLUMNS = {"action": action_title, "subject_type": record_type}
@@ -92,6 +101,8 @@ def _formatter_for(column):
     kind = column.type
     if isinstance(kind, String) and column.key in CODED_COLUMNS:
         return CODED_COLUMNS[column.key]
+    if isinstance(kind, String) and column.key.endswith("_en"):
+        return in_english
     if isinstance(kind, Boolean):
         return yes_no
     if isinstance(kind, DateTime):

@@ -168,9 +168,14 @@ class Walk:
             self.axe(page, who, path, language)
 
     def check_text(self, page, who, path, language, width):
-        text, options = page.evaluate(
+        # Text marked English (a record's English name, lang="en") is meant to be English.
+        text, options, english = page.evaluate(
             "[document.body.innerText, [...document.querySelectorAll('option')]"
-            ".map(o => o.textContent.trim())]")
+            ".map(o => o.textContent.trim()), [...document.querySelectorAll("
+            "'body [lang^=en]')].map(e => e.innerText.trim())]")
+        if language == "zh":
+            for part in english:
+                text = text.replace(part, " ") if part else text
         if language == "en":  # an English choice may well be called "None" (no zone)
             choices = set(options)
             text = "\n".join(line for line in text.splitlines() if line.strip() not in choices)
