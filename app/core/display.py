@@ -16,7 +16,10 @@ from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import Boolean, DateTime, Numeric, inspect
+from sqlalchemy import Boolean, DateTime, Numeric, String, inspect
+
+from app.core.notifications.outbox import SUBJECT_NAMES
+from app.models.enums import Action
 
 # A Numeric column of this precision or more with two decimals holds money (amounts, funding,
 # caps); scores are Numeric(4, 1) and Numeric(5, 2).
@@ -108,8 +111,39 @@ def person(user) -> str:
     return name or user.username
 
 
+def action_title(code) -> str:
+    """A workflow action's code (``start_docking``) as its title; any other code (an audit
+    row's ``audit.export``) as it is."""
+    if code in Action._value2member_map_:
+        return str(Action(code).title)
+    return "" if code is None else code
+
+
+def record_type(table) -> str:
+    """A record type stored as its table's name (``needs``) as people call it."""
+    name = SUBJECT_NAMES.get(table)
+    return name() if name else ("" if table is None else table)
+
+
+def in_english(text) -> Markup:
+    """A record's English name (``name_en``), marked as English inside a Chinese page: a
+    screen reader reads it as English (WCAG 3.1.2, language of parts)."""
+    if not text:
+        return Markup("")
+    return Markup('<span lang="en">%s</span>') % text
+
+
+# String columns that hold a code, by name, in every model that has one (review records, the
+# audit log, notifications): read as the code's title.
+CODED_COLUMNS = {"action": action_title, "subject_type": record_type}
+
+
 def _formatter_for(column):
     kind = column.type
+    if isinstance(kind, String) and column.key in CODED_COLUMNS:
+        return CODED_COLUMNS[column.key]
+    if isinstance(kind, String) and column.key.endswith("_en"):
+        return in_english
     if isinstance(kind, Boolean):
         return yes_no
     if isinstance(kind, DateTime):

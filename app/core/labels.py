@@ -50,6 +50,12 @@ FAB_TEMPLATE_STRINGS = (
     _l("Add"), _l("Edit"), _l("Show"), _l("Delete"),
     _l("Are you sure you want to delete this item?"), _l("Sign In with "),
 )
+# FAB's user form's descriptions that FAB's zh catalog lacks or marks fuzzy (so not compiled):
+# extracted into ours, they are translated with the rest.
+FAB_VIEW_STRINGS = (
+    _l("It's not a good policy to remove a user, just make it inactive"),
+    _l("The user's password for authentication"),
+)
 
 
 class ReadableView:
@@ -92,6 +98,14 @@ class ReadableView:
             if (isinstance(value, UnboundField) and value.field_class is QuerySelectField
                     and not value.kwargs.get("allow_blank")):
                 value.kwargs.update(allow_blank=True, blank_text=_l("Please choose"))
+        # An optional choice of a record left blank reads "None" in the reader's language:
+        # FAB's blank option has no text, and select2 then showed its value, "__None".
+        for form in (self.add_form, self.edit_form):
+            for value in vars(form).values():
+                if (isinstance(value, UnboundField) and value.field_class is QuerySelectField
+                        and value.kwargs.get("allow_blank")
+                        and not value.kwargs.get("blank_text")):
+                    value.kwargs["blank_text"] = _l("None")
         # A text area is a box to write paragraphs in (a need's sections), not one line.
         for form in (self.add_form, self.edit_form):
             for value in vars(form).values():

@@ -33,6 +33,7 @@ from flask_appbuilder.security.views import ResetMyPasswordView, UserDBModelView
 from flask_appbuilder.security.views import RoleModelView as FabRoleModelView
 from flask_appbuilder.security.views import UserGroupModelView as FabUserGroupModelView
 from flask_appbuilder.validators import PasswordComplexityValidator
+from flask_appbuilder.widgets import ListWidget, ShowWidget
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -204,7 +205,11 @@ ROLE_NAMES = ("Admin",) + tuple(ROLE_DEFINITIONS)
 # FAB's role, group and permission pages (Admin) with their columns labelled in the reader's
 # language; the class names stay FAB's, as the permissions are named after them.
 class RoleModelView(ReadableView, FabRoleModelView):
-    pass
+    # FAB's role widgets print the permissions as a Python list ("[can list on …, …]") for
+    # the builtin roles (FAB_ROLES) this platform has none of: the plain widgets use the
+    # formatters (the permissions joined as the reader's language joins a list).
+    list_widget = ListWidget
+    show_widget = ShowWidget
 
 
 class UserGroupModelView(ReadableView, FabUserGroupModelView):

@@ -37,3 +37,19 @@
     area.addEventListener("input", function () { count(area); });
   });
 }());
+/* select2's boxes (made by FAB's ab.js) named after their field's label, which names only the
+   hidden <select>; its list of chosen items is layout, not a list. */
+if (window.jQuery) {
+  jQuery(function ($) {
+    $("select.select2-hidden-accessible, select[data-select2-id]").each(function () {
+      var label = this.id ? $.trim($("label[for='" + this.id + "']").first().text()) : "";
+      label = label.replace(/\s*\*$/, "");
+      var box = $(this).next(".select2-container");
+      if (label) {
+        box.find(".select2-search__field").attr("aria-label", label);
+        box.find(".select2-selection").attr("aria-label", label);
+      }
+      box.find("ul.select2-selection__rendered").attr("role", "presentation");
+    });
+  });
+}

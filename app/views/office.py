@@ -5,6 +5,7 @@ import datetime as dt
 
 from flask import g
 from flask_appbuilder import IndexView, expose
+from flask_babel import get_locale
 
 from app.core import cache_tokens
 from app.core.access import jurisdiction
@@ -17,12 +18,14 @@ from app.views.base import PageHistory
 
 
 def _round_today(today: dt.date):
-    """The current round's name, dates and id (kept under the reference token: one read a
-    day)."""
+    """The current round's name (in the reader's language), dates and id (kept under the
+    reference token: one read a day and language; kept by day alone, the name was in the
+    language of the first desk shown that day, for everyone)."""
     def make():
         found = current_round(today)
         return None if found is None else (found.label, RoundDates.of(found), found.id)
-    return cache_tokens.kept("reference", "desk_round", today, make, limit=10)
+    return cache_tokens.kept("reference", "desk_round", (today, str(get_locale())), make,
+                             limit=10)
 
 
 class OfficeIndexView(PageHistory, IndexView):

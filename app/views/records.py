@@ -87,6 +87,8 @@ class ReviewRecordModelView(ScopedModelView):
     list_title = _l("Review records")
     list_columns = ["created_at", "subject_type", "subject_id", "action", "from_title",
                     "to_title", "actor"]
+    # The states by their titles, as on the list (the stored codes are for the machine).
+    show_columns = list_columns + ["opinion"]
     base_order = ("created_at", "desc")
     label_columns = LABELS
 

@@ -1,6 +1,9 @@
 """Back-office upload fields: the same content check and naming as the public forms."""
-from flask_appbuilder.upload import FileUploadField
+from flask_appbuilder.upload import BS3FileUploadFieldWidget, FileUploadField
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
 from wtforms import ValidationError
+from wtforms.widgets import html_params
 
 from app.core.uploads import UploadRejected, check_upload, store_upload
 
@@ -23,7 +26,31 @@ class _StoreThroughUploads:
         pass
 
 
+class LabelledFileUploadWidget(BS3FileUploadFieldWidget):
+    """FAB's upload widget, said in the reader's language and readable by a screen reader: the
+    stored file's name (read only) and the delete box are named after the field; FAB wrote
+    "Delete" in English next to a box and a text box without labels."""
+
+    def __call__(self, field, **kwargs):
+        if not field.data:
+            return super().__call__(field, **kwargs)
+        kwargs.setdefault("id", field.id)
+        kwargs.setdefault("name", field.name)
+        label = escape(field.label.text)
+        marker = f"_{field.name}-delete"
+        return Markup(
+            f'<div><input {html_params(type="text", value=field.data, readonly=True)}'
+            f' aria-label="{label}">'
+            f' <label class="checkbox-inline"><input type="checkbox" name="{marker}">'
+            f" {escape(_('Delete'))}</label></div>"
+            '<div class="input-group"><span class="input-group-addon">'
+            '<i class="fa fa-upload"></i></span>'
+            f'<input class="form-control" {html_params(type="file", **kwargs)}/></div>')
+
+
 class UnicodeFileUploadField(FileUploadField):
+    widget = LabelledFileUploadWidget()
+
     def __init__(self, label=None, validators=None, filemanager=None, **kwargs):
         super().__init__(label, validators, filemanager=filemanager or _StoreThroughUploads(),
                          **kwargs)

@@ -268,6 +268,22 @@ def test_the_kept_desk_follows_the_readers_language(client, desks, role):
     assert "待办事项" in client.get("/office/").get_data(as_text=True)
 
 
+def test_the_rounds_name_is_in_the_readers_language_whoever_came_first(client, desks,
+                                                                       db_session):
+    """The round is kept a day: an English reader first must not give everyone its English
+    name (the journey's desk said "2026 Researchers Serving Enterprises" in Chinese)."""
+    from app.domain.rounds import current_round
+
+    current_round(dt.date.today()).name_en = "Test round"
+    db_session.flush()
+    login(client, desks[("Enterprise", "A")].username)
+    client.get("/language/en")
+    assert "Test round" in client.get("/office/").get_data(as_text=True)
+    client.get("/language/zh")
+    page = client.get("/office/").get_data(as_text=True)
+    assert "测试批次" in page and "Test round" not in page
+
+
 def test_a_reload_of_the_desk_or_a_list_sends_no_new_session_cookie(client, desks):
     login(client, desks[("Bureau", "A")].username)
     for path in ("/office/", "/needmodelview/list/"):
