@@ -15,7 +15,8 @@ from flask_appbuilder.const import (
     API_SECURITY_ACCESS_TOKEN_KEY,
     API_SECURITY_PROVIDER_DB,
 )
-from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
+from flask_appbuilder.fields import QuerySelectMultipleField
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, Select2ManyWidget
 from flask_appbuilder.forms import DynamicForm
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
@@ -27,11 +28,15 @@ from flask_appbuilder.security.sqla.models import (
     assoc_permissionview_role,
 )
 from flask_appbuilder.security.views import (
+    PermissionModelView as FabPermissionModelView,
+)
+from flask_appbuilder.security.views import (
     PermissionViewModelView as FabPermissionViewModelView,
 )
 from flask_appbuilder.security.views import ResetMyPasswordView, UserDBModelView
 from flask_appbuilder.security.views import RoleModelView as FabRoleModelView
 from flask_appbuilder.security.views import UserGroupModelView as FabUserGroupModelView
+from flask_appbuilder.security.views import ViewMenuModelView as FabViewMenuModelView
 from flask_appbuilder.validators import PasswordComplexityValidator
 from flask_appbuilder.widgets import ListWidget, ShowWidget
 from flask_babel import LazyString
@@ -50,7 +55,7 @@ from werkzeug.security import check_password_hash
 from wtforms import PasswordField, ValidationError
 from wtforms.validators import DataRequired, EqualTo
 
-from app.core import audit, cache_tokens, list_counts
+from app.core import audit, cache_tokens, list_counts, permission_names
 from app.core.access import auth_policy, visitor
 from app.core.audit import hooks as audit_hooks
 from app.core.labels import ReadableView
@@ -210,6 +215,14 @@ class RoleModelView(ReadableView, FabRoleModelView):
     # formatters (the permissions joined as the reader's language joins a list).
     list_widget = ListWidget
     show_widget = ShowWidget
+    # Permissions as "合同：审核办理", not "can decide on ContractModelView".
+    formatters_columns = {"permissions": permission_names.permissions_joined}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "permissions": QuerySelectMultipleField(
+            _l("Permissions"), query_func=lambda: db.session.query(PermissionView),
+            get_pk_func=lambda item: item.id, get_label=permission_names.permission_text,
+            widget=Select2ManyWidget()),
+    }
 
 
 class UserGroupModelView(ReadableView, FabUserGroupModelView):
@@ -221,7 +234,16 @@ class UserGroupModelView(ReadableView, FabUserGroupModelView):
 
 
 class PermissionViewModelView(ReadableView, FabPermissionViewModelView):
-    pass
+    formatters_columns = {"permission": permission_names.name_markup("verb"),
+                          "view_menu": permission_names.name_markup("view")}
+
+
+class PermissionModelView(ReadableView, FabPermissionModelView):
+    formatters_columns = {"name": permission_names.name_markup("verb")}
+
+
+class ViewMenuModelView(ReadableView, FabViewMenuModelView):
+    formatters_columns = {"name": permission_names.name_markup("view")}
 
 
 class PlatformUserDBModelView(ReadableView, UserDBModelView):
@@ -344,6 +366,11 @@ class PlatformSecurityManager(SecurityManager):
     rolemodelview = RoleModelView
     groupmodelview = UserGroupModelView
     permissionviewmodelview = PermissionViewModelView
+    permissionmodelview = PermissionModelView
+    viewmenumodelview = ViewMenuModelView
+    # FAB's login-count chart: English series names drawn by its script, and the counts are
+    # on the users' list already.
+    userstatschartview = None
     resetmypasswordview = PlatformResetMyPasswordView
 
     def exist_permission_on_roles(self, view_name, permission_name, role_ids) -> bool:
