@@ -349,10 +349,12 @@ def test_5_proposals_compared_shortlisted_discussed_selected(people, stack, stat
     enterprise.wait_for_load_state()
     expect(enterprise.locator("table.comparison")).to_contain_text(RESEARCHERS[1][0])
     people.shot("enterprise", "compare-side-by-side")
-    decide = f"form[action$='/docking/proposal/{first}/decide']"
-    enterprise.click(f"{decide} button[value=shortlist]")
+    # A score typed and then 入围 pressed: the score is saved with the decision, not lost.
+    enterprise.fill(f"input[name='c0-s{first}']", "8")
+    enterprise.click(f"button[name=decide][value='{first}:shortlist']")
     enterprise.wait_for_load_state()
     no_error(enterprise)
+    expect(enterprise.locator(f"input[name='c0-s{first}']")).to_have_value("8.0")
 
     enterprise.goto(f"/docking/thread/{first}")
     enterprise.fill("#body", "您好，能否先到现场看一下产线？")
@@ -371,7 +373,7 @@ def test_5_proposals_compared_shortlisted_discussed_selected(people, stack, stat
     people.shot("enterprise", "message-thread")
 
     enterprise.goto(f"/docking/need/{need_id}/compare?p={first}&p={second}")
-    enterprise.click(f"{decide} button[value=select]")
+    enterprise.click(f"button[name=decide][value='{first}:select']")
     enterprise.wait_for_load_state()
     no_error(enterprise)
     enterprise.goto(f"/docking/need/{need_id}")
