@@ -49,6 +49,8 @@ COMMON_LABELS = {
 FAB_TEMPLATE_STRINGS = (
     _l("Add"), _l("Edit"), _l("Show"), _l("Delete"),
     _l("Are you sure you want to delete this item?"), _l("Sign In with "),
+    # FAB's menu names that its zh catalog lacks; the role pages name permissions by them.
+    _l("List Groups"), _l("User's Statistics"),
 )
 # FAB's user form's descriptions that FAB's zh catalog lacks or marks fuzzy (so not compiled):
 # extracted into ours, they are translated with the rest.
