@@ -20,7 +20,8 @@ IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg"}
 
 
 def original_name(stored: str) -> str:
-    """The name the user uploaded the file under."""
+    """The name the user uploaded the file under (FAB's ``uuid_originalname`` fails on a name
+    without ``_sep_``, as files stored before the naming rule have)."""
     return stored.split("_sep_", 1)[1] if "_sep_" in stored else stored
 
 
