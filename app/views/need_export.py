@@ -1,14 +1,13 @@
 """Excel export of the need list for Platform and Province (all) and Bureau (its region)."""
 import datetime as dt
-import io
 
-from flask import g, request, send_file
+from flask import g, request
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 
-from app.core import audit
-from app.domain.needs.export import need_list_workbook
-from app.domain.needs.need_list import NeedFilters, needs_for_export
+from app.core import audit, workbooks
+from app.domain.needs.export import need_list_sheet
+from app.domain.needs.need_list import NeedFilters
 from app.extensions import db
 
 
@@ -20,11 +19,10 @@ class NeedListExportView(BaseView):
     @has_access
     @permission_name("export")
     def export(self):
-        needs = needs_for_export(NeedFilters.from_args(request.args), g.user)
+        output, count = workbooks.write([need_list_sheet(NeedFilters.from_args(request.args),
+                                                          g.user)])
+        workbooks.finish_read()
         audit.record("needs.export", None, subject_type="needs", actor=g.user,
-                     after={"count": len(needs), "filters": dict(request.args)})
+                     after={"count": count[0], "filters": dict(request.args)})
         db.session.commit()
-        name = f"需求清单-{dt.date.today().isoformat()}.xlsx"
-        return send_file(io.BytesIO(need_list_workbook(needs)), as_attachment=True,
-                         download_name=name,
-                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return workbooks.response(output, f"需求清单-{dt.date.today().isoformat()}.xlsx")

@@ -25,7 +25,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import joinedload
 
 from app.core import cache_tokens
 from app.core.access import jurisdiction
@@ -152,15 +152,6 @@ def _base(filters: NeedFilters, tokens, dense: bool = False):
     if tokens:
         return stmt.where(Need.id.in_(_ranked_ids(filters, tokens, dense)))
     return stmt.where(*_conditions(filters, tokens))
-
-
-def _ordered(stmt, tokens):
-    stmt = stmt.options(contains_eager(Need.field).contains_eager(TechField.domain),
-                        contains_eager(Need.category),
-                        contains_eager(Need.enterprise).contains_eager(Enterprise.region))
-    if tokens:  # ranked: exact word matches first
-        return stmt.order_by(search.exactness(tokens).desc(), Need.published_at.desc(), Need.id)
-    return stmt.order_by(TechDomain.code, TechField.code, Need.published_at.desc(), Need.id)
 
 
 def search_plan(filters: NeedFilters):
@@ -327,11 +318,15 @@ def touches_need_list(session) -> bool:
 
 
 
-def needs_for_export(filters: NeedFilters, user):
-    """Every published need the user may export (a bureau: its own region), in list order."""
+def export_statement(filters: NeedFilters, user):
+    """Every published need the user may export (a bureau: its own region), in list order,
+    joined to its field, domain, category, enterprise and region (the export picks its
+    columns: ``app/domain/needs/export.py``)."""
     tokens = search.query_tokens(filters.q)
     stmt = jurisdiction.scoped(_base(filters, tokens), Need, user)
-    return db.session.scalars(_ordered(stmt, tokens)).unique().all()
+    if tokens:
+        return stmt.order_by(search.exactness(tokens).desc(), Need.published_at.desc(), Need.id)
+    return stmt.order_by(TechDomain.code, TechField.code, Need.published_at.desc(), Need.id)
 
 
 @lru_cache(maxsize=1)
