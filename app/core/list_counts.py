@@ -10,13 +10,16 @@ never another's. Counts that could change without a write are made every time: t
 statement reading other tables, the clock or literal SQL, and those seen by a transaction that
 has written such rows itself and not yet committed them.
 """
-from sqlalchemy import TableClause, TextClause
+from sqlalchemy import TableClause, TextClause, func, select
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.functions import FunctionElement
 
 from app.core import cache_tokens
+from app.extensions import db
 
-COUNTED_TABLES = ("enterprises", "needs", "proposals", "researchers")  # the big lists' tables
+# The tables of the big lists (every one with a row token: app/listeners.py tracks them).
+COUNTED_TABLES = ("ab_user", "audit_log", "contracts", "enterprises", "matches", "messages",
+                  "needs", "notifications", "projects", "proposals", "researchers")
 MAX_KEPT = 500  # counts per set of tables and process
 # Functions whose value changes with no write: a count that calls one is never kept.
 _VOLATILE = {"now", "current_timestamp", "current_date", "current_time", "localtimestamp",
@@ -26,6 +29,12 @@ _VOLATILE = {"now", "current_timestamp", "current_date", "current_time", "localt
 def count(query) -> int:
     """``query.count()``, kept while no table it reads has been written."""
     return _kept(query.session, query.statement, query.count, COUNTED_TABLES)
+
+
+def count_of(statement) -> int:
+    """The rows of a select statement, kept like a list's count."""
+    counted = select(func.count()).select_from(statement.subquery())
+    return _kept(db.session, counted, lambda: db.session.scalar(counted), COUNTED_TABLES)
 
 
 def kept_by_key(session, key, tables: frozenset | None, make, limit: int = MAX_KEPT):

@@ -2,24 +2,20 @@
 region. Thin: the figures are in ``app/domain/dashboard/figures.py``, the charts in ``app/domain/dashboard/charts.py``, the
 workbook in ``app/domain/dashboard/workbook.py``."""
 import datetime as dt
-import io
 
-from flask import abort, g, request, send_file
+from flask import abort, g, request
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.core import audit
+from app.core import audit, workbooks
 from app.core.access import jurisdiction
 from app.domain import rounds
-from app.domain.dashboard import charts
+from app.domain.dashboard import charts, workbook
 from app.domain.dashboard import figures as dashboard
-from app.domain.dashboard.workbook import workbook
 from app.extensions import db
 from app.models import ProgramRound
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _chosen_round():
@@ -73,10 +69,13 @@ class DashboardView(BaseView):
         if program_round is None:
             abort(404)
         board = dashboard.build(program_round, g.user)
-        project_rows = dashboard.projects(program_round, g.user)
+        output, counts = workbooks.write(
+            workbook.sheets(board, dashboard.projects(program_round, g.user)),
+            title=program_round.label)
+        workbooks.finish_read()
+        program_round = db.session.get(ProgramRound, program_round.id)
         audit.record("dashboard.export", program_round, actor=g.user,
-                     after={"projects": len(project_rows)})
+                     after={"projects": counts[-1]})
         db.session.commit()
         name = f"{_('Dashboard')}-{program_round.code}-{dt.date.today().isoformat()}.xlsx"
-        return send_file(io.BytesIO(workbook(board, project_rows)), as_attachment=True,
-                         download_name=name, mimetype=XLSX)
+        return workbooks.response(output, name)

@@ -4,16 +4,17 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from app.core import list_counts
 from app.core.access import jurisdiction
 from app.core.notifications.delivery import response_rates
 from app.domain.desk import todo
 from app.domain.matching import store as recommendations
 from app.domain.matching.runs import start_rematch
 from app.extensions import db
-from app.models import Match, MatchRun, Need, NeedState
+from app.models import Match, MatchRun, Need, NeedState, Researcher
 from app.workflows.errors import WorkflowError
 
 PER_PAGE = 20
@@ -30,18 +31,21 @@ class RecommendationView(BaseView):
     def index(self):
         page = request.args.get("page", "1")
         page = int(page) if page.isdigit() and int(page) > 0 else 1
+        if getattr(g.user, "researcher_id", None) is not None:
+            # The desk counts what comes after this visit; committed before the rows are read
+            # (a commit expires them, and the template read each again).
+            todo.mark_seen(g.user, "recommended")
+            db.session.commit()
         # Published needs by a subquery, not a join: the row rule correlates on Need itself.
         published = select(Need.id).where(Need.state == NeedState.published)
         stmt = jurisdiction.scoped(
             select(Match).where(Match.dismissed.is_(False), Match.need_id.in_(published)), Match)
-        total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        total = list_counts.count_of(stmt)
         matches = db.session.scalars(
-            stmt.options(joinedload(Match.need), joinedload(Match.researcher))
+            stmt.options(joinedload(Match.need),
+                         joinedload(Match.researcher).joinedload(Researcher.institution))
             .order_by(Match.score.desc(), Match.id).limit(PER_PAGE)
             .offset((page - 1) * PER_PAGE)).all()
-        if getattr(g.user, "researcher_id", None) is not None:
-            todo.mark_seen(g.user, "recommended")  # the desk counts what comes after this visit
-            db.session.commit()
         return self.render_template(
             "office/recommended.html", title=_("Recommendations"), matches=matches,
             describe=recommendations.describe, page=page, total=total,

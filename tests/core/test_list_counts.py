@@ -156,14 +156,14 @@ def test_a_transaction_that_wrote_rows_does_not_keep_what_it_counts(app, make, p
 def test_only_statements_of_the_counted_tables_without_clock_or_text_are_kept():
     from sqlalchemy import func
 
-    from app.models import Message, Need
+    from app.models import Need, ReviewRecord
 
     assert list_counts._tables_read(select(Proposal).where(Proposal.need_id.in_(
         select(Need.id)))) == {"proposals", "needs"}
     assert list_counts._tables_read(select(Proposal).where(
         Proposal.submitted_at < func.now())) is None
     assert list_counts._tables_read(select(Proposal).where(text("1 = 1"))) is None
-    assert list_counts._tables_read(select(Message)) - set(list_counts.COUNTED_TABLES)
+    assert list_counts._tables_read(select(ReviewRecord)) - set(list_counts.COUNTED_TABLES)
 
 
 def test_a_commit_of_a_connection_outside_the_session_replaces_the_token(tmp_path, app):

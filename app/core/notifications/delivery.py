@@ -18,6 +18,7 @@ from flask import current_app, url_for
 from rq import Retry
 from sqlalchemy import case, func, select, update
 
+from app.core import list_counts
 from app.core.queue import enqueue_after_commit
 from app.extensions import db
 from app.models import Channel, Notification, NotificationState
@@ -224,7 +225,14 @@ def open_link(session, token: str) -> str | None:
 
 
 def response_rates(session, since=None) -> dict:
-    """Per channel: notifications created (since ``since``), sent, failed, and opened."""
+    """Per channel: notifications created (since ``since``), sent, failed, and opened; kept
+    while no notification is written (it reads every one of them)."""
+    return list_counts.kept_by_key(session, ("channel rates", since),
+                                   frozenset({"notifications"}),
+                                   lambda: _response_rates(session, since))
+
+
+def _response_rates(session, since=None) -> dict:
     def count(condition):
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
