@@ -57,10 +57,13 @@ class DockingDeskView(BaseView):
                 proposed={p.need_id for p in proposals
                           if p.state not in (ProposalState.withdrawn, ProposalState.declined)})
         if getattr(user, "enterprise_id", None) is not None:
+            # The desk counts what arrives after this visit. Committed before the page's rows
+            # are read: a commit expires every loaded row, and the template then read each
+            # need again (a statement per row).
+            todo.mark_seen(user, "proposals")
+            db.session.commit()
             rows, total = docking.progress(enterprise_id=user.enterprise_id, page=_page(),
                                            per_page=PER_PAGE)
-            todo.mark_seen(user, "proposals")  # the desk counts what arrives after this visit
-            db.session.commit()
             return self.render_template("office/docking_enterprise.html", title=_("My docking"),
                                         rows=rows, total=total, page=_page(), per_page=PER_PAGE)
         return redirect(url_for("DockingProgressView.index"))

@@ -11,9 +11,10 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import Contract, ContractState, ProgramRound, Project
+from app.models import Contract, ContractState, Need, ProgramRound, Project
 from app.workflows.errors import RuleViolation
 
 
@@ -110,6 +111,9 @@ def simulate(program_round, contracts=None) -> list[SimulatedRow]:
         contracts = db.session.scalars(
             select(Contract).where(Contract.round_id == program_round.id,
                                    Contract.state == ContractState.submitted)
+            # what the simulation page shows of each, with the contracts: one statement
+            .options(joinedload(Contract.need).load_only(Need.id, Need.title),
+                     joinedload(Contract.enterprise), joinedload(Contract.round))
             .order_by(Contract.created_at, Contract.id)).all()
     so_far = usage(program_round).projects
     per_enterprise = dict(db.session.execute(
