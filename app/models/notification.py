@@ -29,7 +29,9 @@ class Notification(TimestampMixin, Model):
     # A reader's unread in-site messages: the navbar's badge counts them on every page.
     __table_args__ = (Index("ix_notifications_unread", "user_id",
                             sqlite_where=text("channel = 'site' AND read_at IS NULL"),
-                            postgresql_where=text("channel = 'site' AND read_at IS NULL")),)
+                            postgresql_where=text("channel = 'site' AND read_at IS NULL")),
+                      # the delivery log, newest first
+                      Index("ix_notifications_created_at", "created_at"))
 
     @classmethod
     def jurisdiction_keys(cls):

@@ -169,6 +169,7 @@ class ProposalScore(Model):
 
 class Message(Model):
     __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_created_at", "created_at"),)  # the list, newest first
 
     @classmethod
     def jurisdiction_keys(cls):

@@ -9,7 +9,8 @@ from app.models.mixins import utcnow
 
 class ReviewRecord(Model):
     __tablename__ = "review_records"
-    __table_args__ = (Index("ix_review_subject", "subject_type", "subject_id"),)
+    __table_args__ = (Index("ix_review_subject", "subject_type", "subject_id"),
+                      Index("ix_review_created_at", "created_at"))  # the list, newest first
 
     id = Column(Integer, primary_key=True)
     subject_type = Column(String(30), nullable=False)  # need | enterprise | researcher | ...

@@ -1,0 +1,33 @@
+"""indexes on the columns the big back-office lists are ordered by (matches by score, the
+delivery log, review records and messages newest first): a page sorted 2,000,000 rows
+
+Revision ID: f3a4b5c6d7e8
+Revises: d1e2f3a4b5c6
+Create Date: 2026-12-07 13:50:00
+
+"""
+from alembic import op
+
+
+# revision identifiers, used by Alembic.
+revision = 'f3a4b5c6d7e8'
+down_revision = 'd1e2f3a4b5c6'
+branch_labels = None
+depends_on = None
+
+INDEXES = (
+    ('ix_matches_score', 'matches', ['score']),
+    ('ix_notifications_created_at', 'notifications', ['created_at']),
+    ('ix_review_created_at', 'review_records', ['created_at']),
+    ('ix_messages_created_at', 'messages', ['created_at']),
+)
+
+
+def upgrade():
+    for name, table, columns in INDEXES:
+        op.create_index(name, table, columns)
+
+
+def downgrade():
+    for name, table, _columns in INDEXES:
+        op.drop_index(name, table_name=table)
