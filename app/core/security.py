@@ -58,7 +58,9 @@ from wtforms.validators import DataRequired, EqualTo
 from app.core import audit, cache_tokens, list_counts, permission_names
 from app.core.access import auth_policy, visitor
 from app.core.audit import hooks as audit_hooks
+from app.core.choices import RemoteChoices
 from app.core.labels import ReadableView
+from app.core.list_loading import ListInterface
 from app.extensions import db
 from app.models import AppUser, CacheToken, Researcher
 from app.utils.changes import changed
@@ -209,7 +211,7 @@ ROLE_NAMES = ("Admin",) + tuple(ROLE_DEFINITIONS)
 
 # FAB's role, group and permission pages (Admin) with their columns labelled in the reader's
 # language; the class names stay FAB's, as the permissions are named after them.
-class RoleModelView(ReadableView, FabRoleModelView):
+class RoleModelView(ReadableView, RemoteChoices, FabRoleModelView):
     # FAB's role widgets print the permissions as a Python list ("[can list on …, …]") for
     # the builtin roles (FAB_ROLES) this platform has none of: the plain widgets use the
     # formatters (the permissions joined as the reader's language joins a list).
@@ -225,7 +227,7 @@ class RoleModelView(ReadableView, FabRoleModelView):
     }
 
 
-class UserGroupModelView(ReadableView, FabUserGroupModelView):
+class UserGroupModelView(ReadableView, RemoteChoices, FabUserGroupModelView):
     # FAB's zh catalog has no titles for groups.
     list_title = _l("Groups")
     show_title = _l("Group")
@@ -246,7 +248,7 @@ class ViewMenuModelView(ReadableView, FabViewMenuModelView):
     formatters_columns = {"name": permission_names.name_markup("view")}
 
 
-class PlatformUserDBModelView(ReadableView, UserDBModelView):
+class PlatformUserDBModelView(ReadableView, RemoteChoices, UserDBModelView):
     """User administration (Admin only) with the jurisdiction links of our users."""
 
     label_columns = {
@@ -372,6 +374,13 @@ class PlatformSecurityManager(SecurityManager):
     # on the users' list already.
     userstatschartview = None
     resetmypasswordview = PlatformResetMyPasswordView
+
+    def __init__(self, appbuilder):
+        super().__init__(appbuilder)
+        # Their lists' to-many columns loaded with the page (app/core/list_loading.py).
+        self.userdbmodelview.datamodel = ListInterface(self.user_model, ("roles", "groups"))
+        self.rolemodelview.datamodel = ListInterface(self.role_model, ("permissions",))
+        self.groupmodelview.datamodel = ListInterface(self.group_model, ("roles",))
 
     def exist_permission_on_roles(self, view_name, permission_name, role_ids) -> bool:
         """FAB asks the database once per menu item and button (44 statements for one list

@@ -53,3 +53,38 @@ if (window.jQuery) {
     });
   });
 }
+/* Relations chosen by typing (app/core/choices.py): a <select data-remote> holds only the chosen
+   row; select2 asks the view for the rows matching what is typed. Boxes added later (FAB's
+   search filters copy the field when a filter is added) are set up as they appear. */
+if (window.jQuery && jQuery.fn.select2) {
+  jQuery(function ($) {
+    function remote(select) {
+      var $select = $(select);
+      if ($select.data("select2") || !$select.closest("body").length) { return; }
+      $select.select2({
+        theme: "bootstrap", allowClear: true, width: "100%",
+        placeholder: $select.attr("data-placeholder") || "",
+        minimumInputLength: 1,
+        ajax: {
+          url: $select.attr("data-remote"), dataType: "json", delay: 250,
+          data: function (params) { return {q: params.term || ""}; },
+          processResults: function (data) { return data; }
+        }
+      });
+      /* A filter restored from the address holds an id: show the row's name. */
+      var value = $select.val();
+      if (value && $select.find("option[value='" + value + "']").text() === "") {
+        $.getJSON($select.attr("data-remote"), {id: value}, function (data) {
+          if (data.results.length) {
+            $select.find("option[value='" + value + "']").text(data.results[0].text);
+            $select.trigger("change.select2");
+          }
+        });
+      }
+    }
+    $("select[data-remote]").each(function () { remote(this); });
+    new MutationObserver(function () {
+      $("select[data-remote]").each(function () { remote(this); });
+    }).observe(document.body, {childList: true, subtree: true});
+  });
+}

@@ -45,6 +45,7 @@ from wtforms.validators import Optional
 from app.core import display, documents, field_rules, list_counts
 from app.core.access import jurisdiction, masking
 from app.core.audit.edits import audit_staff_change, remember_before, staff_request
+from app.core.choices import RemoteChoices
 from app.core.labels import ReadableView
 from app.extensions import db
 from app.models.enums import LabelledEnum
@@ -148,7 +149,7 @@ class PageHistory:
             super().update_redirect()
 
 
-class ScopedModelView(ReadableView, PageHistory, ModelView):
+class ScopedModelView(ReadableView, PageHistory, RemoteChoices, ModelView):
     base_filters = JURISDICTION
     page_size = 25
     list_widget = RowListWidget
@@ -444,6 +445,14 @@ class EagerInterface(BoundedInterface):
         super().delete(item, commit)
 
     unlisted_wide: tuple = ()
+
+    def get_search_columns_list(self):
+        """FAB's searchable columns without the JSON ones: FAB offered text filters on them (a
+        notification's payload, a need's matching profile through the API), which scan every
+        row and that SQLAlchemy deprecates on JSON."""
+        return [name for name in super().get_search_columns_list()
+                if not isinstance(getattr(self.obj.__table__.columns.get(name), "type", None),
+                                  JSON)]
 
     def apply_all(self, query, filters=None, order_column="", order_direction="", page=None,
                   page_size=None, select_columns=None, outer_default_load=False):
