@@ -30,8 +30,9 @@ class Notification(TimestampMixin, Model):
     __table_args__ = (Index("ix_notifications_unread", "user_id",
                             sqlite_where=text("channel = 'site' AND read_at IS NULL"),
                             postgresql_where=text("channel = 'site' AND read_at IS NULL")),
-                      # the delivery log, newest first
-                      Index("ix_notifications_created_at", "created_at"))
+                      # the delivery log, newest first, also of one state
+                      Index("ix_notifications_created_at", "created_at"),
+                      Index("ix_notifications_state_created", "state", "created_at"))
 
     @classmethod
     def jurisdiction_keys(cls):

@@ -36,10 +36,14 @@ class RecommendationView(BaseView):
             # (a commit expires them, and the template read each again).
             todo.mark_seen(g.user, "recommended")
             db.session.commit()
-        # Published needs by a subquery, not a join: the row rule correlates on Need itself.
-        published = select(Need.id).where(Need.state == NeedState.published)
+        # Published needs by a correlated EXISTS, not a join (the row rule correlates on Need
+        # itself) nor an IN list: with IN, SQLite read every match of every published need
+        # and sorted them (2,000,000: 37 s for staff); with EXISTS it walks the score index
+        # and stops at the page's last row.
+        published = (select(Need.id).where(Need.id == Match.need_id,
+                                            Need.state == NeedState.published).exists())
         stmt = jurisdiction.scoped(
-            select(Match).where(Match.dismissed.is_(False), Match.need_id.in_(published)), Match)
+            select(Match).where(Match.dismissed.is_(False), published), Match)
         total = list_counts.count_of(stmt)
         matches = db.session.scalars(
             stmt.options(joinedload(Match.need),
