@@ -1,0 +1,251 @@
+"""Every back-office page of every role stays the same size in statements and options whatever
+the rows (issue 28): the classes of slowness the province-scale walk found, each with a test
+over every page the URL map gives a role (``bench/staff_pages.py`` finds them, so a new page
+is covered without anyone listing it here).
+
+- no ``<select>`` of more than ``MAX_OPTIONS`` options on any page: relations to big tables are
+  chosen by typing (``app/core/choices.py``); checked on the pages, and on every form of every
+  view of the registry;
+- the statements of a list, export, dashboard or desk do not grow when its rows do;
+- the dashboard is kept while nothing it counts is written, and a write shows at once.
+"""
+import re
+
+import pytest
+from flask_appbuilder.fields import QuerySelectField, QuerySelectMultipleField
+from sqlalchemy import func, insert, select, update
+from wtforms.fields.core import UnboundField
+
+from app.core import choices
+from app.extensions import db
+from app.models import (
+    AppUser,
+    Channel,
+    Institution,
+    Match,
+    NeedState,
+    Notification,
+    NotificationState,
+    ProposalState,
+)
+from app.models.mixins import utcnow
+from bench.staff_pages import measure, pages
+from helpers import REGION_A, REGION_B, login
+
+ROLES = ("Admin", "Platform", "Province", "Bureau", "Enterprise", "Researcher")
+
+
+@pytest.fixture()
+def people(app, make, world):
+    """A user of each role (the regional ones of region A), on the two regions' records."""
+    users = {role: make.user(role, f"scale_{role.lower()}") for role in
+             ("Admin", "Platform", "Province")}
+    users.update({"Bureau": world["users"]["bureau"], "Enterprise": world["users"]["enterprise"],
+                  "Researcher": world["users"]["researcher"]})
+    return users
+
+
+def _walk(app, username, statements=False):
+    """{(endpoint, variant): (url, statements or None, largest select)} of every page of the
+    user; statements of the pages whose rows may grow (lists, exports, the dashboard, the
+    desk: routes without arguments), when asked."""
+    client = app.test_client()
+    login(client, username)
+    found = {}
+    with app.app_context():
+        engine = db.engine
+    # rows grow on the routes without arguments: no need to follow links for them
+    walked = pages(app, client, depth=0, filters=False) if statements else pages(app, client)
+    for endpoint, label, url, options in walked:
+        sql = None
+        if statements and label in ("", "100 rows") and _grows_with_rows(app, url):
+            status, _ms, sql, _bytes, options = measure(client, engine, url, 1)
+            assert status == 200, (username, url, status)
+        found[endpoint, label] = (url, sql, options)
+    return found
+
+
+def _grows_with_rows(app, url) -> bool:
+    """A route without arguments (a list and its variants, an export, a dashboard)."""
+    _endpoint, args = app.url_map.bind("localhost").match(url.split("?")[0], method="GET")
+    return not args
+
+
+def _many_users_and_institutions(n=600):
+    """More rows than any dropdown may hold in the two tables every role's forms relate to."""
+    now = utcnow()
+    db.session.execute(insert(AppUser), [
+        dict(first_name="批量", last_name=str(i), username=f"bulk{i}", email=f"bulk{i}@t.local",
+             active=True, password="x", created_on=now, changed_on=now) for i in range(n)])
+    db.session.execute(insert(Institution), [
+        dict(name=f"批量研究院{i}", region_id=None, created_at=now, updated_at=now)
+        for i in range(n)])
+    db.session.commit()
+
+
+def test_every_form_of_every_view_chooses_big_relations_by_typing(app):
+    """The registry: no add, edit or search form of any view lists a big table's rows."""
+    checked, offenders = 0, []
+    for view in app.appbuilder.baseviews:
+        for form_name in ("add_form", "edit_form", "search_form"):
+            form = getattr(view, form_name, None)
+            if form is None:
+                continue
+            for name in dir(form):
+                unbound = getattr(form, name, None)
+                if not isinstance(unbound, UnboundField):
+                    continue
+                if unbound.field_class in (QuerySelectField, QuerySelectMultipleField):
+                    checked += 1
+                    related = view.datamodel.get_related_model(name)
+                    if choices.is_remote(related):
+                        offenders.append(f"{type(view).__name__}.{form_name}.{name}")
+    assert checked > 10  # the bounded dropdowns (regions, fields, roles) are still there
+    assert offenders == []
+
+
+def test_no_page_of_any_role_offers_a_select_over_the_limit(app, people):
+    _many_users_and_institutions()
+    for role, user in people.items():
+        walked = _walk(app, user.username)
+        assert len(walked) > 10, (role, sorted(walked))
+        over = {key: found for key, found in walked.items() if found[2] > choices.MAX_OPTIONS}
+        assert over == {}, role
+
+
+def test_a_relation_is_offered_and_accepted_within_the_jurisdiction_only(app, client, make,
+                                                                         world):
+    login(client, "bureau_a")
+    mine, theirs = world["A"]["enterprise"], world["B"]["enterprise"]
+    answer = client.get("/projectmodelview/choices/enterprise?q=测试企业").get_json()
+    ids = {row["id"] for row in answer["results"]}
+    assert mine.id in ids and theirs.id not in ids
+    assert client.get(f"/projectmodelview/choices/enterprise?id={theirs.id}"
+                      ).get_json()["results"] == []
+    # a column the view does not choose by typing, and a user without the view: no answer
+    assert client.get("/projectmodelview/choices/number?q=a").status_code == 404
+    login(client, "res_a")
+    assert client.get("/enterprisemodelview/choices/region?q=a").status_code in (302, 403, 404)
+    # a user's edit form renders only the chosen enterprise, and refuses a key it cannot offer
+    login(client, make.user("Admin", "scale_admin_form").username)
+    account = world["users"]["enterprise"]
+    page = client.get(f"/users/edit/{account.id}").get_data(as_text=True)
+    [box] = re.findall(r'<select name="enterprise".*?</select>', page, re.S)
+    assert 'data-remote="/users/choices/enterprise"' in box
+    assert re.findall(r'<option value="(\d+)"', box) == [str(mine.id)]
+    form = {"first_name": account.first_name, "last_name": account.last_name,
+            "username": account.username, "email": account.email, "active": "y",
+            "roles": [str(r.id) for r in account.roles], "enterprise": "999999"}
+    refused = client.post(f"/users/edit/{account.id}", data=form)
+    assert refused.status_code == 200
+    assert "这条记录不能在此选择" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(AppUser, account.id).enterprise_id == mine.id
+
+
+def _grow(make, world, n=30):
+    """``n`` more needs, proposals, matches and notifications in each region: every list,
+    export and count of the walk has more rows to show."""
+    for side in ("A", "B"):
+        party = world[side]
+        for i in range(n):
+            need = make.need(party["enterprise"], NeedState.published, title=f"{side}增长需求{i}")
+            researcher = make.researcher(REGION_A if side == "A" else REGION_B)
+            make.proposal(need, researcher, state=ProposalState.submitted)
+    # the needs were ranked as they were published: their matches pushed
+    db.session.execute(update(Match).values(pushed_at=utcnow()))
+    assert db.session.scalar(select(func.count(Match.id))) >= n
+    users = db.session.scalars(select(AppUser)).all()
+    db.session.execute(insert(Notification), [
+        dict(user_id=user.id, channel=Channel.site, template="match_digest", payload={},
+             state=NotificationState.sent, attempts=1, token=f"grow{user.id}x{i}",
+             idempotency_key=f"grow{user.id}x{i}", created_at=utcnow(), updated_at=utcnow(),
+             sent_at=utcnow()) for user in users for i in range(5)])
+    db.session.commit()
+
+
+def test_the_statements_of_every_page_do_not_grow_with_its_rows(app, make, world, people):
+    before = {role: _walk(app, user.username, statements=True) for role, user in people.items()}
+    _grow(make, world)
+    grown, compared = [], 0
+    for role, user in people.items():
+        after = _walk(app, user.username, statements=True)
+        for key, (url, sql, _options) in before[role].items():
+            if sql is None or key not in after:
+                continue
+            compared += 1
+            if after[key][1] > sql:
+                grown.append(f"{role}: {url} ran {sql} statements, {after[key][1]} with more rows")
+    assert compared > 60
+    assert grown == [], "\n".join(grown)
+
+
+def test_the_dashboard_is_kept_until_a_counted_table_is_written(app, client, make, world,
+                                                                people):
+    from sqlalchemy import event
+
+    login(client, people["Province"].username)
+    client.get("/dashboard/")
+    seen = []
+
+    def count(*_args):
+        seen.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        kept = client.get("/dashboard/").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(seen) <= 8
+    # a proposal submitted now is counted on the next view (every process: the row token)
+    need = make.need(world["A"]["enterprise"], NeedState.published, title="新发布")
+    make.proposal(need, make.researcher(REGION_A), state=ProposalState.submitted)
+    fresh = client.get("/dashboard/").get_data(as_text=True)
+    assert fresh != kept
+
+
+def test_an_export_of_many_rows_is_streamed_in_constant_statements(app, client, make, world,
+                                                                   people):
+    from openpyxl import load_workbook
+    import io
+
+    login(client, people["Province"].username)
+    response = client.get("/needlist/export.xlsx")
+    assert response.status_code == 200
+    assert response.is_streamed
+    book = load_workbook(io.BytesIO(response.get_data()))
+    titles = [row[1] for row in book.active.iter_rows(min_row=2, values_only=True)]
+    assert "A已发布需求" in titles and "B已发布需求" in titles
+
+
+def _leads_an_index(column) -> bool:
+    table = column.table
+    if column.primary_key or column.index or column.unique:
+        return True
+    leading = [list(index.columns)[0] for index in table.indexes]
+    leading += [list(constraint.columns)[0] for constraint in table.constraints
+                if constraint.__class__.__name__ == "UniqueConstraint" and constraint.columns]
+    return any(first is column for first in leading)
+
+
+# Lists that sort only a small subset, found by an index first.
+SMALL_SUBSETS = {"FailedNotificationModelView": "the failed deliveries, by the state index"}
+
+
+def test_every_list_is_ordered_by_a_column_that_leads_an_index(app):
+    """A list's default order walks an index: sorting 2,000,000 matches by score for a page
+    of 25 took 10 s. Reference data (a few hundred rows) is sorted as it is."""
+    checked, unindexed = 0, []
+    for view in app.appbuilder.baseviews:
+        order = getattr(view, "base_order", None)
+        model = getattr(getattr(view, "datamodel", None), "obj", None)
+        if not order or model is None or not hasattr(model, "__table__"):
+            continue
+        if getattr(model, "__reference_data__", False) or type(view).__name__ in SMALL_SUBSETS:
+            continue
+        checked += 1
+        column = model.__table__.columns.get(order[0])
+        if column is None or not _leads_an_index(column):
+            unindexed.append(f"{type(view).__name__}: {order[0]}")
+    assert checked > 10
+    assert unindexed == []
