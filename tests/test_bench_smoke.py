@@ -113,3 +113,20 @@ def test_desk_benchmark_serves_every_role_its_desk_and_inbox(app, tmp_path):
     for (role, page), measured in result["results"].items():
         assert measured["rate"] > 0 and measured["failed"] == 0, (role, page, measured)
     assert "/ desk" in out.getvalue() and "badge" in out.getvalue()
+
+
+def test_staff_pages_benchmark_walks_a_roles_pages_and_checks_them(app, tmp_path):
+    from bench.generate import generate
+    from bench.staff_pages import run
+
+    url = f"sqlite:///{tmp_path}/pages.db"
+    generate("tiny", url, out=io.StringIO())
+    out = io.StringIO()
+    rows, flags = run(url, app.config["REDIS_URL"], rounds=1, out=out, roles=["Bureau"])
+    walked = {(row["who"], row["endpoint"]) for row in rows}
+    # both regions' bureaus, their lists, exports and dashboard, each with its figures
+    assert {"Bureau large", "Bureau small"} == {who for who, _endpoint in walked}
+    assert {"NeedModelView.list", "NeedListExportView.export", "DashboardView.index"} <= {
+        endpoint for _who, endpoint in walked}
+    assert all(row["status"] == 200 and row["sql"] > 0 for row in rows)
+    assert "flags" in out.getvalue() and isinstance(flags, list)
