@@ -19,7 +19,14 @@ from test_contention import SQLITE_ONLY, _file_app, _signed_in
 
 from app.core.long_reads import long_read, short_write
 from app.extensions import db
-from app.models import AuditLog, CacheToken, Enterprise, NeedState, Researcher
+from app.models import (
+    AuditLog,
+    CacheToken,
+    Enterprise,
+    NeedState,
+    Researcher,
+    ReviewRecord,
+)
 
 BUSY_TIMEOUT_MS = 1000  # the writers' patience in these tests
 READ_SECONDS = 2.5  # a read held open longer than that
@@ -207,3 +214,47 @@ def test_an_exports_audit_row_waits_its_turn_and_is_busy_only_after_the_timeout(
         assert exported["seconds"] >= READ_SECONDS + BUSY_TIMEOUT_MS / 1000 - 0.1
     else:
         assert load_workbook(io.BytesIO(response.data)).sheetnames
+
+
+def test_a_registration_goes_through_while_a_printed_document_renders(busy_app, monkeypatch):
+    """A printed document (立项审批表) writes its verification code, then renders the PDF:
+    the rendering, however slow, holds no lock (it held the write lock before the commit)."""
+    from app.domain.documents import pdf
+
+    with busy_app.app_context():
+        make = Factories(busy_app)
+        need = make.need(make.enterprise("420100"), NeedState.published)
+        contract = make.contract(need, make.researcher("420100"))
+        project_id = make.project(contract).id
+        province = make.user("Province")
+        db.session.add(ReviewRecord(subject_type="contracts", subject_id=contract.id,
+                                    action="approve", from_state="submitted",
+                                    to_state="approved", opinion="同意立项", actor=province))
+        db.session.commit()
+        staff, form = province.username, enterprise_form(make)
+        db.session.remove()
+    rendering, release, render = threading.Event(), threading.Event(), pdf.render
+
+    def slow_render(*args, **kwargs):
+        rendering.set()
+        release.wait(WAIT)
+        time.sleep(READ_SECONDS)
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(pdf, "render", slow_render)
+    client, printed = _signed_in(busy_app, staff), {}
+    thread = threading.Thread(target=lambda: printed.setdefault(
+        "response", client.get(f"/projectmodelview/approval_pdf/{project_id}")))
+    thread.start()
+    try:
+        assert rendering.wait(WAIT), "the document never reached its rendering"
+        started = time.monotonic()
+        response = post_form(busy_app.test_client(), "/register/enterprise", form)
+        waited = time.monotonic() - started
+    finally:
+        release.set()
+        thread.join(WAIT)
+    assert response.status_code == 302 and waited < BUSY_TIMEOUT_MS / 1000, (
+        response.status_code, waited)
+    assert printed["response"].status_code == 200
+    assert printed["response"].data.startswith(b"%PDF")
