@@ -53,8 +53,17 @@ def configure_sqlite(engine, busy_timeout_ms: int = 15000):
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN" if _reads_only() else "BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if _reads_only(connection) else "BEGIN IMMEDIATE")
 
 
-def _reads_only() -> bool:
+# The execution option with which a transaction says how it begins on SQLite, whatever the
+# request's method: "read" (deferred, app/core/long_reads.long_read) or "write" (immediate,
+# short_write: a GET that records something must not ask for the lock in mid-transaction).
+SQLITE_BEGIN = "platform_sqlite_begin"
+
+
+def _reads_only(connection=None) -> bool:
+    said = connection.get_execution_options().get(SQLITE_BEGIN) if connection is not None else None
+    if said is not None:
+        return said == "read"
     return has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")

@@ -5,8 +5,8 @@ every loaded object, so reading each one again cost a statement per row: 200,447
 the audit log), then build the whole workbook in memory (1.4 GB for 200,000 rows). Now an
 export's rows come from one streamed statement of plain columns, go into openpyxl's
 write-only workbook as they arrive, and the workbook is written to a temporary file (held in
-memory up to 16 MB) that the response streams. The audit record of the export is written after the read, in a transaction
-of its own (``finish_read``).
+memory up to 16 MB) that the response streams. The views write it inside ``long_read`` and
+their audit record after it (``app/core/long_reads.py``).
 """
 import tempfile
 import unicodedata
@@ -136,10 +136,3 @@ def _letter(index: int) -> str:
     from openpyxl.utils import get_column_letter
 
     return get_column_letter(index)
-
-
-def finish_read():
-    """End the export's read before its audit record is written: the record then goes in a
-    transaction of its own that starts from the current data (on SQLite, a write after a long
-    read in the same transaction is refused when another writer committed meanwhile)."""
-    db.session.rollback()

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.core import audit, workbooks
 from app.core.access import jurisdiction
+from app.core.long_reads import long_read, short_write
 from app.domain import rounds
 from app.domain.dashboard import charts, workbook
 from app.domain.dashboard import figures as dashboard
@@ -46,36 +47,41 @@ class DashboardView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        program_round = _chosen_round()
-        all_rounds = db.session.scalars(
-            select(ProgramRound).order_by(ProgramRound.needs_filing_start.desc())).all()
-        if program_round is None:
-            return self.render_template("office/dashboard.html", title=_("Dashboard"),
-                                        board=None, rounds=all_rounds)
-        board = dashboard.build(program_round, g.user)
-        funnel_chart, group_charts = _charts(board)
-        return self.render_template(
-            "office/dashboard.html", title=_("Dashboard"), board=board, rounds=all_rounds,
-            funnel_chart=funnel_chart, group_charts=group_charts, stages=dashboard.STAGES,
-            titles=dashboard.DIMENSION_TITLES, province=jurisdiction.is_global(),
-            region=getattr(g.user, "region", None))
+        # A report over the whole round: read apart from the writes (app/core/long_reads.py),
+        # the page rendered inside, while its rows are loaded.
+        with long_read():
+            program_round = _chosen_round()
+            all_rounds = db.session.scalars(
+                select(ProgramRound).order_by(ProgramRound.needs_filing_start.desc())).all()
+            if program_round is None:
+                return self.render_template("office/dashboard.html", title=_("Dashboard"),
+                                            board=None, rounds=all_rounds)
+            board = dashboard.build(program_round, g.user)
+            funnel_chart, group_charts = _charts(board)
+            return self.render_template(
+                "office/dashboard.html", title=_("Dashboard"), board=board, rounds=all_rounds,
+                funnel_chart=funnel_chart, group_charts=group_charts, stages=dashboard.STAGES,
+                titles=dashboard.DIMENSION_TITLES, province=jurisdiction.is_global(),
+                region=getattr(g.user, "region", None))
 
     @expose("/export.xlsx")
     @has_access
     @permission_name("export")
     def export(self):
         """One workbook, a sheet per table of the page plus the projects (same rule)."""
-        program_round = _chosen_round()
-        if program_round is None:
-            abort(404)
-        board = dashboard.build(program_round, g.user)
-        output, counts = workbooks.write(
-            workbook.sheets(board, dashboard.projects(program_round, g.user)),
-            title=program_round.label)
-        workbooks.finish_read()
-        program_round = db.session.get(ProgramRound, program_round.id)
-        audit.record("dashboard.export", program_round, actor=g.user,
-                     after={"projects": counts[-1]})
-        db.session.commit()
-        name = f"{_('Dashboard')}-{program_round.code}-{dt.date.today().isoformat()}.xlsx"
+        # The long read in a read-only transaction, the audit row in a short one after it: a
+        # slow export neither holds up nor is refused by the writes meanwhile (long_reads.py).
+        with long_read():
+            program_round = _chosen_round()
+            if program_round is None:
+                abort(404)
+            board = dashboard.build(program_round, g.user)
+            output, counts = workbooks.write(
+                workbook.sheets(board, dashboard.projects(program_round, g.user)),
+                title=program_round.label)
+            round_id = program_round.id
+            name = f"{_('Dashboard')}-{program_round.code}-{dt.date.today().isoformat()}.xlsx"
+        with short_write():
+            audit.record("dashboard.export", db.session.get(ProgramRound, round_id),
+                         actor=g.user, after={"projects": counts[-1]})
         return workbooks.response(output, name)

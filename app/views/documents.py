@@ -8,23 +8,27 @@ from urllib.parse import quote
 
 from flask import Response, abort, current_app, flash, g, redirect, url_for
 
+from app.core.long_reads import short_write
 from app.domain import documents
-from app.extensions import db
 
 
 def serve(view, kind: str, pk: int):
-    item = view.datamodel.get(pk, view._base_filters)
-    if item is None:
-        abort(404)
+    # A GET that writes (a new code and its audit row): in a short transaction of its own
+    # that takes the write lock as it begins (on SQLite a write in the GET's deferred
+    # transaction was refused at once if anyone had committed since its first read), and the
+    # PDF rendered after the commit, holding nothing (app/core/long_reads.py).
     try:
-        printed = documents.print_document(kind, item, g.user)
-        db.session.commit()  # a new code and its audit row
+        with short_write():
+            item = view.datamodel.get(pk, view._base_filters)
+            if item is None:
+                abort(404)
+            issued = documents.issue_document(kind, item, g.user)
     except documents.DocumentRefused as refused:
-        db.session.rollback()
         if refused.not_found:
             abort(404)
         flash(str(refused), "warning")
         return redirect(url_for(f"{view.endpoint}.show", pk=pk))
+    printed = documents.render_document(issued)
     disposition = (f"attachment; filename={quote(printed.file_name)}; "
                    f"filename*=UTF-8''{quote(printed.display_name)}")
     return Response(printed.data, mimetype="application/pdf",

@@ -18,14 +18,14 @@ from app.models import AppUser, Contract, ContractState, NeedState, Project
 PARALLEL = 8
 
 
-def _own_database(tmp_path) -> str:
+def _own_database(tmp_path, suffix="contention") -> str:
     """A database of the test's own, committed to for real: a SQLite file, or with
-    TEST_DATABASE_URL a PostgreSQL database beside the suite's (``<name>_contention``)."""
+    TEST_DATABASE_URL a PostgreSQL database beside the suite's (``<name>_<suffix>``)."""
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         return f"sqlite:///{tmp_path}/c.db"
     base, name = url.rsplit("/", 1)
-    own = f"{name}_contention"
+    own = f"{name}_{suffix}"
     engine = create_engine(f"{base}/{name}", isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)')
@@ -34,9 +34,10 @@ def _own_database(tmp_path) -> str:
     return f"{base}/{own}"
 
 
-def _file_app(app, tmp_path, **overrides):
+def _file_app(app, tmp_path, suffix="contention", **overrides):
     """The app on a database of its own (the suite's joins one connection per test)."""
-    embedded = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=_own_database(tmp_path),
+    embedded = create_app("config.TestConfig",
+                          SQLALCHEMY_DATABASE_URI=_own_database(tmp_path, suffix),
                           UPLOAD_FOLDER=str(tmp_path / "u"), REDIS_URL=app.config["REDIS_URL"],
                           **overrides)
     with embedded.app_context():
@@ -99,7 +100,9 @@ def test_the_embedded_database_runs_in_wal_mode_and_waits_for_locks(file_app):
     with file_app.app_context():
         with db.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+            # exactly the configured wait: pysqlite's own default (5 s) would also pass ">="
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == (
+                file_app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
 
 def test_parallel_approvals_of_one_contract_approve_it_once_and_fail_none(file_app):

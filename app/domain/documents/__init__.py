@@ -26,8 +26,8 @@ from app.domain.documents.sheets import (
     sheet_of,
 )
 
-__all__ = ["KINDS", "DocumentRefused", "Printed", "Verification", "may_print",
-           "print_document", "verification", "verify_url"]
+__all__ = ["KINDS", "DocumentRefused", "Issued", "Printed", "Verification", "issue_document",
+           "may_print", "print_document", "render_document", "verification", "verify_url"]
 
 
 @dataclass(frozen=True)
@@ -59,14 +59,32 @@ def _reference(kind, record) -> str:
     return getattr(record, "number", None) or str(record.id)
 
 
-def print_document(kind: str, record, user) -> Printed:
-    """The PDF of ``kind`` for ``record``; raises ``DocumentRefused``."""
+@dataclass(frozen=True)
+class Issued:
+    """A document given its code, with everything its PDF needs: plain values, no rows."""
+    kind: str
+    sheet: object  # Sheet, its values read while the record was loaded
+    code: str
+    issued_at: object
+    reference: str
+
+
+def issue_document(kind: str, record, user) -> Issued:
+    """Check and give the document of ``kind`` for ``record`` its code; raises
+    ``DocumentRefused``. A new code is a row and an audit row: the caller commits."""
     check_printable(kind, record, user)
     sheet = sheet_of(kind, record)
     row = codes.issue(kind, record, sheet.title, sheet.enterprise_name, sheet.facts, user)
-    grouped, url = codes.grouped(row.code), verify_url(row.code)
+    return Issued(kind=kind, sheet=sheet, code=row.code, issued_at=row.issued_at,
+                  reference=_reference(kind, record))
+
+
+def render_document(issued: Issued) -> Printed:
+    """The PDF of an issued document. Reads nothing from the database: it may run after the
+    commit, so a slow rendering holds no lock (app/core/long_reads.py)."""
+    grouped, url = codes.grouped(issued.code), verify_url(issued.code)
     platform = _("Researchers Serving Enterprises Platform")
-    issued_on = local_date(row.issued_at)
+    issued_on = local_date(issued.issued_at)
     texts = {
         "code_label": _("Verification code"),
         "issued": _("Issued on %(date)s by the %(platform)s. Verification code: %(code)s",
@@ -75,12 +93,17 @@ def print_document(kind: str, record, user) -> Printed:
                    url=url),
         "page": _("Page %(page)s"),
     }
-    data = pdf.render(sheet, code=grouped, verify_url=url,
+    data = pdf.render(issued.sheet, code=grouped, verify_url=url,
                       platform=platform, font_path=current_app.config["PDF_FONT_PATH"],
                       texts=texts)
-    reference = _reference(kind, record)
-    return Printed(data=data, file_name=f"{KINDS[kind].file_stem}-{reference}.pdf",
-                   display_name=f"{KINDS[kind].title} {reference}.pdf", code=grouped)
+    kind = KINDS[issued.kind]
+    return Printed(data=data, file_name=f"{kind.file_stem}-{issued.reference}.pdf",
+                   display_name=f"{kind.title} {issued.reference}.pdf", code=grouped)
+
+
+def print_document(kind: str, record, user) -> Printed:
+    """The PDF of ``kind`` for ``record``; raises ``DocumentRefused``."""
+    return render_document(issue_document(kind, record, user))
 
 
 def verification(text: str) -> Verification | None:

@@ -1,0 +1,102 @@
+"""Long reads (exports, reports) never stand in the way of writes, nor fail because of them.
+
+A staff export or the round's dashboard reads for seconds, at province scale for tens of
+seconds. Run in the request's own transaction, such a read hurt everyone on the embedded SQLite:
+
+- before WAL, its shared lock kept every writer out: a registration posted meanwhile waited
+  pysqlite's 5 s and was answered 503 (the failure the outside pass reported);
+- with WAL, the read keeps its snapshot to the end, and the export then wrote its audit row in
+  that same (deferred) transaction. If anyone had committed meanwhile (that registration),
+  SQLite refused the write at once, without the busy timeout (SQLITE_BUSY_SNAPSHOT, "database
+  is locked"), and the export ended in the "busy, try again" page after all its reading; had
+  the write come first, the export would have held the write lock across its whole read.
+
+So a long read runs in a transaction of its own that cannot write (``long_read``): deferred
+and ``PRAGMA query_only`` on SQLite, ``READ ONLY`` on PostgreSQL (no row locks, no write
+possible). It takes no lock a writer waits for and keeps no snapshot past its block. What the
+request then records (the export's audit row) goes in a short transaction of its own after the
+read (``short_write``), which asks for SQLite's write lock as it begins, even in a GET: it
+waits its turn behind other writers, up to the busy timeout (``SQLITE_BUSY_TIMEOUT_MS``),
+instead of being refused at once; a "busy" page (app/core/outages.py) comes only after that
+wait.
+
+Use them in that order in a view::
+
+    with long_read():
+        rows = ...                      # every query of the report
+        data = workbook(rows)           # built here: the rows expire when the block ends
+        count = len(rows)
+    with short_write():
+        audit.record("x.export", None, after={"rows": count}, ...)
+    return send_file(io.BytesIO(data), ...)
+"""
+import logging
+from contextlib import contextmanager
+
+from app.extensions import SQLITE_BEGIN, db
+
+logger = logging.getLogger(__name__)
+
+
+def _joined(session) -> bool:
+    """A session bound to a connection of its own (the test suite joins every request to one
+    outer transaction): its transactions are savepoints, whose start options cannot change."""
+    return session.bind is not None
+
+
+@contextmanager
+def long_read(session=None):
+    """A read-only transaction for the block, begun afresh and ended (rolled back) after it.
+
+    Whatever the request had open before is committed first (it should hold nothing but the
+    signed-in user's reads). Objects loaded in the block are expired when it ends: build what
+    the response needs from them inside it. A write in the block is refused by the database
+    (SQLite: "attempt to write a readonly database"; PostgreSQL: "read-only transaction")."""
+    session = session if session is not None else db.session
+    session.commit()
+    dialect = session.get_bind().dialect.name
+    if _joined(session):
+        connection = session.connection()
+    else:
+        options = {SQLITE_BEGIN: "read"}
+        if dialect == "postgresql":
+            options["postgresql_readonly"] = True  # reset when the connection is handed back
+        connection = session.connection(execution_options=options)
+    guarded = dialect == "sqlite"
+    if guarded:
+        connection.exec_driver_sql("PRAGMA query_only=1")
+    try:
+        yield session
+    finally:
+        if guarded:
+            _writable_again(connection)
+        session.rollback()
+
+
+def _writable_again(connection):
+    """Lift ``query_only`` before the connection goes back to the pool; a connection on which
+    that fails is dropped, never handed to a writer still read-only."""
+    try:
+        connection.exec_driver_sql("PRAGMA query_only=0")
+    except Exception:
+        logger.warning("could not end a read-only block; dropping its connection", exc_info=True)
+        connection.invalidate()
+
+
+@contextmanager
+def short_write(session=None):
+    """A transaction of its own for a few writes, committed when the block ends (rolled back if
+    it raises). On SQLite it begins with the write lock (``BEGIN IMMEDIATE``) whatever the
+    request's method, so it waits for other writers instead of failing in mid-transaction."""
+    session = session if session is not None else db.session
+    session.commit()
+    if _joined(session):
+        session.connection()
+    else:
+        session.connection(execution_options={SQLITE_BEGIN: "write"})
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
