@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import joinedload
 
+from app.core import list_counts
 from app.core.access import jurisdiction
 from app.extensions import db
 from app.models import (
@@ -38,18 +39,19 @@ class NeedProgress:
         return sum(self.counts.values())
 
 
-def _proposal_counts():
+def _proposal_counts(need_ids):
     columns = [func.sum(case((Proposal.state == s, 1), else_=0)).label(s.value)
                for s in COUNTED_STATES]
     return (select(Proposal.need_id, *columns, func.max(Proposal.updated_at).label("last"))
-            .where(Proposal.state != ProposalState.draft)
+            .where(Proposal.state != ProposalState.draft, Proposal.need_id.in_(need_ids))
             .group_by(Proposal.need_id).subquery())
 
 
-def _message_counts():
+def _message_counts(need_ids):
     return (select(Proposal.need_id, func.count(Message.id).label("messages"),
                    func.max(Message.created_at).label("last"))
             .join(Message, Message.proposal_id == Proposal.id)
+            .where(Proposal.need_id.in_(need_ids))
             .group_by(Proposal.need_id).subquery())
 
 
@@ -65,7 +67,8 @@ def waiting_for_proposals(today: dt.date, days: int):
 def progress(states=DOCKING_NEED_STATES, region_id=None, enterprise_id=None, page=1,
              per_page=50, where=None):
     """(rows, total) of needs in ``states`` (and ``where``) with their proposal and message
-    counts, newest publication first; three statements whatever the page size."""
+    counts, newest publication first; two statements whatever the page size (the count kept
+    while needs are unwritten)."""
     base = select(Need.id).where(Need.state.in_(states))
     if where is not None:
         base = base.where(where)
@@ -75,15 +78,19 @@ def progress(states=DOCKING_NEED_STATES, region_id=None, enterprise_id=None, pag
     if enterprise_id is not None:
         base = base.where(Need.enterprise_id == enterprise_id)
     base = jurisdiction.scoped(base, Need)
-    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
-    proposals, messages = _proposal_counts(), _message_counts()
+    total = list_counts.count_of(base)
+    # The page's needs first, then the counts of those needs only: counting every proposal
+    # and message of the province for a page of 50 took over a second.
+    page_ids = (select(Need.id).where(Need.id.in_(base))
+                .order_by(Need.published_at.desc(), Need.id.desc())
+                .limit(per_page).offset((page - 1) * per_page))
+    proposals, messages = _proposal_counts(page_ids), _message_counts(page_ids)
     stmt = (select(Need, proposals, messages.c.messages, messages.c.last.label("last_message"))
-            .where(Need.id.in_(base))
+            .where(Need.id.in_(page_ids))
             .outerjoin(proposals, proposals.c.need_id == Need.id)
             .outerjoin(messages, messages.c.need_id == Need.id)
             .options(joinedload(Need.enterprise))
-            .order_by(Need.published_at.desc(), Need.id.desc())
-            .limit(per_page).offset((page - 1) * per_page))
+            .order_by(Need.published_at.desc(), Need.id.desc()))
     rows = []
     for row in db.session.execute(stmt):
         mapping = row._mapping
