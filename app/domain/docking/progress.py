@@ -18,6 +18,7 @@ from app.models import (
     NeedState,
     Proposal,
     ProposalState,
+    Researcher,
 )
 
 # Needs whose docking staff follow: from publication to the contract and beyond.
@@ -119,5 +120,7 @@ def proposals_to_need(need):
     """The proposals to ``need`` its enterprise may read (drafts stay the researcher's own)."""
     stmt = (select(Proposal).where(Proposal.need_id == need.id,
                                    Proposal.state != ProposalState.draft)
-            .options(joinedload(Proposal.researcher)).order_by(Proposal.submitted_at, Proposal.id))
+            # the researchers with their institutions: the page names both for each proposal
+            .options(joinedload(Proposal.researcher).joinedload(Researcher.institution))
+            .order_by(Proposal.submitted_at, Proposal.id))
     return db.session.scalars(jurisdiction.scoped(stmt, Proposal)).unique().all()
