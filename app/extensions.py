@@ -35,7 +35,9 @@ def configure_sqlite(engine, busy_timeout_ms: int = 15000):
       A deferred transaction reads first and asks for the lock at its first write; if another
       writer committed in between, SQLite refuses it at once whatever the timeout (its
       snapshot is stale), which turned parallel decisions into errors. Only a request that
-      cannot write (GET, HEAD, OPTIONS) begins deferred, so pages never queue behind writers.
+      cannot write (GET, HEAD, OPTIONS) begins deferred, so pages never queue behind writers,
+      and so does a transaction whose connection has the execution option
+      ``sqlite_deferred`` (a re-match block reading its corpus while others store theirs).
     """
     if engine.dialect.name != "sqlite":
         return
@@ -53,7 +55,8 @@ def configure_sqlite(engine, busy_timeout_ms: int = 15000):
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN" if _reads_only() else "BEGIN IMMEDIATE")
+        deferred = _reads_only() or connection.get_execution_options().get("sqlite_deferred")
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
 def _reads_only() -> bool:

@@ -268,12 +268,29 @@ def store_everything(corpus, found: dict, progress=None, chunk: int = 5000,
     """Store a full re-match ({(need_id, researcher_id): score}) in bulk: update the pairs
     already stored, add the new ones with their reasons, drop the unseen ones that fell out.
     Returns how many matches were added."""
+    added = store_need_range(corpus, found, progress=progress, chunk=chunk,
+                             researcher_only=researcher_only)
+    stamp_matched(Researcher, corpus.researchers.ids, chunk=chunk)
+    return added
+
+
+def store_need_range(corpus, found: dict, first_id=None, last_id=None, progress=None,
+                     chunk: int = 5000, researcher_only=frozenset()) -> int:
+    """``store_everything`` for the stored matches whose need id lies in ``first_id`` ..
+    ``last_id`` (either end open when None), ``found`` holding every pair of those needs: a
+    re-match's block of needs. Stamps those of the corpus's needs. Run again over its own
+    rows it adds nothing and changes nothing but their ``updated_at``: the same pairs are
+    found and updated in place."""
     explain = Explainer(corpus)
     # Streamed and written in chunks: at 10x national a re-match holds 20 million pairs, and
     # their rows with reasons, made all at once, would not fit in memory.
-    existing = db.session.execute(select(
-        Match.id, Match.need_id, Match.researcher_id, Match.dismissed, Match.pushed_at,
-        Match.enterprise_pushed_at).execution_options(yield_per=chunk))
+    statement = select(Match.id, Match.need_id, Match.researcher_id, Match.dismissed,
+                       Match.pushed_at, Match.enterprise_pushed_at)
+    if first_id is not None:
+        statement = statement.where(Match.need_id >= first_id)
+    if last_id is not None:
+        statement = statement.where(Match.need_id <= last_id)
+    existing = db.session.execute(statement.execution_options(yield_per=chunk))
     stale, kept = [], []
     for mid, nid, rid, dismissed, pushed, enterprise_pushed in existing:
         score = found.pop((nid, rid), None)
@@ -299,14 +316,23 @@ def store_everything(corpus, found: dict, progress=None, chunk: int = 5000,
                         for (nid, rid), score in itertools.islice(pairs, chunk)])
         if progress:
             progress(min(start + chunk, added), added)
-    now = utcnow()
-    for model, ids in ((Need, corpus.needs.ids), (Researcher, corpus.researchers.ids)):
-        ids = [int(i) for i in ids]
-        for start in range(0, len(ids), chunk):
-            db.session.execute(update(model).where(model.id.in_(ids[start:start + chunk]))
-                               .values(matched_at=now).execution_options(
-                                   synchronize_session=False))
+    ids = corpus.needs.ids
+    if first_id is not None:
+        ids = ids[ids >= first_id]
+    if last_id is not None:
+        ids = ids[ids <= last_id]
+    stamp_matched(Need, ids, chunk=chunk)
     return added
+
+
+def stamp_matched(model, ids, chunk: int = 5000) -> None:
+    """Set ``matched_at`` of these needs or researchers (their ranking is stored)."""
+    now = utcnow()
+    ids = [int(i) for i in ids]
+    for start in range(0, len(ids), chunk):
+        db.session.execute(update(model).where(model.id.in_(ids[start:start + chunk]))
+                           .values(matched_at=now).execution_options(
+                               synchronize_session=False))
 
 
 def tidy_after_store(session) -> None:
