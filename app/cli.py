@@ -19,12 +19,12 @@ from app.domain.demo import load_demo
 from app.domain.desk import notices
 from app.domain.funding.execution import send_report_reminders
 from app.domain.matching.digests import send_digests
-from app.domain.matching.runs import block_counts, run_rematch, start_rematch
+from app.domain.matching.runs import progress_of, run_rematch, start_rematch
 from app.domain.reference.loader import seed_reference_data
 from app.domain.words import warm_up
 from app.extensions import db
 from app.jobs import schedule
-from app.models import MatchRun, Project
+from app.models import Project
 from app.models.mixins import utcnow
 from app.workflows.errors import RuleViolation
 
@@ -158,33 +158,30 @@ def matching_rematch(inline, no_wait, blocks):
     until the run ends (Ctrl-C stops watching, not the run)."""
     inline = inline or not current_app.config["REDIS_URL"]
     try:
-        run = start_rematch(None, in_background=not inline, blocks=blocks)
+        run_id = start_rematch(None, in_background=not inline, blocks=blocks).id
     except RuleViolation as err:
         raise click.ClickException(str(err)) from None
-    db.session.commit()
-    run_id = run.id
+    db.session.commit()  # and nothing read in this session while the workers write
     with click.progressbar(length=1, label=f"re-match {run_id}, blocks") as bar:
         def progress(done, total):
             bar.length = total
             bar.update(done - bar.pos)
 
         if inline:
-            run = run_rematch(run_id, progress)
-        else:
-            if no_wait:
-                click.echo(f"run {run_id}: blocks queued on 'matching' for the workers")
-                return
-            while True:
-                db.session.rollback()
-                run = db.session.get(MatchRun, run_id, populate_existing=True)
-                done, total = block_counts([run_id]).get(run_id, (0, 0))
-                progress(done, max(total, 1))
-                if run.finished_at is not None:
-                    break
-                time.sleep(2)
-    if run.error:
-        raise click.ClickException(f"run {run_id} failed: {run.error}")
-    click.echo(f"run {run_id}: {run.done} ranked, {run.matches} new matches")
+            run_rematch(run_id, progress)
+        elif no_wait:
+            click.echo(f"run {run_id}: blocks queued on 'matching' for the workers")
+            return
+        while True:
+            state = progress_of(run_id)
+            progress(state["blocks_done"], max(state["blocks"], 1))
+            if state["finished"]:
+                break
+            time.sleep(2)
+    state = progress_of(run_id)
+    if state["error"]:
+        raise click.ClickException(f"run {run_id} failed: {state['error']}")
+    click.echo(f"run {run_id}: {state['done']} ranked, {state['matches']} new matches")
 
 
 @matching_group.command("digests")

@@ -353,6 +353,19 @@ def run_rematch(run_id: int, progress=None) -> MatchRun:
     return db.session.get(MatchRun, run_id, populate_existing=True)
 
 
+def progress_of(run_id: int) -> dict:
+    """A run's state for someone watching it, read without holding any lock afterwards."""
+    _read()
+    try:
+        run = db.session.get(MatchRun, run_id, populate_existing=True)
+        done, total = block_counts([run_id]).get(run_id, (0, 0))
+        return {"finished": run.finished_at is not None, "error": run.error, "done": run.done,
+                "total": run.total, "matches": run.matches, "blocks_done": done,
+                "blocks": total}
+    finally:
+        db.session.rollback()
+
+
 def block_counts(run_ids) -> dict:
     """``{run_id: (blocks done, blocks)}`` for the back office's list of runs."""
     rows = db.session.execute(select(
