@@ -205,10 +205,15 @@ def run_block(block_id: int, corpus=None, stash=None, queue_next: bool = True) -
         db.session.commit()
         stash = stash or RedisStash()
         try:
+            started = time.perf_counter()
+            corpus = corpus or load_corpus()
+            loaded = time.perf_counter() - started
             if kind == RESEARCHERS:
-                _rank_researchers(block_id, corpus or load_corpus(), stash)
+                _rank_researchers(block_id, corpus, stash)
             else:
-                _rank_and_store_needs(block_id, corpus or load_corpus(), stash)
+                _rank_and_store_needs(block_id, corpus, stash)
+            logger.info("re-match %s, block %s: corpus %.1f s, all %.1f s", run_id, block_id,
+                        loaded, time.perf_counter() - started)
         except Exception as exc:
             db.session.rollback()
             _failed(block_id, exc)
@@ -254,11 +259,13 @@ def _rank_and_store_needs(block_id: int, corpus, stash) -> None:
     rematch.merge_researchers_side(found, kept["need"], kept["researcher"], kept["score"],
                                    researcher_only)
     del kept
+    started = time.perf_counter()
     _begin()
     run = db.session.get(MatchRun, run_id)
     if run.finished_at is not None:  # closed while this block ranked
         db.session.rollback()
         return
+    locked, n_pairs = time.perf_counter(), len(found)
     with store.bulk_write_cache(db.session):
         added = store.store_need_range(corpus, found, first_id, last_id,
                                        researcher_only=researcher_only)
@@ -267,6 +274,9 @@ def _rank_and_store_needs(block_id: int, corpus, stash) -> None:
             MatchRunBlock.run_id == run_id, MatchRunBlock.kind == NEEDS,
             MatchRunBlock.state == DONE))
         db.session.commit()
+    logger.info("re-match %s, needs' block %s: waited %.1f s for the write lock, stored %d "
+                "pairs (%d new) in %.1f s", run_id, number, locked - started, n_pairs,
+                added, time.perf_counter() - locked)
 
 
 def _done(block_id: int, rows: int, matches: int) -> None:
