@@ -42,12 +42,18 @@ def _app(database_url, redis_url):
 
 def one_run(app, n_workers, blocks, env, logdir, out=sys.stdout):
     from redis import Redis
+    from sqlalchemy import update
 
     from app.domain.matching import runs
     from app.extensions import db
+    from app.models import MatchRun
+    from app.models.mixins import utcnow
 
     Redis.from_url(env["REDIS_URL"]).flushdb()
     with app.app_context():
+        db.session.execute(update(MatchRun).where(MatchRun.finished_at.is_(None)).values(
+            finished_at=utcnow(), error="left by an interrupted benchmark"))
+        db.session.commit()
         started = time.perf_counter()
         run_id = runs.start_rematch(None, blocks=blocks).id
         db.session.commit()  # the researchers' blocks are queued now
@@ -129,6 +135,10 @@ def main(argv=None):
                DIGEST_INTERVAL=str(7 * 86400), MATCH_SWEEP_INTERVAL=str(7 * 86400),
                FAB_UPDATE_PERMS="False")
     app = _app(args.database, args.redis)
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()  # the copy comes up to the code's schema (the blocks' table)
     logdir = tempfile.mkdtemp(prefix="rematch-workers-")
     print(f"worker logs in {logdir}", flush=True)
     results = {n: one_run(app, n, args.blocks, env, logdir) for n in args.workers}

@@ -259,6 +259,7 @@ def _rank_and_store_needs(block_id: int, corpus, stash) -> None:
     rematch.merge_researchers_side(found, kept["need"], kept["researcher"], kept["score"],
                                    researcher_only)
     del kept
+    store.prepare(corpus, found)  # reasons made before the write lock, not while holding it
     started = time.perf_counter()
     _begin()
     run = db.session.get(MatchRun, run_id)
@@ -268,7 +269,7 @@ def _rank_and_store_needs(block_id: int, corpus, stash) -> None:
     locked, n_pairs = time.perf_counter(), len(found)
     with store.bulk_write_cache(db.session):
         added = store.store_need_range(corpus, found, first_id, last_id,
-                                       researcher_only=researcher_only)
+                                       researcher_only=researcher_only, prepared=True)
         _done(block_id, len(rows), added)
         run.done = db.session.scalar(select(func.coalesce(func.sum(MatchRunBlock.rows), 0)).where(
             MatchRunBlock.run_id == run_id, MatchRunBlock.kind == NEEDS,
