@@ -179,11 +179,10 @@ def load_corpus() -> scoring.Corpus:
         db.session.rollback()
 
 
-def _rows(ids: np.ndarray, block: MatchRunBlock) -> range:
-    """The corpus rows (ids in ascending order) of the block's id range."""
-    start = 0 if block.first_id is None else int(np.searchsorted(ids, block.first_id, "left"))
-    stop = len(ids) if block.last_id is None else int(np.searchsorted(ids, block.last_id,
-                                                                      "right"))
+def _rows(ids: np.ndarray, first_id, last_id) -> range:
+    """The corpus rows (ids in ascending order) of a block's id range."""
+    start = 0 if first_id is None else int(np.searchsorted(ids, first_id, "left"))
+    stop = len(ids) if last_id is None else int(np.searchsorted(ids, last_id, "right"))
     return range(start, max(start, stop))
 
 
@@ -231,7 +230,7 @@ def _rank_researchers(block_id: int, corpus, stash) -> None:
     _read()
     block = db.session.get(MatchRunBlock, block_id)
     run_id, number = block.run_id, block.number
-    rows = _rows(corpus.researchers.ids, block)
+    rows = _rows(corpus.researchers.ids, block.first_id, block.last_id)
     need_blocks = [(b.number, b.first_id) for b in _need_blocks(run_id)]
     db.session.rollback()  # no transaction held while ranking
     need_rows, researcher_rows, scores = rematch.researchers_side(
@@ -252,7 +251,7 @@ def _rank_and_store_needs(block_id: int, corpus, stash) -> None:
     block = db.session.get(MatchRunBlock, block_id)
     run_id, number, first_id, last_id = block.run_id, block.number, block.first_id, block.last_id
     db.session.rollback()
-    rows = _rows(corpus.needs.ids, block)
+    rows = _rows(corpus.needs.ids, first_id, last_id)
     found = rematch.needs_side(corpus, rows=rows)
     kept = stash.get(run_id, number)
     researcher_only = set()
@@ -343,9 +342,18 @@ def run_rematch(run_id: int, progress=None) -> MatchRun:
     """Run every block of a run here, one after the other, over one corpus and with the pairs
     kept in memory (``flask matching rematch --inline``, or an old ``rematch_all`` job).
     ``progress(blocks done, blocks)``."""
-    blocks = db.session.scalars(select(MatchRunBlock.id).where(MatchRunBlock.run_id == run_id)
-                                .order_by(case((MatchRunBlock.kind == RESEARCHERS, 0), else_=1),
-                                          MatchRunBlock.number)).all()
+    def blocks_of_run():
+        return db.session.scalars(select(MatchRunBlock.id).where(
+            MatchRunBlock.run_id == run_id).order_by(
+            case((MatchRunBlock.kind == RESEARCHERS, 0), else_=1), MatchRunBlock.number)).all()
+
+    _begin()
+    blocks = blocks_of_run()
+    if not blocks:  # a run recorded before runs had blocks (its rematch_all job was queued)
+        _plan(db.session.get(MatchRun, run_id), _setting("REMATCH_BLOCKS"))
+        db.session.flush()
+        blocks = blocks_of_run()
+    db.session.commit()
     stash = MemoryStash()
     try:
         corpus = load_corpus()

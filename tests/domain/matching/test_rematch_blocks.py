@@ -198,3 +198,17 @@ def test_a_run_without_progress_for_too_long_no_longer_blocks_the_next(app, db_s
     db_session.commit()
     with pytest.raises(RuleViolation):
         runs.start_rematch(None, in_background=False)
+
+
+def test_a_run_queued_before_blocks_existed_still_runs_whole(app, make, db_session):
+    """``rematch_all`` jobs already in Redis name a run without blocks: it is planned then."""
+    from app.jobs.matching import rematch_all
+
+    make.researcher(keywords="储能电池 热管理", expertise="储能电池热管理")
+    old = MatchRun(started_at=utcnow(), total=0)
+    db_session.add(old)
+    db_session.commit()
+    rematch_all(old.id)
+    db_session.expire_all()
+    assert old.finished_at is not None and old.error is None
+    assert runs.block_counts([old.id])[old.id][0] == runs.block_counts([old.id])[old.id][1] > 0
