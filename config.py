@@ -160,6 +160,18 @@ class Config:
     MATCH_MAX_DF = 0.05
     # A worker keeps the matching corpus this long (seconds) between jobs.
     MATCH_CORPUS_TTL = int(os.environ.get("MATCH_CORPUS_TTL", "300"))
+    # A full re-match runs as RQ jobs on the matching queue, one per block: this many blocks
+    # of researchers, then as many of needs (app/domain/matching/runs.py). Each block loads the
+    # corpus once (2.6 s at province, 45 s at 10x national) and holds only its own pairs: more
+    # blocks, less memory per worker and more workers kept busy.
+    REMATCH_BLOCKS = int(os.environ.get("REMATCH_BLOCKS", "8"))
+    # A run none of whose blocks started or finished for this long (seconds) is dead (its
+    # workers were killed and RQ will not run it again): the next start closes it as failed.
+    REMATCH_STALE_AFTER = int(os.environ.get("REMATCH_STALE_AFTER", "1800"))
+    # A block's job: its timeout (seconds) and how often RQ runs it again after it failed or
+    # its worker died.
+    REMATCH_BLOCK_TIMEOUT = int(os.environ.get("REMATCH_BLOCK_TIMEOUT", str(3 * 3600)))
+    REMATCH_BLOCK_RETRIES = int(os.environ.get("REMATCH_BLOCK_RETRIES", "2"))
     # Digests of new matches: at most this many SMS per person and day.
     DIGEST_SMS_PER_DAY = int(os.environ.get("DIGEST_SMS_PER_DAY", "1"))
     # How often the worker pushes digests of new matches (seconds; default every 4 hours).

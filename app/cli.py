@@ -2,6 +2,7 @@
 import logging
 import subprocess
 import sys
+import time
 
 import click
 from babel.messages.pofile import read_po, write_po
@@ -18,7 +19,7 @@ from app.domain.demo import load_demo
 from app.domain.desk import notices
 from app.domain.funding.execution import send_report_reminders
 from app.domain.matching.digests import send_digests
-from app.domain.matching.runs import run_rematch, start_rematch
+from app.domain.matching.runs import progress_of, run_rematch, start_rematch
 from app.domain.reference.loader import seed_reference_data
 from app.domain.words import warm_up
 from app.extensions import db
@@ -145,21 +146,42 @@ def matching_group():
 
 
 @matching_group.command("rematch")
+@click.option("--inline", is_flag=True,
+              help="Run every block in this process, with no worker (and no Redis).")
+@click.option("--no-wait", is_flag=True, help="Queue the blocks for the workers and return.")
+@click.option("--blocks", type=int, default=None,
+              help="Blocks of researchers and of needs (default REMATCH_BLOCKS).")
 @with_appcontext
-def matching_rematch():
-    """Rank every published need and approved researcher now, printing progress."""
+def matching_rematch(inline, no_wait, blocks):
+    """Rank every published need and approved researcher: by default the run's blocks are
+    queued for `flask worker` processes (matching queue) and the command shows their progress
+    until the run ends (Ctrl-C stops watching, not the run)."""
+    inline = inline or not current_app.config["REDIS_URL"]
     try:
-        run = start_rematch(None, in_background=False)
+        run_id = start_rematch(None, in_background=not inline, blocks=blocks).id
     except RuleViolation as err:
         raise click.ClickException(str(err)) from None
-    db.session.commit()
-    with click.progressbar(length=1, label="re-match") as bar:
+    db.session.commit()  # and nothing read in this session while the workers write
+    with click.progressbar(length=1, label=f"re-match {run_id}, blocks") as bar:
         def progress(done, total):
             bar.length = total
             bar.update(done - bar.pos)
 
-        run = run_rematch(run.id, progress)
-    click.echo(f"run {run.id}: {run.done} ranked, {run.matches} new matches")
+        if inline:
+            run_rematch(run_id, progress)
+        elif no_wait:
+            click.echo(f"run {run_id}: blocks queued on 'matching' for the workers")
+            return
+        while True:
+            state = progress_of(run_id)
+            progress(state["blocks_done"], max(state["blocks"], 1))
+            if state["finished"]:
+                break
+            time.sleep(2)
+    state = progress_of(run_id)
+    if state["error"]:
+        raise click.ClickException(f"run {run_id} failed: {state['error']}")
+    click.echo(f"run {run_id}: {state['done']} ranked, {state['matches']} new matches")
 
 
 @matching_group.command("digests")

@@ -35,7 +35,9 @@ def configure_sqlite(engine, busy_timeout_ms: int = 15000):
       A deferred transaction reads first and asks for the lock at its first write; if another
       writer committed in between, SQLite refuses it at once whatever the timeout (its
       snapshot is stale), which turned parallel decisions into errors. Only a request that
-      cannot write (GET, HEAD, OPTIONS) begins deferred, so pages never queue behind writers.
+      cannot write (GET, HEAD, OPTIONS) begins deferred, so pages never queue behind writers;
+      a transaction may say how it begins with the execution option ``SQLITE_BEGIN`` (a long
+      read, a re-match block reading its corpus while others store theirs).
     """
     if engine.dialect.name != "sqlite":
         return

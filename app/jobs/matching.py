@@ -40,7 +40,15 @@ def match_researcher(researcher_id: int):
 
 @job
 def rematch_all(run_id: int):
+    """Every block of a run in this job (a run queued this way before runs had blocks)."""
     return runs.run_rematch(run_id).matches
+
+
+@job
+def rematch_block(block_id: int):
+    """One block of a full re-match (app/domain/matching/runs.py); RQ runs it again if it
+    fails or its worker dies, and the block's work is idempotent."""
+    return runs.run_block(block_id)
 
 
 @job

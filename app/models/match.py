@@ -78,3 +78,32 @@ class MatchRun(Model):
     done = Column(Integer, nullable=False, default=0)
     matches = Column(Integer, nullable=False, default=0)
     error = Column(Text)
+    blocks = relationship("MatchRunBlock", back_populates="run", order_by="MatchRunBlock.id",
+                          cascade="all, delete-orphan", passive_deletes=True)
+
+
+class MatchRunBlock(Model):
+    """One block of a re-match run: a range of researcher ids ranked against every need (its
+    pairs kept aside for the needs' blocks), or a range of need ids ranked against every
+    researcher and stored together with the pairs the researchers' blocks found for them. A
+    job of the ``matching`` queue runs each; ``state`` is waiting (a needs' block until every
+    researchers' block is done), queued, running, done or failed (and queued again by RQ's
+    retry). ``first_id``/``last_id`` bound the ids, NULL at the open ends."""
+
+    __tablename__ = "match_run_blocks"
+    __table_args__ = (UniqueConstraint("run_id", "kind", "number", name="uq_match_run_block"),)
+
+    id = Column(Integer, primary_key=True)
+    run_id = Column(Integer, ForeignKey("match_runs.id", ondelete="CASCADE"), nullable=False)
+    run = relationship("MatchRun", back_populates="blocks")
+    kind = Column(String(12), nullable=False)  # "researchers" | "needs"
+    number = Column(Integer, nullable=False)
+    first_id = Column(Integer)
+    last_id = Column(Integer)
+    state = Column(String(12), nullable=False, default="queued")
+    rows = Column(Integer, nullable=False, default=0)  # needs or researchers ranked
+    matches = Column(Integer, nullable=False, default=0)  # new matches stored (needs' blocks)
+    attempts = Column(Integer, nullable=False, default=0)
+    started_at = Column(DateTime)
+    finished_at = Column(DateTime)
+    error = Column(Text)

@@ -12,7 +12,7 @@ from app.core.access import jurisdiction
 from app.core.notifications.delivery import response_rates
 from app.domain.desk import todo
 from app.domain.matching import store as recommendations
-from app.domain.matching.runs import start_rematch
+from app.domain.matching.runs import block_counts, is_dead, start_rematch
 from app.extensions import db
 from app.models import Match, MatchRun, Need, NeedState, Researcher
 from app.workflows.errors import WorkflowError
@@ -84,8 +84,11 @@ class MatchingView(BaseView):
     @permission_name("list")
     def runs(self):
         runs = db.session.scalars(select(MatchRun).order_by(MatchRun.id.desc()).limit(20)).all()
-        running = any(r.finished_at is None for r in runs)
+        # A dead run (no block progressed for REMATCH_STALE_AFTER) does not hold the button:
+        # the next start closes it.
+        running = any(r.finished_at is None and not is_dead(r) for r in runs)
         return self.render_template("office/matching.html", title=_("Matching"), runs=runs,
+                                    blocks=block_counts(r.id for r in runs),
                                     running=running, channels=response_rates(db.session),
                                     response=recommendations.response())
 

@@ -2,7 +2,7 @@
 delivery log, review records and messages newest first): a page sorted 2,000,000 rows
 
 Revision ID: f3a4b5c6d7e8
-Revises: d1e2f3a4b5c6
+Revises: e2f3a4b5c6d7
 Create Date: 2026-12-07 13:50:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'f3a4b5c6d7e8'
-down_revision = 'd1e2f3a4b5c6'
+down_revision = 'e2f3a4b5c6d7'
 branch_labels = None
 depends_on = None
 

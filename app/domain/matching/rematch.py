@@ -37,13 +37,12 @@ def _members(labels: np.ndarray) -> dict:
 
 
 def _researcher_groups(corpus: Corpus):
+    """Researcher rows by field and by domain (a need's taxonomy candidates)."""
     fields = corpus.researcher_fields.tocoo()
     domains = corpus.researcher_domains.tocoo()
     by_field = {int(f): np.sort(fields.row[fields.col == f]) for f in np.unique(fields.col)}
     by_domain = {int(d): np.sort(domains.row[domains.col == d]) for d in np.unique(domains.col)}
-    rows = corpus.researcher_field_rows()
-    own_fields = [rows.indices[rows.indptr[i]:rows.indptr[i + 1]] for i in range(rows.shape[0])]
-    return by_field, by_domain, own_fields
+    return by_field, by_domain
 
 
 def _candidates(shared: np.ndarray, groups, k: int, mark: np.ndarray) -> np.ndarray:
@@ -64,17 +63,21 @@ def _candidates(shared: np.ndarray, groups, k: int, mark: np.ndarray) -> np.ndar
     return candidates
 
 
-def _needs_side(corpus, groups, found, k, floor, block, progress):
+def _needs_side(corpus, groups, found, k, floor, block, progress, rows=None):
+    """Each need's best ``k`` researchers into ``found``, for the need rows in ``rows`` (a
+    range; all by default)."""
     w_tax, w_text = weights()
-    by_field, by_domain, _own = groups
+    by_field, by_domain = groups
     table = corpus.field_taxonomy()
     by_researcher = corpus.researchers.matrix.T.tocsr()
     text = np.zeros(len(corpus.researchers.ids), dtype=np.float32)
     mark = np.zeros(len(corpus.researchers.ids), dtype=bool)
-    n_needs = len(corpus.needs.ids)
+    rows = range(len(corpus.needs.ids)) if rows is None else rows
+    n_needs = rows.stop
     block = _block_rows(block, len(corpus.researchers.ids))
-    for start in range(0, n_needs, block):
-        product = corpus.needs.matrix[start:start + block].dot(by_researcher).tocsr()
+    for start in range(rows.start, n_needs, block):
+        product = corpus.needs.matrix[start:min(start + block, n_needs)].dot(
+            by_researcher).tocsr()
         for offset in range(product.shape[0]):
             row = start + offset
             lo, hi = product.indptr[offset], product.indptr[offset + 1]
@@ -94,25 +97,31 @@ def _needs_side(corpus, groups, found, k, floor, block, progress):
             for column, value in zip(columns.tolist(), values.tolist()):
                 found[(need_id, int(corpus.researchers.ids[column]))] = value
         if progress:
-            progress(min(start + block, n_needs), n_needs)
+            progress(min(start + block, n_needs) - rows.start, n_needs - rows.start)
 
 
-def _researchers_side(corpus, groups, found, k, floor, block, researcher_only):
+def researchers_side(corpus, k, floor, block, rows=None):
+    """Each researcher's best ``k`` needs, for the researcher rows in ``rows`` (a range; all by
+    default): three arrays (need rows, researcher rows, scores), researcher by researcher in
+    row order, each one's best first."""
     w_tax, w_text = weights()
     need_by_field = _members(corpus.need_fields)
     need_by_domain = _members(corpus.need_domains)
-    _f, _d, own_fields = groups
+    field_rows = corpus.researcher_field_rows()
     by_need = corpus.needs.matrix.T.tocsr()
     text = np.zeros(len(corpus.needs.ids), dtype=np.float32)
     mark = np.zeros(len(corpus.needs.ids), dtype=bool)
+    rows = range(len(corpus.researchers.ids)) if rows is None else rows
     block = _block_rows(block * 8, len(corpus.needs.ids))
-    for start in range(0, len(corpus.researchers.ids), block):
-        product = corpus.researchers.matrix[start:start + block].dot(by_need).tocsr()
+    need_rows, researcher_rows, found_scores = [], [], []
+    for start in range(rows.start, rows.stop, block):
+        product = corpus.researchers.matrix[start:min(start + block, rows.stop)].dot(
+            by_need).tocsr()
         for offset in range(product.shape[0]):
             row = start + offset
             lo, hi = product.indptr[offset], product.indptr[offset + 1]
             shared = product.indices[lo:hi]
-            fields = own_fields[row].tolist()
+            fields = field_rows.indices[field_rows.indptr[row]:field_rows.indptr[row + 1]].tolist()
             domains = [corpus.field_domain.get(f) for f in fields]
             groups = [need_by_field.get(f) for f in fields] + [
                 need_by_domain.get(d) for d in domains]
@@ -129,25 +138,50 @@ def _researchers_side(corpus, groups, found, k, floor, block, researcher_only):
             scores = w_tax * taxonomy + w_text * text[candidates]
             text[shared] = 0
             keep = scores >= floor
-            rows, values = top(candidates[keep], scores[keep], k)
-            researcher_id = int(corpus.researchers.ids[row])
-            for need_row, value in zip(rows.tolist(), values.tolist()):
-                key = (int(corpus.needs.ids[need_row]), researcher_id)
-                if key not in found:
-                    researcher_only.add(key)
-                found[key] = max(found.get(key, value), value)
+            best, values = top(candidates[keep], scores[keep], k)
+            need_rows.append(best)
+            researcher_rows.append(np.full(len(best), row, dtype=np.int64))
+            found_scores.append(values.astype(np.float64))
+    if not need_rows:
+        return (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
+    return (np.concatenate(need_rows).astype(np.int64), np.concatenate(researcher_rows),
+            np.concatenate(found_scores))
+
+
+def merge_researchers_side(found, need_ids, researcher_ids, scores, researcher_only):
+    """Add a researchers' side (ids and scores, in its order) to a needs' side ``found``:
+    a pair only a researcher's ranking found goes to ``researcher_only``; a pair found both
+    ways keeps the higher score (the two sums may differ in their last bits)."""
+    for key, value in zip(zip(need_ids.tolist(), researcher_ids.tolist()), scores.tolist()):
+        if key not in found:
+            researcher_only.add(key)
+        found[key] = max(found.get(key, value), value)
+
+
+def needs_side(corpus, k=None, block: int = 256, rows=None, progress=None) -> dict:
+    """``{(need_id, researcher_id): score}``: the best ``k`` researchers of each need in
+    ``rows`` (need rows, a range; all by default)."""
+    k = k or top_k()
+    found = {}
+    if len(corpus.needs.ids) and len(corpus.researchers.ids):
+        _needs_side(corpus, _researcher_groups(corpus), found, k, min_score(), block, progress,
+                    rows)
+    return found
 
 
 def rank_everything(corpus: Corpus, k=None, block: int = 256, progress=None,
                     researcher_only: set | None = None) -> dict:
     """``{(need_id, researcher_id): score}``: every need's best ``k`` researchers and every
     researcher's best ``k`` needs. Pairs only a researcher's ranking found are added to
-    ``researcher_only`` (their direction, for storing)."""
+    ``researcher_only`` (their direction, for storing). In one process: a re-match run does
+    the same by blocks (app/domain/matching/runs.py)."""
     k = k or top_k()
     found = {}
     researcher_only = set() if researcher_only is None else researcher_only
     if len(corpus.needs.ids) and len(corpus.researchers.ids):
-        floor, groups = min_score(), _researcher_groups(corpus)
-        _needs_side(corpus, groups, found, k, floor, block, progress)
-        _researchers_side(corpus, groups, found, k, floor, block, researcher_only)
+        floor = min_score()
+        _needs_side(corpus, _researcher_groups(corpus), found, k, floor, block, progress)
+        need_rows, researcher_rows, scores = researchers_side(corpus, k, floor, block)
+        merge_researchers_side(found, corpus.needs.ids[need_rows],
+                               corpus.researchers.ids[researcher_rows], scores, researcher_only)
     return found

@@ -188,23 +188,25 @@ class _MatchWriter:
     # PostgreSQL: where a chunk of changed rows is copied before one statement applies them.
     SCRATCH = "match_changes"
 
-    def __init__(self, statement, columns, copies=False, merges=False):
+    def __init__(self, statement, columns, copies=False, merges=False, prepared=False):
         self.statement, self.columns = statement, columns
         self.copies, self.merges = copies or merges, merges
+        self.prepared = prepared  # reasons come already through their column's type
 
     @classmethod
-    def inserts(cls):
+    def inserts(cls, prepared=False):
         columns = ("need_id", "researcher_id", "score", "reasons", "direction", "dismissed",
                    "created_at", "updated_at")
-        return cls(Match.__table__.insert().inline(), columns, copies=True)  # inline: no RETURNING
+        return cls(Match.__table__.insert().inline(), columns, copies=True,  # no RETURNING
+                   prepared=prepared)
 
     @classmethod
-    def updates(cls):
+    def updates(cls, prepared=False):
         table = Match.__table__
         return cls(table.update().where(table.c.id == bindparam("match_id")).values(
             score=bindparam("score"), reasons=bindparam("reasons"),
             updated_at=bindparam("updated_at")), ("score", "reasons", "updated_at", "match_id"),
-            merges=True)
+            merges=True, prepared=prepared)
 
     def _copy(self, cursor, columns, values):
         table = Match.__tablename__
@@ -236,6 +238,8 @@ class _MatchWriter:
             name = self.columns[i]
             column = Match.__table__.c["id" if name == "match_id" else name]
             process = column.type.dialect_impl(dialect).bind_processor(dialect)
+            if name == "reasons" and self.prepared:
+                process = None
             processed.append((i, process, {} if name != "reasons" else None))
         values = []
         for row in rows:
@@ -268,12 +272,45 @@ def store_everything(corpus, found: dict, progress=None, chunk: int = 5000,
     """Store a full re-match ({(need_id, researcher_id): score}) in bulk: update the pairs
     already stored, add the new ones with their reasons, drop the unseen ones that fell out.
     Returns how many matches were added."""
+    added = store_need_range(corpus, found, progress=progress, chunk=chunk,
+                             researcher_only=researcher_only)
+    stamp_matched(Researcher, corpus.researchers.ids, chunk=chunk)
+    return added
+
+
+def prepare(corpus, found: dict) -> dict:
+    """``found``'s scores, in place, as (stored score, reasons through their column's type):
+    the work of a store that needs no lock, done before a re-match block takes SQLite's."""
     explain = Explainer(corpus)
+    dialect = db.session.get_bind().dialect
+    process = Match.__table__.c.reasons.type.dialect_impl(dialect).bind_processor(dialect)
+    for (nid, rid), score in found.items():
+        why = explain(nid, rid)
+        found[(nid, rid)] = (round(score, 4), process(why) if process else why)
+    return found
+
+
+def store_need_range(corpus, found: dict, first_id=None, last_id=None, progress=None,
+                     chunk: int = 5000, researcher_only=frozenset(), prepared=False) -> int:
+    """``store_everything`` for the stored matches whose need id lies in ``first_id`` ..
+    ``last_id`` (either end open when None), ``found`` holding every pair of those needs: a
+    re-match's block of needs (``prepared``: its values made by ``prepare``). Stamps those
+    of the corpus's needs. Run again over its own rows it adds nothing and changes nothing
+    but their ``updated_at``: the same pairs are found and updated in place."""
+    explain = Explainer(corpus)
+
+    def values(nid, rid, score):
+        return score if prepared else (round(score, 4), explain(nid, rid))
+
     # Streamed and written in chunks: at 10x national a re-match holds 20 million pairs, and
     # their rows with reasons, made all at once, would not fit in memory.
-    existing = db.session.execute(select(
-        Match.id, Match.need_id, Match.researcher_id, Match.dismissed, Match.pushed_at,
-        Match.enterprise_pushed_at).execution_options(yield_per=chunk))
+    statement = select(Match.id, Match.need_id, Match.researcher_id, Match.dismissed,
+                       Match.pushed_at, Match.enterprise_pushed_at)
+    if first_id is not None:
+        statement = statement.where(Match.need_id >= first_id)
+    if last_id is not None:
+        statement = statement.where(Match.need_id <= last_id)
+    existing = db.session.execute(statement.execution_options(yield_per=chunk))
     stale, kept = [], []
     for mid, nid, rid, dismissed, pushed, enterprise_pushed in existing:
         score = found.pop((nid, rid), None)
@@ -284,29 +321,39 @@ def store_everything(corpus, found: dict, progress=None, chunk: int = 5000,
     for start in range(0, len(stale), chunk):
         db.session.execute(Match.__table__.delete().where(
             Match.id.in_(stale[start:start + chunk])))
-    update_matches, insert_matches = _MatchWriter.updates(), _MatchWriter.inserts()
+    update_matches = _MatchWriter.updates(prepared)
+    insert_matches = _MatchWriter.inserts(prepared)
     for start in range(0, len(kept), chunk):
         now = utcnow()
-        update_matches([(round(score, 4), explain(nid, rid), now, mid)
+        update_matches([(*values(nid, rid, score), now, mid)
                         for mid, nid, rid, score in kept[start:start + chunk]])
     added, pairs = len(found), iter(found.items())
     directions = {True: MatchDirection.researcher_to_need,
                   False: MatchDirection.need_to_researcher}
     for start in range(0, added, chunk):
         now = utcnow()
-        insert_matches([(nid, rid, round(score, 4), explain(nid, rid),
+        insert_matches([(nid, rid, *values(nid, rid, score),
                          directions[(nid, rid) in researcher_only], False, now, now)
                         for (nid, rid), score in itertools.islice(pairs, chunk)])
         if progress:
             progress(min(start + chunk, added), added)
-    now = utcnow()
-    for model, ids in ((Need, corpus.needs.ids), (Researcher, corpus.researchers.ids)):
-        ids = [int(i) for i in ids]
-        for start in range(0, len(ids), chunk):
-            db.session.execute(update(model).where(model.id.in_(ids[start:start + chunk]))
-                               .values(matched_at=now).execution_options(
-                                   synchronize_session=False))
+    ids = corpus.needs.ids
+    if first_id is not None:
+        ids = ids[ids >= first_id]
+    if last_id is not None:
+        ids = ids[ids <= last_id]
+    stamp_matched(Need, ids, chunk=chunk)
     return added
+
+
+def stamp_matched(model, ids, chunk: int = 5000) -> None:
+    """Set ``matched_at`` of these needs or researchers (their ranking is stored)."""
+    now = utcnow()
+    ids = [int(i) for i in ids]
+    for start in range(0, len(ids), chunk):
+        db.session.execute(update(model).where(model.id.in_(ids[start:start + chunk]))
+                           .values(matched_at=now).execution_options(
+                               synchronize_session=False))
 
 
 def tidy_after_store(session) -> None:
