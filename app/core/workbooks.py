@@ -10,6 +10,7 @@ their audit record after it (``app/core/long_reads.py``).
 """
 import tempfile
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -112,6 +113,17 @@ def write(sheets, title: str | None = None):
     book.save(output)
     output.seek(0)
     return output, written
+
+
+@contextmanager
+def closed_on_error(output):
+    """The workbook's file closed (and a file on disk removed) if what comes between its
+    writing and its response fails (the export's audit record refused: 503)."""
+    try:
+        yield output
+    except BaseException:
+        output.close()
+        raise
 
 
 def response(output, download_name: str) -> Response:

@@ -81,7 +81,7 @@ class DashboardView(BaseView):
                 title=program_round.label)
             round_id = program_round.id
             name = f"{_('Dashboard')}-{program_round.code}-{dt.date.today().isoformat()}.xlsx"
-        with short_write():
+        with workbooks.closed_on_error(output), short_write():
             audit.record("dashboard.export", db.session.get(ProgramRound, round_id),
                          actor=g.user, after={"projects": counts[-1]})
         return workbooks.response(output, name)

@@ -24,7 +24,7 @@ class NeedListExportView(BaseView):
         with long_read():
             output, count = workbooks.write([need_list_sheet(
                 NeedFilters.from_args(request.args), g.user)])
-        with short_write():
+        with workbooks.closed_on_error(output), short_write():
             audit.record("needs.export", None, subject_type="needs", actor=g.user,
                          after={"count": count[0], "filters": dict(request.args)})
         return workbooks.response(output, f"需求清单-{dt.date.today().isoformat()}.xlsx")

@@ -119,7 +119,7 @@ class AuditLogModelView(ScopedModelView):
         # slow export neither holds up nor is refused by the writes meanwhile (long_reads.py).
         with long_read():
             output, count = workbooks.write([audit_log_sheet()])
-        with short_write():
+        with workbooks.closed_on_error(output), short_write():
             audit.record("audit.export", None, subject_type="audit_log",
                          after={"rows": count[0]}, actor=g.user)
         return workbooks.response(output, f"audit-log-{dt.date.today().isoformat()}.xlsx")
