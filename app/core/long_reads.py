@@ -33,6 +33,8 @@ Use them in that order in a view::
 import logging
 from contextlib import contextmanager
 
+from sqlalchemy.orm import scoped_session
+
 from app.extensions import SQLITE_BEGIN, db
 
 logger = logging.getLogger(__name__)
@@ -53,7 +55,7 @@ def long_read(session=None):
     the response needs from them inside it. A write in the block is refused by the database
     (SQLite: "attempt to write a readonly database"; PostgreSQL: "read-only transaction")."""
     session = session if session is not None else db.session
-    session.commit()
+    _commit_keeping_loaded(session)
     dialect = session.get_bind().dialect.name
     if _joined(session):
         connection = session.connection()
@@ -71,6 +73,18 @@ def long_read(session=None):
         if guarded:
             _writable_again(connection)
         session.rollback()
+
+
+def _commit_keeping_loaded(session):
+    """Commit what the request had open without expiring what it loaded (the signed-in user,
+    read once per request: expired, it was read again by the first page that used it)."""
+    real = session() if isinstance(session, scoped_session) else session
+    expire = real.expire_on_commit
+    real.expire_on_commit = False
+    try:
+        real.commit()
+    finally:
+        real.expire_on_commit = expire
 
 
 def _writable_again(connection):

@@ -1,6 +1,6 @@
 """Enterprises (企业) and the national tech-SME whitelist they are checked against."""
 from flask_appbuilder import Model
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import relationship
 
 from app.models.enums import EnterpriseState, WhitelistStatus
@@ -19,6 +19,8 @@ class Enterprise(PinyinMixin, TimestampMixin, VersionedMixin, Model):
         CheckConstraint(
             "state <> 'returned' OR return_reason IS NOT NULL", name="ck_enterprise_returned_reason"
         ),
+        # the review queue: one state, in the list's order
+        Index("ix_enterprises_state_pinyin", "state", "name_pinyin"),
     )
     @classmethod
     def jurisdiction_keys(cls):

@@ -7,6 +7,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -59,6 +60,8 @@ class Researcher(PinyinMixin, TimestampMixin, VersionedMixin, Model):
         CheckConstraint(
             "state <> 'returned' OR return_reason IS NOT NULL", name="ck_researcher_returned_reason"
         ),
+        # the review queue: one state, in the list's order (a rare state walked 100,000 rows)
+        Index("ix_researchers_state_pinyin", "state", "name_pinyin"),
     )
     @classmethod
     def jurisdiction_keys(cls):

@@ -20,6 +20,22 @@ from app.workflows.errors import WorkflowError
 PER_PAGE = 20
 
 
+def _of_published_needs(user):
+    """The matches' condition "of a published need", written so the database reads few rows
+    (the row rule is applied on top of it all the same). Staff see every match: a correlated
+    EXISTS lets SQLite walk the score index and stop at the page's last row (an IN list made
+    it read and sort 2,000,000 matches: 37 s). An enterprise sees its own needs' matches: the
+    IN list of its published needs reaches them by the pairs' index (walking the score index
+    looking for them took 7 s). A researcher's own are reached by its id in the row rule."""
+    if jurisdiction.is_global(user):
+        return (select(Need.id).where(Need.id == Match.need_id,
+                                      Need.state == NeedState.published).exists())
+    needs = select(Need.id).where(Need.state == NeedState.published)
+    if getattr(user, "enterprise_id", None) is not None:
+        needs = needs.where(Need.enterprise_id == user.enterprise_id)
+    return Match.need_id.in_(needs)
+
+
 class RecommendationView(BaseView):
     """What matching recommended to the signed-in participant, with the reasons."""
 
@@ -36,14 +52,8 @@ class RecommendationView(BaseView):
             # (a commit expires them, and the template read each again).
             todo.mark_seen(g.user, "recommended")
             db.session.commit()
-        # Published needs by a correlated EXISTS, not a join (the row rule correlates on Need
-        # itself) nor an IN list: with IN, SQLite read every match of every published need
-        # and sorted them (2,000,000: 37 s for staff); with EXISTS it walks the score index
-        # and stops at the page's last row.
-        published = (select(Need.id).where(Need.id == Match.need_id,
-                                            Need.state == NeedState.published).exists())
         stmt = jurisdiction.scoped(
-            select(Match).where(Match.dismissed.is_(False), published), Match)
+            select(Match).where(Match.dismissed.is_(False), _of_published_needs(g.user)), Match)
         total = list_counts.count_of(stmt)
         matches = db.session.scalars(
             stmt.options(joinedload(Match.need),
