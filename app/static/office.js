@@ -71,6 +71,13 @@ if (window.jQuery && jQuery.fn.select2) {
           processResults: function (data) { return data; }
         }
       });
+      /* named after the field's label, as FAB's own boxes are above */
+      var label = select.id ? $.trim($("label[for='" + select.id + "']").first().text()) : "";
+      var box = $select.next(".select2-container");
+      if (label) {
+        box.find(".select2-selection").attr("aria-label", label.replace(/\s*\*$/, ""));
+      }
+      box.find("ul.select2-selection__rendered").attr("role", "presentation");
       /* A filter restored from the address holds an id: show the row's name. */
       var value = $select.val();
       if (value && $select.find("option[value='" + value + "']").text() === "") {
