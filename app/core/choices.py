@@ -53,7 +53,12 @@ class RemoteSelectWidget(Select2Widget):
             kwargs["multiple"] = "multiple"
         kwargs["class"] = "remote_select2 form-control"
         kwargs["data-remote"] = field.remote_url()
-        kwargs["data-placeholder"] = field.placeholder
+        kwargs["data-placeholder"] = field.placeholder or _("Type a name to search")
+        # select2's own messages are English: the page says them in the reader's language
+        kwargs["data-msg-type"] = _("Type at least one character")
+        kwargs["data-msg-none"] = _("Nothing found")
+        kwargs["data-msg-searching"] = _("Searching…")
+        kwargs["data-msg-error"] = _("The list could not be loaded; try again.")
         options = [Markup('<option value=""></option>')]
         for value, label, selected, *_render_kw in field.iter_choices():
             if value == "__None":

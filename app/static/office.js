@@ -65,6 +65,12 @@ if (window.jQuery && jQuery.fn.select2) {
         theme: "bootstrap", allowClear: true, width: "100%",
         placeholder: $select.attr("data-placeholder") || "",
         minimumInputLength: 1,
+        language: {
+          inputTooShort: function () { return $select.attr("data-msg-type"); },
+          noResults: function () { return $select.attr("data-msg-none"); },
+          searching: function () { return $select.attr("data-msg-searching"); },
+          errorLoading: function () { return $select.attr("data-msg-error"); }
+        },
         ajax: {
           url: $select.attr("data-remote"), dataType: "json", delay: 250,
           data: function (params) { return {q: params.term || ""}; },
