@@ -141,14 +141,20 @@ def search_only(q, indexed):
 def like_baseline(q):
     """The same page (count + 50 rows, same joins) found by `LIKE '%q%'` instead of the index."""
     from sqlalchemy import func, select
+    from sqlalchemy.orm import contains_eager
 
     from app.extensions import db
-    from app.models import Need
-    from app.domain.needs.need_list import NeedFilters, _base, _conditions, _ordered
+    from app.models import Enterprise, Need, TechDomain, TechField
+    from app.domain.needs.need_list import NeedFilters, _base, _conditions
 
     likes = _likes(q)
     db.session.scalar(select(func.count(Need.id)).where(*_conditions(NeedFilters(), []), *likes))
-    db.session.scalars(_ordered(_base(NeedFilters(), []).where(*likes), []).limit(50)).unique().all()
+    page = (_base(NeedFilters(), []).where(*likes)
+            .options(contains_eager(Need.field).contains_eager(TechField.domain),
+                     contains_eager(Need.category),
+                     contains_eager(Need.enterprise).contains_eager(Enterprise.region))
+            .order_by(TechDomain.code, TechField.code, Need.published_at.desc(), Need.id))
+    db.session.scalars(page.limit(50)).unique().all()
 
 
 def run(n_needs, database_url, out=sys.stdout, reuse=False):

@@ -6,7 +6,37 @@ for 25 users, 207 for 100). ``ListInterface`` loads a list page's to-many column
 statement each (``selectinload``) and their rows' own many-to-one relations with them.
 """
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
+from sqlalchemy import Boolean
 from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import BadRequest
+
+YES, NO = {"y", "yes", "true", "1", "on"}, {"n", "no", "false", "0", "off", ""}
+
+
+def boolean_filter_values(model, filters):
+    """A list's filter on a yes/no column takes yes or no: FAB passed the text of the address
+    to the database as it was, which PostgreSQL refuses (``boolean = varchar``: a 500 for any
+    value, FAB's own "y" included). The values become booleans; anything else is a 400."""
+    given = getattr(filters, "filters", None) or ()
+    values = getattr(filters, "values", None)
+    for index, (flt, value) in enumerate(zip(given, values or ())):
+        column = model.__table__.columns.get(flt.column_name)
+        if column is None or not isinstance(column.type, Boolean):
+            continue
+        # FAB keeps each filter's values as a list (an argument may repeat)
+        given_values = value if isinstance(value, list) else [value]
+        converted = [_yes_or_no(v, flt.column_name) for v in given_values]
+        values[index] = converted if isinstance(value, list) else converted[0]
+
+
+def _yes_or_no(value, column) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text not in YES | NO:
+        raise BadRequest(_("“%(column)s” is searched by yes or no.", column=column))
+    return text in YES
 
 
 def to_many_options(model, names):
@@ -32,8 +62,13 @@ class ListInterface(SQLAInterface):
         super().__init__(obj, session=session)
         self.listed_many = tuple(listed_many)
 
+    def query_count(self, query, filters=None, select_columns=None):
+        boolean_filter_values(self.obj, filters)
+        return super().query_count(query, filters, select_columns)
+
     def apply_all(self, query, filters=None, order_column="", order_direction="", page=None,
                   page_size=None, select_columns=None, outer_default_load=False):
+        boolean_filter_values(self.obj, filters)
         query = super().apply_all(query, filters, order_column, order_direction, page,
                                   page_size, select_columns, outer_default_load)
         if page_size is not None and select_columns is None and self.listed_many:

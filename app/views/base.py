@@ -47,6 +47,7 @@ from app.core.access import jurisdiction, masking
 from app.core.audit.edits import audit_staff_change, remember_before, staff_request
 from app.core.choices import RemoteChoices
 from app.core.labels import ReadableView
+from app.core.list_loading import boolean_filter_values
 from app.extensions import db
 from app.models.enums import LabelledEnum
 from app.models.mixins import SafeFileColumn
@@ -489,6 +490,7 @@ def refuse_hidden_columns(model, filters=None, order_column=""):
         column = model.__table__.columns.get(flt.column_name)
         if column is not None and isinstance(column.type, String) and not _texts(value):
             raise BadRequest(_("“%(column)s” is searched by text.", column=flt.column_name))
+    boolean_filter_values(model, filters)
 
 
 def _texts(value) -> bool:
