@@ -32,11 +32,12 @@ class Match(TimestampMixin, Model):
                       Index("ix_matches_need_direction", "need_id", "direction"),
                       Index("ix_matches_researcher_direction", "researcher_id", "direction"),
                       # the back office's match list, best first (a sort of 2,000,000 rows),
-                      # also when filtered by its search form's flags (a rare value walked
-                      # the whole score index: 12 s)
+                      # also when filtered on "not interested" (a rare value walked the whole
+                      # score index: 12 s). Not (direction, score): half the rows have each
+                      # direction, and SQLite took it for a ranking's own reads instead of
+                      # (need, direction).
                       Index("ix_matches_score", "score"),
-                      Index("ix_matches_dismissed_score", "dismissed", "score"),
-                      Index("ix_matches_direction_score", "direction", "score"))
+                      Index("ix_matches_dismissed_score", "dismissed", "score"))
 
     @classmethod
     def jurisdiction_keys(cls):

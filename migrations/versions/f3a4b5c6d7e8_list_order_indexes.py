@@ -19,7 +19,6 @@ depends_on = None
 INDEXES = (
     ('ix_matches_score', 'matches', ['score']),
     ('ix_matches_dismissed_score', 'matches', ['dismissed', 'score']),
-    ('ix_matches_direction_score', 'matches', ['direction', 'score']),
     ('ix_notifications_created_at', 'notifications', ['created_at']),
     ('ix_notifications_state_created', 'notifications', ['state', 'created_at']),
     ('ix_review_created_at', 'review_records', ['created_at']),
