@@ -5,9 +5,11 @@ their names), its group list each group's roles: stock FAB reads them row by row
 for 25 users, 207 for 100). ``ListInterface`` loads a list page's to-many columns with one
 statement each (``selectinload``) and their rows' own many-to-one relations with them.
 """
+from decimal import Decimal, InvalidOperation
+
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
-from sqlalchemy import Boolean
+from sqlalchemy import Boolean, Numeric
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import BadRequest
 
@@ -15,19 +17,38 @@ YES, NO = {"y", "yes", "true", "1", "on"}, {"n", "no", "false", "0", "off", ""}
 
 
 def boolean_filter_values(model, filters):
-    """A list's filter on a yes/no column takes yes or no: FAB passed the text of the address
-    to the database as it was, which PostgreSQL refuses (``boolean = varchar``: a 500 for any
-    value, FAB's own "y" included). The values become booleans; anything else is a 400."""
+    """A list's filter on a yes/no or a decimal column takes a value of its type: FAB passed
+    the text of the address to the database as it was, which PostgreSQL refuses (``boolean =
+    varchar``, ``numeric = varchar``: a 500 for any value, FAB's own "y" included). The values
+    become booleans and decimals; anything else is a 400."""
     given = getattr(filters, "filters", None) or ()
     values = getattr(filters, "values", None)
     for index, (flt, value) in enumerate(zip(given, values or ())):
         column = model.__table__.columns.get(flt.column_name)
-        if column is None or not isinstance(column.type, Boolean):
+        if column is None:
+            continue
+        if isinstance(column.type, Boolean):
+            convert = _yes_or_no
+        elif isinstance(column.type, Numeric):  # Float too; FAB converts integers itself
+            convert = _decimal
+        else:
             continue
         # FAB keeps each filter's values as a list (an argument may repeat)
         given_values = value if isinstance(value, list) else [value]
-        converted = [_yes_or_no(v, flt.column_name) for v in given_values]
+        converted = [convert(v, flt.column_name) for v in given_values]
         values[index] = converted if isinstance(value, list) else converted[0]
+
+
+def _decimal(value, column) -> Decimal:
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return Decimal(str(value))
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite():
+        raise BadRequest(_("“%(column)s” is searched by a number.", column=column))
+    return number
 
 
 def _yes_or_no(value, column) -> bool:

@@ -81,7 +81,10 @@ if (window.jQuery && jQuery.fn.select2) {
       var label = select.id ? $.trim($("label[for='" + select.id + "']").first().text()) : "";
       var box = $select.next(".select2-container");
       if (label) {
-        box.find(".select2-selection").attr("aria-label", label.replace(/\s*\*$/, ""));
+        /* the box and the text it shows (a textbox to assistive technology: empty until a
+           row is chosen, so it needs the name too) */
+        label = label.replace(/\s*\*$/, "");
+        box.find(".select2-selection, .select2-selection__rendered").attr("aria-label", label);
       }
       box.find("ul.select2-selection__rendered").attr("role", "presentation");
       /* A filter restored from the address holds an id: show the row's name. */
