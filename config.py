@@ -172,6 +172,13 @@ class Config:
     # its worker died.
     REMATCH_BLOCK_TIMEOUT = int(os.environ.get("REMATCH_BLOCK_TIMEOUT", str(3 * 3600)))
     REMATCH_BLOCK_RETRIES = int(os.environ.get("REMATCH_BLOCK_RETRIES", "2"))
+    # A push round runs as RQ jobs on the matching queue, one per block: this many blocks of
+    # researchers and as many of enterprises (app/domain/matching/push_rounds.py), each
+    # block's job with this timeout (seconds) and this many runs again after an error or a
+    # worker's death.
+    PUSH_BLOCKS = int(os.environ.get("PUSH_BLOCKS", "8"))
+    PUSH_BLOCK_TIMEOUT = int(os.environ.get("PUSH_BLOCK_TIMEOUT", str(3600)))
+    PUSH_BLOCK_RETRIES = int(os.environ.get("PUSH_BLOCK_RETRIES", "2"))
     # Digests of new matches: at most this many SMS per person and day.
     DIGEST_SMS_PER_DAY = int(os.environ.get("DIGEST_SMS_PER_DAY", "1"))
     # How often the worker pushes digests of new matches (seconds; default every 4 hours).

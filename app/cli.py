@@ -18,7 +18,7 @@ from app.core.security import sync_roles
 from app.domain.demo import load_demo
 from app.domain.desk import notices
 from app.domain.funding.execution import send_report_reminders
-from app.domain.matching.digests import send_digests
+from app.domain.matching.push_rounds import run_push_round, start_push_round
 from app.domain.matching.runs import progress_of, run_rematch, start_rematch
 from app.domain.reference.loader import seed_reference_data
 from app.domain.words import warm_up
@@ -186,12 +186,28 @@ def matching_rematch(inline, no_wait, blocks):
 
 @matching_group.command("digests")
 @click.option("--period", default=None, help="Digest period name (default: today's date).")
+@click.option("--blocks", type=int, default=None,
+              help="Blocks of researchers and of enterprises (default: PUSH_BLOCKS).")
+@click.option("--inline/--queue", default=True,
+              help="Run every block here (default), or queue them for the workers.")
 @with_appcontext
-def matching_digests(period):
-    """Push the matches nobody has been told about, one digest per person and period."""
-    count = send_digests(period or utcnow().date().isoformat(), commit=True)
-    db.session.commit()
-    click.echo(f"{count} digests")
+def matching_digests(period, blocks, inline):
+    """Push the matches nobody has been told about, one digest per person and period, as a
+    push round by blocks; a period already pushed sends nothing again."""
+    period = period or utcnow().date().isoformat()
+    if not inline:
+        round_ = start_push_round(period, blocks=blocks)
+        db.session.commit()
+        click.echo(f"push round {round_.id}: {len(round_.blocks)} blocks queued")
+        return
+    with click.progressbar(length=1, label="blocks") as bar:
+        def progress(done, total):
+            bar.length = total
+            bar.update(done - bar.pos)
+        round_ = run_push_round(period, blocks=blocks, progress=progress)
+    if round_.error:
+        raise click.ClickException(f"push round {round_.id} failed: {round_.error}")
+    click.echo(f"push round {round_.id}: {round_.digests} digests")
 
 
 @click.group("projects")

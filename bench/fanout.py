@@ -7,6 +7,10 @@
 and ``bench.matching`` gave its matches: an account for every researcher and enterprise that has
 none, then ``send_digests`` as the worker runs it (a commit per batch), timed, with the
 notifications and jobs it made and the process's peak memory. Nothing is sent.
+``--round --workers 1 2 [--blocks 8]`` makes the round as the periodic job does instead: a push
+round by blocks (``push_rounds.start_push_round``) run by that many real ``flask worker
+matching`` processes, timed from its start until its last block is done, with each worker's
+peak memory and the ratio of two workers' wall time to one's (target <= 0.6).
 
 A push round: one digest per person, in-site and e-mail (to an SMTP server on loopback), made by
 ``send_digests`` and sent by one RQ worker. Prints notifications delivered per second against
@@ -54,11 +58,11 @@ def run(n_people, database_url, redis_url, out=sys.stdout):
 
     from app import create_app
     from app.core import queue as jobs
+    from app.domain.matching.digests import send_digests
+    from app.domain.reference.loader import seed_reference_data
     from app.extensions import db
     from app.models import AppUser, Match, NeedState, Notification
     from app.models.mixins import utcnow
-    from app.domain.matching.digests import send_digests
-    from app.domain.reference.loader import seed_reference_data
     from tests.factories import Factories
 
     controller, inbox, port = _smtp()
@@ -150,10 +154,83 @@ def _accounts(db):
     return made
 
 
+def _reset_round(db):
+    """Every match untold again and no digest yet: a rerun measures the same round."""
+    from sqlalchemy import delete, update
+
+    from app.models import Match, Notification
+
+    db.session.execute(update(Match).values(pushed_at=None, enterprise_pushed_at=None))
+    db.session.execute(delete(Notification).where(Notification.template.like("match.digest%")))
+    db.session.commit()
+
+
+def push_round_by_workers(database_url, redis_url, worker_counts, blocks, out=sys.stdout):
+    """The push round as the periodic job makes it, by blocks that 1, then 2 (...) real
+    workers run; returns {workers: figures}."""
+    from flask_migrate import upgrade
+    from redis import Redis
+    from sqlalchemy import func, select
+
+    from app import create_app
+    from app.domain.matching import push_rounds
+    from app.extensions import db
+    from app.models import Match, Notification
+
+    from .workers import start_workers, stop_workers
+
+    app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=database_url,
+                     UPLOAD_FOLDER=tempfile.mkdtemp(), REDIS_URL=redis_url, RQ_ASYNC=True)
+    env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url,
+               DIGEST_INTERVAL=str(7 * 86400), MATCH_SWEEP_INTERVAL=str(7 * 86400),
+               FAB_UPDATE_PERMS="False")
+    env.setdefault("SECRET_KEY", "bench-secret-key-that-is-long-enough-0123456789")
+    logdir = tempfile.mkdtemp(prefix="push-workers-")
+    print(f"worker logs in {logdir}", file=out, flush=True)
+    results = {}
+    with app.app_context():
+        upgrade()  # the copy comes up to the code's schema (the rounds' tables)
+        matches = db.session.scalar(select(func.count(Match.id)))
+        _accounts(db)
+    for n_workers in worker_counts:
+        Redis.from_url(redis_url).flushdb()
+        with app.app_context():
+            _reset_round(db)
+            started = time.perf_counter()
+            round_ = push_rounds.start_push_round(f"bench-{n_workers}w-{time.time():.0f}",
+                                                  blocks=blocks)
+            round_id, n_blocks = round_.id, len(round_.blocks)
+            db.session.commit()  # its blocks are queued now
+        workers = start_workers(n_workers, env, logdir, f"round{round_id}")
+        with app.app_context():
+            while not (state := push_rounds.progress_of(round_id))["finished"]:
+                if state["error"]:
+                    break
+                time.sleep(0.5)
+            wall = time.perf_counter() - started
+            rows = db.session.scalar(select(func.count(Notification.id)).where(
+                Notification.template.like("match.digest%")))
+            db.session.rollback()
+        peaks = [peak for peak, _text in stop_workers(workers)]
+        results[n_workers] = {"wall": wall, "peaks": peaks, "digests": state["digests"],
+                              "rows": rows, "error": state["error"]}
+        print(f"{n_workers} worker(s), round {round_id} over {matches:,} matches, {n_blocks} "
+              f"blocks: {wall:.1f} s wall, {state['digests']:,} digests, {rows:,} "
+              f"notifications ({rows / max(wall, 1e-9):,.0f}/s), error: {state['error']}",
+              file=out)
+        print(f"  peak memory per worker: {', '.join(f'{p:,.0f} MB' for p in peaks)}",
+              file=out, flush=True)
+    Redis.from_url(redis_url).flushdb()
+    if 1 in results and 2 in results:
+        print(f"two workers / one: {results[2]['wall'] / results[1]['wall']:.2f}   "
+              "(target <= 0.6)", file=out)
+    return results
+
+
 def push_round(database_url, redis_url, out=sys.stdout):
     """Make and enqueue one push round on a generated database; returns its figures."""
     from redis import Redis
-    from sqlalchemy import delete, func, select, update
+    from sqlalchemy import func, select
 
     from app import create_app
     from app.domain.matching.digests import send_digests
@@ -174,11 +251,7 @@ def push_round(database_url, redis_url, out=sys.stdout):
             started = time.perf_counter()
             accounts = _accounts(db)
             accounts_seconds = time.perf_counter() - started
-            # Every match untold again and no digest yet: a rerun measures the same round.
-            db.session.execute(update(Match).values(pushed_at=None, enterprise_pushed_at=None))
-            db.session.execute(delete(Notification).where(
-                Notification.template.like("match.digest%")))
-            db.session.commit()
+            _reset_round(db)
             before = db.session.scalar(select(func.count(Notification.id)))
             started = time.perf_counter()
             digests = send_digests("bench-round", commit=True)
@@ -203,8 +276,13 @@ def main(argv=None):
     parser.add_argument("--database", default="sqlite")
     parser.add_argument("--round", action="store_true",
                         help="a whole push round on a generated database (see above)")
+    parser.add_argument("--workers", type=int, nargs="+", default=None,
+                        help="with --round: by blocks, run by this many workers in turn")
+    parser.add_argument("--blocks", type=int, default=None, help="default PUSH_BLOCKS")
     args = parser.parse_args(argv)
     os.environ.setdefault("SECRET_KEY", "bench-secret-key-that-is-long-enough-0123456789")
+    if args.round and args.workers:
+        return push_round_by_workers(args.database, args.redis, args.workers, args.blocks)
     if args.round:
         return push_round(args.database, args.redis)
     url = args.database

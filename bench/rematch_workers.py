@@ -16,20 +16,12 @@ import argparse
 import os
 import random
 import re
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
-WRAPPER = """
-import resource, signal, subprocess, sys
-signal.signal(signal.SIGTERM, lambda *_: None)  # the worker, in the same group, stops itself
-code = subprocess.call(sys.argv[1:])
-print("PEAK_KB", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, flush=True)
-sys.exit(code)
-"""
+from .workers import start_workers, stop_workers
 
 
 def _app(database_url, redis_url):
@@ -57,14 +49,7 @@ def one_run(app, n_workers, blocks, env, logdir, out=sys.stdout):
         started = time.perf_counter()
         run_id = runs.start_rematch(None, blocks=blocks).id
         db.session.commit()  # the researchers' blocks are queued now
-    workers, logs = [], []
-    for i in range(n_workers):
-        log = open(os.path.join(logdir, f"run{run_id}-worker{i}.log"), "w")
-        logs.append(log)
-        workers.append(subprocess.Popen(
-            [sys.executable, "-c", WRAPPER, sys.executable, "-m", "flask", "--app",
-             "app.embedded:create_cli_app", "worker", "matching"],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+    workers = start_workers(n_workers, env, logdir, f"run{run_id}")
     with app.app_context():
         while True:
             state = runs.progress_of(run_id)
@@ -72,16 +57,9 @@ def one_run(app, n_workers, blocks, env, logdir, out=sys.stdout):
                 break
             time.sleep(0.5)
     wall = time.perf_counter() - started
-    for worker in workers:
-        os.killpg(worker.pid, signal.SIGTERM)
-    for worker in workers:
-        worker.wait(120)
-    for log in logs:
-        log.close()
     peaks, blocks_seen, stores, waits, loads = [], 0, [], [], []
-    for log in logs:
-        text = open(log.name, encoding="utf-8").read()
-        peaks.append(int(re.findall(r"PEAK_KB (\d+)", text)[-1]) / 1024)
+    for peak, text in stop_workers(workers):
+        peaks.append(peak)
         for corpus_s, all_s in re.findall(r"corpus ([\d.]+) s, all ([\d.]+) s", text):
             blocks_seen += 1
             loads.append(float(corpus_s))

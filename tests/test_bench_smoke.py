@@ -82,7 +82,7 @@ def test_page_load_benchmark_serves_every_page_through_gunicorn(app, tmp_path):
 def test_a_whole_push_round_is_made_and_enqueued_on_generated_data(app, redis_conn, tmp_path):
     """generate → matching (stores the re-match) → fanout --round, as bench/README.md runs
     them at 10x national scale."""
-    from bench.fanout import push_round
+    from bench.fanout import push_round, push_round_by_workers
     from bench.generate import generate
     from bench.matching import run as run_matching
 
@@ -96,6 +96,10 @@ def test_a_whole_push_round_is_made_and_enqueued_on_generated_data(app, redis_co
     assert matched["matches"] > 0 and result["digests"] > 0
     assert result["rows"] == 3 * result["digests"] and result["jobs"] >= result["rows"] // 100
     assert "peak memory" in out.getvalue()
+    # The same round by blocks, run by a real `flask worker` process.
+    by_workers = push_round_by_workers(url, app.config["REDIS_URL"], [1], blocks=2, out=out)
+    assert by_workers[1]["error"] is None and by_workers[1]["peaks"][0] > 0
+    assert (by_workers[1]["digests"], by_workers[1]["rows"]) == (result["digests"], result["rows"])
 
 
 def test_desk_benchmark_serves_every_role_its_desk_and_inbox(app, tmp_path):

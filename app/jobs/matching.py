@@ -6,7 +6,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from app.core.queue import get_queue, job
-from app.domain.matching import digests, runs, store
+from app.domain.matching import push_rounds, runs, store
 from app.extensions import db
 from app.jobs import schedule
 
@@ -52,12 +52,20 @@ def rematch_block(block_id: int):
 
 
 @job
+def push_block(block_id: int):
+    """One block of a push round (app/domain/matching/push_rounds.py); RQ runs it again if it
+    fails or its worker dies, and nobody is told twice."""
+    return push_rounds.run_push_block(block_id)
+
+
+@job
 def send_match_digests(period: str, reschedule: bool = True):
-    """Push the period's digests, then schedule the next run (even if this one failed)."""
+    """Start (or resume) the period's push round, whose blocks the matching queue's workers
+    run, then schedule the next round (even if this one failed). Returns the round's id."""
     try:
-        count = digests.send_digests(period, commit=True)
+        round_id = push_rounds.start_push_round(period).id
         db.session.commit()
-        return count
+        return round_id
     finally:
         if reschedule:
             schedule.schedule_next(f"{__name__}.send_match_digests")

@@ -20,7 +20,7 @@ from app.models.enums import (
     ResearcherState,
     WhitelistStatus,
 )
-from app.models.match import Match, MatchRun, MatchRunBlock
+from app.models.match import Match, MatchRun, MatchRunBlock, PushRound, PushRoundBlock
 from app.models.need import PUBLIC_NEED_STATES, Need
 from app.models.notification import Notification
 from app.models.password_reset import PasswordReset

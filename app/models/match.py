@@ -4,6 +4,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -104,6 +105,53 @@ class MatchRunBlock(Model):
     state = Column(String(12), nullable=False, default="queued")
     rows = Column(Integer, nullable=False, default=0)  # needs or researchers ranked
     matches = Column(Integer, nullable=False, default=0)  # new matches stored (needs' blocks)
+    attempts = Column(Integer, nullable=False, default=0)
+    started_at = Column(DateTime)
+    finished_at = Column(DateTime)
+    error = Column(Text)
+
+
+class PushRound(Model):
+    """A push round (SPEC §5): every match nobody was told about, one digest per person for
+    ``period``, split into blocks of researchers and of enterprises that the ``matching``
+    queue's workers run. One round per period: starting a period again resumes it."""
+
+    __tablename__ = "push_rounds"
+
+    @classmethod
+    def jurisdiction_keys(cls):
+        return {}
+
+    id = Column(Integer, primary_key=True)
+    period = Column(String(64), nullable=False, unique=True)
+    day = Column(Date, nullable=False)  # the day its SMS slots count against
+    started_at = Column(DateTime, nullable=False)
+    finished_at = Column(DateTime)
+    digests = Column(Integer, nullable=False, default=0)
+    error = Column(Text)
+    blocks = relationship("PushRoundBlock", back_populates="round",
+                          order_by="PushRoundBlock.id", cascade="all, delete-orphan",
+                          passive_deletes=True)
+
+
+class PushRoundBlock(Model):
+    """One block of a push round: the researchers (or the enterprises) of a range of ids, their
+    digests written and their matches stamped as told. ``state`` is queued, running, done or
+    failed; ``first_id``/``last_id`` bound the ids, NULL at the open ends."""
+
+    __tablename__ = "push_round_blocks"
+    __table_args__ = (UniqueConstraint("round_id", "side", "number", name="uq_push_round_block"),)
+
+    id = Column(Integer, primary_key=True)
+    round_id = Column(Integer, ForeignKey("push_rounds.id", ondelete="CASCADE"), nullable=False)
+    round = relationship("PushRound", back_populates="blocks")
+    side = Column(String(12), nullable=False)  # "researcher" | "enterprise"
+    number = Column(Integer, nullable=False)
+    first_id = Column(Integer)
+    last_id = Column(Integer)
+    state = Column(String(12), nullable=False, default="queued")
+    digests = Column(Integer, nullable=False, default=0)
+    matches = Column(Integer, nullable=False, default=0)  # matches told
     attempts = Column(Integer, nullable=False, default=0)
     started_at = Column(DateTime)
     finished_at = Column(DateTime)

@@ -11,6 +11,7 @@ from app.core import list_counts
 from app.core.access import jurisdiction
 from app.core.notifications.delivery import response_rates
 from app.domain.desk import todo
+from app.domain.matching import push_rounds
 from app.domain.matching import store as recommendations
 from app.domain.matching.runs import block_counts, is_dead, start_rematch
 from app.extensions import db
@@ -97,8 +98,11 @@ class MatchingView(BaseView):
         # A dead run (no block progressed for REMATCH_STALE_AFTER) does not hold the button:
         # the next start closes it.
         running = any(r.finished_at is None and not is_dead(r) for r in runs)
+        rounds = push_rounds.recent()
         return self.render_template("office/matching.html", title=_("Matching"), runs=runs,
-                                    blocks=block_counts(r.id for r in runs),
+                                    blocks=block_counts(r.id for r in runs), rounds=rounds,
+                                    refresh=running or any(r["finished_at"] is None
+                                                           for r in rounds),
                                     running=running, channels=response_rates(db.session),
                                     response=recommendations.response())
 

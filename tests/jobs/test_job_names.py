@@ -22,6 +22,7 @@ STABLE_JOB_NAMES = (
     "app.jobs.matching.match_researcher",
     "app.jobs.matching.rematch_all",
     "app.jobs.matching.rematch_block",
+    "app.jobs.matching.push_block",
     "app.jobs.matching.send_match_digests",
     "app.jobs.matching.sweep_matching",
     "app.jobs.projects.send_report_reminders",

@@ -30,6 +30,7 @@ from app.models import (
     Institution,
     Match,
     MatchRun,
+    PushRound,
     Message,
     Need,
     NeedState,
@@ -125,8 +126,10 @@ def parties(app, make):
         party_users, party_rows = _party(app, make, side)
         users.update({(role, side): user for role, user in party_users.items()})
         rows += party_rows
-    # A record of no party: a re-match run is the platform's.
+    # Records of no party: a re-match run and a push round are the platform's.
     rows.append((make.save(MatchRun(started_at=utcnow(), total=0)), None, set()))
+    rows.append((make.save(PushRound(period="access", day=utcnow().date(),
+                                     started_at=utcnow(), digests=0)), None, set()))
     for role in GLOBAL:
         users[(role, None)] = make.user(role, f"{role.lower()}_access")
     return users, rows

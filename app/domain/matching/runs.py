@@ -149,7 +149,7 @@ def _enqueue(block_id: int) -> None:
 
 # --- Running a block ------------------------------------------------------------------------------
 
-def _begin() -> None:
+def begin_write() -> None:
     """Begin a writing transaction: on SQLite it takes the write lock first (BEGIN IMMEDIATE),
     which another block's store may hold longer than the busy timeout; wait for it, as long as
     a run may go without progress."""
@@ -189,7 +189,7 @@ def _rows(ids: np.ndarray, first_id, last_id) -> range:
 def run_block(block_id: int, corpus=None, stash=None, queue_next: bool = True) -> int:
     """Run one block of a re-match (see the module's docstring), then take the run's next step
     if this block was the last of its kind. Returns the new matches the block stored."""
-    _begin()
+    begin_write()
     block = db.session.get(MatchRunBlock, block_id)
     if block is None:
         db.session.rollback()
@@ -240,7 +240,7 @@ def _rank_researchers(block_id: int, corpus, stash) -> None:
     starts = np.array([first for _n, first in need_blocks[1:]], dtype=np.int64)
     which = np.searchsorted(starts, need_ids, side="right")
     stash.put(run_id, number, {n: found[which == i] for i, (n, _f) in enumerate(need_blocks)})
-    _begin()
+    begin_write()
     store.stamp_matched(Researcher, corpus.researchers.ids[rows.start:rows.stop])
     _done(block_id, len(rows), 0)
     db.session.commit()
@@ -260,7 +260,7 @@ def _rank_and_store_needs(block_id: int, corpus, stash) -> None:
     del kept
     store.prepare(corpus, found)  # reasons made before the write lock, not while holding it
     started = time.perf_counter()
-    _begin()
+    begin_write()
     run = db.session.get(MatchRun, run_id)
     if run.finished_at is not None:  # closed while this block ranked
         db.session.rollback()
@@ -288,7 +288,7 @@ def _done(block_id: int, rows: int, matches: int) -> None:
 
 def _failed(block_id: int, exc: Exception) -> None:
     """Note the error on the block; when RQ will not run it again, the run has failed."""
-    _begin()
+    begin_write()
     block = db.session.get(MatchRunBlock, block_id)
     run = block.run
     block.state, block.error = FAILED, str(exc)[:500]
@@ -303,7 +303,7 @@ def _next_step(run_id: int, block_id: int, queue_next: bool, stash) -> int:
     """After a block: if every researchers' block is done, the needs' blocks are queued; if
     every block is done, the run is closed. Whichever job gets there first takes the step.
     Returns the block's new matches."""
-    _begin()
+    begin_write()
     matches = db.session.scalar(select(MatchRunBlock.matches).where(MatchRunBlock.id == block_id))
     left = db.session.execute(select(
         func.coalesce(func.sum(case((MatchRunBlock.kind == RESEARCHERS, 1), else_=0)), 0),
@@ -347,7 +347,7 @@ def run_rematch(run_id: int, progress=None) -> MatchRun:
             MatchRunBlock.run_id == run_id).order_by(
             case((MatchRunBlock.kind == RESEARCHERS, 0), else_=1), MatchRunBlock.number)).all()
 
-    _begin()
+    begin_write()
     blocks = blocks_of_run()
     if not blocks:  # a run recorded before runs had blocks (its rematch_all job was queued)
         _plan(db.session.get(MatchRun, run_id), _setting("REMATCH_BLOCKS"))
@@ -363,7 +363,7 @@ def run_rematch(run_id: int, progress=None) -> MatchRun:
                 progress(done, len(blocks))
     except Exception as exc:
         db.session.rollback()
-        _begin()
+        begin_write()
         run = db.session.get(MatchRun, run_id)
         if run.finished_at is None:
             run.error, run.finished_at = str(exc)[:500], utcnow()

@@ -528,3 +528,30 @@ def test_a_ranking_reads_its_own_rows_through_the_direction_index(make, db_sessi
     plan = " ".join(row[-1] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
     assert f"{index} ({side}_id=? AND direction=?)" in plan, plan
     assert "sqlite_autoindex_matches_1 (need_id=? AND researcher_id=?)" in plan, plan
+
+
+def test_a_push_round_runs_by_blocks_from_the_cli_and_the_matching_page_shows_it(
+        app, client, make, db_session, people):
+    from app.models import PushRound
+
+    make.user("Researcher", "round_expert", researcher_id=people["expert"].id)
+    make.need(make.enterprise(), NeedState.published, field=people["battery_field"],
+              **BATTERY_TEXT)
+    result = CliRunner().invoke(app.cli, ["matching", "digests", "--period", "cli-round",
+                                          "--blocks", "2"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    round_ = db_session.scalar(select(PushRound).where(PushRound.period == "cli-round"))
+    assert round_.finished_at is not None and round_.digests >= 1
+    assert f"{round_.digests} digests" in result.output
+    # two blocks of the four researchers; the one enterprise is a block of its own
+    assert sorted((b.side, b.state) for b in round_.blocks) == [
+        ("enterprise", "done"), ("researcher", "done"), ("researcher", "done")]
+    # Run again, the period sends nothing more.
+    rows = db_session.scalar(select(db.func.count(Notification.id)))
+    CliRunner().invoke(app.cli, ["matching", "digests", "--period", "cli-round"],
+                       catch_exceptions=False)
+    assert db_session.scalar(select(db.func.count(Notification.id))) == rows
+    make.user("Platform", "plat_rounds")
+    login(client, "plat_rounds")
+    page = client.get("/matching/").get_data(as_text=True)
+    assert "推送轮次" in page and "cli-round" in page and "3 / 3" in page
