@@ -18,7 +18,7 @@ from sqlalchemy import Integer, any_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.core.notifications.delivery import enqueue_send
-from app.extensions import db
+from app.extensions import SQLITE_BEGIN, db
 from app.models import AppUser, Channel, Match, Need, NeedState, Notification
 from app.models.mixins import utcnow
 
@@ -94,6 +94,11 @@ def send_side_digests(side: Side, period, today, commit, first=None, last=None,
     period (a repeat, never a silence); within one period the outbox keys send nothing
     twice, so a block run again after its worker died sends nothing it sent."""
     by_researcher = side.name == "researcher"
+    if commit:
+        # Read in a reading transaction: on SQLite a worker's transaction otherwise begins by
+        # taking the write lock, and the other blocks' workers would wait for this read.
+        db.session.commit()
+        db.session.connection(execution_options={SQLITE_BEGIN: "read"})
     if published is None:
         published = (published_needs() if by_researcher or first is None and last is None
                      else published_needs(first, last))
@@ -111,6 +116,8 @@ def send_side_digests(side: Side, period, today, commit, first=None, last=None,
         if not by_researcher:
             researchers_of[owner].append(researcher_id)
         told.append(match_id)
+    if commit:
+        db.session.rollback()  # the read ends; each batch below writes in a short transaction
     owners = sorted(needs_of)
     sent = 0
     for start in range(0, len(owners), BATCH):
