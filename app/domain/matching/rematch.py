@@ -36,15 +36,6 @@ def _members(labels: np.ndarray) -> dict:
     return dict(zip(values.tolist(), np.split(order, starts[1:])))
 
 
-def _researcher_groups(corpus: Corpus):
-    """Researcher rows by field and by domain (a need's taxonomy candidates)."""
-    fields = corpus.researcher_fields.tocoo()
-    domains = corpus.researcher_domains.tocoo()
-    by_field = {int(f): np.sort(fields.row[fields.col == f]) for f in np.unique(fields.col)}
-    by_domain = {int(d): np.sort(domains.row[domains.col == d]) for d in np.unique(domains.col)}
-    return by_field, by_domain
-
-
 def _candidates(shared: np.ndarray, groups, k: int, mark: np.ndarray) -> np.ndarray:
     """The rows sharing a word, plus the first ``k`` rows of each taxonomy group, each once.
     Enough: a group row past the k-th scores at most what the first k score (its taxonomy
@@ -68,7 +59,6 @@ def _needs_side(corpus, groups, found, k, floor, block, progress, rows=None):
     range; all by default)."""
     w_tax, w_text = weights()
     by_field, by_domain = groups
-    table = corpus.field_taxonomy()
     by_researcher = corpus.researchers.matrix.T.tocsr()
     text = np.zeros(len(corpus.researchers.ids), dtype=np.float32)
     mark = np.zeros(len(corpus.researchers.ids), dtype=bool)
@@ -88,8 +78,7 @@ def _needs_side(corpus, groups, found, k, floor, block, progress, rows=None):
                                      k, mark)
             text[shared] = product.data[lo:hi]
             scores = w_text * text[candidates]
-            if 0 <= field_id < table.shape[0]:
-                scores += w_tax * table[field_id, candidates]
+            scores += w_tax * corpus.taxonomy_scores(field_id, candidates)
             text[shared] = 0
             keep = scores >= floor
             columns, values = top(candidates[keep], scores[keep], k)
@@ -164,7 +153,7 @@ def needs_side(corpus, k=None, block: int = 256, rows=None, progress=None) -> di
     k = k or top_k()
     found = {}
     if len(corpus.needs.ids) and len(corpus.researchers.ids):
-        _needs_side(corpus, _researcher_groups(corpus), found, k, min_score(), block, progress,
+        _needs_side(corpus, corpus.researcher_groups(), found, k, min_score(), block, progress,
                     rows)
     return found
 
@@ -180,7 +169,7 @@ def rank_everything(corpus: Corpus, k=None, block: int = 256, progress=None,
     researcher_only = set() if researcher_only is None else researcher_only
     if len(corpus.needs.ids) and len(corpus.researchers.ids):
         floor = min_score()
-        _needs_side(corpus, _researcher_groups(corpus), found, k, floor, block, progress)
+        _needs_side(corpus, corpus.researcher_groups(), found, k, floor, block, progress)
         need_rows, researcher_rows, scores = researchers_side(corpus, k, floor, block)
         merge_researchers_side(found, corpus.needs.ids[need_rows],
                                corpus.researchers.ids[researcher_rows], scores, researcher_only)

@@ -116,10 +116,10 @@ class Explainer:
     def need(self, nid):
         row = self.corpus.needs.row_of.get(nid)
         if row is not None:
-            return self.corpus.needs.profiles[row], int(self.corpus.need_fields[row])
+            return self.corpus.needs.counts_of(row), int(self.corpus.need_fields[row])
         if nid not in self.extra_needs:
             need = db.session.get(Need, nid)
-            self.extra_needs[nid] = (need.match_terms or {}, need.field_id)
+            self.extra_needs[nid] = (self.corpus.columns_of(need.match_terms), need.field_id)
         return self.extra_needs[nid]
 
     def researcher(self, rid):
@@ -127,10 +127,10 @@ class Explainer:
         if row is not None:
             rows = self.field_rows
             fields = set(rows.indices[rows.indptr[row]:rows.indptr[row + 1]].tolist())
-            return self.corpus.researchers.profiles[row], fields
+            return self.corpus.researchers.counts_of(row), fields
         if rid not in self.extra_researchers:
             researcher = db.session.get(Researcher, rid)
-            self.extra_researchers[rid] = (researcher.match_terms or {},
+            self.extra_researchers[rid] = (self.corpus.columns_of(researcher.match_terms),
                                            _fields_of([rid]).get(rid, set()))
         return self.extra_researchers[rid]
 
@@ -141,9 +141,9 @@ class Explainer:
             self._last_need = (nid, self.need(nid))
         if rid != self._last_researcher[0]:
             self._last_researcher = (rid, self.researcher(rid))
-        need_terms, need_field = self._last_need[1]
-        researcher_terms, fields = self._last_researcher[1]
-        return matching.reasons(self.corpus, need_terms, need_field, researcher_terms, fields)
+        need_counts, need_field = self._last_need[1]
+        researcher_counts, fields = self._last_researcher[1]
+        return matching.reasons(self.corpus, need_counts, need_field, researcher_counts, fields)
 
 
 def _explained(corpus, pairs):

@@ -377,12 +377,12 @@ def test_the_blocked_full_rematch_ranks_as_the_single_jobs_do(app, make, db_sess
     expected = {}
     for row, need_id in enumerate(corpus.needs.ids):
         for rid, score in matching.researchers_for_need(
-                corpus, corpus.needs.profiles[row], int(corpus.need_fields[row])):
+                corpus, corpus.needs.terms(row), int(corpus.need_fields[row])):
             expected[(int(need_id), rid)] = score
     fields = _fields_of([int(r) for r in corpus.researchers.ids])
     for row, rid in enumerate(corpus.researchers.ids):
         for nid, score in matching.needs_for_researcher(
-                corpus, corpus.researchers.profiles[row], fields.get(int(rid), set())):
+                corpus, corpus.researchers.terms(row), fields.get(int(rid), set())):
             expected[(nid, int(rid))] = score
     assert set(found) == set(expected)
     assert all(abs(found[key] - expected[key]) < 1e-4 for key in found)
