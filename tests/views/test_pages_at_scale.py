@@ -14,6 +14,7 @@ import re
 import pytest
 from flask_appbuilder.fields import QuerySelectField, QuerySelectMultipleField
 from sqlalchemy import func, insert, select, update
+from sqlalchemy import text as sqlalchemy_text
 from wtforms.fields.core import UnboundField
 
 from app.core import choices
@@ -308,3 +309,47 @@ def test_every_typed_filter_takes_its_type_and_refuses_anything_else(app, client
                     url, column, value)
             assert client.get(f"{url}?_flt_0_{column}=湖北").status_code == 400, (url, column)
     assert checked >= 2
+
+
+def _sqlite_plan(statement) -> str:
+    compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
+    return "\n".join(row[-1] for row in db.session.execute(
+        sqlalchemy_text(f"EXPLAIN QUERY PLAN {compiled}")))
+
+
+def test_no_jurisdiction_rule_runs_a_subquery_for_every_row(app, people):
+    """A bureau's researcher list searched by a name nobody has took 0.58 s at province: its
+    rule reached the region through the institution in a subquery run once per researcher.
+    Every rule of every model with keys, for each regional role, is found through indexes."""
+    from flask_appbuilder import Model
+
+    from app.core.access import jurisdiction
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("reads SQLite's query plans")
+    models = [mapper.class_ for mapper in Model.registry.mappers
+              if hasattr(mapper.class_, "jurisdiction_keys")]
+    correlated = []
+    for model in models:
+        for role in ("Bureau", "Enterprise", "Researcher"):
+            clause = jurisdiction.clause_for(model, people[role])
+            if clause is None:
+                continue
+            plan = _sqlite_plan(select(model.id).where(clause))
+            if "CORRELATED" in plan:
+                correlated.append(f"{model.__name__} as {role}: {plan}")
+    assert len(models) > 10 and correlated == []
+
+
+def test_the_match_list_filtered_by_push_date_reads_the_told_matches_index(app, db_session):
+    """A push date nobody was told on walked the whole score index: 3.5 s at province."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("reads SQLite's query plans")
+    day = utcnow().replace(microsecond=0)
+    page = _sqlite_plan(select(Match.id).where(Match.pushed_at == day)
+                        .order_by(Match.score.desc()).limit(25))
+    assert "ix_matches_pushed_at" in page, page
+    # FAB counts the filtered rows for the pager: from the index, for every date comparison
+    for condition in (Match.pushed_at == day, Match.pushed_at > day, Match.pushed_at < day):
+        count = _sqlite_plan(select(func.count()).select_from(Match).where(condition))
+        assert "ix_matches_pushed_at" in count, count

