@@ -33,8 +33,10 @@ Use them in that order in a view::
 import logging
 from contextlib import contextmanager
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import scoped_session
 
+from app.core.outages import is_busy
 from app.extensions import SQLITE_BEGIN, db
 
 logger = logging.getLogger(__name__)
@@ -114,3 +116,24 @@ def short_write(session=None):
         session.rollback()
         raise
     session.commit()
+
+
+def note(write, *args, session=None) -> bool:
+    """Run ``write(*args)``, a write a page makes because it was seen (a thread marked read,
+    the desk's last visit, a link's first opening), in a short transaction of its own
+    (``short_write``): on SQLite a GET, which begins deferred, must not upgrade its read to a
+    write (refused at once, a 503, when anyone committed in between). Should the write lock
+    stay taken past the busy timeout, the note is dropped and the page shown all the same: it
+    is made again on the next visit, and what the person came to see matters more. True if
+    the note was written."""
+    session = session if session is not None else db.session
+    try:
+        with short_write(session):
+            write(*args)
+        return True
+    except OperationalError as exc:
+        if not is_busy(exc):
+            raise
+        session.rollback()
+        logger.warning("a page's note dropped, the database busy: %s", exc)
+        return False

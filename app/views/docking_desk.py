@@ -8,6 +8,7 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 
 from app.core.access import jurisdiction
+from app.core.long_reads import note
 from app.core.uploads import UploadRejected, discard, store_upload
 from app.domain.desk import todo
 from app.domain.docking import comparison, conversation
@@ -60,8 +61,7 @@ class DockingDeskView(BaseView):
             # The desk counts what arrives after this visit. Committed before the page's rows
             # are read: a commit expires every loaded row, and the template then read each
             # need again (a statement per row).
-            todo.mark_seen(user, "proposals")
-            db.session.commit()
+            note(todo.mark_seen, user, "proposals")
             rows, total = docking.progress(enterprise_id=user.enterprise_id, page=_page(),
                                            per_page=PER_PAGE)
             return self.render_template("office/docking_enterprise.html", title=_("My docking"),
@@ -165,8 +165,7 @@ class DockingDeskView(BaseView):
             draft = request.form.get("body", "")
         else:
             draft = ""
-        conversation.mark_read(proposal, user)
-        db.session.commit()
+        note(conversation.mark_read, proposal, user)
         return self.render_template(
             "office/thread.html", title=_("Messages"), proposal=proposal,
             messages=conversation.messages_of(proposal), draft=draft,

@@ -5,6 +5,7 @@ from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 
 from app.core.access import jurisdiction
+from app.core.long_reads import short_write
 from app.domain.desk import inbox, notices
 from app.extensions import db
 from app.views.frame import render_framed
@@ -38,10 +39,12 @@ class InboxView(BaseView):
     @permission_name("index")
     def open(self, pk):
         """Mark the message read and go where it leads."""
-        target = inbox.open_message(g.user, pk)
+        # Opening is the person's own act, so it waits its turn for the write lock (a GET
+        # upgrading its read to a write was refused at once when anyone had committed).
+        with short_write():
+            target = inbox.open_message(g.user, pk)
         if target is None:
             abort(404)
-        db.session.commit()
         return redirect(target)
 
     @expose("/read", methods=["POST"])

@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from app.core import list_counts
 from app.core.access import jurisdiction
+from app.core.long_reads import note
 from app.core.notifications.delivery import response_rates
 from app.domain.desk import todo
 from app.domain.matching import push_rounds
@@ -51,8 +52,7 @@ class RecommendationView(BaseView):
         if getattr(g.user, "researcher_id", None) is not None:
             # The desk counts what comes after this visit; committed before the rows are read
             # (a commit expires them, and the template read each again).
-            todo.mark_seen(g.user, "recommended")
-            db.session.commit()
+            note(todo.mark_seen, g.user, "recommended")
         stmt = jurisdiction.scoped(
             select(Match).where(Match.dismissed.is_(False), _of_published_needs(g.user)), Match)
         total = list_counts.count_of(stmt)

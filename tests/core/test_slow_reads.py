@@ -258,3 +258,77 @@ def test_a_registration_goes_through_while_a_printed_document_renders(busy_app, 
         response.status_code, waited)
     assert printed["response"].status_code == 200
     assert printed["response"].data.startswith(b"%PDF")
+
+
+def _thread_with_an_unread_message(app):
+    """An enterprise's signed-in client, and the thread of a proposal to its need in which the
+    researcher wrote a message the enterprise has not read."""
+    from app.models import Message
+
+    with app.app_context():
+        make = Factories(app)
+        need = make.need(make.enterprise("420100"), NeedState.published)
+        researcher = make.researcher("420100")
+        proposal = make.proposal(need, researcher)
+        owner = make.user("Enterprise", enterprise_id=need.enterprise_id).username
+        writer = make.user("Researcher", researcher_id=researcher.id)
+        db.session.add(Message(proposal_id=proposal.id, sender_id=writer.id, body="请看附件方案"))
+        db.session.commit()
+        proposal_id, engine = proposal.id, db.engine
+        db.session.remove()
+    return _signed_in(app, owner), proposal_id, engine
+
+
+def _unread(app, proposal_id):
+    from app.models import Message
+
+    with app.app_context():
+        count = db.session.scalar(select(func.count(Message.id)).where(
+            Message.proposal_id == proposal_id, Message.read_at.is_(None)))
+        db.session.remove()
+    return count
+
+
+@SQLITE_ONLY
+def test_a_page_read_while_another_writer_commits_still_notes_it_was_seen(busy_app):
+    """The round's walk got a 503 from a message thread: the GET read the proposal, another
+    writer committed, and the thread's "read" mark, written in the GET's read transaction,
+    was refused at once (SQLite: the snapshot is stale). The mark has a transaction of its
+    own now (long_reads.noted)."""
+    client, proposal_id, engine = _thread_with_an_unread_message(busy_app)
+    held = HeldRead(engine, "proposals")
+    shown = {}
+    held.thread = threading.Thread(target=lambda: shown.setdefault(
+        "response", client.get(f"/docking/thread/{proposal_id}")))
+    held.thread.start()
+    try:
+        assert held.reading.wait(WAIT)
+        with engine.begin() as conn:  # another writer commits while the page reads
+            conn.exec_driver_sql("UPDATE cache_tokens SET token = token || ''")
+        held.release.set()
+        held.thread.join(WAIT)
+    finally:
+        held.remove()
+    assert shown["response"].status_code == 200
+    assert "请看附件方案" in shown["response"].get_data(as_text=True)
+    assert _unread(busy_app, proposal_id) == 0
+
+
+@SQLITE_ONLY
+def test_a_page_is_shown_when_its_note_cannot_wait_for_the_write_lock(busy_app):
+    """Another writer keeps the lock past the busy timeout: the thread is shown, unmarked,
+    rather than a 503; the next visit marks it."""
+    client, proposal_id, engine = _thread_with_an_unread_message(busy_app)
+    taken = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock,
+                              args=(engine, BUSY_TIMEOUT_MS * 2 / 1000, taken))
+    holder.start()
+    try:
+        assert taken.wait(WAIT)
+        response = client.get(f"/docking/thread/{proposal_id}")
+    finally:
+        holder.join(WAIT)
+    assert response.status_code == 200 and "请看附件方案" in response.get_data(as_text=True)
+    assert _unread(busy_app, proposal_id) == 1
+    assert client.get(f"/docking/thread/{proposal_id}").status_code == 200
+    assert _unread(busy_app, proposal_id) == 0

@@ -37,8 +37,11 @@ def _count(db_session, model, *where):
 
 
 def _files(app):
+    """The stored uploads (files; the folder of uploads held for a form to come back to is
+    made by the first such form, whichever test that is)."""
     folder = app.config["UPLOAD_FOLDER"]
-    return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+    return sorted(n for n in os.listdir(folder) if os.path.isfile(os.path.join(folder, n))
+                  ) if os.path.isdir(folder) else []
 
 
 # --- the same POST twice ----------------------------------------------------------------

@@ -19,6 +19,7 @@ from rq import Retry
 from sqlalchemy import case, func, select, update
 
 from app.core import list_counts
+from app.core.long_reads import note
 from app.core.queue import enqueue_after_commit
 from app.extensions import db
 from app.models import Channel, Notification, NotificationState
@@ -217,11 +218,12 @@ def open_link(session, token: str) -> str | None:
     row = session.scalars(select(Notification).where(Notification.token == token)).first()
     if row is None:
         return None
-    session.execute(
-        update(Notification).where(Notification.id == row.id, Notification.opened_at.is_(None))
-        .values(opened_at=utcnow()).execution_options(synchronize_session=False))
-    session.commit()
-    return target_path(row)
+    row_id, target = row.id, target_path(row)
+    note(lambda: session.execute(
+        update(Notification).where(Notification.id == row_id, Notification.opened_at.is_(None))
+        .values(opened_at=utcnow()).execution_options(synchronize_session=False)),
+        session=session)
+    return target
 
 
 def response_rates(session, since=None) -> dict:
