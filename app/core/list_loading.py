@@ -7,6 +7,7 @@ statement each (``selectinload``) and their rows' own many-to-one relations with
 """
 from decimal import Decimal, InvalidOperation
 
+from flask import g, has_request_context
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from sqlalchemy import Boolean, Numeric
@@ -76,7 +77,22 @@ def to_many_options(model, names):
     return options
 
 
-class ListInterface(SQLAInterface):
+class RelatedRowsKept:
+    """FAB's relation filters look the chosen row up (``get_related_obj``) for the page and
+    again for its count, a statement each (the first row was no longer in the session's weak
+    identity map). The row is kept for the request."""
+
+    def get_related_obj(self, col_name, value):
+        if not has_request_context():
+            return super().get_related_obj(col_name, value)
+        kept = g.setdefault("_related_rows", {})
+        key = (self.get_related_model(col_name), str(value))
+        if key not in kept:
+            kept[key] = super().get_related_obj(col_name, value)
+        return kept[key]
+
+
+class ListInterface(RelatedRowsKept, SQLAInterface):
     """FAB's interface; a list page (``page_size`` given) loads ``listed_many`` with it."""
 
     def __init__(self, obj, listed_many=(), session=None):

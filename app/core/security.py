@@ -381,6 +381,7 @@ class PlatformSecurityManager(SecurityManager):
         self.userdbmodelview.datamodel = ListInterface(self.user_model, ("roles", "groups"))
         self.rolemodelview.datamodel = ListInterface(self.role_model, ("permissions",))
         self.groupmodelview.datamodel = ListInterface(self.group_model, ("roles",))
+        self.permissionviewmodelview.datamodel = ListInterface(self.permissionview_model)
 
     def exist_permission_on_roles(self, view_name, permission_name, role_ids) -> bool:
         """FAB asks the database once per menu item and button (44 statements for one list

@@ -47,7 +47,7 @@ from app.core.access import jurisdiction, masking
 from app.core.audit.edits import audit_staff_change, remember_before, staff_request
 from app.core.choices import RemoteChoices
 from app.core.labels import ReadableView
-from app.core.list_loading import boolean_filter_values
+from app.core.list_loading import RelatedRowsKept, boolean_filter_values
 from app.extensions import db
 from app.models.enums import LabelledEnum
 from app.models.mixins import SafeFileColumn
@@ -405,7 +405,7 @@ class KeptFilterConverter(SQLAFilterConverter):
         return None if filters is None else list(filters)
 
 
-class EagerInterface(BoundedInterface):
+class EagerInterface(RelatedRowsKept, BoundedInterface):
     """FAB's interface, loading a list's many-to-one columns with the page itself (a joined
     load) instead of one statement per row and column as stock FAB does."""
 
