@@ -36,7 +36,7 @@ from flask_appbuilder.urltools import get_filter_args
 from flask_appbuilder.widgets import ListWidget
 from flask_babel import LazyString
 from flask_babel import gettext as _
-from sqlalchemy import JSON, String, Text, or_, select
+from sqlalchemy import JSON, String, Text, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, joinedload
 from werkzeug.exceptions import BadRequest
@@ -405,6 +405,10 @@ class KeptFilterConverter(SQLAFilterConverter):
         return None if filters is None else list(filters)
 
 
+# A filtered list page of at most this many rows is sorted after its rows are found.
+SORTED_AFTER_FILTERING = 10_000
+
+
 class EagerInterface(RelatedRowsKept, BoundedInterface):
     """FAB's interface, loading a list's many-to-one columns with the page itself (a joined
     load) instead of one statement per row and column as stock FAB does."""
@@ -430,11 +434,26 @@ class EagerInterface(RelatedRowsKept, BoundedInterface):
         return len(rows), rows
 
     def query_count(self, query, filters=None, select_columns=None) -> int:
-        """FAB's count of a list page, kept while its tables are unwritten (list_counts)."""
+        """FAB's count of a list page, kept while its tables are unwritten (list_counts). FAB
+        counts before it reads the page: the count says how the page is sorted (apply_all)."""
         refuse_hidden_columns(self.obj, filters)
-        return list_counts.count(self._apply_inner_all(query, filters,
-                                                       select_columns=select_columns,
-                                                       aliases_mapping={}))
+        count = list_counts.count(self._apply_inner_all(query, filters,
+                                                        select_columns=select_columns,
+                                                        aliases_mapping={}))
+        if has_request_context():
+            g.setdefault("_list_counts", {})[self.obj] = count
+        return count
+
+    def _sorted_after_filtering(self, filters, order_column, page_size, select_columns):
+        """A list page whose filters leave at most SORTED_AFTER_FILTERING rows: sorted after
+        they are found. SQLite, which keeps no histograms, walked the order's index instead,
+        checking the filter on every row: the 2,000,000 matches by score, filtered on a push
+        date nobody was told on, took 4.9 s; found through the date's index and sorted, 10 ms."""
+        counted = g.get("_list_counts", {}).get(self.obj) if has_request_context() else None
+        return (counted is not None and counted <= SORTED_AFTER_FILTERING
+                and page_size is not None and select_columns is None
+                and bool(getattr(filters, "filters", None))
+                and order_column in self.obj.__table__.columns)
 
     # FAB's edit and delete of every view and API end here, right before the commit.
     def edit(self, item, commit=True):
@@ -462,8 +481,18 @@ class EagerInterface(RelatedRowsKept, BoundedInterface):
             # Before any statement: PostgreSQL refuses a negative OFFSET and aborts the
             # transaction, which FAB's API then answered 400 for and left broken.
             raise BadRequest(_("A page number cannot be negative."))
-        query = super().apply_all(query, filters, order_column, order_direction, page,
-                                  page_size, select_columns, outer_default_load)
+        if self._sorted_after_filtering(filters, order_column, page_size, select_columns):
+            query = super().apply_all(query, filters, "", "", None, None, select_columns,
+                                      outer_default_load)
+            # coalesce(x, x) is x, but no index can give its order: the planner finds the
+            # rows through the filters' indexes, then sorts them.
+            key = func.coalesce(getattr(self.obj, order_column), getattr(self.obj, order_column))
+            query = query.order_by(key.desc() if order_direction == "desc" else key.asc())
+            query = query.offset(page * page_size).limit(page_size) if page else query.limit(
+                page_size)
+        else:
+            query = super().apply_all(query, filters, order_column, order_direction, page,
+                                      page_size, select_columns, outer_default_load)
         if self.eager:
             query = query.options(*[_joined(getattr(self.obj, name)) for name in self.eager])
         if page_size is not None and select_columns is None and self.unlisted_wide:
