@@ -100,12 +100,15 @@ def _writable_again(connection):
 
 
 @contextmanager
-def short_write(session=None):
+def short_write(session=None, keep_loaded=False):
     """A transaction of its own for a few writes, committed when the block ends (rolled back if
     it raises). On SQLite it begins with the write lock (``BEGIN IMMEDIATE``) whatever the
-    request's method, so it waits for other writers instead of failing in mid-transaction."""
+    request's method, so it waits for other writers instead of failing in mid-transaction.
+    With ``keep_loaded`` its commits expire nothing the request loaded (for writes that do
+    not change those rows: a page read them once, and would read each again)."""
     session = session if session is not None else db.session
-    session.commit()
+    commit = (lambda: _commit_keeping_loaded(session)) if keep_loaded else session.commit
+    commit()
     if _joined(session):
         session.connection()
     else:
@@ -115,7 +118,7 @@ def short_write(session=None):
     except BaseException:
         session.rollback()
         raise
-    session.commit()
+    commit()
 
 
 def note(write, *args, session=None) -> bool:
@@ -128,7 +131,7 @@ def note(write, *args, session=None) -> bool:
     the note was written."""
     session = session if session is not None else db.session
     try:
-        with short_write(session):
+        with short_write(session, keep_loaded=True):
             write(*args)
         return True
     except OperationalError as exc:
