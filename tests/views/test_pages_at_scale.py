@@ -346,10 +346,8 @@ def test_the_match_list_filtered_by_push_date_reads_the_told_matches_index(app, 
     if db.engine.dialect.name != "sqlite":
         pytest.skip("reads SQLite's query plans")
     day = utcnow().replace(microsecond=0)
-    page = _sqlite_plan(select(Match.id).where(Match.pushed_at == day)
-                        .order_by(Match.score.desc()).limit(25))
-    assert "ix_matches_pushed_at" in page, page
     # FAB counts the filtered rows for the pager: from the index, for every date comparison
+    # (the page then reads them through it too: test_a_list_filtered_down_to_few_rows_...)
     for condition in (Match.pushed_at == day, Match.pushed_at > day, Match.pushed_at < day):
         count = _sqlite_plan(select(func.count()).select_from(Match).where(condition))
         assert "ix_matches_pushed_at" in count, count
