@@ -92,7 +92,22 @@ class MatchRun(Model):
                           cascade="all, delete-orphan", passive_deletes=True)
 
 
-class MatchRunBlock(Model):
+class BlockProgress:
+    """A block of work one RQ job runs (a re-match's, a push round's): the range of ids it
+    covers (NULL at the open ends), its state (queued, running, done or failed; queued again
+    by RQ's retry), how often it was tried and when, and its last error."""
+
+    number = Column(Integer, nullable=False)
+    first_id = Column(Integer)
+    last_id = Column(Integer)
+    state = Column(String(12), nullable=False, default="queued")
+    attempts = Column(Integer, nullable=False, default=0)
+    started_at = Column(DateTime)
+    finished_at = Column(DateTime)
+    error = Column(Text)
+
+
+class MatchRunBlock(BlockProgress, Model):
     """One block of a re-match run: a range of researcher ids ranked against every need (its
     pairs kept aside for the needs' blocks), or a range of need ids ranked against every
     researcher and stored together with the pairs the researchers' blocks found for them. A
@@ -107,16 +122,8 @@ class MatchRunBlock(Model):
     run_id = Column(Integer, ForeignKey("match_runs.id", ondelete="CASCADE"), nullable=False)
     run = relationship("MatchRun", back_populates="blocks")
     kind = Column(String(12), nullable=False)  # "researchers" | "needs"
-    number = Column(Integer, nullable=False)
-    first_id = Column(Integer)
-    last_id = Column(Integer)
-    state = Column(String(12), nullable=False, default="queued")
     rows = Column(Integer, nullable=False, default=0)  # needs or researchers ranked
     matches = Column(Integer, nullable=False, default=0)  # new matches stored (needs' blocks)
-    attempts = Column(Integer, nullable=False, default=0)
-    started_at = Column(DateTime)
-    finished_at = Column(DateTime)
-    error = Column(Text)
 
 
 class PushRound(Model):
@@ -142,10 +149,9 @@ class PushRound(Model):
                           passive_deletes=True)
 
 
-class PushRoundBlock(Model):
+class PushRoundBlock(BlockProgress, Model):
     """One block of a push round: the researchers (or the enterprises) of a range of ids, their
-    digests written and their matches stamped as told. ``state`` is queued, running, done or
-    failed; ``first_id``/``last_id`` bound the ids, NULL at the open ends."""
+    digests written and their matches stamped as told."""
 
     __tablename__ = "push_round_blocks"
     __table_args__ = (UniqueConstraint("round_id", "side", "number", name="uq_push_round_block"),)
@@ -154,13 +160,5 @@ class PushRoundBlock(Model):
     round_id = Column(Integer, ForeignKey("push_rounds.id", ondelete="CASCADE"), nullable=False)
     round = relationship("PushRound", back_populates="blocks")
     side = Column(String(12), nullable=False)  # "researcher" | "enterprise"
-    number = Column(Integer, nullable=False)
-    first_id = Column(Integer)
-    last_id = Column(Integer)
-    state = Column(String(12), nullable=False, default="queued")
     digests = Column(Integer, nullable=False, default=0)
     matches = Column(Integer, nullable=False, default=0)  # matches told
-    attempts = Column(Integer, nullable=False, default=0)
-    started_at = Column(DateTime)
-    finished_at = Column(DateTime)
-    error = Column(Text)
