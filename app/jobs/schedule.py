@@ -9,10 +9,12 @@ the chain for the queues it serves.
 Keys are the jobs' dotted names and the prefixes are the job ids' (RQ stores both with every
 scheduled job): renaming one leaves the jobs already scheduled under the old name behind.
 """
+import datetime as dt
 from dataclasses import dataclass
 
 from flask import current_app
 
+from app.core.display import local_time
 from app.core.queue import schedule_in_slot
 
 
@@ -21,7 +23,8 @@ class Periodic:
     queue: str
     interval_setting: str  # the config key of the interval, in seconds
     job_id_prefix: str
-    # The digests name their period after the slot, so a re-run of a slot sends nothing twice.
+    # The digests name their period after the slot's start, so a re-run of a slot sends
+    # nothing twice.
     period_argument: bool = False
 
 
@@ -44,9 +47,16 @@ PERIODIC = {
 def schedule_next(name: str, now: float | None = None):
     """Schedule the periodic job ``name`` in its next slot (after ``now``); returns the job."""
     periodic = PERIODIC[name]
-    args = (lambda slot: f"slot{slot}",) if periodic.period_argument else ()
-    return schedule_in_slot(periodic.queue, name, periodic.job_id_prefix,
-                            current_app.config[periodic.interval_setting], *args, now=now)
+    interval = current_app.config[periodic.interval_setting]
+    args = (lambda slot: _period_of(slot, interval),) if periodic.period_argument else ()
+    return schedule_in_slot(periodic.queue, name, periodic.job_id_prefix, interval, *args,
+                            now=now)
+
+
+def _period_of(slot: int, interval: int) -> str:
+    """A slot's period as staff read it on the matching page: its start in local time
+    (``2026-12-07 16:00``), one name per slot as long as the interval is a minute or more."""
+    return local_time(dt.datetime.fromtimestamp(slot * interval, tz=dt.timezone.utc))
 
 
 def start(queues) -> list[str]:

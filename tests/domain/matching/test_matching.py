@@ -345,6 +345,9 @@ def test_the_worker_pushes_digests_on_a_schedule_once_per_slot(app, make, db_ses
         schedule_next("app.jobs.matching.send_match_digests", now=7200)
         schedule_next("app.jobs.matching.send_match_digests", now=9000)  # another worker starting in the same slot
         assert registry.get_job_ids() == ["match-digest-3"]
+        # its period, shown on the matching page, is the slot's start in Beijing time
+        scheduled = jobs.get_queue("matching").fetch_job("match-digest-3")
+        assert scheduled.args == ("1970-01-01 11:00",)
         jobs.get_queue("matching").enqueue(send_match_digests, "slot2")
     work(app, async_queue)
     db_session.expire_all()
