@@ -75,7 +75,8 @@ def clause_for(model, user=None):
     parts = []
     if "Bureau" in roles and user.region_id is not None:
         if "enterprise" in keys:
-            in_region = select(Enterprise.id).where(Enterprise.region_id == user.region_id)
+            in_region = (select(Enterprise.id).where(Enterprise.region_id == user.region_id)
+                         .correlate(None))
             parts.append(_compared(keys["enterprise"], model, lambda key: key.in_(in_region)))
         elif "region" in keys:
             parts.append(_compared(keys["region"], model, lambda key: key == user.region_id))
@@ -123,7 +124,9 @@ def _compared(key, model, compare):
     if link is None:
         return compare(key)
     row_column, parent_column = link
-    parents = inner.with_only_columns(parent_column)
+    # Never correlated: the subquery stands on its own wherever the clause goes (a statement
+    # that joins the parent's table would otherwise swallow its FROM).
+    parents = inner.with_only_columns(parent_column).correlate(None)
     parents._where_criteria = (*on_parent, compare(inner.selected_columns[0]))
     return and_(*on_row, row_column.in_(parents))
 
