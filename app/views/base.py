@@ -487,7 +487,10 @@ class EagerInterface(RelatedRowsKept, BoundedInterface):
             # coalesce(x, x) is x, but no index can give its order: the planner finds the
             # rows through the filters' indexes, then sorts them.
             key = func.coalesce(getattr(self.obj, order_column), getattr(self.obj, order_column))
-            query = query.order_by(key.desc() if order_direction == "desc" else key.asc())
+            # and the key after it, as FAB orders: pages over tied values stay disjoint
+            query = query.order_by(*(
+                (key.desc(), self.obj.id.desc()) if order_direction == "desc" else
+                (key.asc(), self.obj.id.asc())))
             query = query.offset(page * page_size).limit(page_size) if page else query.limit(
                 page_size)
         else:

@@ -392,3 +392,28 @@ def test_a_list_filtered_down_to_few_rows_is_sorted_after_they_are_found(app, cl
         plan = "\n".join(row[-1] for row in db.session.connection().exec_driver_sql(
             "EXPLAIN QUERY PLAN " + read, parameters))
         assert "ix_matches_score" not in plan and "ix_matches_pushed_at" in plan, plan
+
+
+def test_pages_of_a_list_sorted_after_filtering_are_disjoint_over_tied_values(
+        app, client, make, world, people):
+    """Every match of a push round shares one push time: ordered by it alone, pages over the
+    ties could repeat or skip rows (PostgreSQL). The key breaks the ties, as in FAB."""
+    import datetime as dt
+
+    _grow(make, world, n=6)
+    day = utcnow().replace(microsecond=0) - dt.timedelta(days=2)
+    told = db.session.scalars(select(Match).order_by(Match.id)).all()[:9]
+    for match in told:
+        match.pushed_at, match.score = day, 0.5
+    db.session.commit()
+    login(client, people["Platform"].username)
+    seen = []
+    for page in (0, 1):
+        response = client.get(f"/matchmodelview/list/?_flt_0_pushed_at={day:%Y-%m-%d %H:%M:%S}"
+                              f"&_oc_MatchModelView=pushed_at&_od_MatchModelView=desc"
+                              f"&psize_MatchModelView=5&page_MatchModelView={page}")
+        assert response.status_code == 200
+        seen.append(list(dict.fromkeys(int(pk) for pk in re.findall(
+            r'/matchmodelview/show/(\d+)', response.get_data(as_text=True)))))
+    assert seen[0] == sorted(seen[0], reverse=True) and len(seen[0]) == 5
+    assert sorted(seen[0] + seen[1]) == sorted(m.id for m in told)

@@ -64,13 +64,14 @@ def _within(column, first, last) -> list:
         [column <= last] if last is not None else [])
 
 
-def _untold(side: Side, first, last):
+def _untold(side: Side, first, last, made_until=None):
     """The side's untold matches (id, need, researcher) of the owners in the range: for the
     whole side in table order, by saying so (with an index on (dismissed, score) SQLite read the
     rows in score order, and each stamping statement then wrote scattered pages); for a range,
     through the owners' index (the caller sorts the ids before stamping)."""
     statement = select(Match.id, Match.need_id, Match.researcher_id).where(
-        Match.dismissed.is_(False), side.stamp.is_(None))
+        Match.dismissed.is_(False), side.stamp.is_(None),
+        *([Match.created_at <= made_until] if made_until is not None else []))
     if first is None and last is None:
         statement = statement.order_by(Match.id)
     elif side.name == "researcher":
@@ -83,7 +84,7 @@ def _untold(side: Side, first, last):
 
 
 def send_side_digests(side: Side, period, today, commit, first=None, last=None,
-                      published=None) -> tuple[int, int]:
+                      published=None, made_until=None) -> tuple[int, int]:
     """One side's digests, for its owners with ids from ``first`` to ``last`` (all when
     None): (digests created, matches told). Its untold matches are read in one pass and
     stamped afterwards in id order, never owner by owner: a researcher's matches lie on every
@@ -103,7 +104,7 @@ def send_side_digests(side: Side, period, today, commit, first=None, last=None,
         published = (published_needs() if by_researcher or first is None and last is None
                      else published_needs(first, last))
     needs_of, researchers_of, told = {}, {}, array("q")
-    for match_id, need_id, researcher_id in _untold(side, first, last):
+    for match_id, need_id, researcher_id in _untold(side, first, last, made_until):
         if need_id not in published:
             continue
         owner = researcher_id if by_researcher else published[need_id]
@@ -144,6 +145,14 @@ def _send(side: Side, payloads, period, today) -> int:
                                .where(side.user_column.in_(list(payloads)))).all()
     template = f"match.digest_{side.name}"
     rows, sms_users = [], []
+    # Told already in this period (a block run again): its site row is there. No SMS again,
+    # which would take the next of the day's slots, whose keys do not name the period.
+    site_keys = {_row(user_id, Channel.site, template, None,
+                      f"digest:{period}:{side.name}{owner_id}")["idempotency_key"]: user_id
+                 for user_id, _email, _phone, owner_id in users}
+    told = {site_keys[key] for key in db.session.scalars(select(Notification.idempotency_key)
+                                                         .where(Notification.idempotency_key
+                                                                .in_(list(site_keys))))}
     for user_id, email, phone, owner_id in users:
         found = payloads[owner_id]
         payload = {"side": side.name, "count": found["count"], "path": "/recommended/",
@@ -152,7 +161,7 @@ def _send(side: Side, payloads, period, today) -> int:
         for channel in channels:
             rows.append(_row(user_id, channel, template, payload,
                              f"digest:{period}:{side.name}{owner_id}"))
-        if phone:
+        if phone and user_id not in told:
             sms_users.append((user_id, template, payload))
     rows += _sms_rows(sms_users, today)
     for notification_id in _insert_new(rows):

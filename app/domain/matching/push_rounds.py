@@ -108,12 +108,16 @@ def run_push_block(block_id: int) -> int:
         return 0
     side, first, last = SIDES[block.side], block.first_id, block.last_id
     period, today, round_id = block.round.period, block.round.day, block.round_id
+    started = block.round.started_at
     block.state, block.started_at, block.error = RUNNING, utcnow(), None
     block.attempts += 1
     db.session.commit()
     try:
+        # Matches made after the round started wait for the next one: run again, a block
+        # skips the digests it wrote, and would otherwise stamp as told the matches that
+        # arrived since without their being in any digest.
         sent, told = digests.send_side_digests(side, period, today, commit=True, first=first,
-                                               last=last)
+                                               last=last, made_until=started)
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
@@ -123,6 +127,11 @@ def run_push_block(block_id: int) -> int:
     db.session.execute(update(PushRoundBlock).where(PushRoundBlock.id == block_id).values(
         state=DONE, digests=PushRoundBlock.digests + sent, matches=PushRoundBlock.matches + told,
         finished_at=utcnow(), error=None).execution_options(synchronize_session=False))
+    # Committed before the count: two blocks ending at once on PostgreSQL would each count
+    # the other as running in their own transaction, and neither would close the round. The
+    # later of two separate counts sees both done; the conditional UPDATE lets one close it.
+    db.session.commit()
+    begin_write()
     _close_if_done(round_id)
     db.session.commit()
     logger.info("push round %s (%s), %s block %s: %d digests, %d matches told", round_id,

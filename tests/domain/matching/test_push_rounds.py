@@ -162,3 +162,39 @@ def test_a_failing_block_marks_its_round_failed_when_out_of_retries(tiny, monkey
     assert again.id == round_.id and again.finished_at is not None
     assert {b.state for b in again.blocks} == {"done"}
 
+
+
+def test_a_block_run_again_sends_no_second_sms_when_a_day_has_two_slots(tiny, monkeypatch):
+    """The SMS keys name the day's slot, not the period: a block run again found slot 0
+    taken and took slot 1, a second SMS for the same digest."""
+    monkeypatch.setitem(tiny.config, "DIGEST_SMS_PER_DAY", 2)
+    died, stamp = [], digests._stamp_ids
+
+    def dying(side, ids):
+        if not died:
+            died.append(side.name)
+            raise RuntimeError("worker killed")
+        return stamp(side, ids)
+
+    monkeypatch.setattr(digests, "_stamp_ids", dying)
+    round_ = _split("round-b", blocks=1)
+    assert died and round_.finished_at is not None
+    sms = db.session.execute(select(Notification.user_id, db.func.count()).where(
+        Notification.channel == "sms").group_by(Notification.user_id)).all()
+    assert sms and max(count for _user, count in sms) == 1
+
+
+def test_matches_made_after_the_round_started_wait_for_the_next_round(tiny):
+    from app.models.mixins import utcnow
+
+    round_id = push_rounds.start_push_round("round-b", DAY, blocks=1).id
+    db.session.commit()  # queued; a re-match adds a match before the blocks run
+    late = db.session.scalars(select(Match).order_by(Match.id.desc())).first()
+    late.created_at, late_id = utcnow() + dt.timedelta(seconds=5), late.id
+    db.session.commit()  # nothing read after it: on SQLite a read here would hold the lock
+    _work()
+    db.session.expire_all()
+    assert db.session.get(PushRound, round_id).finished_at is not None
+    assert db.session.get(Match, late_id).pushed_at is None  # left for the next round
+    assert db.session.scalar(select(db.func.count(Match.id)).where(
+        Match.pushed_at.is_(None))) == 1
