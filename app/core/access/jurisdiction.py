@@ -63,7 +63,9 @@ def shared_choices_changed(session) -> bool:
 def clause_for(model, user=None):
     """The WHERE clause limiting ``model`` to what ``user`` (default: ``g.user``) may see.
 
-    Returns ``None`` when the user may see every row. Pure: touches no session.
+    Returns ``None`` when the user may see every row. Pure: touches no session. A filter to
+    put in a WHERE, never to negate: a row whose parent is missing is FALSE in one of its
+    forms and NULL in another, and ``NOT`` would let it through.
     """
     user = _user(user)
     roles = role_names(user)
