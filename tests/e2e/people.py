@@ -21,11 +21,13 @@ class People:
             context = self.browser.new_context(base_url=self.base_url, locale="zh-CN",
                                                viewport={"width": 1280, "height": 900})
             context.set_default_timeout(15_000)
+            # The decide page asks "确认…？" before a decision: the journey's people say yes,
+            # in the page itself. Answered from here, the dialog now and then was gone before
+            # the answer came ("No dialog is showing"), and the decision was never sent.
+            context.add_init_script("window.confirm = () => true;")
             page = context.new_page()
             page.on("response", lambda r, who=who: r.status >= 500 and self.server_errors.append(
                 f"{who}: HTTP {r.status} {r.url}"))
-            # The decide page asks "确认…？" before a decision: the journey's people say yes.
-            page.on("dialog", lambda dialog: dialog.accept())
             self.pages[who] = page
         return self.pages[who]
 
