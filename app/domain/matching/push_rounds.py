@@ -20,12 +20,12 @@ import logging
 
 from flask import current_app
 from rq import Retry, get_current_job
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from app.core.queue import enqueue_after_commit
 from app.domain.matching import digests
-from app.domain.matching.runs import begin_write
+from app.domain.matching.runs import begin_write, first_ids
 from app.extensions import db
 from app.models import (
     Enterprise,
@@ -45,13 +45,6 @@ OWNERS = {"researcher": Researcher, "enterprise": Enterprise}
 
 def _setting(name):
     return current_app.config[name]
-
-
-def _first_ids(model, blocks: int) -> list[int]:
-    """The first id of each of ``blocks`` ranges holding as many rows each."""
-    ranked = select(model.id, func.ntile(blocks).over(order_by=model.id).label("tile")).subquery()
-    return list(db.session.scalars(select(func.min(ranked.c.id)).group_by(ranked.c.tile)
-                                   .order_by(func.min(ranked.c.id))))
 
 
 def start_push_round(period: str, today: dt.date | None = None, blocks: int | None = None,
@@ -80,7 +73,7 @@ def _record(period, today, blocks) -> PushRound:
             round_ = PushRound(period=period, day=today, started_at=utcnow(), digests=0)
             db.session.add(round_)
             for side, model in OWNERS.items():
-                firsts = _first_ids(model, blocks) or [None]
+                firsts = first_ids(model, true(), blocks) or [None]
                 for number, first in enumerate(firsts):
                     last = firsts[number + 1] - 1 if number + 1 < len(firsts) else None
                     db.session.add(PushRoundBlock(

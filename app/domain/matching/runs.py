@@ -99,7 +99,7 @@ def close_dead_runs(now=None) -> list[int]:
     return closed
 
 
-def _first_ids(model, condition, blocks: int) -> list[int]:
+def first_ids(model, condition, blocks: int) -> list[int]:
     """The first id of each of ``blocks`` ranges holding as many rows each (fewer ranges when
     there are fewer rows)."""
     ranked = select(model.id, func.ntile(blocks).over(order_by=model.id).label("tile")).where(
@@ -114,7 +114,7 @@ def _plan(run: MatchRun, blocks: int) -> None:
     for kind, model, condition, state in (
             (RESEARCHERS, Researcher, Researcher.state == ResearcherState.approved, QUEUED),
             (NEEDS, Need, Need.state == NeedState.published, WAITING)):
-        firsts = _first_ids(model, condition, blocks) or [None]
+        firsts = first_ids(model, condition, blocks) or [None]
         for number, first in enumerate(firsts):
             last = firsts[number + 1] - 1 if number + 1 < len(firsts) else None
             db.session.add(MatchRunBlock(run=run, kind=kind, number=number, state=state,
