@@ -101,8 +101,10 @@ class MatchingView(BaseView):
         rounds = push_rounds.recent()
         return self.render_template("office/matching.html", title=_("Matching"), runs=runs,
                                     blocks=block_counts(r.id for r in runs), rounds=rounds,
+                                    # a failed round (out of retries) waits for its
+                                    # period's next start: nothing to watch until then
                                     refresh=running or any(r["finished_at"] is None
-                                                           for r in rounds),
+                                                           and not r["error"] for r in rounds),
                                     running=running, channels=response_rates(db.session),
                                     response=recommendations.response())
 

@@ -558,3 +558,13 @@ def test_a_push_round_runs_by_blocks_from_the_cli_and_the_matching_page_shows_it
     login(client, "plat_rounds")
     page = client.get("/matching/").get_data(as_text=True)
     assert "推送轮次" in page and "cli-round" in page and "3 / 3" in page
+    assert 'http-equiv="refresh"' not in page  # nothing running
+    running = PushRound(period="running", day=round_.day, started_at=round_.started_at,
+                        digests=0)
+    db_session.add(running)
+    db_session.commit()
+    assert 'http-equiv="refresh"' in client.get("/matching/").get_data(as_text=True)
+    running.error = "database gone"  # out of retries: nothing to watch until its next start
+    db_session.commit()
+    page = client.get("/matching/").get_data(as_text=True)
+    assert 'http-equiv="refresh"' not in page and "database gone" in page
