@@ -137,6 +137,9 @@ class Config:
                                                        "20 per hour;100 per day")
     PASSWORD_RESET_CHECK_RATE_LIMIT = os.environ.get("PASSWORD_RESET_CHECK_RATE_LIMIT",
                                                      "30 per hour;200 per day")
+    # Objections to a 公示 list, accepted per client address (a form sent back with errors does
+    # not count): enough for a campus behind one address, too few to flood the province.
+    OBJECTION_RATE_LIMIT = os.environ.get("OBJECTION_RATE_LIMIT", "10 per hour;30 per day")
     # FAB builds the limiter but switches it off by default; our limits are exempt while
     # RATE_LIMITS_ENABLED is off, so this may stay on everywhere.
     RATELIMIT_ENABLED = True
@@ -188,6 +191,9 @@ class Config:
     REPORT_REMINDER_DAYS = [int(d) for d in os.environ.get("REPORT_REMINDER_DAYS",
                                                            "30,7,1").split(",") if d.strip()]
     REPORT_REMINDER_INTERVAL = int(os.environ.get("REPORT_REMINDER_INTERVAL", str(24 * 3600)))
+    # 公示: how often proposed projects whose window is over are funded (hourly: a list closes
+    # at midnight, and the funding is final within the hour).
+    PUBLICITY_INTERVAL = int(os.environ.get("PUBLICITY_INTERVAL", "3600"))
     # How often the worker verifies the audit log's hash chain (seconds; daily): the admin's desk
     # shows the last result, and a break is word for every administrator.
     AUDIT_CHECK_INTERVAL = int(os.environ.get("AUDIT_CHECK_INTERVAL", str(24 * 3600)))

@@ -18,6 +18,7 @@ from app.core.security import sync_roles
 from app.domain.demo import load_demo
 from app.domain.desk import notices
 from app.domain.funding.execution import send_report_reminders
+from app.domain.funding.publicity import finalise_due
 from app.domain.matching.push_rounds import run_push_round, start_push_round
 from app.domain.matching.runs import progress_of, run_rematch, start_rematch
 from app.domain.reference.loader import seed_reference_data
@@ -222,6 +223,16 @@ def projects_remind():
     count = send_report_reminders()
     db.session.commit()
     click.echo(f"{count} reminders")
+
+
+@projects_group.command("finalise-publicity")
+@with_appcontext
+def projects_finalise_publicity():
+    """Fund the proposed projects whose 公示 is over and not held by an objection (idempotent;
+    the periodic job does the same every PUBLICITY_INTERVAL)."""
+    count = finalise_due()
+    db.session.commit()
+    click.echo(f"{count} project(s) funded")
 
 
 @projects_group.command("overdue")

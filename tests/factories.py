@@ -16,10 +16,13 @@ from app.models import (
     Need,
     NeedCategory,
     NeedState,
+    Objection,
     ProgramRound,
     Project,
+    ProjectState,
     Proposal,
     ProposalState,
+    Publicity,
     Region,
     Researcher,
     ResearcherState,
@@ -147,10 +150,39 @@ class Factories:
         db.session.commit()
         return contract
 
-    def project(self, contract, number=None):
+    def project(self, contract, number=None, state=None):
         project = Project(number=number or f"HB-T-{next(_seq):04d}", round=contract.round,
                           contract=contract, enterprise=contract.enterprise,
                           researcher=contract.researcher, funding=Decimal(100000))
+        if state is not None:
+            project.state = state
         db.session.add(project)
         db.session.commit()
         return project
+
+    def publicity(self, projects, starts_on=None, ends_on=None):
+        """A 公示 list of ``projects`` (made proposed), open from ``starts_on`` (default
+        today) to ``ends_on`` (default four days later)."""
+        starts_on = starts_on or dt.date.today()
+        ends_on = ends_on or starts_on + dt.timedelta(days=4)
+        publicity = Publicity(round=projects[0].round, title=f"公示 {next(_seq)}",
+                              starts_on=starts_on, ends_on=ends_on, working_days=5)
+        db.session.add(publicity)
+        for project in projects:
+            project.publicity, project.state = publicity, ProjectState.proposed
+        db.session.commit()
+        return publicity
+
+    def objection(self, project, state=None, **values):
+        """An objection against ``project`` (put on a list if it is on none)."""
+        if project.publicity is None:
+            self.publicity([project])
+        objection = Objection(publicity=project.publicity, project=project, name="王五",
+                              phone="13900000000", content="该企业与研究人员存在关联关系。",
+                              **values)
+        if state is not None:
+            objection.state = state
+            objection.decision_reason = objection.decision_reason or "已核实"
+        db.session.add(objection)
+        db.session.commit()
+        return objection

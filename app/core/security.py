@@ -122,6 +122,8 @@ ROLE_DEFINITIONS = {
         [r"NeedModelView$", r"^(publish|return_selected)$"],
         [r"SmeWhitelistView$", r"can_import$"],
         [r"MatchingView$", r"can_(list|run)$"],
+        [r"(Publicity|Objection|WorkingDayAdjustment)ModelView$", READ_FILES],
+        [r"(Publicity|Objection|WorkingDayAdjustment)$", MENU],
         [r"(SmeWhitelist|Matching)$", MENU],
         [r"(Proposal|Match|Message|Contract|Project|ReviewRecord)ModelView$", READ_FILES],
         [r"ProjectModelView$", r"can_(overdue|service_record)$"],
@@ -162,6 +164,13 @@ ROLE_DEFINITIONS = {
         [r"ProgramRoundModelView$", r"can_(add|edit)$"],
         [r"FundingSimulationView$", r"can_simulate$"],
         [r"FundingSimulation$", MENU],
+        # 公示: the province publishes the proposed funded list, decides the objections and
+        # keeps the working-day calendar the window is counted in.
+        [r"(Publicity|Objection|WorkingDayAdjustment)ModelView$", READ_FILES],
+        [r"PublicityModelView$", r"can_publish$"],
+        [r"ObjectionModelView$", DECIDE],
+        [r"WorkingDayAdjustmentModelView$", r"can_(add|edit|delete)$"],
+        [r"(Publicity|PublicityPublish|Objection|WorkingDayAdjustment)$", MENU],
         # 绩效评价 (score sheet), the overdue list, and service records of any project.
         [r"ProjectModelView$", r"can_(evaluate|overdue|service_record)$"],
         *DOCUMENTS_STAFF,

@@ -30,6 +30,10 @@ def round_for_filing(today: dt.date | None = None):
     return db.session.scalars(stmt).first()
 
 
+# 公示期: five working days unless the round says otherwise.
+DEFAULT_PUBLICITY_DAYS = 5
+
+
 def check_round(program_round):
     """A round's phases follow each other and its money rules are positive; raises ValueError
     with the message for the form (the database checks the same, without the explanation)."""
@@ -43,6 +47,10 @@ def check_round(program_round):
             or (r.min_need_amount or 0) < 0:
         raise ValueError(_("The funding cap and the quota must be above zero, and the minimum "
                            "need amount not negative."))
+    if r.publicity_days is None:
+        r.publicity_days = DEFAULT_PUBLICITY_DAYS
+    if not 1 <= r.publicity_days <= 30:
+        raise ValueError(_("The publicity lasts 1 to 30 working days (usually 5)."))
     if r.projects_per_enterprise != 1:
         # The database holds one project per enterprise and round (uq_project_enterprise_round).
         raise ValueError(_("The notice funds one project per enterprise in a round (§四(二)); "

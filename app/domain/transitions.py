@@ -28,6 +28,12 @@ from app.domain.funding.execution import (
     check_researcher_confirmed,
     check_score_sheet,
 )
+from app.domain.funding.publicity import (
+    after_dismissal,
+    check_fundable_after_publicity,
+    check_objection_decidable,
+    withdraw_project,
+)
 from app.domain.needs.filing import check_submittable
 from app.models import (
     Action,
@@ -37,6 +43,8 @@ from app.models import (
     EnterpriseState,
     Need,
     NeedState,
+    Objection,
+    ObjectionState,
     Project,
     ProjectState,
     Proposal,
@@ -46,7 +54,7 @@ from app.models import (
     RoundPhase,
 )
 from app.workflows import registry
-from app.workflows.registry import OWNER_ENTERPRISE, OWNER_RESEARCHER, goes_to
+from app.workflows.registry import OWNER_ENTERPRISE, OWNER_RESEARCHER, SYSTEM, goes_to
 
 
 def by_execution_end(action, guard):
@@ -152,6 +160,13 @@ TRANSITIONS = {
                     tell=PROVINCE),
     },
     Project: {
+        # 公示 (app/domain/funding/publicity.py): the system funds a proposed project once its
+        # list's window is over; an upheld objection withdraws it (the province, with reasons).
+        (ProjectState.proposed, Action.fund):
+            goes_to(ProjectState.funded, SYSTEM, sets={"funded_at": "now"},
+                    guard=check_fundable_after_publicity),
+        (ProjectState.proposed, Action.withdraw):
+            goes_to(ProjectState.withdrawn, "Province", needs_opinion=True),
         # Notice §四: the enterprise submits the summary report, the researcher co-signs it (the
         # state stays "reported"), then the enterprise records the self-acceptance.
         (ProjectState.funded, Action.report):
@@ -173,6 +188,16 @@ TRANSITIONS = {
                     phase=RoundPhase.evaluation,
                     sets={"evaluation_opinion": "opinion", "evaluated_at": "now"},
                     guard=check_score_sheet),
+    },
+    Objection: {
+        (ObjectionState.lodged, Action.uphold):
+            goes_to(ObjectionState.upheld, "Province", needs_opinion=True,
+                    sets={"decision_reason": "opinion", "decided_at": "now"},
+                    guard=check_objection_decidable, then=withdraw_project),
+        (ObjectionState.lodged, Action.dismiss):
+            goes_to(ObjectionState.dismissed, "Province", needs_opinion=True,
+                    sets={"decision_reason": "opinion", "decided_at": "now"},
+                    guard=check_objection_decidable, then=after_dismissal),
     },
 }
 

@@ -14,6 +14,7 @@ from app.models.enums import (
     MatchDirection,
     NeedState,
     NotificationState,
+    ObjectionState,
     Position,
     ProjectState,
     ProposalState,
@@ -25,6 +26,7 @@ from app.models.need import PUBLIC_NEED_STATES, Need
 from app.models.notification import Notification
 from app.models.password_reset import PasswordReset
 from app.models.program_round import ProgramRound, RoundDates, RoundPhase
+from app.models.publicity import Objection, Publicity, WorkingDayAdjustment
 from app.models.proposal import ComparisonCriterion, Message, Proposal, ProposalScore
 from app.models.reference import (
     HighTechZone,

@@ -31,6 +31,10 @@ from app.models.program_round import ProgramRound
 
 # A project still owes its summary report or self-acceptance.
 OPEN_PROJECT_STATES = (ProjectState.funded, ProjectState.reported)
+# Projects that hold a place of the round's quota and its funding: all but the withdrawn.
+COUNTED_PROJECT_STATES = tuple(s for s in ProjectState if s is not ProjectState.withdrawn)
+# Projects whose funding is final: past their 公示 (app/domain/funding/publicity.py).
+FINAL_PROJECT_STATES = tuple(s for s in COUNTED_PROJECT_STATES if s is not ProjectState.proposed)
 
 
 class Contract(TimestampMixin, VersionedMixin, Model):
@@ -108,6 +112,10 @@ class Project(TimestampMixin, VersionedMixin, Model):
     researcher = relationship("Researcher")
     funding = Column(Numeric(14, 2), nullable=False)
     state = state_column(ProjectState, ProjectState.funded, index=True)
+    # 公示: the list the project was published on, and when its funding became final.
+    publicity_id = Column(Integer, ForeignKey("publicities.id"), index=True)
+    publicity = relationship("Publicity", back_populates="projects")
+    funded_at = Column(DateTime)
     summary_report = Column(SafeFileColumn)
     summary_submitted_at = Column(DateTime)
     # The researcher's co-signature of the summary report (会签), required for self-acceptance.

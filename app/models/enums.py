@@ -167,17 +167,23 @@ ContractState.__titles__ = {
 
 
 class ProjectState(LabelledEnum):
+    # 立项 (the contract's approval) proposes a project; it is funded once its 公示 closes with
+    # no objection upheld against it (app/domain/funding/publicity.py).
+    proposed = "proposed"
     funded = "funded"
     reported = "reported"
     accepted = "accepted"
     evaluated = "evaluated"
+    withdrawn = "withdrawn"
 
 
 ProjectState.__titles__ = {
+    "proposed": _l("Proposed for funding (publicity)"),
     "funded": _l("Funded"),
     "reported": _l("Summary report submitted"),
     "accepted": _l("Self-accepted"),
     "evaluated": _l("Evaluated"),
+    "withdrawn": _l("Funding withdrawn (objection upheld)"),
 }
 
 
@@ -252,6 +258,9 @@ class Action(LabelledEnum):
     accept = "accept"
     confirm = "confirm"
     evaluate = "evaluate"
+    fund = "fund"
+    uphold = "uphold"
+    dismiss = "dismiss"
 
 
 Action.__titles__ = {
@@ -272,6 +281,23 @@ Action.__titles__ = {
     "accept": _l("Self-accept"),
     "confirm": _l("Co-sign the summary report"),
     "evaluate": _l("Record evaluation"),
+    "fund": _l("Confirm the funding after the publicity"),
+    "uphold": _l("Uphold the objection"),
+    "dismiss": _l("Dismiss the objection"),
+}
+
+
+class ObjectionState(LabelledEnum):
+    """异议 lodged against a project during its 公示 (app/domain/funding/publicity.py)."""
+    lodged = "lodged"
+    upheld = "upheld"
+    dismissed = "dismissed"
+
+
+ObjectionState.__titles__ = {
+    "lodged": _l("Lodged, awaiting a decision"),
+    "upheld": _l("Upheld"),
+    "dismissed": _l("Dismissed: objection unfounded"),
 }
 
 
@@ -284,6 +310,7 @@ STATE_ENUMS = {
     "proposals": ProposalState,
     "contracts": ContractState,
     "projects": ProjectState,
+    "objections": ObjectionState,
 }
 
 

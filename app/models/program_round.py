@@ -84,6 +84,7 @@ class ProgramRound(RoundCalendar, LabelledMixin, TimestampMixin, Model):
         ),
         CheckConstraint("funding_cap > 0 AND min_need_amount >= 0 AND project_quota > 0",
                         name="ck_round_money"),
+        CheckConstraint("publicity_days BETWEEN 1 AND 30", name="ck_round_publicity_days"),
     )
     id = Column(Integer, primary_key=True)
     code = Column(String(20), unique=True, nullable=False)
@@ -101,6 +102,8 @@ class ProgramRound(RoundCalendar, LabelledMixin, TimestampMixin, Model):
     project_quota = Column(Integer, nullable=False, default=300)
     projects_per_enterprise = Column(Integer, nullable=False, default=1)
     allow_over_quota = Column(Boolean, nullable=False, default=False)
+    # 公示: how many working days the proposed funded list stays open to objections.
+    publicity_days = Column(Integer, nullable=False, default=5, server_default="5")
 
     @property
     def current_phase(self) -> RoundPhase:

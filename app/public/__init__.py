@@ -8,6 +8,7 @@ from app.public import (  # noqa: F401  the pages of ``bp``
     errors,
     needs,
     password_reset,
+    publicity,
     registration,
     site,
     tracking,

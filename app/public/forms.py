@@ -92,3 +92,16 @@ class ResetWithCodeForm(FlaskForm):
 
 class ResetWithLinkForm(FlaskForm):
     password, confirm = _new_password()
+
+
+class ObjectionForm(FlaskForm):
+    """异议 against one project of an open 公示 list (the rules: app/domain/funding/publicity.py)."""
+    project = SelectField(_l("Project"), [REQUIRED], choices=[])
+    name = StringField(_l("Your name"), [REQUIRED, Length(max=60)])
+    phone = StringField(_l("Mobile phone"), [REQUIRED, Length(max=20)],
+                        description=_l("The province may call you about your objection; it is "
+                                       "not published."))
+    email = StringField(_l("E-mail (optional)"), [Optional(), Length(max=120)])
+    content = TextAreaField(_l("What you object to, and why"), [REQUIRED, Length(max=2000)],
+                            render_kw={"rows": 6})
+    attachment = FileField(_l("Supporting document (optional: PDF or image)"))

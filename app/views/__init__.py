@@ -25,6 +25,11 @@ from app.views.funding import (
 from app.views.inbox import InboxView
 from app.views.need_export import NeedListExportView
 from app.views.needs import NeedApi, NeedModelView
+from app.views.publicity import (
+    ObjectionModelView,
+    PublicityModelView,
+    WorkingDayAdjustmentModelView,
+)
 from app.views.recommendations import MatchingView, RecommendationView
 from app.views.records import (
     AuditLogModelView,
@@ -71,6 +76,8 @@ MENUS = [
     ("Funding", _l("Funding"), "fa-yen-sign", [
         (ContractModelView, _l("Contracts"), "fa-file-signature"),
         (ProjectModelView, _l("Funded projects"), "fa-award"),
+        (PublicityModelView, _l("Publicity of funded projects"), "fa-bullhorn"),
+        (ObjectionModelView, _l("Objections"), "fa-hand-paper"),
         (FundingSimulationView, _l("Funding simulation"), "fa-calculator"),
         (DashboardView, _l("Round dashboard"), "fa-chart-bar"),
     ]),
@@ -82,6 +89,7 @@ MENUS = [
         (TechFieldModelView, _l("Technical fields"), "fa-tags"),
         (NeedCategoryModelView, _l("Need categories"), "fa-th-list"),
         (InstitutionModelView, _l("Institutions"), "fa-university"),
+        (WorkingDayAdjustmentModelView, _l("Working-day calendar"), "fa-calendar-day"),
     ]),
     ("Records", _l("Records"), "fa-history", [
         (ReviewRecordModelView, _l("Review records"), "fa-check-square"),
@@ -108,6 +116,10 @@ def register_views(appbuilder):
     # Staff's list of overdue projects (a page of ProjectModelView, so not a view of its own).
     appbuilder.add_link("ProjectOverdue", href="/projectmodelview/overdue/",
                         label=_l("Overdue projects"), icon="fa-exclamation-circle",
+                        category="Funding")
+    # The province publishes the proposed funded list (a page of PublicityModelView).
+    appbuilder.add_link("PublicityPublish", href="/publicitymodelview/publish",
+                        label=_l("Publish the proposed funded list"), icon="fa-bullhorn",
                         category="Funding")
     # The audit log's Excel export (Admin only, as the log: no other role's definition names it).
     appbuilder.add_link("AuditLogExport", href="/auditlogmodelview/export.xlsx",

@@ -61,6 +61,7 @@ LABELS = {
     "researcher_confirmed_at": _l("Co-signed by the researcher"),
     "self_accepted_at": _l("Self-accepted on"), "evaluation_opinion": _l("Evaluation opinion"),
     "evaluated_at": _l("Evaluated on"),
+    "publicity": _l("Publicity"), "funded_at": _l("Funding final since"),
 }
 FORM_COLUMNS = ["amount", "signed_on", "registration_number", "contract_file", "invoice_file",
                 "invoice_amount", "invoice_date", "invoice_issuer", "transfer_file",
@@ -169,7 +170,7 @@ class ProjectModelView(WorkflowModelView):
     list_title = _l("Funded projects")
     list_columns = ["number", "enterprise", "researcher", "funding", "deadline", "state", "overdue"]
     show_columns = ["number", "round", "contract", "enterprise", "researcher", "funding", "deadline",
-                    "state", "overdue", "summary_report", "summary_submitted_at",
+                    "state", "publicity", "funded_at", "overdue", "summary_report", "summary_submitted_at",
                     "researcher_confirmed_at", "self_accepted_at", "evaluation_score",
                     "evaluation_result", "evaluation_opinion", "evaluated_at"]
     search_columns = ["number", "state", "funding", "evaluation_result"]

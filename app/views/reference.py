@@ -1,6 +1,7 @@
 """Reference data and program rounds (Admin edits; Platform maintains the taxonomy)."""
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField
+from wtforms import BooleanField, IntegerField
+from wtforms.validators import NumberRange, Optional
 
 from app.domain.rounds import check_round
 from app.models import (
@@ -84,6 +85,7 @@ class ProgramRoundModelView(ScopedModelView):
         "code", "name", "name_en", "document_number", "province", "needs_filing_start",
         "needs_filing_end", "matching_end", "execution_end", "evaluation_end", "min_need_amount",
         "funding_cap", "project_quota", "projects_per_enterprise", "allow_over_quota",
+        "publicity_days",
     ]
     label_columns = {
         **LABELS,
@@ -94,10 +96,15 @@ class ProgramRoundModelView(ScopedModelView):
         "funding_cap": _l("Funding cap per project"), "project_quota": _l("Project quota"),
         "projects_per_enterprise": _l("Projects per enterprise"),
         "allow_over_quota": _l("Allow approvals past the quota"),
+        "publicity_days": _l("Publicity (working days)"),
     }
     # FAB marks a non-null boolean required, which an unticked box can never satisfy.
     add_form_extra_fields = edit_form_extra_fields = {
         "allow_over_quota": BooleanField(_l("Allow approvals past the quota")),
+        "publicity_days": IntegerField(
+            _l("Publicity (working days)"), [Optional(), NumberRange(min=1, max=30)],
+            default=5, description=_l("How long the proposed funded list stays open to "
+                                      "objections, in working days (公示期, usually 5).")),
     }
 
     def pre_add(self, item):

@@ -19,7 +19,12 @@ from app.workflows.errors import (
     OpinionRequired,
     OutOfPhase,
 )
-from app.workflows.registry import OWNER_ENTERPRISE, OWNER_RESEARCHER, transitions_of
+from app.workflows.registry import (
+    OWNER_ENTERPRISE,
+    OWNER_RESEARCHER,
+    SYSTEM,
+    transitions_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +43,9 @@ def _owns(obj, user, owner_role) -> bool:
 
 
 def _may(obj, user, transition) -> bool:
+    if user is None:
+        # Only jobs and commands act without a user, and only where the table says so.
+        return SYSTEM in transition.roles
     roles = jurisdiction.role_names(user)
     for role in transition.roles:
         if role in (OWNER_ENTERPRISE, OWNER_RESEARCHER):

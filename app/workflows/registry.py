@@ -13,6 +13,8 @@ from app.models.enums import LabelledEnum
 # Pseudo-roles in ``Transition.roles``: "the participant account this record belongs to".
 OWNER_ENTERPRISE = "@enterprise"
 OWNER_RESEARCHER = "@researcher"
+# The platform itself, acting without a user (a periodic job, a CLI command): ``actor`` None.
+SYSTEM = "@system"
 
 
 @dataclass(frozen=True)

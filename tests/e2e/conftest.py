@@ -150,9 +150,21 @@ class Inbox:
 class Stack:
     """What the journey talks to: the web address, the inbox, the worker's output."""
 
-    def __init__(self, base_url, inbox, worker_log, files):
+    def __init__(self, base_url, inbox, worker_log, files, env=None):
         self.base_url, self.inbox, self.worker_log, self.files = base_url, inbox, worker_log, files
         self.shots = SHOTS
+        self.env = env
+
+    def publicity_days_pass(self):
+        """The one step no page can take: the open 公示 lists' working days go by (their
+        windows are moved into the past), then the command the hourly job runs funds what
+        no objection holds."""
+        import psycopg
+
+        with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+            conn.execute("UPDATE publicities SET starts_on = CURRENT_DATE - 8, "
+                         "ends_on = CURRENT_DATE - 1 WHERE closed_at IS NULL")
+        return _flask(self.env, ["projects", "finalise-publicity"])
 
     def worker_output(self) -> str:
         return self.worker_log.read_text(encoding="utf-8", errors="replace")
@@ -251,7 +263,7 @@ def stack(tmp_path_factory):
                                cwd=ROOT, env=env, stdout=sout, stderr=subprocess.STDOUT)
     try:
         _wait_healthy(base_url, web, web_log)
-        yield Stack(base_url, inbox, worker_log, files)
+        yield Stack(base_url, inbox, worker_log, files, env)
     finally:
         _stop(web)
         _stop(worker)

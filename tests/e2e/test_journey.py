@@ -420,7 +420,7 @@ def test_6_contract_approved_and_on_the_dashboard(people, stack, state):
     state["project_id"] = id_in(row.locator("a[href*='/show/']").first.get_attribute("href"))
     province.goto(f"/projectmodelview/show/{state['project_id']}")
     expect(cell(province, "项目编号")).to_have_text(number)
-    expect(cell(province, "状态")).to_have_text("已立项")
+    expect(cell(province, "状态")).to_have_text("拟立项（公示中）")
     funding = money(cell(province, "资助经费").inner_text())
     assert funding == Decimal(100_000), funding  # min(190,000, the round's cap)
 
@@ -433,6 +433,55 @@ def test_6_contract_approved_and_on_the_dashboard(people, stack, state):
     expect(province.locator(".dashboard-funnel tr[data-stage=projects] td")).to_have_text("1")
     expect(province.locator(".dashboard-funnel tr[data-stage=contracts] td")).to_have_text("1")
     people.shot("province", "province-dashboard")
+
+
+def test_6b_publicity_an_objection_dismissed_and_the_funding_final(people, stack, state):
+    """公示: the province publishes the proposed list, a visitor objects on the public site, the
+    province dismisses the objection with reasons, and after the window the project is funded."""
+    province, number = people.page("province"), state["project_number"]
+    province.goto("/publicitymodelview/publish")
+    people.shot("province", "publicity-publish")
+    province.click("form[method=post] button[type=submit]")
+    province.wait_for_load_state()
+    no_error(province)
+    expect(province.locator("body")).to_contain_text("已发布：1 个项目公示至")
+
+    visitor = people.page("visitor")
+    visitor.goto("/")
+    visitor.click("nav a[href$='/publicity']")
+    visitor.wait_for_load_state()
+    visitor.click("table a[href*='/publicity/']")
+    visitor.wait_for_load_state()
+    expect(visitor.locator("table tr", has_text=number)).to_contain_text(ENTERPRISE)
+    expect(visitor.locator("table tr", has_text=number)).to_contain_text(RESEARCHERS[0][2])
+    expect(visitor.locator("table")).not_to_contain_text(RESEARCHERS[0][0])  # no person
+    choose(visitor, "#project", number)
+    visitor.fill("#name", "赵六")
+    visitor.fill("#phone", "139-0000-5555")
+    visitor.fill("#content", "该企业与科技人员所在单位存在股权关系，请核查。")
+    people.shot_both_sizes("visitor", "publicity-objection")
+    visitor.click("form button[type=submit]")
+    visitor.wait_for_load_state()
+    no_error(visitor)
+    expect(visitor.locator(".alert").first).to_contain_text("您的异议已收到")
+
+    people.desk("province", "province-objection", inbox=number)
+    province.goto("/objectionmodelview/list/")
+    objection_id = id_in(row_link(province, number, "/show/"))
+    province.goto(f"/objectionmodelview/show/{objection_id}")
+    expect(province.locator("body")).to_contain_text("股权关系")
+    act(province, f"/objectionmodelview/decide/{objection_id}", "dismiss",
+        "经核查，双方无股权关系，异议不成立。")
+    expect(cell(province, "状态")).to_have_text("异议不成立")
+
+    stack.publicity_days_pass()
+    province.goto(f"/projectmodelview/show/{state['project_id']}")
+    expect(cell(province, "状态")).to_have_text("已立项")
+    visitor.goto("/publicity")
+    visitor.click("table a[href*='/publicity/']")
+    visitor.wait_for_load_state()
+    expect(visitor.locator(".alert").first).to_contain_text("最终名单")
+    people.shot("visitor", "publicity-final")
 
 
 def test_7_report_cosigned_accepted_evaluated(people, stack, state):

@@ -26,6 +26,7 @@ STABLE_JOB_NAMES = (
     "app.jobs.matching.send_match_digests",
     "app.jobs.matching.sweep_matching",
     "app.jobs.projects.send_report_reminders",
+    "app.jobs.projects.finalise_publicities",
     "app.jobs.audit.check_audit_chain",
 )
 APP = pathlib.Path(__file__).resolve().parents[2] / "app"

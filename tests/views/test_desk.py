@@ -69,6 +69,14 @@ def _side(make, code, side):
         project = make.project(make.save(contract))
         project.state = state
         make.save(project)
+    # 公示: one proposed project not published yet, one on a list with an objection waiting.
+    for listed in (False, True):
+        contract = make.contract(make.need(make.enterprise(code), NeedState.contracted),
+                                 researcher)
+        contract.state = ContractState.approved
+        project = make.project(make.save(contract), state=ProjectState.proposed)
+        if listed:
+            make.objection(project)
     return users
 
 
@@ -107,7 +115,7 @@ LISTED = {"enterprises_to_verify", "needs_to_recommend", "needs_to_publish",
           "registration_returned", "needs_returned_by_bureau", "needs_returned_by_platform",
           "contracts_returned", "needs_draft", "reports_due", "acceptance_due",
           "proposals_selected", "proposals_shortlisted", "proposals_draft", "service_records",
-          "enterprises_returned", "needs_returned"}
+          "enterprises_returned", "needs_returned", "objections_to_decide"}
 
 
 @pytest.mark.parametrize("role", ["Bureau", "Platform", "Province", "Enterprise", "Researcher"])
@@ -133,7 +141,8 @@ EXPECTED = {
                    "threads_unread": 1, "cosign_requested": 1, "service_records": 1},
     "Platform": {"needs_to_publish": 2, "researchers_to_vet": 2, "enterprises_not_found": 2,
                  "failed_notifications": 1, "needs_without_proposals": 2},
-    "Province": {"contracts_to_approve": 2, "reports_submitted": 2, "evaluations_to_record": 2},
+    "Province": {"contracts_to_approve": 2, "reports_submitted": 2, "evaluations_to_record": 2,
+                 "projects_to_publicise": 2, "objections_to_decide": 2},
 }
 
 

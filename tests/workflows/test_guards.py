@@ -143,6 +143,23 @@ def _project_evaluated_without_a_score_sheet(make):
                 today=project.round.evaluation_end)
 
 
+def _project_funded_while_an_objection_waits(make):
+    project, _owner, _expert = _project(make, ProjectState.proposed)
+    make.objection(project)
+    project.publicity.starts_on = dt.date.today() - dt.timedelta(days=7)
+    project.publicity.ends_on = dt.date.today() - dt.timedelta(days=1)
+    make.save(project)
+    return Case(project, None)
+
+
+def _objection_to_a_project_already_funded(make):
+    project, _owner, _expert = _project(make, ProjectState.proposed)
+    objection = make.objection(project)
+    project.state = ProjectState.funded
+    make.save(project)
+    return Case(objection, make.user("Province"), opinion="经核查")
+
+
 REFUSALS = {
     ("Need", "draft", "submit"): lambda make: _need_below_the_minimum(make, NeedState.draft),
     ("Need", "returned_by_bureau", "submit"):
@@ -163,6 +180,9 @@ REFUSALS = {
     ("Project", "reported", "confirm"): _project_cosigned_twice,
     ("Project", "reported", "accept"): _project_accepted_before_the_cosignature,
     ("Project", "accepted", "evaluate"): _project_evaluated_without_a_score_sheet,
+    ("Project", "proposed", "fund"): _project_funded_while_an_objection_waits,
+    ("Objection", "lodged", "uphold"): _objection_to_a_project_already_funded,
+    ("Objection", "lodged", "dismiss"): _objection_to_a_project_already_funded,
 }
 GUARDED = sorted((model.__name__, state.value, action.value)
                  for model, table in TRANSITIONS.items()

@@ -13,6 +13,7 @@ from app.models import (
     EnterpriseState,
     Need,
     NeedState,
+    Objection,
     Proposal,
     ProposalState,
     Researcher,
@@ -27,10 +28,11 @@ from app.workflows import (
     apply_action,
 )
 from app.domain.transitions import TRANSITIONS
-from app.workflows.registry import OWNER_ENTERPRISE, OWNER_RESEARCHER
+from app.workflows.registry import OWNER_ENTERPRISE, OWNER_RESEARCHER, SYSTEM
 from helpers import login
 
-ROLES = ["Platform", "Bureau", "Province", OWNER_ENTERPRISE, OWNER_RESEARCHER, "Admin"]
+# SYSTEM: a job or command acting without a user (``actor`` None).
+ROLES = ["Platform", "Bureau", "Province", OWNER_ENTERPRISE, OWNER_RESEARCHER, "Admin", SYSTEM]
 CASES = [(model, state, action, t) for model, table in TRANSITIONS.items()
          for (state, action), t in table.items()]
 
@@ -53,6 +55,8 @@ def _record(make, model, state):
         obj = make.need(enterprise, state)
     elif model is Proposal:
         obj = make.proposal(need, researcher, state)
+    elif model is Objection:
+        obj = make.objection(make.project(make.contract(need, researcher)))
     else:
         contract = make.contract(need, researcher)
         obj = contract if model is Contract else make.project(contract)
@@ -86,6 +90,8 @@ def _prepare_project(make, project, action):
         project.summary_report = "0123_sep_总结报告.pdf"
     elif action.value == "accept":
         project.researcher_confirmed_at = utcnow()
+    elif action.value in ("fund", "withdraw") and project.publicity is None:
+        make.publicity([project])  # both end a 公示 (app/domain/funding/publicity.py)
     elif action.value == "evaluate":
         project.evaluation_scores = {c.code: str(c.points) for c in CRITERIA}
         project.evaluation_score = Decimal(100)
@@ -96,6 +102,8 @@ PREPARE = {"Project": _prepare_project, "Need": _prepare_need}
 
 
 def _actor(make, role, enterprise, researcher):
+    if role == SYSTEM:
+        return None
     if role == OWNER_ENTERPRISE:
         return make.user("Enterprise", enterprise_id=enterprise.id)
     if role == OWNER_RESEARCHER:
@@ -124,7 +132,7 @@ def test_every_transition_for_every_role(make, db_session, case, role):
         db_session.commit()
         assert obj.state is transition.to
         assert review.from_state == state.value and review.to_state == transition.to.value
-        assert review.actor_id == actor.id
+        assert review.actor_id == getattr(actor, "id", None)
         assert db_session.scalars(select(AuditLog).where(
             AuditLog.subject_id == obj.id, AuditLog.action.endswith(action.value))).first()
     else:

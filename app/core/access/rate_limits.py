@@ -8,6 +8,7 @@
   (``REGISTRATION_PHONE_RATE_LIMIT``).
 * The public check of a printed document's verification code (``/verify/<code>``), every view
   per address: ``VERIFY_RATE_LIMIT``.
+* Objections to a 公示 list, accepted per address (``OBJECTION_RATE_LIMIT``).
 * SMS, per phone number: ``SMS_PER_PHONE_LIMIT``. A message over the limit is not sent.
 * Forgotten passwords: requests for a code or link per mobile number or e-mail address, from
   any address (``PASSWORD_RESET_RATE_LIMIT``; whether or not an account has it, so the limit
@@ -38,6 +39,7 @@ LIMITED_ENDPOINTS = (
     *((page, "REGISTRATION_RATE_LIMIT", ACCEPTED) for page in REGISTRATION_PAGES),
     *((page, "REGISTRATION_PHONE_RATE_LIMIT", PER_PHONE) for page in REGISTRATION_PAGES),
     ("public.verify_document", "VERIFY_RATE_LIMIT", EVERY_VIEW),
+    ("public.publicity_page", "OBJECTION_RATE_LIMIT", ACCEPTED),
     ("public.forgot_password", "PASSWORD_RESET_ADDRESS_RATE_LIMIT", EVERY_ATTEMPT),
     ("public.forgot_password", "PASSWORD_RESET_RATE_LIMIT", PER_ACCOUNT),
     *((page, "PASSWORD_RESET_CHECK_RATE_LIMIT", EVERY_ATTEMPT) for page in RESET_CHECK_PAGES),

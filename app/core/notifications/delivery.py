@@ -36,6 +36,8 @@ SUBJECT_VIEWS = {
     "proposals": "ProposalModelView",
     "contracts": "ContractModelView",
     "projects": "ProjectModelView",
+    "publicity": "ProjectModelView",  # publicity.listed: a project put on a 公示 list
+    "objections": "ObjectionModelView",
 }
 
 

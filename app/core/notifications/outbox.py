@@ -16,13 +16,15 @@ SUBJECT_NAMES = {
     "proposals": lambda: _("proposal"),
     "contracts": lambda: _("contract"),
     "projects": lambda: _("project"),
+    "objections": lambda: _("objection"),
 }
 
 
 def owner_users(obj):
     """The participant accounts ``obj`` belongs to (its enterprise's, its researcher's)."""
     model = type(obj)
-    keys = model.jurisdiction_keys()
+    # A record of no party (an objection) has no owners to tell.
+    keys = model.jurisdiction_keys() if hasattr(model, "jurisdiction_keys") else {}
     users = []
     for key, column in (("enterprise", AppUser.enterprise_id), ("researcher", AppUser.researcher_id)):
         if key not in keys:
@@ -103,6 +105,8 @@ WORK = {
     ("projects", "reported"): lambda: _("A summary report was submitted: %(name)s"),
     ("projects", "accepted"): lambda: _("A project was self-accepted and waits for its "
                                         "evaluation: %(name)s"),
+    ("objections", "lodged"): lambda: _("An objection to the publicity of project %(name)s "
+                                        "waits for your decision"),
     ("notifications", "failed"): lambda: _("A notification could not be delivered: %(name)s"),
     ("audit_checks", "broken"): lambda: _("The audit log's hash chain is broken at link "
                                           "%(name)s: see the audit log"),
@@ -176,6 +180,20 @@ def _render_report_reminder(notification, payload) -> tuple[str, str]:
     return str(subject), str(body)
 
 
+def _render_publicity_listed(notification, payload) -> tuple[str, str]:
+    subject = _("Project %(number)s is on the publicity list until %(ends_on)s",
+                number=payload.get("number", ""), ends_on=payload.get("ends_on", ""))
+    body = "\n".join([str(subject), _(
+        "The list “%(title)s” is on the platform's public site from %(starts_on)s to "
+        "%(ends_on)s; anyone may object to a project on it until then. The funding becomes "
+        "final once the publicity is over and any objection decided.",
+        title=payload.get("title", ""), starts_on=payload.get("starts_on", ""),
+        ends_on=payload.get("ends_on", ""))])
+    if notification.token:
+        body += "\n\n" + _("Details: %(link)s", link=link(notification))
+    return str(subject), str(body)
+
+
 def _render_repeated_registration(notification, payload) -> tuple[str, str]:
     subject = _("Someone tried to register again with your account's details")
     body = subject + "\n" + _("If it was you: you already have an account; sign in with your "
@@ -222,6 +240,8 @@ def render(notification, locale: str | None = None) -> tuple[str, str]:
             return _render_report_reminder(notification, payload)
         if notification.template.startswith("password_reset."):
             return _render_password_reset(notification, payload)
+        if notification.template == "publicity.listed":
+            return _render_publicity_listed(notification, payload)
         if notification.template == "registration.repeated":
             return _render_repeated_registration(notification, payload)
         if notification.template == "work.digest":

@@ -38,15 +38,19 @@ from app.models import (
     TechDomain,
     TechField,
 )
+from app.models.contract import COUNTED_PROJECT_STATES, FINAL_PROJECT_STATES
 
 # The funnel, in order. "submitted" counts needs that ever left the draft (a returned or
 # withdrawn need was still submitted once), "published" those that ever reached researchers.
+# Projects count from their approval unless an upheld objection withdrew them; "final" those
+# past their 公示 (app/domain/funding/publicity.py).
 STAGES = (
     ("submitted", _l("Needs submitted")),
     ("published", _l("Needs published")),
     ("proposals", _l("Proposals")),
     ("contracts", _l("Contracts")),
-    ("projects", _l("Funded projects")),
+    ("projects", _l("Projects approved (立项)")),
+    ("final", _l("Funding final after the publicity")),
     ("evaluated", _l("Evaluated projects")),
 )
 STAGE_KEYS = tuple(key for key, _label in STAGES)
@@ -90,9 +94,11 @@ def _measures(program_round):
         (Contract, Contract.round_id == program_round.id,
          {"contracts": func.count(Contract.id)}),
         (Project, Project.round_id == program_round.id,
-         {"projects": func.count(Project.id),
+         {"projects": _count(Project.state.in_(COUNTED_PROJECT_STATES)),
+          "final": _count(Project.state.in_(FINAL_PROJECT_STATES)),
           "evaluated": _count(Project.state == ProjectState.evaluated),
-          "funding": func.coalesce(func.sum(Project.funding), 0)}),
+          "funding": func.coalesce(func.sum(case(
+              (Project.state.in_(COUNTED_PROJECT_STATES), Project.funding), else_=0)), 0)}),
     )
 
 
@@ -181,7 +187,8 @@ def quota_usage(program_round, user=None) -> funding.Usage:
         return funding.usage(program_round)
     stmt = _scoped(
         select(func.count(Project.id), func.coalesce(func.sum(Project.funding), 0))
-        .where(Project.round_id == program_round.id), Project, user)
+        .where(Project.round_id == program_round.id,
+               Project.state.in_(COUNTED_PROJECT_STATES)), Project, user)
     count, total = db.session.execute(stmt).one()
     return funding.Usage(int(count), program_round.project_quota, Decimal(total),
                          Decimal(program_round.funding_cap))

@@ -5,16 +5,19 @@ dashboards and the simulation all call these.
 - An enterprise has at most ``projects_per_enterprise`` funded projects in a round (1 in 2020;
   the database enforces one per round with uq_project_enterprise_round).
 - A round funds at most ``project_quota`` projects unless it allows approvals past the quota.
+- A project withdrawn after an upheld objection (公示) gives its place and funding back; its
+  enterprise keeps its one project of the round spent (the database's constraint).
 """
 from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import Contract, ContractState, Need, ProgramRound, Project
+from app.models.contract import COUNTED_PROJECT_STATES
 from app.workflows.errors import RuleViolation
 
 
@@ -48,7 +51,8 @@ def usage_statement(round_id: int):
     return (select(func.count(Project.id), func.coalesce(func.sum(Project.funding), 0),
                    ProgramRound.project_quota, ProgramRound.funding_cap)
             .select_from(ProgramRound)
-            .outerjoin(Project, Project.round_id == ProgramRound.id)
+            .outerjoin(Project, and_(Project.round_id == ProgramRound.id,
+                                     Project.state.in_(COUNTED_PROJECT_STATES)))
             .where(ProgramRound.id == round_id)
             .group_by(ProgramRound.id, ProgramRound.project_quota, ProgramRound.funding_cap))
 

@@ -19,6 +19,7 @@ from app.models import (
     ContractState,
     NeedState,
     Project,
+    ProjectState,
     Proposal,
     ProposalState,
 )
@@ -157,9 +158,10 @@ def next_project_number(program_round) -> str:
 
 
 def create_project(contract, actor):
-    """An approved contract becomes a funded project (立项)."""
+    """An approved contract becomes a proposed project (立项), funded once its 公示 is over
+    (app/domain/funding/publicity.py)."""
     project = Project(number=next_project_number(contract.round), round=contract.round,
-                      contract=contract, enterprise_id=contract.enterprise_id,
+                      contract=contract, state=ProjectState.proposed, enterprise_id=contract.enterprise_id,
                       researcher_id=contract.researcher_id,
                       funding=funding.funding_for(contract.amount, contract.round))
     db.session.add(project)

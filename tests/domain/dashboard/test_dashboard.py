@@ -45,7 +45,8 @@ def world(make):
     make.proposal(need_b, res_b)
     project_a = make.project(make.contract(need_a, res_a), number="HB-A-001")
     make.contract(need_a2, res_a)
-    make.project(make.contract(need_b, res_b), number="HB-B-001")
+    # Yichang's project is still in its 公示: approved, its funding not final.
+    make.project(make.contract(need_b, res_b), number="HB-B-001", state=ProjectState.proposed)
     project_a.state, project_a.evaluation_score = ProjectState.evaluated, Decimal("88.5")
     project_a.evaluation_result, project_a.evaluated_at = EvaluationResult.excellent, now
     for need, researcher in ((need_a, res_a), (need_b, res_b)):
@@ -74,9 +75,9 @@ def funnel_of(page):
 
 
 PROVINCE = {"submitted": 4, "published": 3, "proposals": 3, "contracts": 3, "projects": 2,
-            "evaluated": 1}
+            "final": 1, "evaluated": 1}
 WUHAN = {"submitted": 3, "published": 2, "proposals": 2, "contracts": 2, "projects": 1,
-         "evaluated": 1}
+         "final": 1, "evaluated": 1}
 
 
 @pytest.mark.parametrize("role", ["Province", "Platform"])
@@ -152,8 +153,9 @@ def test_province_workbook_holds_every_table(client, world):
     book = _workbook(client, world["users"]["Province"].username)
     assert book.sheetnames == SHEETS
     assert [row[1] for row in _rows(book["Funnel"])] == list(PROVINCE.values())
-    regions = {row[0]: row[1:8] for row in _rows(book["By region"])}
-    assert regions == {"Wuhan": [3, 2, 2, 2, 1, 1, 100000], "Yichang": [1, 1, 1, 1, 1, 0, 100000]}
+    regions = {row[0]: row[1:9] for row in _rows(book["By region"])}
+    assert regions == {"Wuhan": [3, 2, 2, 2, 1, 1, 1, 100000],
+                       "Yichang": [1, 1, 1, 1, 1, 0, 0, 100000]}
     categories = [row[1] for row in _rows(book["By need category"])]
     assert sorted(categories) == [1, 3]
     assert sorted(row[1] for row in _rows(book["By technical domain"])) == [1, 3]
@@ -193,8 +195,8 @@ def _table(page, css):
             if label}
 
 
-SOFTWARE = ["3", "2", "2", "2", "1", "1", "100,000.00"]  # field 0101, all Wuhan
-METALS = ["1", "1", "1", "1", "1", "0", "100,000.00"]  # field 0401, Yichang's need
+SOFTWARE = ["3", "2", "2", "2", "1", "1", "1", "100,000.00"]  # field 0101, all Wuhan
+METALS = ["1", "1", "1", "1", "1", "0", "0", "100,000.00"]  # field 0401, Yichang's need
 
 
 def test_page_breaks_the_funnel_down_by_technical_field(client, world):
@@ -212,11 +214,12 @@ def test_workbook_breaks_down_by_technical_field(client, world):
     book = _workbook(client, world["users"]["Province"].username)
     sheet = book["By technical field"]
     assert sheet["A1"].value == "Technical field"
-    assert {row[0]: row[1:8] for row in _rows(sheet)} == {
-        "Software": [3, 2, 2, 2, 1, 1, 100000], "Metallic materials": [1, 1, 1, 1, 1, 0, 100000]}
+    assert {row[0]: row[1:9] for row in _rows(sheet)} == {
+        "Software": [3, 2, 2, 2, 1, 1, 1, 100000],
+        "Metallic materials": [1, 1, 1, 1, 1, 0, 0, 100000]}
     book = _workbook(client, world["users"]["Bureau"].username)
-    assert {row[0]: row[1:8] for row in _rows(book["By technical field"])} == {
-        "Software": [3, 2, 2, 2, 1, 1, 100000]}
+    assert {row[0]: row[1:9] for row in _rows(book["By technical field"])} == {
+        "Software": [3, 2, 2, 2, 1, 1, 1, 100000]}
 
 
 def test_workbook_holds_the_quota_push_and_channel_tables(app, client, world):
