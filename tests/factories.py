@@ -17,6 +17,8 @@ from app.models import (
     NeedCategory,
     NeedState,
     Objection,
+    Payment,
+    PaymentState,
     ProgramRound,
     Project,
     ProjectState,
@@ -172,6 +174,23 @@ class Factories:
             project.publicity, project.state = publicity, ProjectState.proposed
         db.session.commit()
         return publicity
+
+    def payment(self, project, state=None, amount=Decimal(50000), **values):
+        """A payment of ``project``'s subsidy (planned unless ``state`` says otherwise)."""
+        values = {"batch": "2020年第一批", "planned_on": dt.date.today(),
+                  "payer": "湖北省科学技术厅", **values}
+        payment = Payment(project=project, round_id=project.round_id,
+                          enterprise_id=project.enterprise_id, amount=amount, **values)
+        if state is not None:
+            payment.state = state
+            if state is not PaymentState.planned:
+                payment.paid_on = payment.paid_on or dt.date.today()
+                payment.voucher = payment.voucher or "v_sep_拨付凭证.pdf"
+            if state is PaymentState.returned:
+                payment.return_reason = "项目终止，资金退回"
+        db.session.add(payment)
+        db.session.commit()
+        return payment
 
     def objection(self, project, state=None, **values):
         """An objection against ``project`` (put on a list if it is on none)."""

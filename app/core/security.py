@@ -122,8 +122,9 @@ ROLE_DEFINITIONS = {
         [r"NeedModelView$", r"^(publish|return_selected)$"],
         [r"SmeWhitelistView$", r"can_import$"],
         [r"MatchingView$", r"can_(list|run)$"],
-        [r"(Publicity|Objection|WorkingDayAdjustment)ModelView$", READ_FILES],
-        [r"(Publicity|Objection|WorkingDayAdjustment)$", MENU],
+        [r"(Publicity|Objection|WorkingDayAdjustment|Payment)ModelView$", READ_FILES],
+        [r"PaymentModelView$", r"can_reconcile$"],
+        [r"(Publicity|Objection|WorkingDayAdjustment|Payment|PaymentReconcile)$", MENU],
         [r"(SmeWhitelist|Matching)$", MENU],
         [r"(Proposal|Match|Message|Contract|Project|ReviewRecord)ModelView$", READ_FILES],
         [r"ProjectModelView$", r"can_(overdue|service_record)$"],
@@ -140,7 +141,8 @@ ROLE_DEFINITIONS = {
     ],
     "Bureau": PERSONAL + DASHBOARD + [EXPORT, EXPORT_MENU,
         [REFERENCE_VIEWS, READ],
-        [r"(Enterprise|Researcher|Need|Proposal|Message|Contract|Project)ModelView$", READ_FILES],
+        [r"(Enterprise|Researcher|Need|Proposal|Message|Contract|Project|Payment)ModelView$",
+         READ_FILES],
         [r"(Enterprise|Need)ModelView$", DECIDE],
         [r"ProjectModelView$", r"can_(overdue|service_record)$"],
         *DOCUMENTS_STAFF,
@@ -152,7 +154,7 @@ ROLE_DEFINITIONS = {
         [r"EnterpriseApi$", r"can_put$"],
         [r"(Reference data|Registrations|Needs|Docking|Funding|Enterprise|Researcher|Need|"
          r"Proposal|Message|Contract|Project|Region|HighTechZone|TechDomain|TechField|"
-         r"NeedCategory|ProgramRound|Institution|DockingProgress|Dashboard)$", MENU],
+         r"NeedCategory|ProgramRound|Institution|DockingProgress|Dashboard|Payment)$", MENU],
     ],
     "Province": PERSONAL + DASHBOARD + [EXPORT, EXPORT_MENU,
         [REFERENCE_VIEWS, READ],
@@ -171,6 +173,10 @@ ROLE_DEFINITIONS = {
         [r"ObjectionModelView$", DECIDE],
         [r"WorkingDayAdjustmentModelView$", r"can_(add|edit|delete)$"],
         [r"(Publicity|PublicityPublish|Objection|WorkingDayAdjustment)$", MENU],
+        # 拨付: the province plans, corrects and records the payments; reconciles the round.
+        [r"PaymentModelView$", READ_FILES],
+        [r"PaymentModelView$", r"can_(add|edit|decide|reconcile)$"],
+        [r"(Payment|PaymentReconcile)$", MENU],
         # 绩效评价 (score sheet), the overdue list, and service records of any project.
         [r"ProjectModelView$", r"can_(evaluate|overdue|service_record)$"],
         *DOCUMENTS_STAFF,
@@ -184,6 +190,7 @@ ROLE_DEFINITIONS = {
         [r"EnterpriseModelView$", r"can_(list|show|edit|download|decide)$"],
         [r"NeedModelView$", r"can_(list|show|add|edit|delete|download|decide)$"],
         [r"(Proposal|Contract|Project)ModelView$", r"can_(list|show|download|decide)$"],
+        [r"PaymentModelView$", READ],  # its subsidy's payments
         [r"ContractModelView$", r"can_(add|edit)$"],
         [r"ProjectModelView$", r"can_edit$"],  # the summary report file, until submitted
         # 推荐表 of its own recommended needs; 立项审批表 and 项目档案 of its projects.
@@ -197,7 +204,7 @@ ROLE_DEFINITIONS = {
         [r"NeedApi$", r"can_(get|info|post|put|delete)$"],
         [r"(Enterprise|Proposal|Message|Contract|Project)Api$", API_READ],
         [r"(Needs|Docking|Funding|Registrations|Enterprise|Need|Proposal|Contract|Project|"
-         r"Message|Recommendation|DockingDesk)$", MENU],
+         r"Message|Recommendation|DockingDesk|Payment)$", MENU],
     ],
     "Researcher": PERSONAL + [
         [r"ResearcherModelView$", r"can_(list|show|edit|download|decide)$"],

@@ -28,6 +28,7 @@ from app.domain.funding.execution import (
     check_researcher_confirmed,
     check_score_sheet,
 )
+from app.domain.funding.payments import check_paid
 from app.domain.funding.publicity import (
     after_dismissal,
     check_fundable_after_publicity,
@@ -45,6 +46,8 @@ from app.models import (
     NeedState,
     Objection,
     ObjectionState,
+    Payment,
+    PaymentState,
     Project,
     ProjectState,
     Proposal,
@@ -188,6 +191,15 @@ TRANSITIONS = {
                     phase=RoundPhase.evaluation,
                     sets={"evaluation_opinion": "opinion", "evaluated_at": "now"},
                     guard=check_score_sheet),
+    },
+    # 拨付 (app/domain/funding/payments.py): the province records a planned payment as paid
+    # (date and voucher first), or the money returned to the fund, with the reason.
+    Payment: {
+        (PaymentState.planned, Action.pay):
+            goes_to(PaymentState.paid, "Province", guard=check_paid),
+        (PaymentState.paid, Action.refund):
+            goes_to(PaymentState.returned, "Province", needs_opinion=True,
+                    sets={"return_reason": "opinion"}),
     },
     Objection: {
         (ObjectionState.lodged, Action.uphold):

@@ -15,6 +15,7 @@ from app.models.enums import (
     NeedState,
     NotificationState,
     ObjectionState,
+    PaymentState,
     Position,
     ProjectState,
     ProposalState,
@@ -26,6 +27,7 @@ from app.models.need import PUBLIC_NEED_STATES, Need
 from app.models.notification import Notification
 from app.models.password_reset import PasswordReset
 from app.models.program_round import ProgramRound, RoundDates, RoundPhase
+from app.models.payment import Payment
 from app.models.publicity import Objection, Publicity, WorkingDayAdjustment
 from app.models.proposal import ComparisonCriterion, Message, Proposal, ProposalScore
 from app.models.reference import (

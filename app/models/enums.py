@@ -261,6 +261,8 @@ class Action(LabelledEnum):
     fund = "fund"
     uphold = "uphold"
     dismiss = "dismiss"
+    pay = "pay"
+    refund = "refund"
 
 
 Action.__titles__ = {
@@ -284,6 +286,22 @@ Action.__titles__ = {
     "fund": _l("Confirm the funding after the publicity"),
     "uphold": _l("Uphold the objection"),
     "dismiss": _l("Dismiss the objection"),
+    "pay": _l("Record as paid"),
+    "refund": _l("Record the money returned"),
+}
+
+
+class PaymentState(LabelledEnum):
+    """拨付 of a project's subsidy (app/domain/funding/payments.py)."""
+    planned = "planned"
+    paid = "paid"
+    returned = "returned"
+
+
+PaymentState.__titles__ = {
+    "planned": _l("Planned"),
+    "paid": _l("Paid"),
+    "returned": _l("Returned to the fund"),
 }
 
 
@@ -311,6 +329,7 @@ STATE_ENUMS = {
     "contracts": ContractState,
     "projects": ProjectState,
     "objections": ObjectionState,
+    "payments": PaymentState,
 }
 
 

@@ -25,6 +25,7 @@ from app.views.funding import (
 from app.views.inbox import InboxView
 from app.views.need_export import NeedListExportView
 from app.views.needs import NeedApi, NeedModelView
+from app.views.payments import PaymentModelView
 from app.views.publicity import (
     ObjectionModelView,
     PublicityModelView,
@@ -78,6 +79,7 @@ MENUS = [
         (ProjectModelView, _l("Funded projects"), "fa-award"),
         (PublicityModelView, _l("Publicity of funded projects"), "fa-bullhorn"),
         (ObjectionModelView, _l("Objections"), "fa-hand-paper"),
+        (PaymentModelView, _l("Subsidy payments"), "fa-money-check"),
         (FundingSimulationView, _l("Funding simulation"), "fa-calculator"),
         (DashboardView, _l("Round dashboard"), "fa-chart-bar"),
     ]),
@@ -120,6 +122,9 @@ def register_views(appbuilder):
     # The province publishes the proposed funded list (a page of PublicityModelView).
     appbuilder.add_link("PublicityPublish", href="/publicitymodelview/publish",
                         label=_l("Publish the proposed funded list"), icon="fa-bullhorn",
+                        category="Funding")
+    appbuilder.add_link("PaymentReconcile", href="/paymentmodelview/reconcile",
+                        label=_l("Payments against the funding"), icon="fa-balance-scale",
                         category="Funding")
     # The audit log's Excel export (Admin only, as the log: no other role's definition names it).
     appbuilder.add_link("AuditLogExport", href="/auditlogmodelview/export.xlsx",

@@ -37,6 +37,7 @@ from app.models import (
     Project,
     ProjectState,
 )
+from app.models.contract import FINAL_PROJECT_STATES
 from app.views import documents
 from app.views.base import ScopedModelRestApi, interface
 from app.views.uploads import UnicodeFileUploadField
@@ -200,6 +201,8 @@ class ProjectModelView(WorkflowModelView):
         if item.state is ProjectState.funded and "Enterprise" in roles:
             links.append((_("Upload the summary report"), url_for(f"{self.endpoint}.edit",
                                                                   pk=item.id)))
+        if item.state in FINAL_PROJECT_STATES and "Province" in roles:
+            links.append((_("Plan a payment"), url_for("PaymentModelView.add", project=item.id)))
         if item.state is ProjectState.accepted and "Province" in roles:
             links.append((_("Performance evaluation"), url_for(f"{self.endpoint}.evaluate",
                                                                pk=item.id)))

@@ -97,6 +97,9 @@ def _party(app, make, side):
         _file(app, f"{side}c_sep_合同.pdf"), _file(app, f"{side}i_sep_发票.pdf"),
         _file(app, f"{side}t_sep_流水.pdf")))
     project = make.project(contract, number=f"HB-{side}-ACCESS")
+    payment = make.payment(project, voucher=_file(app, f"{side}v_sep_拨付凭证.pdf"))
+    # 公示: the objector's name and number are read by global staff only.
+    objection = make.objection(project, attachment=_file(app, f"{side}o_sep_异议材料.pdf"))
     rows = [
         (enterprise, {"bureau", "enterprise"}),
         (researcher, {"bureau", "researcher"}),
@@ -113,6 +116,10 @@ def _party(app, make, side):
         (match, {"bureau", "enterprise", "researcher"}),
         (contract, {"bureau", "enterprise", "researcher"}),
         (project, {"bureau", "enterprise", "researcher"}),
+        # The subsidy is the enterprise's; its bureau follows it.
+        (payment, {"bureau", "enterprise"}),
+        (objection, set()),
+        (objection.publicity, set()),
         # Addressed to the enterprise's account, and to no one else of its party.
         (notification, {"enterprise"}),
     ]

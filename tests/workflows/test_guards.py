@@ -160,6 +160,12 @@ def _objection_to_a_project_already_funded(make):
     return Case(objection, make.user("Province"), opinion="经核查")
 
 
+def _payment_recorded_paid_without_its_voucher(make):
+    project, _owner, _expert = _project(make, ProjectState.funded)
+    payment = make.payment(project, paid_on=dt.date.today())
+    return Case(payment, make.user("Province"))
+
+
 REFUSALS = {
     ("Need", "draft", "submit"): lambda make: _need_below_the_minimum(make, NeedState.draft),
     ("Need", "returned_by_bureau", "submit"):
@@ -181,6 +187,7 @@ REFUSALS = {
     ("Project", "reported", "accept"): _project_accepted_before_the_cosignature,
     ("Project", "accepted", "evaluate"): _project_evaluated_without_a_score_sheet,
     ("Project", "proposed", "fund"): _project_funded_while_an_objection_waits,
+    ("Payment", "planned", "pay"): _payment_recorded_paid_without_its_voucher,
     ("Objection", "lodged", "uphold"): _objection_to_a_project_already_funded,
     ("Objection", "lodged", "dismiss"): _objection_to_a_project_already_funded,
 }

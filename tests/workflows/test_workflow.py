@@ -14,6 +14,7 @@ from app.models import (
     Need,
     NeedState,
     Objection,
+    Payment,
     Proposal,
     ProposalState,
     Researcher,
@@ -57,6 +58,8 @@ def _record(make, model, state):
         obj = make.proposal(need, researcher, state)
     elif model is Objection:
         obj = make.objection(make.project(make.contract(need, researcher)))
+    elif model is Payment:
+        obj = make.payment(make.project(make.contract(need, researcher)), state)
     else:
         contract = make.contract(need, researcher)
         obj = contract if model is Contract else make.project(contract)
@@ -98,7 +101,13 @@ def _prepare_project(make, project, action):
 
 
 # Guards that need the record prepared for the action (the rule itself is tested elsewhere).
-PREPARE = {"Project": _prepare_project, "Need": _prepare_need}
+def _prepare_payment(make, payment, action):
+    """Recorded as paid with its date and voucher (app/domain/funding/payments.py)."""
+    if action.value == "pay":
+        payment.paid_on, payment.voucher = dt.date.today(), "v_sep_拨付凭证.pdf"
+
+
+PREPARE = {"Project": _prepare_project, "Need": _prepare_need, "Payment": _prepare_payment}
 
 
 def _actor(make, role, enterprise, researcher):

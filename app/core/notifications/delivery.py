@@ -38,6 +38,7 @@ SUBJECT_VIEWS = {
     "projects": "ProjectModelView",
     "publicity": "ProjectModelView",  # publicity.listed: a project put on a 公示 list
     "objections": "ObjectionModelView",
+    "payments": "PaymentModelView",
 }
 
 

@@ -17,6 +17,7 @@ SUBJECT_NAMES = {
     "contracts": lambda: _("contract"),
     "projects": lambda: _("project"),
     "objections": lambda: _("objection"),
+    "payments": lambda: _("subsidy payment"),
 }
 
 
