@@ -8,6 +8,7 @@ from stdnum.cn import uscc
 
 from app.extensions import db
 from app.models import (
+    CaseState,
     Contract,
     Enterprise,
     EnterpriseState,
@@ -28,6 +29,7 @@ from app.models import (
     Region,
     Researcher,
     ResearcherState,
+    SupervisionCase,
     TechField,
 )
 from app.models.mixins import utcnow
@@ -191,6 +193,18 @@ class Factories:
         db.session.add(payment)
         db.session.commit()
         return payment
+
+    def case(self, project, state=None, **values):
+        """A supervision case about ``project`` (open unless ``state`` says otherwise)."""
+        case = SupervisionCase(project=project, enterprise_id=project.enterprise_id,
+                               summary="发票与合同金额不符，疑似虚开。", **values)
+        if state is not None:
+            case.state = state
+            if state in (CaseState.cleared, CaseState.violation):
+                case.findings, case.closed_at = case.findings or "已核实", utcnow()
+        db.session.add(case)
+        db.session.commit()
+        return case
 
     def objection(self, project, state=None, **values):
         """An objection against ``project`` (put on a list if it is on none)."""

@@ -125,6 +125,10 @@ ROLE_DEFINITIONS = {
         [r"(Publicity|Objection|WorkingDayAdjustment|Payment)ModelView$", READ_FILES],
         [r"PaymentModelView$", r"can_reconcile$"],
         [r"(Publicity|Objection|WorkingDayAdjustment|Payment|PaymentReconcile)$", MENU],
+        # Supervision: the platform opens and investigates cases; the province closes them.
+        [r"(SupervisionCase|CreditRecord)ModelView$", READ],
+        [r"SupervisionCaseModelView$", r"can_(add|decide)$"],
+        [r"(SupervisionCase|CreditRecord)$", MENU],
         [r"(SmeWhitelist|Matching)$", MENU],
         [r"(Proposal|Match|Message|Contract|Project|ReviewRecord)ModelView$", READ_FILES],
         [r"ProjectModelView$", r"can_(overdue|service_record)$"],
@@ -154,7 +158,11 @@ ROLE_DEFINITIONS = {
         [r"EnterpriseApi$", r"can_put$"],
         [r"(Reference data|Registrations|Needs|Docking|Funding|Enterprise|Researcher|Need|"
          r"Proposal|Message|Contract|Project|Region|HighTechZone|TechDomain|TechField|"
-         r"NeedCategory|ProgramRound|Institution|DockingProgress|Dashboard|Payment)$", MENU],
+         r"NeedCategory|ProgramRound|Institution|DockingProgress|Dashboard|Payment|"
+         r"SupervisionCase|CreditRecord)$", MENU],
+        # Its region's supervision cases: opened and investigated; credit records read.
+        [r"(SupervisionCase|CreditRecord)ModelView$", READ],
+        [r"SupervisionCaseModelView$", r"can_(add|decide)$"],
     ],
     "Province": PERSONAL + DASHBOARD + [EXPORT, EXPORT_MENU,
         [REFERENCE_VIEWS, READ],
@@ -173,6 +181,11 @@ ROLE_DEFINITIONS = {
         [r"ObjectionModelView$", DECIDE],
         [r"WorkingDayAdjustmentModelView$", r"can_(add|edit|delete)$"],
         [r"(Publicity|PublicityPublish|Objection|WorkingDayAdjustment)$", MENU],
+        # Supervision: cases about funded projects, closed by the province; credit records.
+        [r"(SupervisionCase|CreditRecord)ModelView$", READ],
+        [r"SupervisionCaseModelView$", r"can_(add|edit|decide)$"],
+        [r"CreditRecordModelView$", r"can_add$"],
+        [r"(SupervisionCase|CreditRecord)$", MENU],
         # 拨付: the province plans, corrects and records the payments; reconciles the round.
         [r"PaymentModelView$", READ_FILES],
         [r"PaymentModelView$", r"can_(add|edit|decide|reconcile)$"],
@@ -191,6 +204,7 @@ ROLE_DEFINITIONS = {
         [r"NeedModelView$", r"can_(list|show|add|edit|delete|download|decide)$"],
         [r"(Proposal|Contract|Project)ModelView$", r"can_(list|show|download|decide)$"],
         [r"PaymentModelView$", READ],  # its subsidy's payments
+        [r"CreditRecordModelView$", READ],  # a record barring it, and why
         [r"ContractModelView$", r"can_(add|edit)$"],
         [r"ProjectModelView$", r"can_edit$"],  # the summary report file, until submitted
         # 推荐表 of its own recommended needs; 立项审批表 and 项目档案 of its projects.
@@ -217,6 +231,7 @@ ROLE_DEFINITIONS = {
         [r"DockingDeskView$", r"can_(index|thread)$"],
         [r"RecommendationView$", r"can_(index|dismiss)$"],
         [r"(NeedCategory|TechField)ModelView$", READ],
+        [r"CreditRecordModelView$", READ],  # a record barring them, and why
         [r"(Need|Researcher|Proposal|Message|Contract|Project)Api$", API_READ],
         [r"(Needs|Docking|Funding|Registrations|Researcher|Need|Proposal|Match|Contract|Project|"
          r"Message|Recommendation|DockingDesk)$", MENU],

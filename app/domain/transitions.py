@@ -35,9 +35,15 @@ from app.domain.funding.publicity import (
     check_objection_decidable,
     withdraw_project,
 )
+from app.domain.funding.supervision import (
+    check_case_active,
+    check_not_barred,
+    check_violation_found,
+)
 from app.domain.needs.filing import check_submittable
 from app.models import (
     Action,
+    CaseState,
     Contract,
     ContractState,
     Enterprise,
@@ -55,6 +61,7 @@ from app.models import (
     Researcher,
     ResearcherState,
     RoundPhase,
+    SupervisionCase,
 )
 from app.workflows import registry
 from app.workflows.registry import OWNER_ENTERPRISE, OWNER_RESEARCHER, SYSTEM, goes_to
@@ -68,6 +75,19 @@ def by_execution_end(action, guard):
     def check(project):
         check_before_execution_end(project, action.title)
         guard(project)
+    check.__doc__ = guard.__doc__
+    return check
+
+
+def not_barred(party, guard):
+    """``guard`` preceded by the credit records (失信, app/domain/funding/supervision.py): the
+    record's enterprise (``party`` "enterprise") or researcher files nothing while barred."""
+    def check(record):
+        if party == "enterprise":
+            check_not_barred(enterprise_id=record.enterprise_id)
+        else:
+            check_not_barred(researcher_id=record.researcher_id)
+        guard(record)
     check.__doc__ = guard.__doc__
     return check
 
@@ -102,7 +122,8 @@ TRANSITIONS = {
         **{
             (state, Action.submit):
                 goes_to(NeedState.submitted, OWNER_ENTERPRISE, phase=RoundPhase.filing,
-                        sets={"submitted_at": "now"}, guard=check_submittable, tell=BUREAU)
+                        sets={"submitted_at": "now"},
+                        guard=not_barred("enterprise", check_submittable), tell=BUREAU)
             for state in (NeedState.draft, *NEED_RETURNED)
         },
         (NeedState.submitted, Action.recommend):
@@ -131,7 +152,7 @@ TRANSITIONS = {
     Proposal: {
         (ProposalState.draft, Action.submit):
             goes_to(ProposalState.submitted, OWNER_RESEARCHER, sets={"submitted_at": "now"},
-                    guard=check_proposal_submittable),
+                    guard=not_barred("researcher", check_proposal_submittable)),
         (ProposalState.submitted, Action.shortlist):
             goes_to(ProposalState.shortlisted, OWNER_ENTERPRISE, guard=check_decidable),
         (ProposalState.shortlisted, Action.select):
@@ -156,10 +177,12 @@ TRANSITIONS = {
             goes_to(ContractState.returned, "Province", needs_opinion=True, sets=RETURN),
         # Saved as a draft with its cross-checks shown, then sent (the province hears of it).
         (ContractState.draft, Action.submit):
-            goes_to(ContractState.submitted, OWNER_ENTERPRISE, guard=check_resubmittable,
+            goes_to(ContractState.submitted, OWNER_ENTERPRISE,
+                    guard=not_barred("enterprise", check_resubmittable),
                     then=submit_draft, tell=PROVINCE),
         (ContractState.returned, Action.submit):
-            goes_to(ContractState.submitted, OWNER_ENTERPRISE, guard=check_resubmittable,
+            goes_to(ContractState.submitted, OWNER_ENTERPRISE,
+                    guard=not_barred("enterprise", check_resubmittable),
                     tell=PROVINCE),
     },
     Project: {
@@ -170,6 +193,20 @@ TRANSITIONS = {
                     guard=check_fundable_after_publicity),
         (ProjectState.proposed, Action.withdraw):
             goes_to(ProjectState.withdrawn, "Province", needs_opinion=True),
+        # Supervision (app/domain/funding/supervision.py): suspended on a case, resumed, or its
+        # funding revoked after a violation.
+        (ProjectState.funded, Action.suspend):
+            goes_to(ProjectState.suspended, "Province", needs_opinion=True,
+                    guard=check_case_active),
+        (ProjectState.suspended, Action.resume):
+            goes_to(ProjectState.funded, "Province", needs_opinion=True),
+        **{
+            (state, Action.revoke):
+                goes_to(ProjectState.revoked, "Province", needs_opinion=True,
+                        guard=check_violation_found)
+            for state in (ProjectState.funded, ProjectState.suspended, ProjectState.reported,
+                          ProjectState.accepted, ProjectState.evaluated)
+        },
         # Notice §四: the enterprise submits the summary report, the researcher co-signs it (the
         # state stays "reported"), then the enterprise records the self-acceptance.
         (ProjectState.funded, Action.report):
@@ -200,6 +237,16 @@ TRANSITIONS = {
         (PaymentState.paid, Action.refund):
             goes_to(PaymentState.returned, "Province", needs_opinion=True,
                     sets={"return_reason": "opinion"}),
+    },
+    SupervisionCase: {
+        (CaseState.open, Action.investigate):
+            goes_to(CaseState.investigating, "Province", "Platform", "Bureau"),
+        (CaseState.investigating, Action.clear):
+            goes_to(CaseState.cleared, "Province", needs_opinion=True,
+                    sets={"findings": "opinion", "closed_at": "now"}),
+        (CaseState.investigating, Action.find_violation):
+            goes_to(CaseState.violation, "Province", needs_opinion=True,
+                    sets={"findings": "opinion", "closed_at": "now"}),
     },
     Objection: {
         (ObjectionState.lodged, Action.uphold):

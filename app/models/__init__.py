@@ -14,6 +14,8 @@ from app.models.enums import (
     MatchDirection,
     NeedState,
     NotificationState,
+    CaseSource,
+    CaseState,
     ObjectionState,
     PaymentState,
     Position,
@@ -40,6 +42,7 @@ from app.models.reference import (
 from app.models.researcher import Institution, Researcher
 from app.models.review import ReviewRecord
 from app.models.search import NeedSearchTerm
+from app.models.supervision import CreditRecord, SupervisionCase
 from app.models.user import AppUser
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -31,10 +31,14 @@ from app.models.program_round import ProgramRound
 
 # A project still owes its summary report or self-acceptance.
 OPEN_PROJECT_STATES = (ProjectState.funded, ProjectState.reported)
-# Projects that hold a place of the round's quota and its funding: all but the withdrawn.
-COUNTED_PROJECT_STATES = tuple(s for s in ProjectState if s is not ProjectState.withdrawn)
-# Projects whose funding is final: past their 公示 (app/domain/funding/publicity.py).
-FINAL_PROJECT_STATES = tuple(s for s in COUNTED_PROJECT_STATES if s is not ProjectState.proposed)
+# Projects that hold a place of the round's quota and its funding: all but those withdrawn
+# after an objection and those whose funding a violation revoked.
+COUNTED_PROJECT_STATES = tuple(s for s in ProjectState
+                               if s not in (ProjectState.withdrawn, ProjectState.revoked))
+# Projects whose funding is final and running: past their 公示 (app/domain/funding/
+# publicity.py), not suspended by a supervision case (they are not paid meanwhile).
+FINAL_PROJECT_STATES = (ProjectState.funded, ProjectState.reported, ProjectState.accepted,
+                        ProjectState.evaluated)
 
 
 class Contract(TimestampMixin, VersionedMixin, Model):

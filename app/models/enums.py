@@ -171,6 +171,8 @@ class ProjectState(LabelledEnum):
     # no objection upheld against it (app/domain/funding/publicity.py).
     proposed = "proposed"
     funded = "funded"
+    suspended = "suspended"  # by a supervision case; resumed or revoked
+    revoked = "revoked"
     reported = "reported"
     accepted = "accepted"
     evaluated = "evaluated"
@@ -184,6 +186,8 @@ ProjectState.__titles__ = {
     "accepted": _l("Self-accepted"),
     "evaluated": _l("Evaluated"),
     "withdrawn": _l("Funding withdrawn (objection upheld)"),
+    "suspended": _l("Suspended (supervision)"),
+    "revoked": _l("Funding revoked (violation)"),
 }
 
 
@@ -263,6 +267,12 @@ class Action(LabelledEnum):
     dismiss = "dismiss"
     pay = "pay"
     refund = "refund"
+    investigate = "investigate"
+    clear = "clear"
+    find_violation = "find_violation"
+    suspend = "suspend"
+    resume = "resume"
+    revoke = "revoke"
 
 
 Action.__titles__ = {
@@ -288,6 +298,43 @@ Action.__titles__ = {
     "dismiss": _l("Dismiss the objection"),
     "pay": _l("Record as paid"),
     "refund": _l("Record the money returned"),
+    "investigate": _l("Start the investigation"),
+    "clear": _l("Close: no issue found"),
+    "find_violation": _l("Close: violation found"),
+    "suspend": _l("Suspend the project"),
+    "resume": _l("Resume the project"),
+    "revoke": _l("Revoke the funding"),
+}
+
+
+class CaseState(LabelledEnum):
+    """监督 cases (疑点): app/domain/funding/supervision.py."""
+    open = "open"
+    investigating = "investigating"
+    cleared = "cleared"
+    violation = "violation"
+
+
+CaseState.__titles__ = {
+    "open": _l("Open"),
+    "investigating": _l("Under investigation"),
+    "cleared": _l("Closed: no issue"),
+    "violation": _l("Closed: violation"),
+}
+
+
+class CaseSource(LabelledEnum):
+    cross_check = "cross_check"
+    objection = "objection"
+    audit = "audit"
+    manual = "manual"
+
+
+CaseSource.__titles__ = {
+    "cross_check": _l("A failed cross-check"),
+    "objection": _l("An objection"),
+    "audit": _l("The audit log"),
+    "manual": _l("Opened by hand"),
 }
 
 
@@ -330,6 +377,7 @@ STATE_ENUMS = {
     "projects": ProjectState,
     "objections": ObjectionState,
     "payments": PaymentState,
+    "supervision_cases": CaseState,
 }
 
 

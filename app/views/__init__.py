@@ -26,6 +26,7 @@ from app.views.inbox import InboxView
 from app.views.need_export import NeedListExportView
 from app.views.needs import NeedApi, NeedModelView
 from app.views.payments import PaymentModelView
+from app.views.supervision import CreditRecordModelView, SupervisionCaseModelView
 from app.views.publicity import (
     ObjectionModelView,
     PublicityModelView,
@@ -80,6 +81,8 @@ MENUS = [
         (PublicityModelView, _l("Publicity of funded projects"), "fa-bullhorn"),
         (ObjectionModelView, _l("Objections"), "fa-hand-paper"),
         (PaymentModelView, _l("Subsidy payments"), "fa-money-check"),
+        (SupervisionCaseModelView, _l("Supervision cases"), "fa-search"),
+        (CreditRecordModelView, _l("Credit records"), "fa-user-slash"),
         (FundingSimulationView, _l("Funding simulation"), "fa-calculator"),
         (DashboardView, _l("Round dashboard"), "fa-chart-bar"),
     ]),

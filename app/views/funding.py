@@ -37,6 +37,7 @@ from app.models import (
     Project,
     ProjectState,
 )
+from app.domain.funding.supervision import SUPERVISED_PROJECT_STATES
 from app.models.contract import FINAL_PROJECT_STATES
 from app.views import documents
 from app.views.base import ScopedModelRestApi, interface
@@ -203,6 +204,9 @@ class ProjectModelView(WorkflowModelView):
                                                                   pk=item.id)))
         if item.state in FINAL_PROJECT_STATES and "Province" in roles:
             links.append((_("Plan a payment"), url_for("PaymentModelView.add", project=item.id)))
+        if item.state in SUPERVISED_PROJECT_STATES and roles & {"Province", "Platform", "Bureau"}:
+            links.append((_("Open a supervision case"),
+                          url_for("SupervisionCaseModelView.add", project=item.id)))
         if item.state is ProjectState.accepted and "Province" in roles:
             links.append((_("Performance evaluation"), url_for(f"{self.endpoint}.evaluate",
                                                                pk=item.id)))

@@ -19,32 +19,30 @@ from decimal import Decimal
 
 import pytest
 from flask_appbuilder import Model
+from helpers import REGION_A, REGION_B, api_headers, login
 from sqlalchemy import func, select
 
 from app.core.access import jurisdiction
+from app.extensions import db
 from app.models import (
+    CaseState,
     ComparisonCriterion,
     Contract,
-    Enterprise,
+    CreditRecord,
     EnterpriseState,
-    Institution,
     Match,
     MatchRun,
-    PushRound,
     Message,
     Need,
     NeedState,
     Notification,
-    Project,
     Proposal,
     ProposalScore,
     ProposalState,
-    Researcher,
+    PushRound,
 )
-from app.extensions import db
 from app.models.mixins import utcnow
 from app.views.base import file_columns
-from helpers import REGION_A, REGION_B, api_headers, login
 
 PARTIES = {"A": REGION_A, "B": REGION_B}
 GLOBAL = ("Admin", "Platform", "Province")
@@ -100,6 +98,11 @@ def _party(app, make, side):
     payment = make.payment(project, voucher=_file(app, f"{side}v_sep_拨付凭证.pdf"))
     # 公示: the objector's name and number are read by global staff only.
     objection = make.objection(project, attachment=_file(app, f"{side}o_sep_异议材料.pdf"))
+    case = make.case(project, CaseState.violation)
+    record = make.save(CreditRecord(enterprise_id=enterprise.id, researcher_id=researcher.id,
+                                    case_id=case.id, reason=f"{side}虚开发票",
+                                    starts_on=dt.date.today(),
+                                    ends_on=dt.date.today() + dt.timedelta(days=365)))
     rows = [
         (enterprise, {"bureau", "enterprise"}),
         (researcher, {"bureau", "researcher"}),
@@ -119,6 +122,10 @@ def _party(app, make, side):
         # The subsidy is the enterprise's; its bureau follows it.
         (payment, {"bureau", "enterprise"}),
         (objection, set()),
+        # Supervision: staff of the region follow a case; the parties never read it. A credit
+        # record is shown to those it bars.
+        (case, {"bureau"}),
+        (record, {"bureau", "enterprise", "researcher"}),
         (objection.publicity, set()),
         # Addressed to the enterprise's account, and to no one else of its party.
         (notification, {"enterprise"}),

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from app.domain.transitions import TRANSITIONS
 from app.models import (
     Action,
+    CaseState,
     ContractState,
     NeedState,
     ProgramRound,
@@ -166,6 +167,20 @@ def _payment_recorded_paid_without_its_voucher(make):
     return Case(payment, make.user("Province"))
 
 
+def _project_suspended_without_a_case(make):
+    project, _owner, _expert = _project(make, ProjectState.funded)
+    make.case(project, CaseState.cleared)  # a closed case without issue holds nothing
+    return Case(project, make.user("Province"), opinion="暂停")
+
+
+def _funding_revoked_without_a_violation(state):
+    def case(make):
+        project, _owner, _expert = _project(make, state)
+        make.case(project, CaseState.investigating)  # not found yet
+        return Case(project, make.user("Province"), opinion="撤销")
+    return case
+
+
 REFUSALS = {
     ("Need", "draft", "submit"): lambda make: _need_below_the_minimum(make, NeedState.draft),
     ("Need", "returned_by_bureau", "submit"):
@@ -188,6 +203,10 @@ REFUSALS = {
     ("Project", "accepted", "evaluate"): _project_evaluated_without_a_score_sheet,
     ("Project", "proposed", "fund"): _project_funded_while_an_objection_waits,
     ("Payment", "planned", "pay"): _payment_recorded_paid_without_its_voucher,
+    ("Project", "funded", "suspend"): _project_suspended_without_a_case,
+    **{("Project", state.value, "revoke"): _funding_revoked_without_a_violation(state)
+       for state in (ProjectState.funded, ProjectState.suspended, ProjectState.reported,
+                     ProjectState.accepted, ProjectState.evaluated)},
     ("Objection", "lodged", "uphold"): _objection_to_a_project_already_funded,
     ("Objection", "lodged", "dismiss"): _objection_to_a_project_already_funded,
 }

@@ -2,12 +2,15 @@
 import datetime as dt
 
 import pytest
+from helpers import login
 from sqlalchemy import select, text
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app.domain.transitions import TRANSITIONS
 from app.models import (
     AppUser,
     AuditLog,
+    CaseState,
     Contract,
     Enterprise,
     EnterpriseState,
@@ -19,6 +22,7 @@ from app.models import (
     ProposalState,
     Researcher,
     ReviewRecord,
+    SupervisionCase,
 )
 from app.workflows import (
     ConcurrentDecision,
@@ -28,9 +32,7 @@ from app.workflows import (
     OutOfPhase,
     apply_action,
 )
-from app.domain.transitions import TRANSITIONS
 from app.workflows.registry import OWNER_ENTERPRISE, OWNER_RESEARCHER, SYSTEM
-from helpers import login
 
 # SYSTEM: a job or command acting without a user (``actor`` None).
 ROLES = ["Platform", "Bureau", "Province", OWNER_ENTERPRISE, OWNER_RESEARCHER, "Admin", SYSTEM]
@@ -58,6 +60,8 @@ def _record(make, model, state):
         obj = make.proposal(need, researcher, state)
     elif model is Objection:
         obj = make.objection(make.project(make.contract(need, researcher)))
+    elif model is SupervisionCase:
+        obj = make.case(make.project(make.contract(need, researcher)), state)
     elif model is Payment:
         obj = make.payment(make.project(make.contract(need, researcher)), state)
     else:
@@ -95,6 +99,10 @@ def _prepare_project(make, project, action):
         project.researcher_confirmed_at = utcnow()
     elif action.value in ("fund", "withdraw") and project.publicity is None:
         make.publicity([project])  # both end a 公示 (app/domain/funding/publicity.py)
+    elif action.value == "suspend":
+        make.case(project)  # suspended on a case (app/domain/funding/supervision.py)
+    elif action.value == "revoke":
+        make.case(project, CaseState.violation)
     elif action.value == "evaluate":
         project.evaluation_scores = {c.code: str(c.points) for c in CRITERIA}
         project.evaluation_score = Decimal(100)
@@ -200,8 +208,7 @@ def test_submitting_after_the_filing_deadline_names_the_deadline(make, db_sessio
 
 
 def test_evaluating_outside_the_evaluation_phase_names_the_phase_end(make, db_session):
-    from app.models import ProjectState
-    from app.models import Action
+    from app.models import Action, ProjectState
 
     need = make.need(make.enterprise(), NeedState.docking)
     project = make.project(make.contract(need, make.researcher()))
