@@ -14,6 +14,7 @@ from app.models import (
     EnterpriseState,
     Institution,
     InstitutionType,
+    MilestoneState,
     Need,
     NeedCategory,
     NeedState,
@@ -29,9 +30,11 @@ from app.models import (
     Region,
     Researcher,
     ResearcherState,
+    ServiceLogState,
     SupervisionCase,
     TechField,
 )
+from app.models.execution import Milestone, ServiceLog
 from app.models.mixins import utcnow
 
 PASSWORD = "pw-Test-123456"
@@ -193,6 +196,32 @@ class Factories:
         db.session.add(payment)
         db.session.commit()
         return payment
+
+    def _of_project(self, record, project, state, **values):
+        record.project, record.enterprise_id = project, project.enterprise_id
+        record.researcher_id = project.researcher_id
+        for name, value in values.items():
+            setattr(record, name, value)
+        if state is not None:
+            record.state = state
+        db.session.add(record)
+        db.session.commit()
+        return record
+
+    def milestone(self, project, state=None, **values):
+        values = {"title": "样机试制", "due_on": dt.date.today() + dt.timedelta(days=30),
+                  **values}
+        if state is MilestoneState.reached:
+            values.setdefault("reached_on", dt.date.today())
+        return self._of_project(Milestone(), project, state, **values)
+
+    def service_log(self, project, state=None, **values):
+        values = {"starts_on": dt.date.today() - dt.timedelta(days=2),
+                  "ends_on": dt.date.today() - dt.timedelta(days=1), "hours": Decimal(12),
+                  "work_done": "现场调试视觉检测设备，培训操作人员。", **values}
+        if state is ServiceLogState.disputed:
+            values.setdefault("dispute_reason", "工时与考勤不符")
+        return self._of_project(ServiceLog(), project, state, **values)
 
     def case(self, project, state=None, **values):
         """A supervision case about ``project`` (open unless ``state`` says otherwise)."""

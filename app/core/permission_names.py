@@ -34,6 +34,8 @@ VERBS = {
     "resetmypassword": _l("change own password"), "resetpasswords": _l("reset passwords"),
     "return_selected": _l("return the selected"), "userinfoedit": _l("edit own profile"),
     "compare": _l("compare proposals"),
+    "can_publish": _l("publish the list for objections"),
+    "can_reconcile": _l("reconcile the payments"),
 }
 
 

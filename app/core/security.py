@@ -125,6 +125,8 @@ ROLE_DEFINITIONS = {
         [r"(Publicity|Objection|WorkingDayAdjustment|Payment)ModelView$", READ_FILES],
         [r"PaymentModelView$", r"can_reconcile$"],
         [r"(Publicity|Objection|WorkingDayAdjustment|Payment|PaymentReconcile)$", MENU],
+        [r"(Milestone|ServiceLog|MidtermCheck)ModelView$", READ_FILES],
+        [r"(Milestone|ServiceLog|MidtermCheck)$", MENU],
         # Supervision: the platform opens and investigates cases; the province closes them.
         [r"(SupervisionCase|CreditRecord)ModelView$", READ],
         [r"SupervisionCaseModelView$", r"can_(add|decide)$"],
@@ -160,6 +162,10 @@ ROLE_DEFINITIONS = {
          r"Proposal|Message|Contract|Project|Region|HighTechZone|TechDomain|TechField|"
          r"NeedCategory|ProgramRound|Institution|DockingProgress|Dashboard|Payment|"
          r"SupervisionCase|CreditRecord)$", MENU],
+        # Its region's projects under way: milestones, service logs; the mid-term check.
+        [r"(Milestone|ServiceLog|MidtermCheck)ModelView$", READ_FILES],
+        [r"MidtermCheckModelView$", r"can_add$"],
+        [r"(Milestone|ServiceLog|MidtermCheck)$", MENU],
         # Its region's supervision cases: opened and investigated; credit records read.
         [r"(SupervisionCase|CreditRecord)ModelView$", READ],
         [r"SupervisionCaseModelView$", r"can_(add|decide)$"],
@@ -181,6 +187,10 @@ ROLE_DEFINITIONS = {
         [r"ObjectionModelView$", DECIDE],
         [r"WorkingDayAdjustmentModelView$", r"can_(add|edit|delete)$"],
         [r"(Publicity|PublicityPublish|Objection|WorkingDayAdjustment)$", MENU],
+        # Execution: milestones and service logs read; the mid-term check recorded.
+        [r"(Milestone|ServiceLog|MidtermCheck)ModelView$", READ_FILES],
+        [r"MidtermCheckModelView$", r"can_add$"],
+        [r"(Milestone|ServiceLog|MidtermCheck)$", MENU],
         # Supervision: cases about funded projects, closed by the province; credit records.
         [r"(SupervisionCase|CreditRecord)ModelView$", READ],
         [r"SupervisionCaseModelView$", r"can_(add|edit|decide)$"],
@@ -204,6 +214,12 @@ ROLE_DEFINITIONS = {
         [r"NeedModelView$", r"can_(list|show|add|edit|delete|download|decide)$"],
         [r"(Proposal|Contract|Project)ModelView$", r"can_(list|show|download|decide)$"],
         [r"PaymentModelView$", READ],  # its subsidy's payments
+        # Execution: milestones set and reached, the researcher's service log confirmed or
+        # disputed, the mid-term checks read.
+        [r"MilestoneModelView$", r"can_(list|show|add|edit|decide)$"],
+        [r"ServiceLogModelView$", r"can_(list|show|download|decide)$"],
+        [r"MidtermCheckModelView$", READ],
+        [r"(Milestone|ServiceLog|MidtermCheck)$", MENU],
         [r"CreditRecordModelView$", READ],  # a record barring it, and why
         [r"ContractModelView$", r"can_(add|edit)$"],
         [r"ProjectModelView$", r"can_edit$"],  # the summary report file, until submitted
@@ -232,6 +248,11 @@ ROLE_DEFINITIONS = {
         [r"RecommendationView$", r"can_(index|dismiss)$"],
         [r"(NeedCategory|TechField)ModelView$", READ],
         [r"CreditRecordModelView$", READ],  # a record barring them, and why
+        # Execution: milestones set, the service log kept and corrected, checks read.
+        [r"MilestoneModelView$", r"can_(list|show|add|edit)$"],
+        [r"ServiceLogModelView$", r"can_(list|show|add|edit|download|decide)$"],
+        [r"MidtermCheckModelView$", READ],
+        [r"(Milestone|ServiceLog|MidtermCheck)$", MENU],
         [r"(Need|Researcher|Proposal|Message|Contract|Project)Api$", API_READ],
         [r"(Needs|Docking|Funding|Registrations|Researcher|Need|Proposal|Match|Contract|Project|"
          r"Message|Recommendation|DockingDesk)$", MENU],

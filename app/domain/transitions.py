@@ -29,6 +29,7 @@ from app.domain.funding.execution import (
     check_score_sheet,
 )
 from app.domain.funding.payments import check_paid
+from app.domain.funding.progress import check_log_resubmittable, milestone_reached
 from app.domain.funding.publicity import (
     after_dismissal,
     check_fundable_after_publicity,
@@ -48,6 +49,7 @@ from app.models import (
     ContractState,
     Enterprise,
     EnterpriseState,
+    MilestoneState,
     Need,
     NeedState,
     Objection,
@@ -61,8 +63,10 @@ from app.models import (
     Researcher,
     ResearcherState,
     RoundPhase,
+    ServiceLogState,
     SupervisionCase,
 )
+from app.models.execution import Milestone, ServiceLog
 from app.workflows import registry
 from app.workflows.registry import OWNER_ENTERPRISE, OWNER_RESEARCHER, SYSTEM, goes_to
 
@@ -237,6 +241,22 @@ TRANSITIONS = {
         (PaymentState.paid, Action.refund):
             goes_to(PaymentState.returned, "Province", needs_opinion=True,
                     sets={"return_reason": "opinion"}),
+    },
+    # Execution (app/domain/funding/progress.py): the enterprise records a milestone reached
+    # and confirms or disputes the researcher's service log; a disputed entry is corrected and
+    # sent again.
+    Milestone: {
+        (MilestoneState.planned, Action.reach):
+            goes_to(MilestoneState.reached, OWNER_ENTERPRISE, then=milestone_reached),
+    },
+    ServiceLog: {
+        (ServiceLogState.submitted, Action.confirm_service):
+            goes_to(ServiceLogState.confirmed, OWNER_ENTERPRISE),
+        (ServiceLogState.submitted, Action.dispute):
+            goes_to(ServiceLogState.disputed, OWNER_ENTERPRISE, needs_opinion=True,
+                    sets={"dispute_reason": "opinion"}),
+        (ServiceLogState.disputed, Action.submit):
+            goes_to(ServiceLogState.submitted, OWNER_RESEARCHER, guard=check_log_resubmittable),
     },
     SupervisionCase: {
         (CaseState.open, Action.investigate):

@@ -273,6 +273,9 @@ class Action(LabelledEnum):
     suspend = "suspend"
     resume = "resume"
     revoke = "revoke"
+    reach = "reach"
+    confirm_service = "confirm_service"
+    dispute = "dispute"
 
 
 Action.__titles__ = {
@@ -304,6 +307,44 @@ Action.__titles__ = {
     "suspend": _l("Suspend the project"),
     "resume": _l("Resume the project"),
     "revoke": _l("Revoke the funding"),
+    "reach": _l("Record the milestone reached"),
+    "confirm_service": _l("Confirm the service"),
+    "dispute": _l("Dispute the entry"),
+}
+
+
+class MilestoneState(LabelledEnum):
+    planned = "planned"
+    reached = "reached"
+
+
+MilestoneState.__titles__ = {"planned": _l("Planned"), "reached": _l("Reached")}
+
+
+class ServiceLogState(LabelledEnum):
+    """服务记录: the researcher's entry, confirmed or disputed by the enterprise."""
+    submitted = "submitted"
+    confirmed = "confirmed"
+    disputed = "disputed"
+
+
+ServiceLogState.__titles__ = {
+    "submitted": _l("Awaiting the enterprise's confirmation"),
+    "confirmed": _l("Confirmed by the enterprise"),
+    "disputed": _l("Disputed by the enterprise"),
+}
+
+
+class MidtermResult(LabelledEnum):
+    on_track = "on_track"
+    behind = "behind"
+    problem = "problem"
+
+
+MidtermResult.__titles__ = {
+    "on_track": _l("On track"),
+    "behind": _l("Behind schedule"),
+    "problem": _l("Serious problems"),
 }
 
 
@@ -378,6 +419,8 @@ STATE_ENUMS = {
     "objections": ObjectionState,
     "payments": PaymentState,
     "supervision_cases": CaseState,
+    "milestones": MilestoneState,
+    "service_logs": ServiceLogState,
 }
 
 

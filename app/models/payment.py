@@ -50,7 +50,7 @@ class Payment(TimestampMixin, VersionedMixin, Model):
     paid_on = Column(Date)
     payer = Column(String(120), nullable=False)  # 拨付单位
     voucher = Column(SafeFileColumn)  # 拨付凭证
-    note = Column(Text)
+    note = Column(Text, info={"max_length": 2000})
     state = state_column(PaymentState, PaymentState.planned, index=True)
     return_reason = Column(Text)
 

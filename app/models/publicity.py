@@ -72,7 +72,7 @@ class Objection(TimestampMixin, VersionedMixin, Model):
     name = Column(String(60), nullable=False)
     phone = Column(String(20), nullable=False)
     email = Column(String(120))
-    content = Column(Text, nullable=False)
+    content = Column(Text, nullable=False, info={"max_length": 2000})
     attachment = Column(SafeFileColumn)
     state = state_column(ObjectionState, ObjectionState.lodged, index=True)
     decision_reason = Column(Text)

@@ -49,7 +49,7 @@ class SupervisionCase(TimestampMixin, VersionedMixin, Model):
     enterprise_id = Column(Integer, ForeignKey("enterprises.id"), nullable=False, index=True)
     enterprise = relationship("Enterprise")
     source = state_column(CaseSource, CaseSource.manual)
-    summary = Column(Text, nullable=False)
+    summary = Column(Text, nullable=False, info={"max_length": 4000})
     state = state_column(CaseState, CaseState.open, index=True)
     findings = Column(Text)
     amount_to_recover = Column(Numeric(14, 2))

@@ -27,6 +27,11 @@ from app.views.need_export import NeedListExportView
 from app.views.needs import NeedApi, NeedModelView
 from app.views.payments import PaymentModelView
 from app.views.supervision import CreditRecordModelView, SupervisionCaseModelView
+from app.views.progress import (
+    MidtermCheckModelView,
+    MilestoneModelView,
+    ServiceLogModelView,
+)
 from app.views.publicity import (
     ObjectionModelView,
     PublicityModelView,
@@ -80,6 +85,9 @@ MENUS = [
         (ProjectModelView, _l("Funded projects"), "fa-award"),
         (PublicityModelView, _l("Publicity of funded projects"), "fa-bullhorn"),
         (ObjectionModelView, _l("Objections"), "fa-hand-paper"),
+        (MilestoneModelView, _l("Milestones"), "fa-flag-checkered"),
+        (ServiceLogModelView, _l("Service log"), "fa-clipboard-list"),
+        (MidtermCheckModelView, _l("Mid-term checks"), "fa-clipboard-check"),
         (PaymentModelView, _l("Subsidy payments"), "fa-money-check"),
         (SupervisionCaseModelView, _l("Supervision cases"), "fa-search"),
         (CreditRecordModelView, _l("Credit records"), "fa-user-slash"),

@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.core.access import jurisdiction
 from app.domain.funding import allocation as funding
-from app.domain.funding import execution
+from app.domain.funding import execution, progress
 from app.domain.funding.checks import checks_of
 from app.domain.funding.contracts import (
     check_editable,
@@ -204,6 +204,17 @@ class ProjectModelView(WorkflowModelView):
                                                                   pk=item.id)))
         if item.state in FINAL_PROJECT_STATES and "Province" in roles:
             links.append((_("Plan a payment"), url_for("PaymentModelView.add", project=item.id)))
+        if item.state in progress.RUNNING:
+            if getattr(user, "enterprise_id", None) == item.enterprise_id or \
+                    getattr(user, "researcher_id", None) == item.researcher_id:
+                links.append((_("Add a milestone"),
+                              url_for("MilestoneModelView.add", project=item.id)))
+            if getattr(user, "researcher_id", None) == item.researcher_id:
+                links.append((_("Log a service"),
+                              url_for("ServiceLogModelView.add", project=item.id)))
+        if item.state in progress.CHECKED and roles & {"Province", "Bureau"}:
+            links.append((_("Record the mid-term check"),
+                          url_for("MidtermCheckModelView.add", project=item.id)))
         if item.state in SUPERVISED_PROJECT_STATES and roles & {"Province", "Platform", "Bureau"}:
             links.append((_("Open a supervision case"),
                           url_for("SupervisionCaseModelView.add", project=item.id)))

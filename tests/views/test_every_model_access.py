@@ -29,6 +29,7 @@ from app.models import (
     ComparisonCriterion,
     Contract,
     CreditRecord,
+    MidtermCheck,
     EnterpriseState,
     Match,
     MatchRun,
@@ -98,6 +99,11 @@ def _party(app, make, side):
     payment = make.payment(project, voucher=_file(app, f"{side}v_sep_拨付凭证.pdf"))
     # 公示: the objector's name and number are read by global staff only.
     objection = make.objection(project, attachment=_file(app, f"{side}o_sep_异议材料.pdf"))
+    milestone = make.milestone(project)
+    log = make.service_log(project, attachment=_file(app, f"{side}s_sep_现场照片.pdf"))
+    check = make.save(MidtermCheck(project_id=project.id, enterprise_id=enterprise.id,
+                                   researcher_id=researcher.id, checked_on=dt.date.today(),
+                                   opinion=f"{side}进展正常"))
     case = make.case(project, CaseState.violation)
     record = make.save(CreditRecord(enterprise_id=enterprise.id, researcher_id=researcher.id,
                                     case_id=case.id, reason=f"{side}虚开发票",
@@ -122,6 +128,10 @@ def _party(app, make, side):
         # The subsidy is the enterprise's; its bureau follows it.
         (payment, {"bureau", "enterprise"}),
         (objection, set()),
+        # Execution: both parties of the project, and the bureau of its region.
+        (milestone, {"bureau", "enterprise", "researcher"}),
+        (log, {"bureau", "enterprise", "researcher"}),
+        (check, {"bureau", "enterprise", "researcher"}),
         # Supervision: staff of the region follow a case; the parties never read it. A credit
         # record is shown to those it bars.
         (case, {"bureau"}),

@@ -12,9 +12,12 @@ Two shapes of "at once":
 import dataclasses
 
 import pytest
+from helpers import login
 from sqlalchemy import func, select
 
+from app.domain.transitions import TRANSITIONS
 from app.models import (
+    Action,
     AuditLog,
     ContractState,
     EnterpriseState,
@@ -25,10 +28,7 @@ from app.models import (
     ReviewRecord,
 )
 from app.models.mixins import VersionedMixin
-from app.models import Action
 from app.workflows import ConcurrentDecision, apply_action
-from app.domain.transitions import TRANSITIONS
-from helpers import login
 
 RELOAD = "该记录刚刚已由他人处理，请刷新页面查看最新状态。"
 

@@ -21,6 +21,7 @@ from app.models import (
     ProjectState,
     ProposalState,
     ReviewRecord,
+    ServiceLogState,
 )
 from app.models.mixins import utcnow
 from app.workflows import WorkflowError, apply_action
@@ -181,6 +182,12 @@ def _funding_revoked_without_a_violation(state):
     return case
 
 
+def _service_log_sent_again_still_wrong(make):
+    project, _owner, expert = _project(make, ProjectState.funded)
+    log = make.service_log(project, ServiceLogState.disputed, hours=Decimal(100))  # 2 days
+    return Case(log, expert)
+
+
 REFUSALS = {
     ("Need", "draft", "submit"): lambda make: _need_below_the_minimum(make, NeedState.draft),
     ("Need", "returned_by_bureau", "submit"):
@@ -204,6 +211,7 @@ REFUSALS = {
     ("Project", "proposed", "fund"): _project_funded_while_an_objection_waits,
     ("Payment", "planned", "pay"): _payment_recorded_paid_without_its_voucher,
     ("Project", "funded", "suspend"): _project_suspended_without_a_case,
+    ("ServiceLog", "disputed", "submit"): _service_log_sent_again_still_wrong,
     **{("Project", state.value, "revoke"): _funding_revoked_without_a_violation(state)
        for state in (ProjectState.funded, ProjectState.suspended, ProjectState.reported,
                      ProjectState.accepted, ProjectState.evaluated)},

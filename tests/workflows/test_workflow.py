@@ -24,6 +24,7 @@ from app.models import (
     ReviewRecord,
     SupervisionCase,
 )
+from app.models.execution import Milestone, ServiceLog
 from app.workflows import (
     ConcurrentDecision,
     InvalidTransition,
@@ -60,6 +61,10 @@ def _record(make, model, state):
         obj = make.proposal(need, researcher, state)
     elif model is Objection:
         obj = make.objection(make.project(make.contract(need, researcher)))
+    elif model is Milestone:
+        obj = make.milestone(make.project(make.contract(need, researcher)), state)
+    elif model is ServiceLog:
+        obj = make.service_log(make.project(make.contract(need, researcher)), state)
     elif model is SupervisionCase:
         obj = make.case(make.project(make.contract(need, researcher)), state)
     elif model is Payment:

@@ -12,9 +12,9 @@ from app.extensions import db
 
 # The tables the desk's statements read; a write to any of them replaces its row token.
 DESK_TABLES = ("ab_user", "audit_checks", "audit_log", "contracts", "enterprises",
-               "match_runs", "matches", "messages", "needs", "notifications", "objections",
-               "program_rounds",
-               "projects", "proposals", "researchers")
+               "match_runs", "matches", "messages", "milestones", "needs", "notifications",
+               "objections", "program_rounds", "projects", "proposals", "researchers",
+               "service_logs")
 MAX_KEPT = 5000  # users' parts kept per set of tables and process
 
 # The tables each statement reads, by its name and the shape of the user's jurisdiction (the

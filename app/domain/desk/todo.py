@@ -17,6 +17,7 @@ from sqlalchemy import exists, func, select
 from app.core.access import jurisdiction
 from app.domain.desk import kept
 from app.domain.docking import progress
+from app.domain.funding.progress import overdue_milestones
 from app.extensions import db
 from app.models import (
     AppUser,
@@ -40,8 +41,10 @@ from app.models import (
     ProposalState,
     Researcher,
     ResearcherState,
+    ServiceLogState,
     WhitelistStatus,
 )
+from app.models.execution import Milestone, ServiceLog
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,9 @@ ITEMS = (
     Item("needs_draft", ENTERPRISE, _l("Needs still in draft"), Need,
          _state(Need, NeedState.draft), "NeedModelView.list", _filter(NeedState.draft),
          listed=True),
+    Item("service_logs_to_confirm", ENTERPRISE, _l("Service log entries to confirm"),
+         ServiceLog, _state(ServiceLog, ServiceLogState.submitted), "ServiceLogModelView.list",
+         _filter(ServiceLogState.submitted), listed=True),
     Item("reports_due", ENTERPRISE, _l("Funded projects: summary report due"), Project,
          _state(Project, ProjectState.funded), "ProjectModelView.list",
          _filter(ProjectState.funded), listed=True),
@@ -184,6 +190,9 @@ ITEMS = (
          _state(Project, ProjectState.reported), "ProjectModelView.list",
          _filter(ProjectState.reported), listed=True),
     # -- Researcher: its own ------------------------------------------------------------------
+    Item("service_logs_disputed", RESEARCHER, _l("Service log entries disputed: correct them"),
+         ServiceLog, _state(ServiceLog, ServiceLogState.disputed), "ServiceLogModelView.list",
+         _filter(ServiceLogState.disputed), listed=True),
     Item("cosign_requested", RESEARCHER, _l("Summary reports to co-sign"), Project,
          lambda ctx: [Project.state == ProjectState.reported,
                       Project.researcher_confirmed_at.is_(None)], "ProjectModelView.list",
@@ -211,6 +220,9 @@ ITEMS = (
     Item("needs_without_proposals", BUREAU | PLATFORM,
          _l("Published needs with no proposal yet after the waiting days"), Need,
          _waiting_for_proposals, "DockingProgressView.index", {"waiting": "1"}),
+    Item("milestones_overdue", STAFF_OF_REGIONS | ENTERPRISE | RESEARCHER,
+         _l("Milestones past their date, not reached"), Milestone,
+         lambda ctx: [overdue_milestones(ctx.today)], "MilestoneModelView.list"),
     Item("projects_overdue", BUREAU | PROVINCE | PLATFORM, _l("Projects past their deadline"),
          Project, lambda ctx: [Project.overdue_clause(ctx.today)], "ProjectModelView.overdue"),
     Item("enterprises_returned", BUREAU, _l("Registrations returned, waiting for the enterprise"),

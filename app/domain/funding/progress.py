@@ -1,0 +1,203 @@
+"""The execution of a funded project between its contract and its summary report (notice
+§四(三)), in one place.
+
+- Milestones: either party of a running project (funded, or reported) sets dated milestones
+  from the proposal's timeline, due by the round's execution end; the enterprise records each
+  one reached. A milestone past its date and not reached is overdue (the desks count them).
+- Service log (服务记录): the project's researcher records on-site days, hours and the work
+  done (hours at most 24 a day, no day in the future); the enterprise confirms or disputes
+  each entry (a dispute says why); a disputed entry is corrected and sent again.
+- Mid-term check (中期检查): the bureau of the project's region or the province records the
+  result and its opinion.
+
+Plain rules: the caller commits. State changes go through ``app/workflows``.
+"""
+import datetime as dt
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import and_
+
+from app.core.access import jurisdiction
+from app.extensions import db
+from app.models import (
+    MilestoneState,
+    Project,
+    ProjectState,
+    ServiceLogState,
+)
+from app.models.execution import Milestone
+from app.workflows.errors import RuleViolation
+
+# Projects under way: milestones and the service log are kept until the summary report.
+RUNNING = (ProjectState.funded, ProjectState.reported)
+# Projects a mid-term check may concern: under way, or suspended while a case runs.
+CHECKED = RUNNING + (ProjectState.suspended,)
+
+
+class ProgressRuleError(RuleViolation):
+    pass
+
+
+def _today(today):
+    return today or dt.date.today()
+
+
+def _project(user, project_id, states):
+    project = None
+    if str(project_id or "").isdigit():
+        project = jurisdiction.visible(db.session, Project, int(project_id), user)
+    if project is None:
+        raise ProgressRuleError(_("Open the funded project first."))
+    if project.state not in states:
+        raise ProgressRuleError(_("Project %(number)s is “%(state)s”: this is recorded while "
+                                  "it is under way.", number=project.number,
+                                  state=project.state.title))
+    return project
+
+
+def _is_party(user, project) -> bool:
+    return (getattr(user, "enterprise_id", None) == project.enterprise_id
+            or getattr(user, "researcher_id", None) == project.researcher_id)
+
+
+def _of_project(record, project):
+    record.project, record.project_id = project, project.id
+    record.enterprise_id, record.researcher_id = project.enterprise_id, project.researcher_id
+
+
+# --- milestones -----------------------------------------------------------------------------
+
+def why_no_new_milestone(user, project_id) -> str | None:
+    try:
+        with db.session.no_autoflush:
+            project = _project(user, project_id, RUNNING)
+            if not _is_party(user, project):
+                raise ProgressRuleError(_("The project's enterprise or researcher sets its "
+                                          "milestones."))
+    except ProgressRuleError as refusal:
+        return str(refusal)
+    return None
+
+
+def check_milestone(milestone):
+    project = milestone.project
+    if not (milestone.title or "").strip():
+        raise ProgressRuleError(_("Give the milestone a title."))
+    deadline = project.deadline
+    if milestone.due_on is None or (deadline is not None and milestone.due_on > deadline):
+        raise ProgressRuleError(_("A milestone is due by the round's execution end, "
+                                  "%(date)s.", date=deadline))
+
+
+def prepare_milestone(milestone, user, project_id):
+    refusal = why_no_new_milestone(user, project_id)
+    if refusal:
+        raise ProgressRuleError(refusal)
+    project = db.session.get(Project, int(project_id))
+    with db.session.no_autoflush:
+        _of_project(milestone, project)
+        milestone.state = MilestoneState.planned
+        check_milestone(milestone)
+    db.session.add(milestone)
+    db.session.flush()
+
+
+def check_milestone_editable(milestone):
+    if milestone.state is not MilestoneState.planned:
+        raise ProgressRuleError(_("A milestone reached is kept as it was."))
+    check_milestone(milestone)
+
+
+def milestone_reached(milestone, actor):
+    """After ``reach``: the day it was recorded."""
+    milestone.reached_on = dt.date.today()
+
+
+def overdue_milestones(today: dt.date | None = None):
+    """A WHERE clause: milestones past their date and not reached."""
+    return and_(Milestone.state == MilestoneState.planned, Milestone.due_on < _today(today))
+
+
+# --- the service log ------------------------------------------------------------------------
+
+def why_no_new_log(user, project_id) -> str | None:
+    try:
+        with db.session.no_autoflush:
+            project = _project(user, project_id, RUNNING)
+            if getattr(user, "researcher_id", None) != project.researcher_id:
+                raise ProgressRuleError(_("The project's researcher keeps its service log."))
+    except ProgressRuleError as refusal:
+        return str(refusal)
+    return None
+
+
+def check_log(log, today: dt.date | None = None):
+    today = _today(today)
+    if log.starts_on is None or log.ends_on is None or log.ends_on < log.starts_on:
+        raise ProgressRuleError(_("Give the days of the service: the last cannot come before "
+                                  "the first."))
+    if log.ends_on > today:
+        raise ProgressRuleError(_("A service is logged once it took place; %(date)s lies in "
+                                  "the future.", date=log.ends_on))
+    days = (log.ends_on - log.starts_on).days + 1
+    if log.hours is None or log.hours <= 0 or Decimal(log.hours) > 24 * days:
+        raise ProgressRuleError(_("Give the hours: more than none and at most 24 a day "
+                                  "(%(max)d for these %(days)d day(s)).", max=24 * days,
+                                  days=days))
+    if not (log.work_done or "").strip():
+        raise ProgressRuleError(_("Say what work was done."))
+
+
+def prepare_log(log, user, project_id):
+    refusal = why_no_new_log(user, project_id)
+    if refusal:
+        raise ProgressRuleError(refusal)
+    project = db.session.get(Project, int(project_id))
+    with db.session.no_autoflush:
+        _of_project(log, project)
+        log.state = ServiceLogState.submitted
+        check_log(log)
+    db.session.add(log)
+    db.session.flush()
+
+
+def check_log_editable(log):
+    """The researcher corrects an entry until the enterprise confirms it."""
+    if log.state is ServiceLogState.confirmed:
+        raise ProgressRuleError(_("A confirmed entry is kept as it was."))
+    check_log(log)
+
+
+def check_log_resubmittable(log):
+    check_log(log)
+
+
+# --- the mid-term check ---------------------------------------------------------------------
+
+def why_no_new_check(user, project_id) -> str | None:
+    try:
+        with db.session.no_autoflush:
+            _project(user, project_id, CHECKED)
+            if not jurisdiction.role_names(user) & {"Bureau", "Province"}:
+                raise ProgressRuleError(_("The bureau of the project's region or the province "
+                                          "carries out the mid-term check."))
+    except ProgressRuleError as refusal:
+        return str(refusal)
+    return None
+
+
+def prepare_check(check, user, project_id, today: dt.date | None = None):
+    refusal = why_no_new_check(user, project_id)
+    if refusal:
+        raise ProgressRuleError(refusal)
+    project = db.session.get(Project, int(project_id))
+    with db.session.no_autoflush:
+        _of_project(check, project)
+        check.checked_by_id = user.id
+        if check.checked_on is None or check.checked_on > _today(today):
+            raise ProgressRuleError(_("Give the day of the check (not in the future)."))
+        if not (check.opinion or "").strip():
+            raise ProgressRuleError(_("Give the opinion of the check."))
+    db.session.add(check)
+    db.session.flush()

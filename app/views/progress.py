@@ -1,0 +1,149 @@
+"""The execution of a funded project in the back office: milestones, the service log and the
+mid-term check, each added from the project's page. The rules are
+app/domain/funding/progress.py."""
+from flask import g, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, DecimalField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from app.domain.funding import progress as rules
+from app.models import (
+    MidtermCheck,
+    MidtermResult,
+    Milestone,
+    ServiceLog,
+    ServiceLogState,
+)
+from app.views.base import ScopedModelView, interface
+from app.views.uploads import UnicodeFileUploadField
+from app.views.workflow import WorkflowModelView
+
+LABELS = {
+    "project": _l("Project"), "title": _l("Milestone"), "due_on": _l("Due on"),
+    "deliverable": _l("Deliverable"), "reached_on": _l("Reached on"), "state": _l("State"),
+    "starts_on": _l("From"), "ends_on": _l("To"), "hours": _l("Hours"),
+    "work_done": _l("Work done"), "attachment": _l("Attachment"),
+    "dispute_reason": _l("Why the enterprise disputes it"), "checked_on": _l("Checked on"),
+    "result": _l("Result"), "opinion": _l("Opinion"), "milestone": _l("Milestone"),
+}
+
+
+def _date(label, required=True):
+    return DateField(LABELS[label], [DataRequired()] if required else [Optional()],
+                     format="%Y-%m-%d", render_kw={"type": "date"})
+
+
+class MilestoneModelView(WorkflowModelView):
+    datamodel = interface(Milestone)
+    list_title = _l("Milestones")
+    show_title = _l("Milestone")
+    add_title = _l("Add a milestone")
+    edit_title = _l("Correct the milestone")
+    list_columns = ["project", "title", "due_on", "reached_on", "state"]
+    show_columns = ["project", "title", "due_on", "deliverable", "reached_on", "state"]
+    add_columns = edit_columns = ["title", "due_on", "deliverable"]
+    search_columns = ["state", "due_on"]
+    base_order = ("due_on", "asc")
+    label_columns = LABELS
+    add_form_extra_fields = edit_form_extra_fields = {
+        "title": StringField(LABELS["title"], [DataRequired(), Length(max=200)]),
+        "due_on": _date("due_on"),
+        "deliverable": TextAreaField(LABELS["deliverable"], [Optional(), Length(max=2000)]),
+    }
+
+    def why_no_new_record(self):
+        return rules.why_no_new_milestone(g.user, request.args.get("project"))
+
+    def pre_add(self, item):
+        rules.prepare_milestone(item, g.user, request.args.get("project"))
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        rules.check_milestone_editable(item)
+        super().pre_update(item)
+
+    def pre_delete(self, item):
+        raise ValueError(_("A milestone is kept; correct it while it is planned."))
+
+
+class ServiceLogModelView(WorkflowModelView):
+    datamodel = interface(ServiceLog)
+    list_title = _l("Service log")
+    show_title = _l("Service log entry")
+    add_title = _l("Log a service")
+    edit_title = _l("Correct the entry")
+    list_columns = ["project", "starts_on", "ends_on", "hours", "state"]
+    show_columns = ["project", "starts_on", "ends_on", "hours", "work_done", "attachment",
+                    "state", "dispute_reason"]
+    add_columns = edit_columns = ["starts_on", "ends_on", "hours", "work_done", "attachment"]
+    search_columns = ["state", "starts_on"]
+    base_order = ("id", "desc")
+    label_columns = LABELS
+    add_form_extra_fields = edit_form_extra_fields = {
+        "starts_on": _date("starts_on"), "ends_on": _date("ends_on"),
+        "hours": DecimalField(LABELS["hours"], [DataRequired(), NumberRange(min=0.5, max=9999)],
+                              places=1),
+        "work_done": TextAreaField(LABELS["work_done"], [DataRequired(), Length(max=4000)]),
+        "attachment": UnicodeFileUploadField(LABELS["attachment"],
+                                             description=_l("Optional: photos, minutes (PDF "
+                                                            "or image)")),
+    }
+
+    def why_no_new_record(self):
+        return rules.why_no_new_log(g.user, request.args.get("project"))
+
+    def pre_add(self, item):
+        rules.prepare_log(item, g.user, request.args.get("project"))
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        if getattr(g.user, "researcher_id", None) != item.researcher_id:
+            raise ValueError(_("The project's researcher keeps its service log."))
+        rules.check_log_editable(item)
+        super().pre_update(item)
+
+    def pre_delete(self, item):
+        raise ValueError(_("An entry of the service log is kept."))
+
+    def links_for(self, item):
+        if item.state is ServiceLogState.disputed and \
+                getattr(g.user, "researcher_id", None) == item.researcher_id:
+            return [(_("Correct the entry"), url_for(f"{self.endpoint}.edit", pk=item.id))]
+        return []
+
+
+class MidtermCheckModelView(ScopedModelView):
+    datamodel = interface(MidtermCheck)
+    list_title = _l("Mid-term checks")
+    show_title = _l("Mid-term check")
+    add_title = _l("Record the mid-term check")
+    list_columns = ["project", "checked_on", "result"]
+    show_columns = ["project", "checked_on", "result", "opinion"]
+    add_columns = ["checked_on", "result", "opinion"]
+    search_columns = ["result", "checked_on"]
+    base_order = ("id", "desc")
+    label_columns = LABELS
+    add_form_extra_fields = {
+        "checked_on": _date("checked_on"),
+        "result": SelectField(LABELS["result"], choices=MidtermResult.choices(),
+                              default=MidtermResult.on_track.value),
+        "opinion": TextAreaField(LABELS["opinion"], [DataRequired(), Length(max=4000)]),
+    }
+
+    def process_form(self, form, is_created):
+        if form.result.data:
+            form.result.data = MidtermResult(form.result.data)
+
+    def why_no_new_record(self):
+        return rules.why_no_new_check(g.user, request.args.get("project"))
+
+    def pre_add(self, item):
+        rules.prepare_check(item, g.user, request.args.get("project"))
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        raise ValueError(_("A mid-term check is kept as recorded."))
+
+    def pre_delete(self, item):
+        raise ValueError(_("A mid-term check is kept as recorded."))

@@ -1,0 +1,113 @@
+"""execution: milestones, the service log and mid-term checks of funded projects
+
+Revision ID: f9a0b1c2d3e4
+Revises: e8f9a0b1c2d3
+Create Date: 2026-12-07 21:00:00
+
+"""
+import uuid
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = 'f9a0b1c2d3e4'
+down_revision = 'e8f9a0b1c2d3'
+branch_labels = None
+depends_on = None
+
+
+def _parties():
+    return [sa.Column('project_id', sa.Integer(), nullable=False),
+            sa.Column('enterprise_id', sa.Integer(), nullable=False),
+            sa.Column('researcher_id', sa.Integer(), nullable=False),
+            sa.ForeignKeyConstraint(['project_id'], ['projects.id']),
+            sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id']),
+            sa.ForeignKeyConstraint(['researcher_id'], ['researchers.id'])]
+
+
+def _stamps(versioned=True):
+    columns = [sa.Column('created_at', sa.DateTime(), nullable=False),
+               sa.Column('updated_at', sa.DateTime(), nullable=False)]
+    if versioned:
+        columns.append(sa.Column('version', sa.Integer(), server_default='1', nullable=False))
+    return columns
+
+
+def _state(name, values, default):
+    kind = sa.Enum(*values, name=f'ck_{default[0]}', native_enum=False, create_constraint=True,
+                   length=32)
+    return sa.Column(name, kind, server_default=default[1], nullable=False)
+
+
+def _indexes(table, columns):
+    for column in columns:
+        op.create_index(f'ix_{table}_{column}', table, [column])
+
+
+def upgrade():
+    op.create_table(
+        'milestones',
+        sa.Column('id', sa.Integer(), nullable=False),
+        *_parties(),
+        sa.Column('title', sa.String(length=200), nullable=False),
+        sa.Column('due_on', sa.Date(), nullable=False),
+        sa.Column('deliverable', sa.Text(), nullable=True),
+        sa.Column('reached_on', sa.Date(), nullable=True),
+        _state('state', ('planned', 'reached'), ('milestonestate', 'planned')),
+        *_stamps(),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    _indexes('milestones', ('project_id', 'enterprise_id', 'researcher_id', 'due_on', 'state'))
+    op.create_table(
+        'service_logs',
+        sa.Column('id', sa.Integer(), nullable=False),
+        *_parties(),
+        sa.Column('milestone_id', sa.Integer(), nullable=True),
+        sa.Column('starts_on', sa.Date(), nullable=False),
+        sa.Column('ends_on', sa.Date(), nullable=False),
+        sa.Column('hours', sa.Numeric(precision=6, scale=1), nullable=False),
+        sa.Column('work_done', sa.Text(), nullable=False),
+        sa.Column('attachment', sa.Text(), nullable=True),
+        _state('state', ('submitted', 'confirmed', 'disputed'),
+               ('servicelogstate', 'submitted')),
+        sa.Column('dispute_reason', sa.Text(), nullable=True),
+        *_stamps(),
+        sa.CheckConstraint('hours > 0', name='ck_service_log_hours'),
+        sa.CheckConstraint('ends_on >= starts_on', name='ck_service_log_period'),
+        sa.CheckConstraint("state <> 'disputed' OR dispute_reason IS NOT NULL",
+                           name='ck_service_log_dispute_reason'),
+        sa.ForeignKeyConstraint(['milestone_id'], ['milestones.id']),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    _indexes('service_logs', ('project_id', 'enterprise_id', 'researcher_id', 'milestone_id',
+                              'state'))
+    op.create_table(
+        'midterm_checks',
+        sa.Column('id', sa.Integer(), nullable=False),
+        *_parties(),
+        sa.Column('checked_on', sa.Date(), nullable=False),
+        _state('result', ('on_track', 'behind', 'problem'), ('midtermresult', 'on_track')),
+        sa.Column('opinion', sa.Text(), nullable=False),
+        sa.Column('checked_by_id', sa.Integer(), nullable=True),
+        *_stamps(versioned=False),
+        sa.ForeignKeyConstraint(['checked_by_id'], ['ab_user.id']),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    _indexes('midterm_checks', ('project_id', 'enterprise_id', 'researcher_id'))
+    # The desks count milestones overdue and entries to confirm, kept under these tokens.
+    tokens = sa.table('cache_tokens', sa.column('name', sa.String), sa.column('token', sa.String))
+    op.bulk_insert(tokens, [{'name': f'rows:{table}', 'token': uuid.uuid4().hex}
+                            for table in ('milestones', 'service_logs')])
+
+
+def downgrade():
+    op.execute("DELETE FROM cache_tokens WHERE name IN ('rows:milestones', 'rows:service_logs')")
+    for table, columns in (
+            ('midterm_checks', ('project_id', 'enterprise_id', 'researcher_id')),
+            ('service_logs', ('project_id', 'enterprise_id', 'researcher_id', 'milestone_id',
+                              'state')),
+            ('milestones', ('project_id', 'enterprise_id', 'researcher_id', 'due_on', 'state'))):
+        for column in columns:
+            op.drop_index(f'ix_{table}_{column}', table_name=table)
+        op.drop_table(table)

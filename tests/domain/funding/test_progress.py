@@ -1,0 +1,165 @@
+"""The execution of a funded project (app/domain/funding/progress.py) over HTTP: milestones set
+by either party and recorded reached by the enterprise, the researcher's service log confirmed
+or disputed by the enterprise and corrected, the mid-term check by the bureau of the region
+or the province, and the desks' counts. Refusals change nothing."""
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+from helpers import login
+from sqlalchemy import select
+
+from app.models import (
+    ContractState,
+    MidtermCheck,
+    MilestoneState,
+    NeedState,
+    ServiceLogState,
+)
+from app.models.execution import Milestone, ServiceLog
+
+TODAY = dt.date.today()
+
+
+@pytest.fixture()
+def world(make):
+    enterprise, researcher = make.enterprise("420100"), make.researcher("420100")
+    contract = make.contract(make.need(enterprise, NeedState.contracted), researcher)
+    contract.state = ContractState.approved
+    other = make.researcher("420100")
+    return {
+        "project": make.project(make.save(contract), number="HB-RUN-001"),
+        "owner": make.user("Enterprise", "run_ent", enterprise_id=enterprise.id),
+        "expert": make.user("Researcher", "run_res", researcher_id=researcher.id),
+        "stranger": make.user("Researcher", "run_other", researcher_id=other.id),
+        "bureau_a": make.user("Bureau", "run_bureau_a", region_id=make.region("420100").id),
+        "bureau_b": make.user("Bureau", "run_bureau_b", region_id=make.region("420500").id),
+        "province": make.user("Province", "run_province"),
+    }
+
+
+def _all(db_session, model):
+    db_session.expire_all()
+    return db_session.scalars(select(model).order_by(model.id)).all()
+
+
+def _decide(client, view, pk, action, opinion=""):
+    return client.post(f"/{view}/decide/{pk}", data={"action": action, "opinion": opinion},
+                       follow_redirects=True)
+
+
+def test_milestones_are_set_by_the_parties_by_the_execution_end_and_reached(
+        client, world, db_session):
+    project = world["project"]
+    add = f"/milestonemodelview/add?project={project.id}"
+    late = (project.deadline + dt.timedelta(days=1)).isoformat()
+    login(client, "run_other")
+    client.post(add, data={"title": "样机", "due_on": TODAY.isoformat()})
+    login(client, "run_res")
+    page = client.post(add, data={"title": "样机试制", "due_on": late},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "执行期结束" in page and _all(db_session, Milestone) == []
+    client.post(add, data={"title": "样机试制", "due_on": (TODAY + dt.timedelta(days=5))
+                           .isoformat(), "deliverable": "样机一台"})
+    login(client, "run_ent")
+    client.post(add, data={"title": "产线部署", "due_on": (TODAY + dt.timedelta(days=10))
+                           .isoformat()})
+    first, second = _all(db_session, Milestone)
+    assert (first.project_id, first.researcher_id, first.state) == (
+        project.id, project.researcher_id, MilestoneState.planned)
+    login(client, "run_res")
+    _decide(client, "milestonemodelview", first.id, "reach")  # the enterprise's call
+    login(client, "run_ent")
+    _decide(client, "milestonemodelview", first.id, "reach")
+    first = _all(db_session, Milestone)[0]
+    assert first.state is MilestoneState.reached and first.reached_on == TODAY
+
+
+def _log(client, project, **over):
+    data = {"starts_on": (TODAY - dt.timedelta(days=1)).isoformat(),
+            "ends_on": TODAY.isoformat(), "hours": "14", "work_done": "现场调试并培训。", **over}
+    return client.post(f"/servicelogmodelview/add?project={project.id}", data=data,
+                       content_type="multipart/form-data", follow_redirects=True)
+
+
+@pytest.mark.parametrize("over, message", [
+    ({"hours": "49"}, "每天最多 24"),
+    ({"ends_on": (TODAY + dt.timedelta(days=1)).isoformat()}, "在未来"),
+    ({"starts_on": (TODAY + dt.timedelta(days=2)).isoformat()}, "不能早于"),
+])
+def test_a_wrong_service_entry_is_refused_and_kept_as_typed(
+        client, world, db_session, over, message):
+    login(client, "run_res")
+    page = _log(client, world["project"], **over).get_data(as_text=True)
+    assert message in page and "现场调试并培训" in page
+    assert _all(db_session, ServiceLog) == []
+
+
+def test_the_service_log_is_confirmed_or_disputed_and_corrected(client, world, db_session):
+    project = world["project"]
+    for username in ("run_ent", "run_other"):
+        login(client, username)
+        _log(client, project)
+    assert _all(db_session, ServiceLog) == []
+    login(client, "run_res")
+    _log(client, project)
+    _log(client, project, hours="6", work_done="远程答疑。")
+    first, second = _all(db_session, ServiceLog)
+    login(client, "run_ent")
+    counts = client.get("/office/").get_data(as_text=True)
+    assert 'data-todo="service_logs_to_confirm">' in counts
+    _decide(client, "servicelogmodelview", first.id, "confirm_service")
+    _decide(client, "servicelogmodelview", second.id, "dispute", "")
+    assert _all(db_session, ServiceLog)[1].state is ServiceLogState.submitted  # reason needed
+    _decide(client, "servicelogmodelview", second.id, "dispute", "当天无人到场")
+    first, second = _all(db_session, ServiceLog)
+    assert first.state is ServiceLogState.confirmed
+    assert (second.state, second.dispute_reason) == (ServiceLogState.disputed, "当天无人到场")
+    # The researcher corrects the disputed entry and sends it again; the confirmed one stays.
+    login(client, "run_res")
+    edit = {"starts_on": second.starts_on.isoformat(), "ends_on": second.ends_on.isoformat(),
+            "hours": "3", "work_done": "远程答疑（电话）。"}
+    client.post(f"/servicelogmodelview/edit/{second.id}", data=edit,
+                content_type="multipart/form-data")
+    client.post(f"/servicelogmodelview/edit/{first.id}", data={**edit, "hours": "1"},
+                content_type="multipart/form-data")
+    _decide(client, "servicelogmodelview", second.id, "submit")
+    first, second = _all(db_session, ServiceLog)
+    assert first.hours == Decimal(14)
+    assert (second.state, second.hours) == (ServiceLogState.submitted, Decimal(3))
+
+
+def test_the_mid_term_check_by_the_regions_bureau_or_the_province(client, world, db_session):
+    project = world["project"]
+    add = f"/midtermcheckmodelview/add?project={project.id}"
+    data = {"checked_on": TODAY.isoformat(), "result": "behind", "opinion": "进度滞后一个月。"}
+    for username in ("run_bureau_b", "run_ent", "run_res"):
+        login(client, username)
+        client.post(add, data=data)
+    assert _all(db_session, MidtermCheck) == []
+    login(client, "run_bureau_a")
+    client.post(add, data=data)
+    [check] = _all(db_session, MidtermCheck)
+    assert (check.result.value, check.checked_by_id) == ("behind", world["bureau_a"].id)
+    login(client, "run_res")
+    assert "进度滞后一个月" in client.get(
+        f"/midtermcheckmodelview/show/{check.id}").get_data(as_text=True)
+
+
+TODO = re.compile(r'data-todo="(\w+)">\s*<span class="badge">(\d+)</span>')
+
+
+def test_overdue_milestones_are_counted_on_each_desk_of_the_project(
+        client, world, make, db_session):
+    project = world["project"]
+    make.milestone(project, due_on=TODAY - dt.timedelta(days=3))
+    make.milestone(project, MilestoneState.reached, due_on=TODAY - dt.timedelta(days=3))
+    make.milestone(project, due_on=TODAY + dt.timedelta(days=3))
+    for username, count in (("run_ent", 1), ("run_res", 1), ("run_bureau_a", 1),
+                            ("run_bureau_b", 0), ("run_province", 1)):
+        login(client, username)
+        page = client.get("/office/").get_data(as_text=True)
+        assert 'data-todo="milestones_overdue"' in page, username
+        counts = {key: int(n) for key, n in TODO.findall(page)}
+        assert counts.get("milestones_overdue", 0) == count, (username, counts)
