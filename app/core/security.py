@@ -125,8 +125,8 @@ ROLE_DEFINITIONS = {
         [r"(Publicity|Objection|WorkingDayAdjustment|Payment)ModelView$", READ_FILES],
         [r"PaymentModelView$", r"can_reconcile$"],
         [r"(Publicity|Objection|WorkingDayAdjustment|Payment|PaymentReconcile)$", MENU],
-        [r"(Milestone|ServiceLog|MidtermCheck)ModelView$", READ_FILES],
-        [r"(Milestone|ServiceLog|MidtermCheck)$", MENU],
+        [r"(Milestone|ServiceLog|MidtermCheck|SatisfactionRating)ModelView$", READ_FILES],
+        [r"(Milestone|ServiceLog|MidtermCheck|SatisfactionRating)$", MENU],
         # Supervision: the platform opens and investigates cases; the province closes them.
         [r"(SupervisionCase|CreditRecord)ModelView$", READ],
         [r"SupervisionCaseModelView$", r"can_(add|decide)$"],
@@ -163,9 +163,9 @@ ROLE_DEFINITIONS = {
          r"NeedCategory|ProgramRound|Institution|DockingProgress|Dashboard|Payment|"
          r"SupervisionCase|CreditRecord)$", MENU],
         # Its region's projects under way: milestones, service logs; the mid-term check.
-        [r"(Milestone|ServiceLog|MidtermCheck)ModelView$", READ_FILES],
+        [r"(Milestone|ServiceLog|MidtermCheck|SatisfactionRating)ModelView$", READ_FILES],
         [r"MidtermCheckModelView$", r"can_add$"],
-        [r"(Milestone|ServiceLog|MidtermCheck)$", MENU],
+        [r"(Milestone|ServiceLog|MidtermCheck|SatisfactionRating)$", MENU],
         # Its region's supervision cases: opened and investigated; credit records read.
         [r"(SupervisionCase|CreditRecord)ModelView$", READ],
         [r"SupervisionCaseModelView$", r"can_(add|decide)$"],
@@ -188,9 +188,9 @@ ROLE_DEFINITIONS = {
         [r"WorkingDayAdjustmentModelView$", r"can_(add|edit|delete)$"],
         [r"(Publicity|PublicityPublish|Objection|WorkingDayAdjustment)$", MENU],
         # Execution: milestones and service logs read; the mid-term check recorded.
-        [r"(Milestone|ServiceLog|MidtermCheck)ModelView$", READ_FILES],
+        [r"(Milestone|ServiceLog|MidtermCheck|SatisfactionRating)ModelView$", READ_FILES],
         [r"MidtermCheckModelView$", r"can_add$"],
-        [r"(Milestone|ServiceLog|MidtermCheck)$", MENU],
+        [r"(Milestone|ServiceLog|MidtermCheck|SatisfactionRating)$", MENU],
         # Supervision: cases about funded projects, closed by the province; credit records.
         [r"(SupervisionCase|CreditRecord)ModelView$", READ],
         [r"SupervisionCaseModelView$", r"can_(add|edit|decide)$"],
@@ -217,6 +217,8 @@ ROLE_DEFINITIONS = {
         # Execution: milestones set and reached, the researcher's service log confirmed or
         # disputed, the mid-term checks read.
         [r"MilestoneModelView$", r"can_(list|show|add|edit|decide)$"],
+        [r"SatisfactionRatingModelView$", r"can_(list|show|add)$"],
+        [r"SatisfactionRating$", MENU],
         [r"ServiceLogModelView$", r"can_(list|show|download|decide)$"],
         [r"MidtermCheckModelView$", READ],
         [r"(Milestone|ServiceLog|MidtermCheck)$", MENU],
@@ -250,6 +252,8 @@ ROLE_DEFINITIONS = {
         [r"CreditRecordModelView$", READ],  # a record barring them, and why
         # Execution: milestones set, the service log kept and corrected, checks read.
         [r"MilestoneModelView$", r"can_(list|show|add|edit)$"],
+        [r"SatisfactionRatingModelView$", r"can_(list|show|add)$"],
+        [r"SatisfactionRating$", MENU],
         [r"ServiceLogModelView$", r"can_(list|show|add|edit|download|decide)$"],
         [r"MidtermCheckModelView$", READ],
         [r"(Milestone|ServiceLog|MidtermCheck)$", MENU],

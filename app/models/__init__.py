@@ -32,7 +32,7 @@ from app.models.need import PUBLIC_NEED_STATES, Need
 from app.models.notification import Notification
 from app.models.password_reset import PasswordReset
 from app.models.program_round import ProgramRound, RoundDates, RoundPhase
-from app.models.execution import MidtermCheck, Milestone, ServiceLog
+from app.models.execution import MidtermCheck, Milestone, SatisfactionRating, ServiceLog
 from app.models.payment import Payment
 from app.models.publicity import Objection, Publicity, WorkingDayAdjustment
 from app.models.proposal import ComparisonCriterion, Message, Proposal, ProposalScore

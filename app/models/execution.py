@@ -11,6 +11,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import relationship
 
@@ -101,3 +102,28 @@ class MidtermCheck(_OfProject, TimestampMixin, Model):
 
     def __str__(self):
         return f"{self.checked_on}" if self.checked_on else f"#{self.id}"
+
+
+class SatisfactionRating(_OfProject, TimestampMixin, Model):
+    """At completion each side rates the other, once: the enterprise the researcher's service,
+    the researcher the enterprise's support (1 to 5). The enterprise's rating feeds the
+    evaluation's satisfaction points (app/domain/funding/progress.py)."""
+
+    __tablename__ = "satisfaction_ratings"
+    __table_args__ = (
+        UniqueConstraint("project_id", "by_side", name="uq_satisfaction_side"),
+        CheckConstraint("score BETWEEN 1 AND 5", name="ck_satisfaction_score"),
+        CheckConstraint("by_side IN ('enterprise', 'researcher')", name="ck_satisfaction_side"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    project_id = Column(Integer, ForeignKey("projects.id"), nullable=False, index=True)
+    project = relationship("Project")
+    enterprise_id = Column(Integer, ForeignKey("enterprises.id"), nullable=False, index=True)
+    researcher_id = Column(Integer, ForeignKey("researchers.id"), nullable=False, index=True)
+    by_side = Column(String(20), nullable=False)
+    score = Column(Integer, nullable=False)
+    comment = Column(Text, info={"max_length": 2000})
+
+    def __str__(self):
+        return f"{self.score}/5" if self.score else f"#{self.id}"

@@ -30,6 +30,7 @@ from app.views.supervision import CreditRecordModelView, SupervisionCaseModelVie
 from app.views.progress import (
     MidtermCheckModelView,
     MilestoneModelView,
+    SatisfactionRatingModelView,
     ServiceLogModelView,
 )
 from app.views.publicity import (
@@ -88,6 +89,7 @@ MENUS = [
         (MilestoneModelView, _l("Milestones"), "fa-flag-checkered"),
         (ServiceLogModelView, _l("Service log"), "fa-clipboard-list"),
         (MidtermCheckModelView, _l("Mid-term checks"), "fa-clipboard-check"),
+        (SatisfactionRatingModelView, _l("Satisfaction ratings"), "fa-smile"),
         (PaymentModelView, _l("Subsidy payments"), "fa-money-check"),
         (SupervisionCaseModelView, _l("Supervision cases"), "fa-search"),
         (CreditRecordModelView, _l("Credit records"), "fa-user-slash"),

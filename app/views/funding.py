@@ -27,6 +27,7 @@ from app.domain.funding.contracts import (
     prepare_new_contract,
     why_no_new_contract,
 )
+from app.domain.funding.supervision import SUPERVISED_PROJECT_STATES
 from app.domain.rounds import current_round
 from app.extensions import db
 from app.models import (
@@ -37,7 +38,6 @@ from app.models import (
     Project,
     ProjectState,
 )
-from app.domain.funding.supervision import SUPERVISED_PROJECT_STATES
 from app.models.contract import FINAL_PROJECT_STATES
 from app.views import documents
 from app.views.base import ScopedModelRestApi, interface
@@ -155,6 +155,7 @@ class ContractModelView(WorkflowModelView):
         return self._act_on_list(items, Action.approve)
 
 
+SATISFACTION_POINTS = next(c.points for c in execution.CRITERIA if c.code == "satisfaction")
 # (document kind, the method serving it, its permission name), as offered on a project's page.
 PROJECT_DOCUMENTS = (("approval", "approval_pdf", "approval_pdf"),
                      ("record", "record_pdf", "record_pdf"),
@@ -212,6 +213,10 @@ class ProjectModelView(WorkflowModelView):
             if getattr(user, "researcher_id", None) == item.researcher_id:
                 links.append((_("Log a service"),
                               url_for("ServiceLogModelView.add", project=item.id)))
+        if item.state in progress.RATED and progress.side_of(user, item) and \
+                not progress.why_no_new_rating(user, item.id):
+            links.append((_("Rate the other side"),
+                          url_for("SatisfactionRatingModelView.add", project=item.id)))
         if item.state in progress.CHECKED and roles & {"Province", "Bureau"}:
             links.append((_("Record the mid-term check"),
                           url_for("MidtermCheckModelView.add", project=item.id)))
@@ -246,7 +251,8 @@ class ProjectModelView(WorkflowModelView):
             "office/project_evaluate.html", item=item, criteria=execution.CRITERIA,
             max_total=execution.MAX_TOTAL, scale=execution.result_scale(),
             period=execution.evaluation_period(item), values=request.form,
-            open_now=execution.evaluation_open(item), title=_("Performance evaluation"))
+            open_now=execution.evaluation_open(item), title=_("Performance evaluation"),
+            suggested=progress.suggested_satisfaction(item, SATISFACTION_POINTS))
 
     @expose("/overdue/")
     @has_access

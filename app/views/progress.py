@@ -12,6 +12,7 @@ from app.models import (
     MidtermCheck,
     MidtermResult,
     Milestone,
+    SatisfactionRating,
     ServiceLog,
     ServiceLogState,
 )
@@ -147,3 +148,42 @@ class MidtermCheckModelView(ScopedModelView):
 
     def pre_delete(self, item):
         raise ValueError(_("A mid-term check is kept as recorded."))
+
+
+SIDES = {"enterprise": _l("The enterprise, of the researcher's service"),
+         "researcher": _l("The researcher, of the enterprise's support")}
+
+
+class SatisfactionRatingModelView(ScopedModelView):
+    datamodel = interface(SatisfactionRating)
+    list_title = _l("Satisfaction ratings")
+    show_title = _l("Satisfaction rating")
+    add_title = _l("Rate the other side")
+    list_columns = ["project", "by_side", "score", "created_at"]
+    show_columns = ["project", "by_side", "score", "comment", "created_at"]
+    add_columns = ["score", "comment"]
+    search_columns = ["score"]
+    base_order = ("id", "desc")
+    label_columns = {**LABELS, "by_side": _l("Rated by"), "score": _l("Score (1 to 5)"),
+                     "comment": _l("Comment"), "created_at": _l("Rated at")}
+    formatters_columns = {"by_side": lambda side: str(SIDES.get(side, side))}
+    add_form_extra_fields = {
+        "score": SelectField(_l("Score (1 to 5)"), [DataRequired()], coerce=int,
+                             choices=[(5, _l("5: very satisfied")), (4, _l("4: satisfied")),
+                                      (3, _l("3: acceptable")), (2, _l("2: dissatisfied")),
+                                      (1, _l("1: very dissatisfied"))], default=5),
+        "comment": TextAreaField(_l("Comment"), [Optional(), Length(max=2000)]),
+    }
+
+    def why_no_new_record(self):
+        return rules.why_no_new_rating(g.user, request.args.get("project"))
+
+    def pre_add(self, item):
+        rules.prepare_rating(item, g.user, request.args.get("project"))
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        raise ValueError(_("A rating is kept as given."))
+
+    def pre_delete(self, item):
+        raise ValueError(_("A rating is kept as given."))

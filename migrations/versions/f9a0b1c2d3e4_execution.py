@@ -1,4 +1,5 @@
-"""execution: milestones, the service log and mid-term checks of funded projects
+"""execution: milestones, the service log, mid-term checks and satisfaction ratings of funded
+projects
 
 Revision ID: f9a0b1c2d3e4
 Revises: e8f9a0b1c2d3
@@ -95,6 +96,21 @@ def upgrade():
         sa.PrimaryKeyConstraint('id'),
     )
     _indexes('midterm_checks', ('project_id', 'enterprise_id', 'researcher_id'))
+    op.create_table(
+        'satisfaction_ratings',
+        sa.Column('id', sa.Integer(), nullable=False),
+        *_parties(),
+        sa.Column('by_side', sa.String(length=20), nullable=False),
+        sa.Column('score', sa.Integer(), nullable=False),
+        sa.Column('comment', sa.Text(), nullable=True),
+        *_stamps(versioned=False),
+        sa.UniqueConstraint('project_id', 'by_side', name='uq_satisfaction_side'),
+        sa.CheckConstraint('score BETWEEN 1 AND 5', name='ck_satisfaction_score'),
+        sa.CheckConstraint("by_side IN ('enterprise', 'researcher')",
+                           name='ck_satisfaction_side'),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    _indexes('satisfaction_ratings', ('project_id', 'enterprise_id', 'researcher_id'))
     # The desks count milestones overdue and entries to confirm, kept under these tokens.
     tokens = sa.table('cache_tokens', sa.column('name', sa.String), sa.column('token', sa.String))
     op.bulk_insert(tokens, [{'name': f'rows:{table}', 'token': uuid.uuid4().hex}
@@ -104,6 +120,7 @@ def upgrade():
 def downgrade():
     op.execute("DELETE FROM cache_tokens WHERE name IN ('rows:milestones', 'rows:service_logs')")
     for table, columns in (
+            ('satisfaction_ratings', ('project_id', 'enterprise_id', 'researcher_id')),
             ('midterm_checks', ('project_id', 'enterprise_id', 'researcher_id')),
             ('service_logs', ('project_id', 'enterprise_id', 'researcher_id', 'milestone_id',
                               'state')),

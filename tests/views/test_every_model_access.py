@@ -29,11 +29,11 @@ from app.models import (
     ComparisonCriterion,
     Contract,
     CreditRecord,
-    MidtermCheck,
     EnterpriseState,
     Match,
     MatchRun,
     Message,
+    MidtermCheck,
     Need,
     NeedState,
     Notification,
@@ -41,6 +41,7 @@ from app.models import (
     ProposalScore,
     ProposalState,
     PushRound,
+    SatisfactionRating,
 )
 from app.models.mixins import utcnow
 from app.views.base import file_columns
@@ -104,6 +105,9 @@ def _party(app, make, side):
     check = make.save(MidtermCheck(project_id=project.id, enterprise_id=enterprise.id,
                                    researcher_id=researcher.id, checked_on=dt.date.today(),
                                    opinion=f"{side}进展正常"))
+    rating = make.save(SatisfactionRating(project_id=project.id, enterprise_id=enterprise.id,
+                                          researcher_id=researcher.id, by_side="enterprise",
+                                          score=4))
     case = make.case(project, CaseState.violation)
     record = make.save(CreditRecord(enterprise_id=enterprise.id, researcher_id=researcher.id,
                                     case_id=case.id, reason=f"{side}虚开发票",
@@ -132,6 +136,7 @@ def _party(app, make, side):
         (milestone, {"bureau", "enterprise", "researcher"}),
         (log, {"bureau", "enterprise", "researcher"}),
         (check, {"bureau", "enterprise", "researcher"}),
+        (rating, {"bureau", "enterprise", "researcher"}),
         # Supervision: staff of the region follow a case; the parties never read it. A credit
         # record is shown to those it bars.
         (case, {"bureau"}),

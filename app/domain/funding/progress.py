@@ -9,6 +9,9 @@
   each entry (a dispute says why); a disputed entry is corrected and sent again.
 - Mid-term check (中期检查): the bureau of the project's region or the province records the
   result and its opinion.
+- Satisfaction: once the project is self-accepted, each side rates the other once (1 to 5):
+  the enterprise the researcher's service, the researcher the enterprise's support. The
+  enterprise's rating suggests the evaluation's satisfaction points (score / 5 × 20).
 
 Plain rules: the caller commits. State changes go through ``app/workflows``.
 """
@@ -16,7 +19,7 @@ import datetime as dt
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import and_
+from sqlalchemy import and_, select
 
 from app.core.access import jurisdiction
 from app.extensions import db
@@ -26,7 +29,7 @@ from app.models import (
     ProjectState,
     ServiceLogState,
 )
-from app.models.execution import Milestone
+from app.models.execution import Milestone, SatisfactionRating
 from app.workflows.errors import RuleViolation
 
 # Projects under way: milestones and the service log are kept until the summary report.
@@ -201,3 +204,59 @@ def prepare_check(check, user, project_id, today: dt.date | None = None):
             raise ProgressRuleError(_("Give the opinion of the check."))
     db.session.add(check)
     db.session.flush()
+
+
+# --- satisfaction ---------------------------------------------------------------------------
+
+RATED = (ProjectState.accepted, ProjectState.evaluated)
+
+
+def side_of(user, project) -> str | None:
+    if getattr(user, "enterprise_id", None) == project.enterprise_id:
+        return "enterprise"
+    if getattr(user, "researcher_id", None) == project.researcher_id:
+        return "researcher"
+    return None
+
+
+def why_no_new_rating(user, project_id) -> str | None:
+    try:
+        with db.session.no_autoflush:
+            project = _project(user, project_id, RATED + RUNNING)
+            side = side_of(user, project)
+            if side is None:
+                raise ProgressRuleError(_("The project's enterprise and researcher rate each "
+                                          "other."))
+            if project.state not in RATED:
+                raise ProgressRuleError(_("Each side rates the other once the project is "
+                                          "self-accepted."))
+            if db.session.scalar(select(SatisfactionRating.id).where(
+                    SatisfactionRating.project_id == project.id,
+                    SatisfactionRating.by_side == side)):
+                raise ProgressRuleError(_("You have rated this project already."))
+    except ProgressRuleError as refusal:
+        return str(refusal)
+    return None
+
+
+def prepare_rating(rating, user, project_id):
+    refusal = why_no_new_rating(user, project_id)
+    if refusal:
+        raise ProgressRuleError(refusal)
+    project = db.session.get(Project, int(project_id))
+    with db.session.no_autoflush:
+        _of_project(rating, project)
+        rating.by_side = side_of(user, project)
+        if rating.score is None or not 1 <= int(rating.score) <= 5:
+            raise ProgressRuleError(_("Give a score from 1 to 5."))
+    db.session.add(rating)
+    db.session.flush()
+
+
+def suggested_satisfaction(project, points: int) -> Decimal | None:
+    """The evaluation's satisfaction points the enterprise's rating suggests, or None."""
+    score = db.session.scalar(select(SatisfactionRating.score).where(
+        SatisfactionRating.project_id == project.id, SatisfactionRating.by_side == "enterprise"))
+    if score is None:
+        return None
+    return (Decimal(score) * points / 5).quantize(Decimal("0.1"))

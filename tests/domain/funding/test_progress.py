@@ -163,3 +163,31 @@ def test_overdue_milestones_are_counted_on_each_desk_of_the_project(
         assert 'data-todo="milestones_overdue"' in page, username
         counts = {key: int(n) for key, n in TODO.findall(page)}
         assert counts.get("milestones_overdue", 0) == count, (username, counts)
+
+
+def test_each_side_rates_the_other_once_after_self_acceptance_and_it_feeds_the_evaluation(
+        client, world, db_session):
+    from app.models import ProjectState, SatisfactionRating
+
+    project = world["project"]
+    add = f"/satisfactionratingmodelview/add?project={project.id}"
+    login(client, "run_ent")
+    client.post(add, data={"score": "4", "comment": "响应及时"})
+    assert _all(db_session, SatisfactionRating) == []  # not self-accepted yet
+    project.state = ProjectState.accepted
+    db_session.commit()
+    page = client.get(f"/projectmodelview/show/{project.id}").get_data(as_text=True)
+    assert add in page
+    client.post(add, data={"score": "4", "comment": "响应及时"})
+    page = client.post(add, data={"score": "5"}, follow_redirects=True).get_data(as_text=True)
+    assert "已经评价" in page
+    login(client, "run_other")
+    client.post(add, data={"score": "1"})
+    login(client, "run_res")
+    client.post(add, data={"score": "5", "comment": "保障到位"})
+    ratings = _all(db_session, SatisfactionRating)
+    assert [(r.by_side, r.score) for r in ratings] == [("enterprise", 4), ("researcher", 5)]
+    # The evaluation's satisfaction points start from the enterprise's rating: 4 / 5 × 20.
+    login(client, "run_province")
+    page = client.get(f"/projectmodelview/evaluate/{project.id}").get_data(as_text=True)
+    assert 'id="satisfaction" name="satisfaction" value="16.0"' in page
