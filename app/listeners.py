@@ -17,6 +17,7 @@ from app.core import audit, cache_tokens, field_rules, list_counts, queue, secur
 from app.core.access import auth_policy, jurisdiction, visitor
 from app.core.audit import hooks as audit_hooks
 from app.core.notifications import delivery
+from app.domain.dashboard import figures as dashboard_figures
 from app.domain.desk import kept
 from app.domain.matching import scoring
 from app.domain.needs import need_list, search
@@ -78,5 +79,6 @@ def install() -> None:
             event.listen(target, name, function, **options)
     for kind, touches in TOKEN_KINDS.items():
         cache_tokens.register(kind, touches)
-    cache_tokens.track_rows(*list_counts.COUNTED_TABLES, *kept.DESK_TABLES)
+    cache_tokens.track_rows(*list_counts.COUNTED_TABLES, *kept.DESK_TABLES,
+                            *dashboard_figures.KEPT_TABLES)
     visitor.use_desk_tables(kept.DESK_TABLES)

@@ -18,6 +18,9 @@ branch_labels = None
 depends_on = None
 
 
+TOKEN_TABLES = ('milestones', 'service_logs', 'payments', 'supervision_cases')
+
+
 def _parties():
     return [sa.Column('project_id', sa.Integer(), nullable=False),
             sa.Column('enterprise_id', sa.Integer(), nullable=False),
@@ -113,12 +116,14 @@ def upgrade():
     _indexes('satisfaction_ratings', ('project_id', 'enterprise_id', 'researcher_id'))
     # The desks count milestones overdue and entries to confirm, kept under these tokens.
     tokens = sa.table('cache_tokens', sa.column('name', sa.String), sa.column('token', sa.String))
+    # The dashboard is kept under the payments' and the cases' tokens too.
     op.bulk_insert(tokens, [{'name': f'rows:{table}', 'token': uuid.uuid4().hex}
-                            for table in ('milestones', 'service_logs')])
+                            for table in TOKEN_TABLES])
 
 
 def downgrade():
-    op.execute("DELETE FROM cache_tokens WHERE name IN ('rows:milestones', 'rows:service_logs')")
+    names = ", ".join(f"'rows:{table}'" for table in TOKEN_TABLES)
+    op.execute(f"DELETE FROM cache_tokens WHERE name IN ({names})")
     for table, columns in (
             ('satisfaction_ratings', ('project_id', 'enterprise_id', 'researcher_id')),
             ('midterm_checks', ('project_id', 'enterprise_id', 'researcher_id')),

@@ -69,7 +69,8 @@ def test_the_kinds_of_kept_data_and_the_tracked_tables_are_registered(app):
     assert set(cache_tokens.row_kinds()) == {f"rows:{table}" for table in (
         "ab_user", "audit_checks", "audit_log", "contracts", "enterprises", "match_runs",
         "matches", "messages", "milestones", "needs", "notifications", "objections",
-        "program_rounds", "projects", "proposals", "researchers", "service_logs")}
+        "payments", "program_rounds", "projects", "proposals", "researchers", "service_logs",
+        "supervision_cases")}
 
 
 def test_every_tracked_table_has_its_token_row_from_the_migrations(app, db_session):

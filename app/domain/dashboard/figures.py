@@ -249,6 +249,55 @@ def usage_table(usage, whole_province) -> list[Figure]:
                       Figure("cap", _l("Cap per project (CNY)"), usage.cap, MONEY)]
 
 
+# After 立项 (the spec's section 8): where the round's projects stand, what was paid, what
+# supervision found. Project states by group, in the order a project moves.
+AFTER_GROUPS = (
+    ("publicity", _l("In publicity (公示)"), (ProjectState.proposed,)),
+    ("executing", _l("In execution"), (ProjectState.funded, ProjectState.reported)),
+    ("suspended", _l("Suspended"), (ProjectState.suspended,)),
+    ("completed", _l("Completed (self-accepted or evaluated)"),
+     (ProjectState.accepted, ProjectState.evaluated)),
+    ("withdrawn", _l("Withdrawn after an objection"), (ProjectState.withdrawn,)),
+    ("revoked", _l("Funding revoked"), (ProjectState.revoked,)),
+)
+
+
+def after_approval(program_round, user=None) -> dict:
+    """Projects by stage after 立项, the amount paid and returned, and the supervision cases
+    that found a violation, as ``user`` may see them. Three statements whatever the rows."""
+    from app.models import Payment, PaymentState, SupervisionCase
+    from app.models.enums import CaseState
+
+    by_state = dict(db.session.execute(_scoped(
+        select(Project.state, func.count(Project.id))
+        .where(Project.round_id == program_round.id).group_by(Project.state),
+        Project, user)).all())
+    result = {key: sum(by_state.get(state, 0) for state in states)
+              for key, _label, states in AFTER_GROUPS}
+
+    def paid_as(state):
+        return func.coalesce(func.sum(case((Payment.state == state, Payment.amount),
+                                           else_=0)), 0)
+
+    paid, returned = db.session.execute(_scoped(
+        select(paid_as(PaymentState.paid), paid_as(PaymentState.returned))
+        .where(Payment.round_id == program_round.id), Payment, user)).one()
+    result.update(paid=Decimal(paid), returned=Decimal(returned))
+    result["violations"] = db.session.scalar(_scoped(
+        select(func.count(SupervisionCase.id))
+        .join(Project, SupervisionCase.project_id == Project.id)
+        .where(Project.round_id == program_round.id,
+               SupervisionCase.state == CaseState.violation), SupervisionCase, user))
+    return result
+
+
+def after_table(after) -> list[Figure]:
+    return [Figure(key, label, after[key]) for key, label, _states in AFTER_GROUPS] + [
+        Figure("paid", _l("Subsidy paid (CNY)"), after["paid"], MONEY),
+        Figure("returned", _l("Subsidy returned (CNY)"), after["returned"], MONEY),
+        Figure("violations", _l("Violations found by supervision"), after["violations"])]
+
+
 def push_table(push) -> list[Figure]:
     """The "Response to the pushes" table."""
     return [Figure("pushed", _l("Needs pushed to researchers"), push["pushed"]),
@@ -310,6 +359,11 @@ class Dashboard:
     push: dict | None = None
     channels: dict | None = None
     whole_province: bool = False
+    after: dict | None = None
+
+    @property
+    def after_figures(self) -> list[Figure]:
+        return after_table(self.after) if self.after is not None else []
 
     @property
     def usage_figures(self) -> list[Figure]:
@@ -327,7 +381,7 @@ class Dashboard:
 # Every table the figures read (reference data aside: its token is part of the key). Their
 # row tokens change at any committed write to them, so a kept dashboard is never stale.
 KEPT_TABLES = frozenset({"needs", "enterprises", "proposals", "contracts", "projects", "matches",
-                         "notifications", "program_rounds"})
+                         "notifications", "program_rounds", "payments", "supervision_cases"})
 
 
 def build(program_round, user=None) -> Dashboard:
@@ -356,4 +410,4 @@ def _build(program_round, user=None) -> Dashboard:
         breakdowns={group: breakdown(program_round, group, user) for group in DIMENSIONS},
         usage=quota_usage(program_round, user), push=push_response(program_round, user),
         channels=channel_rates(program_round, user),
-        whole_province=jurisdiction.is_global(user))
+        whole_province=jurisdiction.is_global(user), after=after_approval(program_round, user))

@@ -39,7 +39,8 @@ def sheets(board, project_rows) -> list[Sheet]:
     ``dashboard.projects``' rows (read as the sheet is written)."""
     result = [Sheet(_("Funnel"), [_("Stage"), _("Count")],
                     [(label, count) for _key, label, count in board.funnel], (24, 10)),
-              _figures_sheet(_("Funding against the quota"), board.usage_figures)]
+              _figures_sheet(_("Funding against the quota"), board.usage_figures),
+              _figures_sheet(_("After approval"), board.after_figures)]
     for group, rows in board.breakdowns.items():
         result.append(Sheet(
             str(dashboard.DIMENSION_TITLES[group]), _breakdown_headers(group),

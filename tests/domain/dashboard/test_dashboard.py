@@ -7,17 +7,17 @@ import re
 from decimal import Decimal
 
 import pytest
+from helpers import login
 from openpyxl import load_workbook
 
 from app.extensions import db
 from app.models import Match, NeedState, ProgramRound, ProjectState, ProposalState
-from app.models.mixins import utcnow
 from app.models.enums import EvaluationResult
-from helpers import login
+from app.models.mixins import utcnow
 
 A, B = "420100", "420500"  # 武汉, 宜昌
 # The page's tables in the page's order, then the projects; the channel table is global only.
-SHEETS = ["Funnel", "Funding against the quota", "By region", "By need category",
+SHEETS = ["Funnel", "Funding against the quota", "After approval", "By region", "By need category",
           "By technical domain", "By technical field", "Response to the pushes",
           "Response by channel", "Projects"]
 
@@ -265,3 +265,28 @@ def test_the_quota_and_push_tables_of_the_page_match_the_workbook(client, world)
     assert _table(page, "dashboard-push") == {
         "Needs pushed to researchers": ["2"], "Answered with a proposal": ["2"],
         "Dismissed": ["0"], "Response rate": ["100.0%"]}
+
+
+def _after(page):
+    return dict(re.findall(r'<tr data-figure="(\w+)"><th>[^<]*</th><td class="text-right">'
+                           r'([^<]*)</td>', page.split('dashboard-after', 1)[1].split("</table>")[0]))
+
+
+def test_after_approval_the_stages_payments_and_violations_by_jurisdiction(
+        client, world, make, db_session):
+    from sqlalchemy import select
+
+    from app.models import CaseState, PaymentState, Project
+
+    project_a = db_session.scalars(select(Project).where(Project.number == "HB-A-001")).one()
+    make.payment(project_a, PaymentState.paid, amount=Decimal(60000))
+    make.payment(project_a, amount=Decimal(40000))  # planned: not paid yet
+    make.case(project_a, CaseState.violation)
+    login(client, world["users"]["Province"].username)
+    after = _after(client.get("/dashboard/").get_data(as_text=True))
+    assert (after["publicity"], after["completed"], after["executing"], after["violations"]) == (
+        "1", "1", "0", "1")
+    assert after["paid"].startswith("60,000")
+    login(client, world["users"]["Bureau"].username)  # Wuhan: Yichang's project is not there
+    after = _after(client.get("/dashboard/").get_data(as_text=True))
+    assert (after["publicity"], after["completed"]) == ("0", "1")
