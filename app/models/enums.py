@@ -318,7 +318,7 @@ class MilestoneState(LabelledEnum):
     reached = "reached"
 
 
-MilestoneState.__titles__ = {"planned": _l("Planned"), "reached": _l("Reached")}
+MilestoneState.__titles__ = {"planned": _l("Not reached yet"), "reached": _l("Reached")}
 
 
 class ServiceLogState(LabelledEnum):
@@ -357,7 +357,7 @@ class CaseState(LabelledEnum):
 
 
 CaseState.__titles__ = {
-    "open": _l("Open"),
+    "open": _l("Open, not investigated yet"),
     "investigating": _l("Under investigation"),
     "cleared": _l("Closed: no issue"),
     "violation": _l("Closed: violation"),

@@ -26,7 +26,7 @@ LABELS = {
     "starts_on": _l("From"), "ends_on": _l("To"), "hours": _l("Hours"),
     "work_done": _l("Work done"), "attachment": _l("Attachment"),
     "dispute_reason": _l("Why the enterprise disputes it"), "checked_on": _l("Checked on"),
-    "result": _l("Result"), "opinion": _l("Opinion"), "milestone": _l("Milestone"),
+    "result": _l("Result of the check"), "opinion": _l("Opinion"), "milestone": _l("Milestone"),
 }
 
 

@@ -15,7 +15,7 @@ from app.views.workflow import WorkflowModelView
 
 LABELS = {
     "project": _l("Project"), "enterprise": _l("Enterprise"), "researcher": _l("Researcher"),
-    "source": _l("Source"), "summary": _l("What is suspected"), "state": _l("State"),
+    "source": _l("Source of the case"), "summary": _l("What is suspected"), "state": _l("State"),
     "findings": _l("Findings"), "amount_to_recover": _l("Amount to recover (CNY)"),
     "amount_recovered": _l("Amount recovered (CNY)"), "closed_at": _l("Closed at"),
     "created_at": _l("Opened at"), "case": _l("Supervision case"), "reason": _l("Reason"),

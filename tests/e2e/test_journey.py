@@ -484,6 +484,73 @@ def test_6b_publicity_an_objection_dismissed_and_the_funding_final(people, stack
     people.shot("visitor", "publicity-final")
 
 
+def test_6c_milestones_a_confirmed_service_log_the_mid_term_check_and_the_payment(
+        people, stack, state):
+    """Execution (notice §四(三)): a milestone set by each party and recorded reached, the
+    researcher's service log confirmed by the enterprise, the Wuhan bureau's mid-term check;
+    then the province pays the subsidy with its voucher."""
+    project_id, today = state["project_id"], dt.date.today()
+    researcher, enterprise = people.page("researcher1"), people.page("enterprise")
+    milestones = (("样机试制与现场调试", researcher, 20), ("产线部署与试运行", enterprise, 40))
+    for title, page, days in milestones:
+        page.goto(f"/projectmodelview/show/{project_id}")
+        page.click(f"a[href*='/milestonemodelview/add?project={project_id}']")
+        page.wait_for_load_state()
+        page.fill("#title", title)
+        page.fill("#due_on", (today + dt.timedelta(days=days)).isoformat())
+        save_form(page)
+        expect(cell(page, "状态")).to_have_text("未达成")
+
+    researcher.goto(f"/projectmodelview/show/{project_id}")
+    researcher.click(f"a[href*='/servicelogmodelview/add?project={project_id}']")
+    researcher.wait_for_load_state()
+    researcher.fill("#starts_on", (today - dt.timedelta(days=1)).isoformat())
+    researcher.fill("#ends_on", today.isoformat())
+    researcher.fill("#hours", "14")
+    researcher.fill("#work_done", "在企业产线现场部署视觉检测样机，调试光源与算法参数，培训两名操作员。")
+    people.shot_both_sizes("researcher1", "service-log-form")
+    save_form(researcher)
+    log_id = id_in(researcher.url)
+    people.desk("enterprise", "enterprise-service-log", waiting=["service_logs_to_confirm"])
+    act(enterprise, f"/servicelogmodelview/decide/{log_id}", "confirm_service")
+    expect(cell(enterprise, "状态")).to_have_text("企业已确认")
+    enterprise.goto("/milestonemodelview/list/")
+    for title, _page, _days in milestones:
+        milestone_id = id_in(row_link(enterprise, title, "/show/"))
+        act(enterprise, f"/milestonemodelview/decide/{milestone_id}", "reach")
+        expect(cell(enterprise, "状态")).to_have_text("已达成")
+
+    bureau = people.page("bureau_wh")
+    bureau.goto(f"/projectmodelview/show/{project_id}")
+    bureau.click(f"a[href*='/midtermcheckmodelview/add?project={project_id}']")
+    bureau.wait_for_load_state()
+    bureau.fill("#checked_on", today.isoformat())
+    choose(bureau, "#result", "按计划推进")
+    bureau.fill("#opinion", "样机已在产线运行，进度符合合同约定。")
+    save_form(bureau)
+    expect(cell(bureau, "检查结果")).to_have_text("按计划推进")
+
+    province = people.page("province")
+    province.goto(f"/projectmodelview/show/{project_id}")
+    province.click(f"a[href*='/paymentmodelview/add?project={project_id}']")
+    province.wait_for_load_state()
+    province.fill("#batch", f"{today.year}年第一批")
+    province.fill("#amount", "100000")
+    province.fill("#planned_on", today.isoformat())
+    save_form(province)
+    payment_id = id_in(province.url)
+    province.goto(f"/paymentmodelview/edit/{payment_id}")
+    province.fill("#paid_on", today.isoformat())
+    province.set_input_files("#voucher", pdf(stack, "拨付凭证.pdf"))
+    save_form(province)
+    act(province, f"/paymentmodelview/decide/{payment_id}", "pay")
+    expect(cell(province, "状态")).to_have_text("已拨付")
+    enterprise.goto("/paymentmodelview/list/")
+    expect(enterprise.locator("table tr", has_text=f"{today.year}年第一批")).to_contain_text(
+        "已拨付")
+    people.shot("enterprise", "payments-seen-by-the-enterprise")
+
+
 def test_7_report_cosigned_accepted_evaluated(people, stack, state):
     project_id = state["project_id"]
     enterprise = people.page("enterprise")
@@ -497,6 +564,14 @@ def test_7_report_cosigned_accepted_evaluated(people, stack, state):
     act(people.page("researcher1"), f"/projectmodelview/decide/{project_id}", "confirm",
         "情况属实。")
     act(enterprise, f"/projectmodelview/decide/{project_id}", "accept", "达到合同约定指标。")
+    # Each side rates the other once the project is self-accepted.
+    for who, score in (("enterprise", "4"), ("researcher1", "5")):
+        page = people.page(who)
+        page.goto(f"/projectmodelview/show/{project_id}")
+        page.click(f"a[href*='/satisfactionratingmodelview/add?project={project_id}']")
+        page.wait_for_load_state()
+        page.select_option("#score", score)
+        save_form(page)
     people.desk("province", "province-evaluation", waiting=["evaluations_to_record"],
                 inbox=state["project_number"])
     people.desk("enterprise", "enterprise-after-acceptance", idle=["reports_due"])
