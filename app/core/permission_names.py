@@ -36,6 +36,7 @@ VERBS = {
     "compare": _l("compare proposals"),
     "can_publish": _l("publish the list for objections"),
     "can_reconcile": _l("reconcile the payments"),
+    "can_support": _l("support conditions"),
 }
 
 

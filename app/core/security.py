@@ -225,6 +225,7 @@ ROLE_DEFINITIONS = {
         [r"CreditRecordModelView$", READ],  # a record barring it, and why
         [r"ContractModelView$", r"can_(add|edit)$"],
         [r"ProjectModelView$", r"can_edit$"],  # the summary report file, until submitted
+        [r"ProjectModelView$", r"can_support$"],  # 保障条件 and PhD research posts
         # 推荐表 of its own recommended needs; 立项审批表 and 项目档案 of its projects.
         [r"NeedModelView$", r"can_recommendation_pdf$"],
         [r"ProjectModelView$", r"can_(approval|record)_pdf$"],

@@ -120,6 +120,10 @@ class Project(TimestampMixin, VersionedMixin, Model):
     publicity_id = Column(Integer, ForeignKey("publicities.id"), index=True)
     publicity = relationship("Publicity", back_populates="projects")
     funded_at = Column(DateTime)
+    # 保障条件 (notice §四(三)): the working conditions the enterprise gives the researcher, and
+    # the research posts it opens to PhD students (app/domain/funding/progress.py).
+    support_conditions = Column(Text, info={"max_length": 2000})
+    phd_posts = Column(Integer)
     summary_report = Column(SafeFileColumn)
     summary_submitted_at = Column(DateTime)
     # The researcher's co-signature of the summary report (会签), required for self-acceptance.

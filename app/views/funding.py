@@ -64,6 +64,8 @@ LABELS = {
     "self_accepted_at": _l("Self-accepted on"), "evaluation_opinion": _l("Evaluation opinion"),
     "evaluated_at": _l("Evaluated on"),
     "publicity": _l("Publicity"), "funded_at": _l("Funding final since"),
+    "support_conditions": _l("Support conditions (保障条件)"),
+    "phd_posts": _l("Research posts for PhD students"),
 }
 FORM_COLUMNS = ["amount", "signed_on", "registration_number", "contract_file", "invoice_file",
                 "invoice_amount", "invoice_date", "invoice_issuer", "transfer_file",
@@ -173,7 +175,8 @@ class ProjectModelView(WorkflowModelView):
     list_title = _l("Funded projects")
     list_columns = ["number", "enterprise", "researcher", "funding", "deadline", "state", "overdue"]
     show_columns = ["number", "round", "contract", "enterprise", "researcher", "funding", "deadline",
-                    "state", "publicity", "funded_at", "overdue", "summary_report", "summary_submitted_at",
+                    "state", "publicity", "funded_at", "overdue", "support_conditions",
+                    "phd_posts", "summary_report", "summary_submitted_at",
                     "researcher_confirmed_at", "self_accepted_at", "evaluation_score",
                     "evaluation_result", "evaluation_opinion", "evaluated_at"]
     search_columns = ["number", "state", "funding", "evaluation_result"]
@@ -213,6 +216,10 @@ class ProjectModelView(WorkflowModelView):
             if getattr(user, "researcher_id", None) == item.researcher_id:
                 links.append((_("Log a service"),
                               url_for("ServiceLogModelView.add", project=item.id)))
+        if item.state in progress.RUNNING and \
+                getattr(user, "enterprise_id", None) == item.enterprise_id:
+            links.append((_("Support conditions and PhD research posts"),
+                          url_for(f"{self.endpoint}.support", pk=item.id)))
         if item.state in progress.RATED and progress.side_of(user, item) and \
                 not progress.why_no_new_rating(user, item.id):
             links.append((_("Rate the other side"),
@@ -253,6 +260,31 @@ class ProjectModelView(WorkflowModelView):
             period=execution.evaluation_period(item), values=request.form,
             open_now=execution.evaluation_open(item), title=_("Performance evaluation"),
             suggested=progress.suggested_satisfaction(item, SATISFACTION_POINTS))
+
+    @expose("/support/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    @permission_name("support")
+    def support(self, pk):
+        """The enterprise's 保障条件 and PhD research posts (app/domain/funding/progress.py)."""
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            abort(404)
+        error = None
+        if request.method == "POST":
+            try:
+                progress.record_support(item, g.user, request.form.get("support_conditions"),
+                                        request.form.get("phd_posts"))
+                db.session.commit()
+            except WorkflowError as err:
+                db.session.rollback()
+                error = str(err)
+                item = self.datamodel.get(pk, self._base_filters)
+            else:
+                flash(_("Support conditions saved."), "success")
+                return redirect(url_for(f"{self.endpoint}.show", pk=pk))
+        return self.render_template(
+            "office/project_support.html", item=item, values=request.form, error=error,
+            title=_("Support conditions and PhD research posts")), (422 if error else 200)
 
     @expose("/overdue/")
     @has_access

@@ -114,6 +114,9 @@ def upgrade():
         sa.PrimaryKeyConstraint('id'),
     )
     _indexes('satisfaction_ratings', ('project_id', 'enterprise_id', 'researcher_id'))
+    # 保障条件 and PhD research posts, recorded by the enterprise on its project.
+    op.add_column('projects', sa.Column('support_conditions', sa.Text(), nullable=True))
+    op.add_column('projects', sa.Column('phd_posts', sa.Integer(), nullable=True))
     # The desks count milestones overdue and entries to confirm, kept under these tokens.
     tokens = sa.table('cache_tokens', sa.column('name', sa.String), sa.column('token', sa.String))
     # The dashboard is kept under the payments' and the cases' tokens too.
@@ -122,6 +125,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('projects', schema=None) as batch_op:
+        batch_op.drop_column('phd_posts')
+        batch_op.drop_column('support_conditions')
     names = ", ".join(f"'rows:{table}'" for table in TOKEN_TABLES)
     op.execute(f"DELETE FROM cache_tokens WHERE name IN ({names})")
     for table, columns in (

@@ -9,6 +9,8 @@
   each entry (a dispute says why); a disputed entry is corrected and sent again.
 - Mid-term check (中期检查): the bureau of the project's region or the province records the
   result and its opinion.
+- Support (保障条件): the enterprise records the working conditions it gives the researcher and
+  the research posts it opens to PhD students, while the project is under way.
 - Satisfaction: once the project is self-accepted, each side rates the other once (1 to 5):
   the enterprise the researcher's service, the researcher the enterprise's support. The
   enterprise's rating suggests the evaluation's satisfaction points (score / 5 × 20).
@@ -21,6 +23,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy import and_, select
 
+from app.core import audit
 from app.core.access import jurisdiction
 from app.extensions import db
 from app.models import (
@@ -260,3 +263,31 @@ def suggested_satisfaction(project, points: int) -> Decimal | None:
     if score is None:
         return None
     return (Decimal(score) * points / 5).quantize(Decimal("0.1"))
+
+
+# --- support conditions ---------------------------------------------------------------------
+
+SUPPORT_MAX = 2000
+
+
+def record_support(project, user, conditions, phd_posts):
+    """The enterprise's 保障条件 and PhD research posts; raises ProgressRuleError naming the
+    field. Audited; the caller commits."""
+    if getattr(user, "enterprise_id", None) != project.enterprise_id:
+        raise ProgressRuleError(_("The project's enterprise records its support."))
+    if project.state not in RUNNING:
+        raise ProgressRuleError(_("Project %(number)s is “%(state)s”: this is recorded while "
+                                  "it is under way.", number=project.number,
+                                  state=project.state.title))
+    conditions = (conditions or "").strip()
+    if not conditions or len(conditions) > SUPPORT_MAX:
+        raise ProgressRuleError(_("Describe the working conditions (at most %(count)d "
+                                  "characters).", count=SUPPORT_MAX))
+    posts = str(phd_posts or "0").strip()
+    if not posts.isdigit() or int(posts) > 50:
+        raise ProgressRuleError(_("Give the number of research posts for PhD students (0 to "
+                                  "50)."))
+    before = {"support_conditions": project.support_conditions, "phd_posts": project.phd_posts}
+    project.support_conditions, project.phd_posts = conditions, int(posts)
+    audit.record("projects.support", project, before=before,
+                 after={"support_conditions": conditions, "phd_posts": int(posts)}, actor=user)

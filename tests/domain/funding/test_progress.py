@@ -191,3 +191,23 @@ def test_each_side_rates_the_other_once_after_self_acceptance_and_it_feeds_the_e
     login(client, "run_province")
     page = client.get(f"/projectmodelview/evaluate/{project.id}").get_data(as_text=True)
     assert 'id="satisfaction" name="satisfaction" value="16.0"' in page
+
+
+def test_the_enterprise_records_its_support_conditions_and_phd_posts(client, world, db_session):
+    project = world["project"]
+    url = f"/projectmodelview/support/{project.id}"
+    login(client, "run_res")
+    client.post(url, data={"support_conditions": "提供住宿", "phd_posts": "1"})
+    db_session.refresh(project)
+    assert project.support_conditions is None
+    login(client, "run_ent")
+    page = client.post(url, data={"support_conditions": "提供实验室与住宿", "phd_posts": "x"})
+    assert page.status_code == 422 and "提供实验室与住宿" in page.get_data(as_text=True)
+    db_session.refresh(project)
+    assert project.support_conditions is None
+    client.post(url, data={"support_conditions": "提供实验室与住宿", "phd_posts": "2"})
+    db_session.refresh(project)
+    assert (project.support_conditions, project.phd_posts) == ("提供实验室与住宿", 2)
+    login(client, "run_bureau_a")
+    page = client.get(f"/projectmodelview/show/{project.id}").get_data(as_text=True)
+    assert "提供实验室与住宿" in page
