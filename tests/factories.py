@@ -28,13 +28,14 @@ from app.models import (
     ProposalState,
     Publicity,
     Region,
+    RequestState,
     Researcher,
     ResearcherState,
     ServiceLogState,
     SupervisionCase,
     TechField,
 )
-from app.models.execution import Milestone, ServiceLog
+from app.models.execution import ChangeRequest, Milestone, ServiceLog
 from app.models.mixins import utcnow
 
 PASSWORD = "pw-Test-123456"
@@ -222,6 +223,12 @@ class Factories:
         if state is ServiceLogState.disputed:
             values.setdefault("dispute_reason", "工时与考勤不符")
         return self._of_project(ServiceLog(), project, state, **values)
+
+    def change_request(self, project, kind="change", state=None, **values):
+        values = {"kind": kind, "reason": "样机方案调整，延后交付。", **values}
+        if state is RequestState.rejected:
+            values.setdefault("decision", "理由不充分")
+        return self._of_project(ChangeRequest(), project, state, **values)
 
     def case(self, project, state=None, **values):
         """A supervision case about ``project`` (open unless ``state`` says otherwise)."""

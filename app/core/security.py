@@ -83,6 +83,9 @@ DASHBOARD = [[r"DashboardView$", r"can_(index|export)$"], [r"Dashboard$", MENU]]
 STAFF_MENUS = (r"(Reference data|Registrations|Needs|Docking|Funding|Records|Enterprise|Researcher|"
                r"Need|Match|Proposal|Message|Contract|Project|ProgramRound|Region|HighTechZone|"
                r"TechDomain|TechField|NeedCategory|Institution|ReviewRecord|DockingProgress|Dashboard)$")
+# A funded project under way: milestones, service log, mid-term checks, ratings, requests.
+EXECUTION = r"(Milestone|ServiceLog|MidtermCheck|SatisfactionRating|ChangeRequest)"
+EXECUTION_VIEWS, EXECUTION_MENUS = EXECUTION + r"ModelView$", EXECUTION + r"$"
 # Staff follow docking and may read the threads of their jurisdiction; they write in none.
 DOCKING_STAFF = [
     [r"DockingProgressView$", r"can_(index|need)$"],
@@ -125,8 +128,8 @@ ROLE_DEFINITIONS = {
         [r"(Publicity|Objection|WorkingDayAdjustment|Payment)ModelView$", READ_FILES],
         [r"PaymentModelView$", r"can_reconcile$"],
         [r"(Publicity|Objection|WorkingDayAdjustment|Payment|PaymentReconcile)$", MENU],
-        [r"(Milestone|ServiceLog|MidtermCheck|SatisfactionRating)ModelView$", READ_FILES],
-        [r"(Milestone|ServiceLog|MidtermCheck|SatisfactionRating)$", MENU],
+        [EXECUTION_VIEWS, READ_FILES],
+        [EXECUTION_MENUS, MENU],
         # Supervision: the platform opens and investigates cases; the province closes them.
         [r"(SupervisionCase|CreditRecord)ModelView$", READ],
         [r"SupervisionCaseModelView$", r"can_(add|decide)$"],
@@ -163,9 +166,9 @@ ROLE_DEFINITIONS = {
          r"NeedCategory|ProgramRound|Institution|DockingProgress|Dashboard|Payment|"
          r"SupervisionCase|CreditRecord)$", MENU],
         # Its region's projects under way: milestones, service logs; the mid-term check.
-        [r"(Milestone|ServiceLog|MidtermCheck|SatisfactionRating)ModelView$", READ_FILES],
+        [EXECUTION_VIEWS, READ_FILES],
         [r"MidtermCheckModelView$", r"can_add$"],
-        [r"(Milestone|ServiceLog|MidtermCheck|SatisfactionRating)$", MENU],
+        [EXECUTION_MENUS, MENU],
         # Its region's supervision cases: opened and investigated; credit records read.
         [r"(SupervisionCase|CreditRecord)ModelView$", READ],
         [r"SupervisionCaseModelView$", r"can_(add|decide)$"],
@@ -188,9 +191,10 @@ ROLE_DEFINITIONS = {
         [r"WorkingDayAdjustmentModelView$", r"can_(add|edit|delete)$"],
         [r"(Publicity|PublicityPublish|Objection|WorkingDayAdjustment)$", MENU],
         # Execution: milestones and service logs read; the mid-term check recorded.
-        [r"(Milestone|ServiceLog|MidtermCheck|SatisfactionRating)ModelView$", READ_FILES],
+        [EXECUTION_VIEWS, READ_FILES],
         [r"MidtermCheckModelView$", r"can_add$"],
-        [r"(Milestone|ServiceLog|MidtermCheck|SatisfactionRating)$", MENU],
+        [r"ChangeRequestModelView$", DECIDE],
+        [EXECUTION_MENUS, MENU],
         # Supervision: cases about funded projects, closed by the province; credit records.
         [r"(SupervisionCase|CreditRecord)ModelView$", READ],
         [r"SupervisionCaseModelView$", r"can_(add|edit|decide)$"],
@@ -219,6 +223,8 @@ ROLE_DEFINITIONS = {
         [r"MilestoneModelView$", r"can_(list|show|add|edit|decide)$"],
         [r"SatisfactionRatingModelView$", r"can_(list|show|add)$"],
         [r"SatisfactionRating$", MENU],
+        [r"ChangeRequestModelView$", r"can_(list|show|add)$"],
+        [r"ChangeRequest$", MENU],
         [r"ServiceLogModelView$", r"can_(list|show|download|decide)$"],
         [r"MidtermCheckModelView$", READ],
         [r"(Milestone|ServiceLog|MidtermCheck)$", MENU],
@@ -255,6 +261,8 @@ ROLE_DEFINITIONS = {
         [r"MilestoneModelView$", r"can_(list|show|add|edit)$"],
         [r"SatisfactionRatingModelView$", r"can_(list|show|add)$"],
         [r"SatisfactionRating$", MENU],
+        [r"ChangeRequestModelView$", READ],
+        [r"ChangeRequest$", MENU],
         [r"ServiceLogModelView$", r"can_(list|show|add|edit|download|decide)$"],
         [r"MidtermCheckModelView$", READ],
         [r"(Milestone|ServiceLog|MidtermCheck)$", MENU],

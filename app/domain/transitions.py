@@ -29,7 +29,13 @@ from app.domain.funding.execution import (
     check_score_sheet,
 )
 from app.domain.funding.payments import check_paid
-from app.domain.funding.progress import check_log_resubmittable, milestone_reached
+from app.domain.funding.progress import (
+    apply_request,
+    check_log_resubmittable,
+    check_termination_approved,
+    check_request_approvable,
+    milestone_reached,
+)
 from app.domain.funding.publicity import (
     after_dismissal,
     check_fundable_after_publicity,
@@ -62,11 +68,12 @@ from app.models import (
     ProposalState,
     Researcher,
     ResearcherState,
+    RequestState,
     RoundPhase,
     ServiceLogState,
     SupervisionCase,
 )
-from app.models.execution import Milestone, ServiceLog
+from app.models.execution import ChangeRequest, Milestone, ServiceLog
 from app.workflows import registry
 from app.workflows.registry import OWNER_ENTERPRISE, OWNER_RESEARCHER, SYSTEM, goes_to
 
@@ -211,6 +218,13 @@ TRANSITIONS = {
             for state in (ProjectState.funded, ProjectState.suspended, ProjectState.reported,
                           ProjectState.accepted, ProjectState.evaluated)
         },
+        # An approved termination request (app/domain/funding/progress.py) ends the project.
+        **{
+            (state, Action.terminate):
+                goes_to(ProjectState.terminated, "Province", needs_opinion=True,
+                        guard=check_termination_approved)
+            for state in (ProjectState.funded, ProjectState.reported, ProjectState.suspended)
+        },
         # Notice §四: the enterprise submits the summary report, the researcher co-signs it (the
         # state stays "reported"), then the enterprise records the self-acceptance.
         (ProjectState.funded, Action.report):
@@ -257,6 +271,15 @@ TRANSITIONS = {
                     sets={"dispute_reason": "opinion"}),
         (ServiceLogState.disputed, Action.submit):
             goes_to(ServiceLogState.submitted, OWNER_RESEARCHER, guard=check_log_resubmittable),
+    },
+    ChangeRequest: {
+        (RequestState.submitted, Action.approve):
+            goes_to(RequestState.approved, "Province", needs_opinion=True,
+                    sets={"decision": "opinion"}, guard=check_request_approvable,
+                    then=apply_request),
+        (RequestState.submitted, Action.reject):
+            goes_to(RequestState.rejected, "Province", needs_opinion=True,
+                    sets={"decision": "opinion"}),
     },
     SupervisionCase: {
         (CaseState.open, Action.investigate):

@@ -17,6 +17,7 @@ from app.models.enums import (
     CaseSource,
     CaseState,
     MidtermResult,
+    RequestState,
     MilestoneState,
     ServiceLogState,
     ObjectionState,
@@ -32,7 +33,13 @@ from app.models.need import PUBLIC_NEED_STATES, Need
 from app.models.notification import Notification
 from app.models.password_reset import PasswordReset
 from app.models.program_round import ProgramRound, RoundDates, RoundPhase
-from app.models.execution import MidtermCheck, Milestone, SatisfactionRating, ServiceLog
+from app.models.execution import (
+    ChangeRequest,
+    MidtermCheck,
+    Milestone,
+    SatisfactionRating,
+    ServiceLog,
+)
 from app.models.payment import Payment
 from app.models.publicity import Objection, Publicity, WorkingDayAdjustment
 from app.models.proposal import ComparisonCriterion, Message, Proposal, ProposalScore

@@ -35,6 +35,8 @@ OPEN_PROJECT_STATES = (ProjectState.funded, ProjectState.reported)
 # after an objection and those whose funding a violation revoked.
 COUNTED_PROJECT_STATES = tuple(s for s in ProjectState
                                if s not in (ProjectState.withdrawn, ProjectState.revoked))
+# A terminated project keeps its place with the funding it was paid (its funding is lowered to
+# that on termination); it is paid nothing more.
 # Projects whose funding is final and running: past their 公示 (app/domain/funding/
 # publicity.py), not suspended by a supervision case (they are not paid meanwhile).
 FINAL_PROJECT_STATES = (ProjectState.funded, ProjectState.reported, ProjectState.accepted,

@@ -173,6 +173,7 @@ class ProjectState(LabelledEnum):
     funded = "funded"
     suspended = "suspended"  # by a supervision case; resumed or revoked
     revoked = "revoked"
+    terminated = "terminated"  # by an approved termination request: funded what was paid
     reported = "reported"
     accepted = "accepted"
     evaluated = "evaluated"
@@ -188,6 +189,7 @@ ProjectState.__titles__ = {
     "withdrawn": _l("Funding withdrawn (objection upheld)"),
     "suspended": _l("Suspended (supervision)"),
     "revoked": _l("Funding revoked (violation)"),
+    "terminated": _l("Terminated early (request approved)"),
 }
 
 
@@ -274,6 +276,8 @@ class Action(LabelledEnum):
     resume = "resume"
     revoke = "revoke"
     reach = "reach"
+    reject = "reject"
+    terminate = "terminate"
     confirm_service = "confirm_service"
     dispute = "dispute"
 
@@ -308,6 +312,8 @@ Action.__titles__ = {
     "resume": _l("Resume the project"),
     "revoke": _l("Revoke the funding"),
     "reach": _l("Record the milestone reached"),
+    "reject": _l("Reject"),
+    "terminate": _l("Terminate the project"),
     "confirm_service": _l("Confirm the service"),
     "dispute": _l("Dispute the entry"),
 }
@@ -332,6 +338,20 @@ ServiceLogState.__titles__ = {
     "submitted": _l("Awaiting the enterprise's confirmation"),
     "confirmed": _l("Confirmed by the enterprise"),
     "disputed": _l("Disputed by the enterprise"),
+}
+
+
+class RequestState(LabelledEnum):
+    """A change or termination request of a contract under way."""
+    submitted = "submitted"
+    approved = "approved"
+    rejected = "rejected"
+
+
+RequestState.__titles__ = {
+    "submitted": _l("Awaiting the province's decision"),
+    "approved": _l("Approved by the province"),
+    "rejected": _l("Rejected by the province"),
 }
 
 
@@ -421,6 +441,7 @@ STATE_ENUMS = {
     "supervision_cases": CaseState,
     "milestones": MilestoneState,
     "service_logs": ServiceLogState,
+    "change_requests": RequestState,
 }
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from app.models.enums import MidtermResult, MilestoneState, ServiceLogState
+from app.models.enums import MidtermResult, MilestoneState, RequestState, ServiceLogState
 from app.models.mixins import (
     SafeFileColumn,
     TimestampMixin,
@@ -127,3 +127,31 @@ class SatisfactionRating(_OfProject, TimestampMixin, Model):
 
     def __str__(self):
         return f"{self.score}/5" if self.score else f"#{self.id}"
+
+
+class ChangeRequest(_OfProject, TimestampMixin, VersionedMixin, Model):
+    """合同变更或终止: the enterprise asks, the province approves (its effect on the funding is
+    applied then) or rejects with reasons."""
+
+    __tablename__ = "change_requests"
+    __table_args__ = (
+        CheckConstraint("kind IN ('change', 'termination')", name="ck_change_request_kind"),
+        CheckConstraint("new_funding IS NULL OR new_funding > 0",
+                        name="ck_change_request_funding"),
+        CheckConstraint("state <> 'rejected' OR decision IS NOT NULL",
+                        name="ck_change_request_decision"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    project_id = Column(Integer, ForeignKey("projects.id"), nullable=False, index=True)
+    project = relationship("Project")
+    enterprise_id = Column(Integer, ForeignKey("enterprises.id"), nullable=False, index=True)
+    researcher_id = Column(Integer, ForeignKey("researchers.id"), nullable=False, index=True)
+    kind = Column(String(20), nullable=False)
+    reason = Column(Text, nullable=False, info={"max_length": 4000})
+    new_funding = Column(Numeric(14, 2))
+    state = state_column(RequestState, RequestState.submitted, index=True)
+    decision = Column(Text, info={"max_length": 4000})
+
+    def __str__(self):
+        return f"#{self.id}"

@@ -28,6 +28,7 @@ from app.views.needs import NeedApi, NeedModelView
 from app.views.payments import PaymentModelView
 from app.views.supervision import CreditRecordModelView, SupervisionCaseModelView
 from app.views.progress import (
+    ChangeRequestModelView,
     MidtermCheckModelView,
     MilestoneModelView,
     SatisfactionRatingModelView,
@@ -90,6 +91,7 @@ MENUS = [
         (ServiceLogModelView, _l("Service log"), "fa-clipboard-list"),
         (MidtermCheckModelView, _l("Mid-term checks"), "fa-clipboard-check"),
         (SatisfactionRatingModelView, _l("Satisfaction ratings"), "fa-smile"),
+        (ChangeRequestModelView, _l("Change and termination requests"), "fa-exchange-alt"),
         (PaymentModelView, _l("Subsidy payments"), "fa-money-check"),
         (SupervisionCaseModelView, _l("Supervision cases"), "fa-search"),
         (CreditRecordModelView, _l("Credit records"), "fa-user-slash"),

@@ -64,7 +64,7 @@ LABELS = {
     "self_accepted_at": _l("Self-accepted on"), "evaluation_opinion": _l("Evaluation opinion"),
     "evaluated_at": _l("Evaluated on"),
     "publicity": _l("Publicity"), "funded_at": _l("Funding final since"),
-    "support_conditions": _l("Support conditions (保障条件)"),
+    "support_conditions": _l("Support conditions"),
     "phd_posts": _l("Research posts for PhD students"),
 }
 FORM_COLUMNS = ["amount", "signed_on", "registration_number", "contract_file", "invoice_file",
@@ -220,6 +220,10 @@ class ProjectModelView(WorkflowModelView):
                 getattr(user, "enterprise_id", None) == item.enterprise_id:
             links.append((_("Support conditions and PhD research posts"),
                           url_for(f"{self.endpoint}.support", pk=item.id)))
+        if item.state in progress.CHANGEABLE and \
+                getattr(user, "enterprise_id", None) == item.enterprise_id:
+            links.append((_("Ask for a change or a termination"),
+                          url_for("ChangeRequestModelView.add", project=item.id)))
         if item.state in progress.RATED and progress.side_of(user, item) and \
                 not progress.why_no_new_rating(user, item.id):
             links.append((_("Rate the other side"),

@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.domain.funding import progress as rules
 from app.models import (
+    ChangeRequest,
     MidtermCheck,
     MidtermResult,
     Milestone,
@@ -187,3 +188,44 @@ class SatisfactionRatingModelView(ScopedModelView):
 
     def pre_delete(self, item):
         raise ValueError(_("A rating is kept as given."))
+
+
+KINDS = [("change", _l("Change of the contract")), ("termination", _l("Termination"))]
+
+
+class ChangeRequestModelView(WorkflowModelView):
+    datamodel = interface(ChangeRequest)
+    list_title = _l("Change and termination requests")
+    show_title = _l("Change or termination request")
+    add_title = _l("Ask for a change or a termination")
+    list_columns = ["project", "kind", "new_funding", "created_at", "state"]
+    show_columns = ["project", "kind", "reason", "new_funding", "created_at", "state",
+                    "decision"]
+    add_columns = ["kind", "reason", "new_funding"]
+    search_columns = ["state", "created_at"]
+    base_order = ("id", "desc")
+    label_columns = {**LABELS, "kind": _l("Request"), "reason": _l("What and why"),
+                     "new_funding": _l("Funding after the change (CNY)"),
+                     "created_at": _l("Asked on"), "decision": _l("The province's decision")}
+    formatters_columns = {"kind": lambda kind: str(dict(KINDS).get(kind, kind))}
+    add_form_extra_fields = {
+        "kind": SelectField(_l("Request"), choices=KINDS, default="change"),
+        "reason": TextAreaField(_l("What and why"), [DataRequired(), Length(max=4000)]),
+        "new_funding": DecimalField(
+            _l("Funding after the change (CNY)"), [Optional(), NumberRange(min=0.01, max=10**9)],
+            places=2, description=_l("Only if the change lowers the funding; a termination "
+                                     "keeps what was paid.")),
+    }
+
+    def why_no_new_record(self):
+        return rules.why_no_new_request(g.user, request.args.get("project"))
+
+    def pre_add(self, item):
+        rules.prepare_request(item, g.user, request.args.get("project"))
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        raise ValueError(_("A request is kept as sent; ask again if it was rejected."))
+
+    def pre_delete(self, item):
+        raise ValueError(_("A request is kept as sent; ask again if it was rejected."))

@@ -1,5 +1,5 @@
 """supervision: cases about funded projects, credit records that bar filings; projects may be
-suspended or have their funding revoked
+suspended, have their funding revoked, or be terminated early
 
 Revision ID: e8f9a0b1c2d3
 Revises: d7e8f9a0b1c2
@@ -16,8 +16,8 @@ branch_labels = None
 depends_on = None
 
 OLD_STATES = ('proposed', 'funded', 'reported', 'accepted', 'evaluated', 'withdrawn')
-NEW_STATES = ('proposed', 'funded', 'suspended', 'revoked', 'reported', 'accepted', 'evaluated',
-              'withdrawn')
+NEW_STATES = ('proposed', 'funded', 'suspended', 'revoked', 'terminated', 'reported', 'accepted',
+              'evaluated', 'withdrawn')
 
 
 def _state(values):
@@ -91,7 +91,7 @@ def upgrade():
 def downgrade():
     # A suspended project was funded before; a revoked one keeps no state to go back to.
     op.execute("UPDATE projects SET state = 'funded' WHERE state = 'suspended'")
-    op.execute("UPDATE projects SET state = 'withdrawn' WHERE state = 'revoked'")
+    op.execute("UPDATE projects SET state = 'withdrawn' WHERE state IN ('revoked', 'terminated')")
     with op.batch_alter_table('projects', schema=None) as batch_op:
         batch_op.alter_column('state', existing_type=_state(NEW_STATES), type_=_state(OLD_STATES),
                               existing_nullable=False, existing_server_default='funded')

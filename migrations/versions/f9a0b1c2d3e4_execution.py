@@ -1,5 +1,5 @@
-"""execution: milestones, the service log, mid-term checks and satisfaction ratings of funded
-projects
+"""execution: milestones, the service log, mid-term checks, satisfaction ratings, change and
+termination requests of funded projects; the enterprise's support conditions
 
 Revision ID: f9a0b1c2d3e4
 Revises: e8f9a0b1c2d3
@@ -114,6 +114,24 @@ def upgrade():
         sa.PrimaryKeyConstraint('id'),
     )
     _indexes('satisfaction_ratings', ('project_id', 'enterprise_id', 'researcher_id'))
+    op.create_table(
+        'change_requests',
+        sa.Column('id', sa.Integer(), nullable=False),
+        *_parties(),
+        sa.Column('kind', sa.String(length=20), nullable=False),
+        sa.Column('reason', sa.Text(), nullable=False),
+        sa.Column('new_funding', sa.Numeric(precision=14, scale=2), nullable=True),
+        _state('state', ('submitted', 'approved', 'rejected'), ('requeststate', 'submitted')),
+        sa.Column('decision', sa.Text(), nullable=True),
+        *_stamps(),
+        sa.CheckConstraint("kind IN ('change', 'termination')", name='ck_change_request_kind'),
+        sa.CheckConstraint('new_funding IS NULL OR new_funding > 0',
+                           name='ck_change_request_funding'),
+        sa.CheckConstraint("state <> 'rejected' OR decision IS NOT NULL",
+                           name='ck_change_request_decision'),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    _indexes('change_requests', ('project_id', 'enterprise_id', 'researcher_id', 'state'))
     # 保障条件 and PhD research posts, recorded by the enterprise on its project.
     op.add_column('projects', sa.Column('support_conditions', sa.Text(), nullable=True))
     op.add_column('projects', sa.Column('phd_posts', sa.Integer(), nullable=True))
@@ -131,6 +149,7 @@ def downgrade():
     names = ", ".join(f"'rows:{table}'" for table in TOKEN_TABLES)
     op.execute(f"DELETE FROM cache_tokens WHERE name IN ({names})")
     for table, columns in (
+            ('change_requests', ('project_id', 'enterprise_id', 'researcher_id', 'state')),
             ('satisfaction_ratings', ('project_id', 'enterprise_id', 'researcher_id')),
             ('midterm_checks', ('project_id', 'enterprise_id', 'researcher_id')),
             ('service_logs', ('project_id', 'enterprise_id', 'researcher_id', 'milestone_id',

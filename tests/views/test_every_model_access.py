@@ -108,6 +108,7 @@ def _party(app, make, side):
     rating = make.save(SatisfactionRating(project_id=project.id, enterprise_id=enterprise.id,
                                           researcher_id=researcher.id, by_side="enterprise",
                                           score=4))
+    request = make.change_request(project)
     case = make.case(project, CaseState.violation)
     record = make.save(CreditRecord(enterprise_id=enterprise.id, researcher_id=researcher.id,
                                     case_id=case.id, reason=f"{side}虚开发票",
@@ -137,6 +138,7 @@ def _party(app, make, side):
         (log, {"bureau", "enterprise", "researcher"}),
         (check, {"bureau", "enterprise", "researcher"}),
         (rating, {"bureau", "enterprise", "researcher"}),
+        (request, {"bureau", "enterprise", "researcher"}),
         # Supervision: staff of the region follow a case; the parties never read it. A credit
         # record is shown to those it bars.
         (case, {"bureau"}),

@@ -17,6 +17,7 @@ from app.models import (
     CaseState,
     ContractState,
     NeedState,
+    PaymentState,
     ProgramRound,
     ProjectState,
     ProposalState,
@@ -188,6 +189,21 @@ def _service_log_sent_again_still_wrong(make):
     return Case(log, expert)
 
 
+def _change_below_what_is_paid(make):
+    project, _owner, _expert = _project(make, ProjectState.funded)
+    make.payment(project, PaymentState.paid, amount=Decimal(80000))
+    request = make.change_request(project, new_funding=Decimal(50000))
+    return Case(request, make.user("Province"), opinion="同意")
+
+
+def _terminated_without_a_request(state):
+    def case(make):
+        project, _owner, _expert = _project(make, state)
+        make.change_request(project, "termination")  # asked, not approved
+        return Case(project, make.user("Province"), opinion="终止")
+    return case
+
+
 REFUSALS = {
     ("Need", "draft", "submit"): lambda make: _need_below_the_minimum(make, NeedState.draft),
     ("Need", "returned_by_bureau", "submit"):
@@ -212,6 +228,9 @@ REFUSALS = {
     ("Payment", "planned", "pay"): _payment_recorded_paid_without_its_voucher,
     ("Project", "funded", "suspend"): _project_suspended_without_a_case,
     ("ServiceLog", "disputed", "submit"): _service_log_sent_again_still_wrong,
+    ("ChangeRequest", "submitted", "approve"): _change_below_what_is_paid,
+    **{("Project", state.value, "terminate"): _terminated_without_a_request(state)
+       for state in (ProjectState.funded, ProjectState.reported, ProjectState.suspended)},
     **{("Project", state.value, "revoke"): _funding_revoked_without_a_violation(state)
        for state in (ProjectState.funded, ProjectState.suspended, ProjectState.reported,
                      ProjectState.accepted, ProjectState.evaluated)},

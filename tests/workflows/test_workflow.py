@@ -20,11 +20,12 @@ from app.models import (
     Payment,
     Proposal,
     ProposalState,
+    RequestState,
     Researcher,
     ReviewRecord,
     SupervisionCase,
 )
-from app.models.execution import Milestone, ServiceLog
+from app.models.execution import ChangeRequest, Milestone, ServiceLog
 from app.workflows import (
     ConcurrentDecision,
     InvalidTransition,
@@ -61,6 +62,8 @@ def _record(make, model, state):
         obj = make.proposal(need, researcher, state)
     elif model is Objection:
         obj = make.objection(make.project(make.contract(need, researcher)))
+    elif model is ChangeRequest:
+        obj = make.change_request(make.project(make.contract(need, researcher)), state=state)
     elif model is Milestone:
         obj = make.milestone(make.project(make.contract(need, researcher)), state)
     elif model is ServiceLog:
@@ -108,6 +111,8 @@ def _prepare_project(make, project, action):
         make.case(project)  # suspended on a case (app/domain/funding/supervision.py)
     elif action.value == "revoke":
         make.case(project, CaseState.violation)
+    elif action.value == "terminate":
+        make.change_request(project, "termination", RequestState.approved)
     elif action.value == "evaluate":
         project.evaluation_scores = {c.code: str(c.points) for c in CRITERIA}
         project.evaluation_score = Decimal(100)

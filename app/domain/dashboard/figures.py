@@ -259,6 +259,7 @@ AFTER_GROUPS = (
      (ProjectState.accepted, ProjectState.evaluated)),
     ("withdrawn", _l("Withdrawn after an objection"), (ProjectState.withdrawn,)),
     ("revoked", _l("Funding revoked"), (ProjectState.revoked,)),
+    ("terminated", _l("Terminated early"), (ProjectState.terminated,)),
 )
 
 

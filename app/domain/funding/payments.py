@@ -116,6 +116,10 @@ def check_paid(payment, today: dt.date | None = None):
     if payment.paid_on is None or not payment.voucher:
         raise PaymentRuleError(_("Record the payment date and upload the voucher (拨付凭证) "
                                  "first: correct the payment, then record it as paid."))
+    if payment.project.state not in FINAL_PROJECT_STATES:
+        raise PaymentRuleError(_("Project %(number)s is “%(state)s”: it is paid nothing now.",
+                                 number=payment.project.number,
+                                 state=payment.project.state.title))
     if payment.paid_on > (today or dt.date.today()):
         raise PaymentRuleError(_("The payment date %(date)s lies in the future.",
                                  date=payment.paid_on))

@@ -11,6 +11,10 @@
   result and its opinion.
 - Support (保障条件): the enterprise records the working conditions it gives the researcher and
   the research posts it opens to PhD students, while the project is under way.
+- Change and termination (合同变更、终止): the enterprise asks, one request at a time, while the
+  project is under way or suspended; the province approves or rejects with reasons. An
+  approved change may lower the funding, never below what is planned or paid; an approved
+  termination ends the project with the funding it was paid (nothing more is paid).
 - Satisfaction: once the project is self-accepted, each side rates the other once (1 to 5):
   the enterprise the researcher's service, the researcher the enterprise's support. The
   enterprise's rating suggests the evaluation's satisfaction points (score / 5 × 20).
@@ -21,18 +25,21 @@ import datetime as dt
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 
 from app.core import audit
 from app.core.access import jurisdiction
 from app.extensions import db
 from app.models import (
+    Action,
     MilestoneState,
     Project,
     ProjectState,
+    RequestState,
     ServiceLogState,
 )
-from app.models.execution import Milestone, SatisfactionRating
+from app.models.execution import ChangeRequest, Milestone, SatisfactionRating
+from app.workflows.engine import apply_action
 from app.workflows.errors import RuleViolation
 
 # Projects under way: milestones and the service log are kept until the summary report.
@@ -291,3 +298,109 @@ def record_support(project, user, conditions, phd_posts):
     project.support_conditions, project.phd_posts = conditions, int(posts)
     audit.record("projects.support", project, before=before,
                  after={"support_conditions": conditions, "phd_posts": int(posts)}, actor=user)
+
+
+# --- change and termination requests ----------------------------------------------------------
+
+CHANGEABLE = RUNNING + (ProjectState.suspended,)
+
+
+def why_no_new_request(user, project_id) -> str | None:
+    try:
+        with db.session.no_autoflush:
+            project = _project(user, project_id, CHANGEABLE)
+            if getattr(user, "enterprise_id", None) != project.enterprise_id:
+                raise ProgressRuleError(_("The project's enterprise asks for a change or a "
+                                          "termination."))
+            if db.session.scalar(select(ChangeRequest.id).where(
+                    ChangeRequest.project_id == project.id,
+                    ChangeRequest.state == RequestState.submitted)):
+                raise ProgressRuleError(_("A request of this project waits for the province's "
+                                          "decision."))
+    except ProgressRuleError as refusal:
+        return str(refusal)
+    return None
+
+
+def _check_request(request):
+    if request.kind not in ("change", "termination"):
+        raise ProgressRuleError(_("Choose a change or a termination."))
+    if not (request.reason or "").strip():
+        raise ProgressRuleError(_("Say what changes, or why the contract ends, and why."))
+    if request.kind == "termination":
+        request.new_funding = None
+    elif request.new_funding is not None:
+        if request.new_funding <= 0 or request.new_funding > request.project.funding:
+            raise ProgressRuleError(_("The funding after the change is more than zero and at "
+                                      "most the present %(funding)s CNY.",
+                                      funding=f"{request.project.funding:,.2f}"))
+
+
+def prepare_request(request, user, project_id):
+    refusal = why_no_new_request(user, project_id)
+    if refusal:
+        raise ProgressRuleError(refusal)
+    project = db.session.get(Project, int(project_id))
+    with db.session.no_autoflush:
+        _of_project(request, project)
+        request.state = RequestState.submitted
+        _check_request(request)
+    db.session.add(request)
+    db.session.flush()
+
+
+def _held(project) -> Decimal:
+    from app.models import Payment, PaymentState
+
+    return Decimal(db.session.scalar(select(func.coalesce(func.sum(Payment.amount), 0)).where(
+        Payment.project_id == project.id,
+        Payment.state.in_((PaymentState.planned, PaymentState.paid)))))
+
+
+def _paid(project) -> Decimal:
+    from app.models import Payment, PaymentState
+
+    return Decimal(db.session.scalar(select(func.coalesce(func.sum(Payment.amount), 0)).where(
+        Payment.project_id == project.id, Payment.state == PaymentState.paid)))
+
+
+def check_request_approvable(request):
+    """Guard of the approval: the project is still changeable; a lower funding keeps what is
+    planned or paid."""
+    project = request.project
+    if project.state not in CHANGEABLE:
+        raise ProgressRuleError(_("Project %(number)s is “%(state)s” now.",
+                                  number=project.number, state=project.state.title))
+    if request.kind == "change" and request.new_funding is not None:
+        held = _held(project)
+        if Decimal(request.new_funding) < held:
+            raise ProgressRuleError(_("%(held)s CNY of the funding is planned or paid already: "
+                                      "the funding cannot go below it.",
+                                      held=f"{held:,.2f}"))
+
+
+def apply_request(request, actor):
+    """After the approval: the change's funding, or the termination (the project ends with
+    the funding it was paid)."""
+    project = request.project
+    before = {"funding": str(project.funding), "state": project.state.value}
+    if request.kind == "change":
+        if request.new_funding is not None:
+            project.funding = request.new_funding
+    else:
+        project.funding = max(_paid(project), Decimal("0.01"))
+        apply_action(project, Action.terminate, actor,
+                     _("Termination request %(id)s approved: %(reason)s", id=request.id,
+                       reason=request.reason))
+    audit.record("projects.change_request", project, before=before,
+                 after={"funding": str(project.funding), "state": project.state.value,
+                        "request": request.id}, actor=actor)
+
+
+def check_termination_approved(project):
+    """Guard of ``terminate``: only an approved termination request ends a project."""
+    if db.session.scalar(select(ChangeRequest.id).where(
+            ChangeRequest.project_id == project.id, ChangeRequest.kind == "termination",
+            ChangeRequest.state == RequestState.approved)) is None:
+        raise ProgressRuleError(_("A project is terminated by approving its enterprise's "
+                                  "termination request."))

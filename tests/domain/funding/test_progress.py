@@ -211,3 +211,46 @@ def test_the_enterprise_records_its_support_conditions_and_phd_posts(client, wor
     login(client, "run_bureau_a")
     page = client.get(f"/projectmodelview/show/{project.id}").get_data(as_text=True)
     assert "提供实验室与住宿" in page
+
+
+def _ask(client, project, **over):
+    data = {"kind": "change", "reason": "交付内容调整为两套样机。", "new_funding": "", **over}
+    return client.post(f"/changerequestmodelview/add?project={project.id}", data=data,
+                       follow_redirects=True)
+
+
+def test_a_change_lowers_the_funding_never_below_what_is_paid_and_a_termination_ends_it(
+        client, world, make, db_session):
+    from app.models import ChangeRequest, PaymentState, ProjectState, RequestState
+
+    project = world["project"]
+    make.payment(project, PaymentState.paid, amount=Decimal(30000))
+    for username in ("run_res", "run_bureau_a"):
+        login(client, username)
+        _ask(client, project)
+    assert _all(db_session, ChangeRequest) == []
+    login(client, "run_ent")
+    assert "最多为现在的" in _ask(client, project, new_funding="150000").get_data(as_text=True)
+    _ask(client, project, new_funding="20000")
+    assert "等待省科技厅决定" in _ask(client, project).get_data(as_text=True)  # one at a time
+    [change] = _all(db_session, ChangeRequest)
+    login(client, "run_province")
+    page = _decide(client, "changerequestmodelview", change.id, "approve", "同意").get_data(
+        as_text=True)
+    assert "30,000.00" in page  # already paid: the funding cannot go below it
+    _decide(client, "changerequestmodelview", change.id, "reject", "经费不宜下调。")
+    assert _all(db_session, ChangeRequest)[0].state is RequestState.rejected
+    # The province cannot end a project on its own; an approved termination does.
+    _decide(client, "projectmodelview", project.id, "terminate", "终止")
+    db_session.refresh(project)
+    assert project.state is ProjectState.funded
+    login(client, "run_ent")
+    _ask(client, project, kind="termination", reason="企业转产，项目无法继续。")
+    termination = _all(db_session, ChangeRequest)[-1]
+    login(client, "run_province")
+    _decide(client, "changerequestmodelview", termination.id, "approve", "同意终止。")
+    db_session.refresh(project)
+    assert project.state is ProjectState.terminated and project.funding == Decimal(30000)
+    login(client, "run_ent")
+    assert "/changerequestmodelview/add" not in client.get(
+        f"/projectmodelview/show/{project.id}").get_data(as_text=True)
