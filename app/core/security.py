@@ -86,6 +86,7 @@ STAFF_MENUS = (r"(Reference data|Registrations|Needs|Docking|Funding|Records|Ent
 # A funded project under way: milestones, service log, mid-term checks, ratings, requests.
 EXECUTION = r"(Milestone|ServiceLog|MidtermCheck|SatisfactionRating|ChangeRequest)"
 EXECUTION_VIEWS, EXECUTION_MENUS = EXECUTION + r"ModelView$", EXECUTION + r"$"
+OVERDUE_MILESTONES = [r"MilestoneModelView$", r"can_overdue$"]
 # Staff follow docking and may read the threads of their jurisdiction; they write in none.
 DOCKING_STAFF = [
     [r"DockingProgressView$", r"can_(index|need)$"],
@@ -128,7 +129,7 @@ ROLE_DEFINITIONS = {
         [r"(Publicity|Objection|WorkingDayAdjustment|Payment)ModelView$", READ_FILES],
         [r"PaymentModelView$", r"can_reconcile$"],
         [r"(Publicity|Objection|WorkingDayAdjustment|Payment|PaymentReconcile)$", MENU],
-        [EXECUTION_VIEWS, READ_FILES],
+        [EXECUTION_VIEWS, READ_FILES], OVERDUE_MILESTONES,
         [EXECUTION_MENUS, MENU],
         # Supervision: the platform opens and investigates cases; the province closes them.
         [r"(SupervisionCase|CreditRecord)ModelView$", READ],
@@ -166,7 +167,7 @@ ROLE_DEFINITIONS = {
          r"NeedCategory|ProgramRound|Institution|DockingProgress|Dashboard|Payment|"
          r"SupervisionCase|CreditRecord)$", MENU],
         # Its region's projects under way: milestones, service logs; the mid-term check.
-        [EXECUTION_VIEWS, READ_FILES],
+        [EXECUTION_VIEWS, READ_FILES], OVERDUE_MILESTONES,
         [r"MidtermCheckModelView$", r"can_add$"],
         [EXECUTION_MENUS, MENU],
         # Its region's supervision cases: opened and investigated; credit records read.
@@ -191,7 +192,7 @@ ROLE_DEFINITIONS = {
         [r"WorkingDayAdjustmentModelView$", r"can_(add|edit|delete)$"],
         [r"(Publicity|PublicityPublish|Objection|WorkingDayAdjustment)$", MENU],
         # Execution: milestones and service logs read; the mid-term check recorded.
-        [EXECUTION_VIEWS, READ_FILES],
+        [EXECUTION_VIEWS, READ_FILES], OVERDUE_MILESTONES,
         [r"MidtermCheckModelView$", r"can_add$"],
         [r"ChangeRequestModelView$", DECIDE],
         [EXECUTION_MENUS, MENU],
@@ -220,7 +221,7 @@ ROLE_DEFINITIONS = {
         [r"PaymentModelView$", READ],  # its subsidy's payments
         # Execution: milestones set and reached, the researcher's service log confirmed or
         # disputed, the mid-term checks read.
-        [r"MilestoneModelView$", r"can_(list|show|add|edit|decide)$"],
+        [r"MilestoneModelView$", r"can_(list|show|add|edit|decide|overdue)$"],
         [r"SatisfactionRatingModelView$", r"can_(list|show|add)$"],
         [r"SatisfactionRating$", MENU],
         [r"ChangeRequestModelView$", r"can_(list|show|add)$"],
@@ -258,7 +259,7 @@ ROLE_DEFINITIONS = {
         [r"(NeedCategory|TechField)ModelView$", READ],
         [r"CreditRecordModelView$", READ],  # a record barring them, and why
         # Execution: milestones set, the service log kept and corrected, checks read.
-        [r"MilestoneModelView$", r"can_(list|show|add|edit)$"],
+        [r"MilestoneModelView$", r"can_(list|show|add|edit|overdue)$"],
         [r"SatisfactionRatingModelView$", r"can_(list|show|add)$"],
         [r"SatisfactionRating$", MENU],
         [r"ChangeRequestModelView$", READ],

@@ -7,7 +7,7 @@ RQ side, a periodic job of ``app/jobs/schedule.py``.
 import logging
 
 from app.core.queue import job
-from app.domain.funding import execution, publicity
+from app.domain.funding import execution, progress, publicity
 from app.extensions import db
 from app.jobs import schedule
 
@@ -40,3 +40,18 @@ def finalise_publicities(reschedule: bool = True):
     finally:
         if reschedule:
             schedule.schedule_next(f"{__name__}.finalise_publicities")
+
+
+@job
+def send_progress_reminders(reschedule: bool = True):
+    """Milestones due soon and service entries left unconfirmed (idempotent), then schedule
+    the next run."""
+    try:
+        count = progress.send_progress_reminders()
+        db.session.commit()
+        if count:
+            logger.info("progress reminders: %d outbox rows", count)
+        return count
+    finally:
+        if reschedule:
+            schedule.schedule_next(f"{__name__}.send_progress_reminders")

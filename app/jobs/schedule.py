@@ -35,6 +35,8 @@ PERIODIC = {
         Periodic("notifications", "WORK_DIGEST_INTERVAL", "work-digest-"),
     "app.jobs.projects.send_report_reminders":
         Periodic("default", "REPORT_REMINDER_INTERVAL", "report-reminders-"),
+    "app.jobs.projects.send_progress_reminders":
+        Periodic("default", "REPORT_REMINDER_INTERVAL", "progress-reminders-"),
     "app.jobs.projects.finalise_publicities":
         Periodic("default", "PUBLICITY_INTERVAL", "publicity-finalise-"),
     "app.jobs.matching.send_match_digests":

@@ -1,7 +1,11 @@
 """The execution of a funded project in the back office: milestones, the service log and the
 mid-term check, each added from the project's page. The rules are
 app/domain/funding/progress.py."""
+import datetime as dt
+
 from flask import g, request, url_for
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, DecimalField, SelectField, StringField, TextAreaField
@@ -67,6 +71,15 @@ class MilestoneModelView(WorkflowModelView):
 
     def pre_delete(self, item):
         raise ValueError(_("A milestone is kept; correct it while it is planned."))
+
+    @expose("/overdue/")
+    @has_access
+    @permission_name("overdue")
+    def overdue(self):
+        """Milestones past their date and not reached, of the user's jurisdiction."""
+        return self.render_template("office/milestones_overdue.html",
+                                    milestones=rules.overdue_milestone_list(g.user),
+                                    today=dt.date.today(), title=_("Overdue milestones"))
 
 
 class ServiceLogModelView(WorkflowModelView):

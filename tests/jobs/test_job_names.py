@@ -27,6 +27,7 @@ STABLE_JOB_NAMES = (
     "app.jobs.matching.sweep_matching",
     "app.jobs.projects.send_report_reminders",
     "app.jobs.projects.finalise_publicities",
+    "app.jobs.projects.send_progress_reminders",
     "app.jobs.audit.check_audit_chain",
 )
 APP = pathlib.Path(__file__).resolve().parents[2] / "app"

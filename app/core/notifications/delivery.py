@@ -39,6 +39,8 @@ SUBJECT_VIEWS = {
     "publicity": "ProjectModelView",  # publicity.listed: a project put on a 公示 list
     "objections": "ObjectionModelView",
     "payments": "PaymentModelView",
+    "milestones": "MilestoneModelView",
+    "service_logs": "ServiceLogModelView",
 }
 
 

@@ -195,6 +195,23 @@ def _render_publicity_listed(notification, payload) -> tuple[str, str]:
     return str(subject), str(body)
 
 
+def _render_progress_reminder(notification, payload) -> tuple[str, str]:
+    """A milestone due soon (both parties), or a service entry waiting for the enterprise."""
+    if notification.template == "milestones.reminder":
+        subject = _("Project %(number)s: the milestone “%(title)s” is due in %(days)d day(s), "
+                    "on %(date)s", number=payload.get("number", ""),
+                    title=payload.get("title", ""), days=payload.get("days", 0),
+                    date=payload.get("due_on", ""))
+    else:
+        subject = _("Project %(number)s: the researcher's service entry of %(date)s waits for "
+                    "your confirmation", number=payload.get("number", ""),
+                    date=payload.get("starts_on", ""))
+    body = str(subject)
+    if notification.token:
+        body += "\n\n" + _("Details: %(link)s", link=link(notification))
+    return str(subject), body
+
+
 def _render_repeated_registration(notification, payload) -> tuple[str, str]:
     subject = _("Someone tried to register again with your account's details")
     body = subject + "\n" + _("If it was you: you already have an account; sign in with your "
@@ -241,6 +258,8 @@ def render(notification, locale: str | None = None) -> tuple[str, str]:
             return _render_report_reminder(notification, payload)
         if notification.template.startswith("password_reset."):
             return _render_password_reset(notification, payload)
+        if notification.template in ("milestones.reminder", "service_logs.reminder"):
+            return _render_progress_reminder(notification, payload)
         if notification.template == "publicity.listed":
             return _render_publicity_listed(notification, payload)
         if notification.template == "registration.repeated":

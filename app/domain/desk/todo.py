@@ -222,7 +222,7 @@ ITEMS = (
          _waiting_for_proposals, "DockingProgressView.index", {"waiting": "1"}),
     Item("milestones_overdue", STAFF_OF_REGIONS | ENTERPRISE | RESEARCHER,
          _l("Milestones past their date, not reached"), Milestone,
-         lambda ctx: [overdue_milestones(ctx.today)], "MilestoneModelView.list"),
+         lambda ctx: [overdue_milestones(ctx.today)], "MilestoneModelView.overdue"),
     Item("projects_overdue", BUREAU | PROVINCE | PLATFORM, _l("Projects past their deadline"),
          Project, lambda ctx: [Project.overdue_clause(ctx.today)], "ProjectModelView.overdue"),
     Item("enterprises_returned", BUREAU, _l("Registrations returned, waiting for the enterprise"),

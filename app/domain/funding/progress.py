@@ -15,6 +15,10 @@
   project is under way or suspended; the province approves or rejects with reasons. An
   approved change may lower the funding, never below what is planned or paid; an approved
   termination ends the project with the funding it was paid (nothing more is paid).
+- Reminders (daily): both parties hear of a milestone due in 7 days and again the day before;
+  the enterprise hears of a service entry it has left unconfirmed for 3 days. One reminder per
+  record, offset and user, however often the job runs. The overdue milestones are listed per
+  jurisdiction (a bureau: its region's).
 - Satisfaction: once the project is self-accepted, each side rates the other once (1 to 5):
   the enterprise the researcher's service, the researcher the enterprise's support. The
   enterprise's rating suggests the evaluation's satisfaction points (score / 5 × 20).
@@ -38,7 +42,12 @@ from app.models import (
     RequestState,
     ServiceLogState,
 )
-from app.models.execution import ChangeRequest, Milestone, SatisfactionRating
+from app.models.execution import (
+    ChangeRequest,
+    Milestone,
+    SatisfactionRating,
+    ServiceLog,
+)
 from app.workflows.engine import apply_action
 from app.workflows.errors import RuleViolation
 
@@ -404,3 +413,49 @@ def check_termination_approved(project):
             ChangeRequest.state == RequestState.approved)) is None:
         raise ProgressRuleError(_("A project is terminated by approving its enterprise's "
                                   "termination request."))
+
+
+# --- reminders and the overdue list ---------------------------------------------------------
+
+MILESTONE_REMINDER_DAYS = (7, 1)
+UNCONFIRMED_DAYS = 3
+
+
+def overdue_milestone_list(user=None, today: dt.date | None = None) -> list:
+    """Overdue milestones the user may see, oldest date first, with their projects."""
+    from sqlalchemy.orm import joinedload
+
+    stmt = (select(Milestone).where(overdue_milestones(today))
+            .options(joinedload(Milestone.project)).order_by(Milestone.due_on, Milestone.id))
+    return db.session.scalars(jurisdiction.scoped(stmt, Milestone, user)).all()
+
+
+def send_progress_reminders(today: dt.date | None = None) -> int:
+    """Write the due milestone and service-log reminders to the outbox (idempotent); returns
+    the rows added. The caller commits."""
+    from app.core.notifications.outbox import notify, owner_users
+    from app.models import AppUser
+
+    today, created = _today(today), 0
+    for days in MILESTONE_REMINDER_DAYS:
+        due = db.session.scalars(select(Milestone).where(
+            Milestone.state == MilestoneState.planned,
+            Milestone.due_on == today + dt.timedelta(days=days))).all()
+        for milestone in due:
+            payload = {"subject_id": milestone.id, "title": milestone.title, "days": days,
+                       "due_on": milestone.due_on.isoformat(), "number": milestone.project.number}
+            for user in owner_users(milestone):
+                created += len(notify(user, "milestones.reminder", payload,
+                                      f"milestone-reminder:{milestone.id}:d{days}"))
+    waiting = db.session.scalars(select(ServiceLog).where(
+        ServiceLog.state == ServiceLogState.submitted,
+        ServiceLog.updated_at <= dt.datetime.combine(
+            today - dt.timedelta(days=UNCONFIRMED_DAYS), dt.time.max))).all()
+    for log in waiting:
+        payload = {"subject_id": log.id, "number": log.project.number,
+                   "starts_on": log.starts_on.isoformat(), "days": UNCONFIRMED_DAYS}
+        for user in db.session.scalars(select(AppUser).where(
+                AppUser.enterprise_id == log.enterprise_id)):
+            created += len(notify(user, "service_logs.reminder", payload,
+                                  f"service-log-reminder:{log.id}:v{log.version}"))
+    return created

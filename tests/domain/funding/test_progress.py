@@ -254,3 +254,38 @@ def test_a_change_lowers_the_funding_never_below_what_is_paid_and_a_termination_
     login(client, "run_ent")
     assert "/changerequestmodelview/add" not in client.get(
         f"/projectmodelview/show/{project.id}").get_data(as_text=True)
+
+
+def test_the_overdue_milestones_page_shows_the_jurisdictions_own(client, world, make):
+    late = make.milestone(world["project"], title="逾期的样机交付",
+                          due_on=TODAY - dt.timedelta(days=4))
+    for username, seen in (("run_bureau_a", True), ("run_bureau_b", False),
+                           ("run_ent", True), ("run_other", False), ("run_province", True)):
+        login(client, username)
+        page = client.get("/milestonemodelview/overdue/").get_data(as_text=True)
+        assert (late.title in page) is seen, username
+
+
+def test_reminders_of_milestones_due_and_entries_left_unconfirmed_are_sent_once(
+        world, make, db_session):
+    from app.domain.funding import progress
+    from app.models import Notification
+
+    project = world["project"]
+    make.milestone(project, title="一周后到期", due_on=TODAY + dt.timedelta(days=7))
+    make.milestone(project, title="三天后到期", due_on=TODAY + dt.timedelta(days=3))
+    old = make.service_log(project)
+    old.updated_at = old.created_at = dt.datetime.now() - dt.timedelta(days=5)
+    make.service_log(project)  # sent today: not yet a reminder
+    db_session.commit()
+    first = progress.send_progress_reminders()
+    db_session.commit()
+    assert progress.send_progress_reminders() == 0  # nothing twice
+    rows = db_session.scalars(select(Notification).where(Notification.template.in_(
+        ("milestones.reminder", "service_logs.reminder")))).all()
+    milestone_users = {n.user_id for n in rows if n.template == "milestones.reminder"}
+    log_users = {n.user_id for n in rows if n.template == "service_logs.reminder"}
+    assert milestone_users == {world["owner"].id, world["expert"].id}
+    assert log_users == {world["owner"].id} and first == len(rows)
+    assert {n.payload["subject_id"] for n in rows
+            if n.template == "service_logs.reminder"} == {old.id}  # not today's entry
