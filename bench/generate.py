@@ -3,10 +3,14 @@
     python -m bench.generate --scale province --database sqlite:////tmp/province.db
     python -m bench.generate --scale national10x --database postgresql://postgres@127.0.0.1/bench
 
-Scales (enterprises / published needs / researchers / proposals):
-    tiny         50 / 20 / 100 / 200 (the smoke test)
-    province     50,000 / 20,000 / 100,000 / 200,000
-    national10x  500,000 / 200,000 / 1,000,000 / 2,000,000
+Scales (enterprises / published needs / researchers / proposals / funded projects):
+    tiny         50 / 20 / 100 / 200 / 10 (the smoke test)
+    province     50,000 / 20,000 / 100,000 / 200,000 / 300
+    national10x  500,000 / 200,000 / 1,000,000 / 2,000,000 / 3,000
+
+The funded projects come with what follows 立项: their contracts, a 公示 list with a few
+objections, payments, milestones, service logs, mid-term checks, satisfaction ratings, change
+requests, supervision cases and credit records, in the shares a round would have them.
 
 Names, need texts and researcher profiles come from ``bench/data.py`` (realistic Chinese, built
 on the taxonomy's technical terms). Rows are generated and inserted in batches, so memory stays
@@ -26,13 +30,20 @@ import time
 from tqdm import tqdm
 
 SCALES = {
-    "tiny": dict(enterprises=50, needs=20, researchers=100, proposals=200),
-    "province": dict(enterprises=50_000, needs=20_000, researchers=100_000, proposals=200_000),
+    "tiny": dict(enterprises=50, needs=20, researchers=100, proposals=200, projects=10),
+    "province": dict(enterprises=50_000, needs=20_000, researchers=100_000, proposals=200_000,
+                     projects=300),
     "national10x": dict(enterprises=500_000, needs=200_000, researchers=1_000_000,
-                        proposals=2_000_000),
+                        proposals=2_000_000, projects=3000),
 }
 BATCH = 5000
 PROPOSAL_STATES = ("submitted",) * 6 + ("shortlisted", "declined", "withdrawn", "selected")
+
+
+def insert_rows(model):
+    from sqlalchemy import insert
+
+    return insert(model)
 
 
 def peak_rss_mb() -> float:
@@ -208,6 +219,136 @@ class Loader:
                                version=1, **self.stamps)
         self.step("proposals", Proposal, rows(), min(count, per_need * len(self.need_ids)))
 
+    def after_approval(self):
+        """Contracts and projects of one enterprise each, and everything after 立项."""
+        from sqlalchemy import select, update
+
+        from app.extensions import db
+        from app.models import (
+            ChangeRequest,
+            Contract,
+            CreditRecord,
+            MidtermCheck,
+            Milestone,
+            Need,
+            Objection,
+            Payment,
+            Project,
+            Publicity,
+            Researcher,
+            SatisfactionRating,
+            ServiceLog,
+            SupervisionCase,
+        )
+
+        rnd, count = self.rnd, min(self.counts.get("projects", 0), len(self.need_ids))
+        if not count:
+            return
+        started = time.perf_counter()
+        needs = db.session.execute(select(Need.id, Need.enterprise_id).where(
+            Need.id.in_(self.need_ids))).all()
+        chosen, seen = [], set()
+        for need_id, enterprise_id in rnd.sample(needs, len(needs)):
+            if enterprise_id not in seen:  # one project per enterprise and round
+                seen.add(enterprise_id)
+                chosen.append((need_id, enterprise_id))
+            if len(chosen) == count:
+                break
+        researchers = rnd.sample(self.researcher_ids, len(chosen))
+        institution_of = dict(db.session.execute(select(Researcher.id, Researcher.institution_id)
+                                                 .where(Researcher.id.in_(researchers))).all())
+        signed = dt.date(2020, 11, 15)
+        db.session.execute(insert_rows(Contract), [dict(
+            round_id=self.round_id, need_id=need_id, enterprise_id=enterprise_id,
+            researcher_id=rid, institution_id=institution_of[rid], amount=150000,
+            signed_on=signed, contract_file="c_sep_合同.pdf", invoice_file="i_sep_发票.pdf",
+            transfer_file="t_sep_流水.pdf", state="approved", version=1, **self.stamps)
+            for (need_id, enterprise_id), rid in zip(chosen, researchers)])
+        db.session.execute(update(Need).where(Need.id.in_([n for n, _e in chosen]))
+                           .values(state="contracted"))
+        contracts = db.session.execute(select(Contract.id, Contract.need_id, Contract.enterprise_id,
+                                              Contract.researcher_id)
+                                       .where(Contract.round_id == self.round_id)
+                                       .order_by(Contract.id)).all()
+        publicity = Publicity(round_id=self.round_id, title="拟立项项目公示（第1批）",
+                              starts_on=dt.date(2020, 12, 1), ends_on=dt.date(2020, 12, 7),
+                              working_days=5, closed_at=dt.datetime(2020, 12, 8))
+        db.session.add(publicity)
+        db.session.flush()
+        states = ("funded",) * 40 + ("reported",) * 15 + ("accepted",) * 15 + \
+            ("evaluated",) * 20 + ("proposed",) * 5 + ("withdrawn", "withdrawn", "suspended",
+                                                      "suspended", "revoked", "terminated")
+        db.session.execute(insert_rows(Project), [dict(
+            number=f"HB2020-{i + 1:04d}", round_id=self.round_id, contract_id=cid,
+            enterprise_id=eid, researcher_id=rid, funding=100000, state=rnd.choice(states),
+            publicity_id=publicity.id, funded_at=dt.datetime(2020, 12, 8), version=1,
+            **self.stamps) for i, (cid, _need, eid, rid) in enumerate(contracts)])
+        projects = db.session.execute(select(Project.id, Project.enterprise_id,
+                                             Project.researcher_id, Project.state)
+                                      .where(Project.round_id == self.round_id)).all()
+        parties = [dict(project_id=p.id, enterprise_id=p.enterprise_id,
+                        researcher_id=p.researcher_id) for p in projects]
+        rows = {Milestone: [], ServiceLog: [], MidtermCheck: [], SatisfactionRating: [],
+                Payment: [], ChangeRequest: [], Objection: [], SupervisionCase: []}
+        day = dt.date(2021, 1, 10)
+        for project, party in zip(projects, parties):
+            state = project.state.value if hasattr(project.state, "value") else project.state
+            for k in range(2):
+                rows[Milestone].append(dict(**party, title=f"里程碑{k + 1}",
+                                            due_on=day + dt.timedelta(days=60 * (k + 1)),
+                                            state=rnd.choice(("planned", "reached")),
+                                            version=1, **self.stamps))
+            for k in range(3):
+                rows[ServiceLog].append(dict(
+                    **party, starts_on=day + dt.timedelta(days=20 * k),
+                    ends_on=day + dt.timedelta(days=20 * k + 1), hours=12,
+                    work_done="现场调试与培训。", state=rnd.choice(("submitted", "confirmed")),
+                    version=1, **self.stamps))
+            if rnd.random() < 0.5:
+                rows[MidtermCheck].append(dict(**party, checked_on=day + dt.timedelta(days=90),
+                                               result="on_track", opinion="进展正常。",
+                                               **self.stamps))
+            if state in ("accepted", "evaluated"):
+                for side in ("enterprise", "researcher"):
+                    rows[SatisfactionRating].append(dict(**party, by_side=side,
+                                                         score=rnd.randint(3, 5),
+                                                         **self.stamps))
+            if state not in ("proposed", "withdrawn", "revoked"):
+                rows[Payment].append(dict(
+                    project_id=project.id, round_id=self.round_id,
+                    enterprise_id=project.enterprise_id, batch="2020年第一批", amount=60000,
+                    planned_on=day, paid_on=day, payer="湖北省科学技术厅",
+                    voucher="v_sep_拨付凭证.pdf", state="paid", version=1, **self.stamps))
+            if rnd.random() < 0.05:
+                rows[ChangeRequest].append(dict(**party, kind="change", reason="交付内容调整。",
+                                                state="submitted", version=1, **self.stamps))
+            if rnd.random() < 0.03 or state in ("withdrawn",):
+                rows[Objection].append(dict(
+                    publicity_id=publicity.id, project_id=project.id, name="异议人",
+                    phone="13900000000", content="双方存在关联关系，请核查。",
+                    state="upheld" if state == "withdrawn" else "dismissed",
+                    decision_reason="经核查。", version=1, **self.stamps))
+            if state in ("suspended", "revoked"):
+                rows[SupervisionCase].append(dict(
+                    project_id=project.id, enterprise_id=project.enterprise_id,
+                    source="cross_check", summary="发票与合同金额不符。",
+                    state="violation" if state == "revoked" else "investigating",
+                    findings="虚开属实。" if state == "revoked" else None, version=1,
+                    **self.stamps))
+        for model, batch in rows.items():
+            for start in range(0, len(batch), BATCH):
+                db.session.execute(insert_rows(model), batch[start:start + BATCH])
+        violations = db.session.execute(select(SupervisionCase.id, SupervisionCase.enterprise_id)
+                                        .where(SupervisionCase.state == "violation")).all()
+        if violations:
+            db.session.execute(insert_rows(CreditRecord), [dict(
+                enterprise_id=eid, case_id=cid, reason="虚开发票骗取补助",
+                starts_on=dt.date(2021, 6, 1), ends_on=dt.date(2024, 5, 31), **self.stamps)
+                for cid, eid in violations])
+        db.session.commit()
+        made = len(projects) + sum(len(batch) for batch in rows.values())
+        self.timings.append(("after 立项", made, time.perf_counter() - started))
+
     def search_index(self):
         from app.extensions import db
         from app.domain.needs.search import reindex_needs
@@ -248,7 +389,8 @@ def generate(scale, database_url, seed=5, profiles=True, out=sys.stderr, index=T
         db.session.commit()
         loader.reference()
         steps = [loader.institutions, loader.enterprises, loader.needs, loader.researchers,
-                 loader.proposals] + ([loader.search_index] if index else [])
+                 loader.proposals, loader.after_approval] + (
+            [loader.search_index] if index else [])
         for step in steps:
             step()
         with db.engine.connect() as conn:
