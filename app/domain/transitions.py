@@ -32,14 +32,16 @@ from app.domain.funding.payments import check_paid
 from app.domain.funding.progress import (
     apply_request,
     check_log_resubmittable,
-    check_termination_approved,
     check_request_approvable,
+    check_termination_approved,
     milestone_reached,
 )
 from app.domain.funding.publicity import (
     after_dismissal,
     check_fundable_after_publicity,
     check_objection_decidable,
+    check_objection_upheld,
+    check_objection_upholdable,
     withdraw_project,
 )
 from app.domain.funding.supervision import (
@@ -66,9 +68,9 @@ from app.models import (
     ProjectState,
     Proposal,
     ProposalState,
+    RequestState,
     Researcher,
     ResearcherState,
-    RequestState,
     RoundPhase,
     ServiceLogState,
     SupervisionCase,
@@ -92,12 +94,12 @@ def by_execution_end(action, guard):
 
 def not_barred(party, guard):
     """``guard`` preceded by the credit records (失信, app/domain/funding/supervision.py): the
-    record's enterprise (``party`` "enterprise") or researcher files nothing while barred."""
+    record's enterprise (``party`` "enterprise"), researcher ("researcher") or either of them
+    ("both": a contract binds the two) files nothing while barred."""
     def check(record):
-        if party == "enterprise":
-            check_not_barred(enterprise_id=record.enterprise_id)
-        else:
-            check_not_barred(researcher_id=record.researcher_id)
+        check_not_barred(
+            enterprise_id=record.enterprise_id if party in ("enterprise", "both") else None,
+            researcher_id=record.researcher_id if party in ("researcher", "both") else None)
         guard(record)
     check.__doc__ = guard.__doc__
     return check
@@ -189,11 +191,11 @@ TRANSITIONS = {
         # Saved as a draft with its cross-checks shown, then sent (the province hears of it).
         (ContractState.draft, Action.submit):
             goes_to(ContractState.submitted, OWNER_ENTERPRISE,
-                    guard=not_barred("enterprise", check_resubmittable),
+                    guard=not_barred("both", check_resubmittable),
                     then=submit_draft, tell=PROVINCE),
         (ContractState.returned, Action.submit):
             goes_to(ContractState.submitted, OWNER_ENTERPRISE,
-                    guard=not_barred("enterprise", check_resubmittable),
+                    guard=not_barred("both", check_resubmittable),
                     tell=PROVINCE),
     },
     Project: {
@@ -203,7 +205,8 @@ TRANSITIONS = {
             goes_to(ProjectState.funded, SYSTEM, sets={"funded_at": "now"},
                     guard=check_fundable_after_publicity),
         (ProjectState.proposed, Action.withdraw):
-            goes_to(ProjectState.withdrawn, "Province", needs_opinion=True),
+            goes_to(ProjectState.withdrawn, "Province", needs_opinion=True,
+                    guard=check_objection_upheld),
         # Supervision (app/domain/funding/supervision.py): suspended on a case, resumed, or its
         # funding revoked after a violation.
         (ProjectState.funded, Action.suspend):
@@ -295,7 +298,7 @@ TRANSITIONS = {
         (ObjectionState.lodged, Action.uphold):
             goes_to(ObjectionState.upheld, "Province", needs_opinion=True,
                     sets={"decision_reason": "opinion", "decided_at": "now"},
-                    guard=check_objection_decidable, then=withdraw_project),
+                    guard=check_objection_upholdable, then=withdraw_project),
         (ObjectionState.lodged, Action.dismiss):
             goes_to(ObjectionState.dismissed, "Province", needs_opinion=True,
                     sets={"decision_reason": "opinion", "decided_at": "now"},

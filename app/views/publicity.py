@@ -7,6 +7,7 @@ from flask_appbuilder import expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms import BooleanField
 
 from app.domain.funding import publicity as rules
@@ -49,14 +50,21 @@ class PublicityModelView(ScopedModelView):
         """Choose a round with proposed projects; the window is shown before it is sent."""
         choices = rules.round_choices()
         chosen = request.values.get("round", "")
-        program_round = next((r for r, _count in choices if str(r.id) == chosen),
-                             choices[0][0] if choices else None)
+        program_round = next((r for r, _count in choices if str(r.id) == chosen), None)
         title = request.form.get("title", "")
         error = None
-        if request.method == "POST" and program_round is not None:
+        if request.method == "POST" and program_round is None:
+            # Never another round's list: the one chosen has nothing left (published meanwhile).
+            error = _("The round chosen has no proposed project left to publish: another "
+                      "list may have been published meanwhile.")
+        elif request.method == "POST":
             try:
                 publicity = rules.publish(program_round, g.user, title)
                 db.session.commit()
+            except StaleDataError:
+                db.session.rollback()
+                error = _("Someone else published these projects a moment ago; reload the "
+                          "page to see the list.")
             except WorkflowError as err:
                 db.session.rollback()
                 error = str(err)
@@ -64,6 +72,8 @@ class PublicityModelView(ScopedModelView):
                 flash(_("Published: %(count)d project(s) open to objections until %(date)s.",
                         count=len(publicity.projects), date=publicity.ends_on), "success")
                 return redirect(url_for(f"{self.endpoint}.show", pk=publicity.id))
+        if program_round is None and choices:  # shown, never published without a choice
+            program_round = choices[0][0]
         window = rules.window_for(program_round) if program_round is not None else None
         return self.render_template(
             "office/publicity_publish.html", title=_("Publish the proposed funded list"),

@@ -4,7 +4,9 @@ Revision ID: c6d7e8f9a0b1
 Revises: b5c6d7e8f9a0
 Create Date: 2026-12-07 20:10:00
 
-Projects already funded stay funded: they were decided before the publicity existed.
+Projects already funded stay funded: they were decided before the publicity existed. The
+project states of the rest of the second stage (suspended, revoked, terminated) come here too.
+Downgrading is lossy: those states become funded, withdrawn projects are removed.
 """
 import uuid
 
@@ -18,7 +20,10 @@ branch_labels = None
 depends_on = None
 
 OLD_STATES = ('funded', 'reported', 'accepted', 'evaluated')
-NEW_STATES = ('proposed', 'funded', 'reported', 'accepted', 'evaluated', 'withdrawn')
+# Every state the second stage gives a project, in this one rebuild of ``projects``: a later
+# rebuild on SQLite would drop a table that payments and objections then refer to.
+NEW_STATES = ('proposed', 'funded', 'suspended', 'revoked', 'terminated', 'reported', 'accepted',
+              'evaluated', 'withdrawn')
 
 
 def _state(values):
@@ -109,7 +114,8 @@ def downgrade():
     # one has no state to go back to and is removed with its objections.
     op.execute("DELETE FROM objections")
     op.execute("DELETE FROM projects WHERE state = 'withdrawn'")
-    op.execute("UPDATE projects SET state = 'funded' WHERE state = 'proposed'")
+    op.execute("UPDATE projects SET state = 'funded' "
+               "WHERE state IN ('proposed', 'suspended', 'revoked', 'terminated')")
     if op.get_bind().dialect.name != 'sqlite':
         op.drop_constraint('ck_round_publicity_days', 'program_rounds', type_='check')
     op.drop_column('program_rounds', 'publicity_days')

@@ -1,5 +1,5 @@
-"""supervision: cases about funded projects, credit records that bar filings; projects may be
-suspended, have their funding revoked, or be terminated early
+"""supervision: cases about funded projects, credit records that bar filings (the project states
+suspended, revoked and terminated came with c6d7e8f9a0b1)
 
 Revision ID: e8f9a0b1c2d3
 Revises: d7e8f9a0b1c2
@@ -14,16 +14,6 @@ revision = 'e8f9a0b1c2d3'
 down_revision = 'd7e8f9a0b1c2'
 branch_labels = None
 depends_on = None
-
-OLD_STATES = ('proposed', 'funded', 'reported', 'accepted', 'evaluated', 'withdrawn')
-NEW_STATES = ('proposed', 'funded', 'suspended', 'revoked', 'terminated', 'reported', 'accepted',
-              'evaluated', 'withdrawn')
-
-
-def _state(values):
-    return sa.Enum(*values, name='ck_projectstate', native_enum=False,
-                   create_constraint=True, length=32)
-
 
 def _timestamps():
     return [sa.Column('created_at', sa.DateTime(), nullable=False),
@@ -83,18 +73,9 @@ def upgrade():
     )
     for column in ('enterprise_id', 'researcher_id', 'case_id'):
         op.create_index(f'ix_credit_records_{column}', 'credit_records', [column])
-    with op.batch_alter_table('projects', schema=None) as batch_op:
-        batch_op.alter_column('state', existing_type=_state(OLD_STATES), type_=_state(NEW_STATES),
-                              existing_nullable=False, existing_server_default='funded')
 
 
 def downgrade():
-    # A suspended project was funded before; a revoked one keeps no state to go back to.
-    op.execute("UPDATE projects SET state = 'funded' WHERE state = 'suspended'")
-    op.execute("UPDATE projects SET state = 'withdrawn' WHERE state IN ('revoked', 'terminated')")
-    with op.batch_alter_table('projects', schema=None) as batch_op:
-        batch_op.alter_column('state', existing_type=_state(NEW_STATES), type_=_state(OLD_STATES),
-                              existing_nullable=False, existing_server_default='funded')
     for column in ('enterprise_id', 'researcher_id', 'case_id'):
         op.drop_index(f'ix_credit_records_{column}', table_name='credit_records')
     op.drop_table('credit_records')

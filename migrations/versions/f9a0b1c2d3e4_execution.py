@@ -143,9 +143,10 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('projects', schema=None) as batch_op:
-        batch_op.drop_column('phd_posts')
-        batch_op.drop_column('support_conditions')
+    # Plain DROP COLUMN (SQLite 3.35+): rebuilding projects would drop a table that payments
+    # and objections refer to.
+    op.drop_column('projects', 'phd_posts')
+    op.drop_column('projects', 'support_conditions')
     names = ", ".join(f"'rows:{table}'" for table in TOKEN_TABLES)
     op.execute(f"DELETE FROM cache_tokens WHERE name IN ({names})")
     for table, columns in (

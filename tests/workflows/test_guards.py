@@ -204,6 +204,12 @@ def _terminated_without_a_request(state):
     return case
 
 
+def _proposed_project_withdrawn_without_an_objection(make):
+    project, _owner, _expert = _project(make, ProjectState.proposed)
+    make.objection(project)  # lodged, not upheld
+    return Case(project, make.user("Province"), opinion="撤回")
+
+
 REFUSALS = {
     ("Need", "draft", "submit"): lambda make: _need_below_the_minimum(make, NeedState.draft),
     ("Need", "returned_by_bureau", "submit"):
@@ -225,6 +231,7 @@ REFUSALS = {
     ("Project", "reported", "accept"): _project_accepted_before_the_cosignature,
     ("Project", "accepted", "evaluate"): _project_evaluated_without_a_score_sheet,
     ("Project", "proposed", "fund"): _project_funded_while_an_objection_waits,
+    ("Project", "proposed", "withdraw"): _proposed_project_withdrawn_without_an_objection,
     ("Payment", "planned", "pay"): _payment_recorded_paid_without_its_voucher,
     ("Project", "funded", "suspend"): _project_suspended_without_a_case,
     ("ServiceLog", "disputed", "submit"): _service_log_sent_again_still_wrong,

@@ -17,6 +17,7 @@ from app.models import (
     Need,
     NeedState,
     Objection,
+    ObjectionState,
     Payment,
     Proposal,
     ProposalState,
@@ -105,8 +106,10 @@ def _prepare_project(make, project, action):
         project.summary_report = "0123_sep_总结报告.pdf"
     elif action.value == "accept":
         project.researcher_confirmed_at = utcnow()
-    elif action.value in ("fund", "withdraw") and project.publicity is None:
-        make.publicity([project])  # both end a 公示 (app/domain/funding/publicity.py)
+    elif action.value == "fund" and project.publicity is None:
+        make.publicity([project])  # after its 公示 (app/domain/funding/publicity.py)
+    elif action.value == "withdraw":
+        make.objection(project, ObjectionState.upheld)  # only an upheld objection withdraws
     elif action.value == "suspend":
         make.case(project)  # suspended on a case (app/domain/funding/supervision.py)
     elif action.value == "revoke":

@@ -32,7 +32,7 @@ from app.models import (
     Project,
     ProjectState,
 )
-from app.models.contract import COUNTED_PROJECT_STATES, FINAL_PROJECT_STATES
+from app.models.contract import FINAL_PROJECT_STATES
 from app.workflows.errors import RuleViolation
 
 # Payments that hold part of the funding: all but those returned to the fund.
@@ -75,10 +75,18 @@ def held_by_others(payment) -> Decimal:
     return Decimal(db.session.scalar(stmt))
 
 
+def locked_project(project_id) -> Project:
+    """The project, locked for the transaction and read afresh: a row loaded before the lock
+    would show the funding and state another clerk changed meanwhile (PostgreSQL row lock;
+    SQLite serialises writers anyway). Every rule on a project's money starts here."""
+    return db.session.scalars(select(Project).where(Project.id == project_id)
+                              .with_for_update()
+                              .execution_options(populate_existing=True)).one()
+
+
 def check_within_funding(payment):
     """Planned and paid payments of the project stay within its funding (under its row lock)."""
-    project = db.session.scalars(select(Project).where(Project.id == payment.project_id)
-                                 .with_for_update()).one()
+    project = locked_project(payment.project_id)
     if payment.amount is None or payment.amount <= 0:
         raise PaymentRuleError(_("Give the amount of the payment."))
     held = held_by_others(payment)
@@ -116,10 +124,11 @@ def check_paid(payment, today: dt.date | None = None):
     if payment.paid_on is None or not payment.voucher:
         raise PaymentRuleError(_("Record the payment date and upload the voucher (拨付凭证) "
                                  "first: correct the payment, then record it as paid."))
-    if payment.project.state not in FINAL_PROJECT_STATES:
+    project = locked_project(payment.project_id)
+    if project.state not in FINAL_PROJECT_STATES:
         raise PaymentRuleError(_("Project %(number)s is “%(state)s”: it is paid nothing now.",
-                                 number=payment.project.number,
-                                 state=payment.project.state.title))
+                                 number=project.number,
+                                 state=project.state.title))
     if payment.paid_on > (today or dt.date.today()):
         raise PaymentRuleError(_("The payment date %(date)s lies in the future.",
                                  date=payment.paid_on))
@@ -139,29 +148,45 @@ class Reconciliation:
 
     @property
     def to_pay(self) -> Decimal:
-        """Funding not yet paid (planned payments included)."""
-        return self.funding - self.paid
+        """Funding not yet paid (planned payments included); never below nothing."""
+        return max(self.funding - self.paid, Decimal(0))
 
 
-def _sum(state):
-    return func.coalesce(func.sum(case((Payment.state == state, Payment.amount), else_=0)), 0)
+# The projects the reconciliation sets against their payments: funded and not taken back
+# (under way, completed, suspended; terminated ones with the funding they were paid).
+RECONCILED = FINAL_PROJECT_STATES + (ProjectState.suspended, ProjectState.terminated)
+
+
+def _sum(condition):
+    return func.coalesce(func.sum(case((condition, Payment.amount), else_=0)), 0)
 
 
 def reconcile(program_round, user=None) -> Reconciliation:
-    """The round's payments against its funded projects (a bureau: its region's). Two
-    statements whatever the rows."""
+    """The round's payments against its funded projects (a bureau: its region's), counted on
+    the same projects on both sides: what a withdrawn or revoked project was paid is in
+    "returned" once it came back, and a planned payment a project can no longer receive is
+    not "planned". Two statements whatever the rows."""
+    terminated = Project.state == ProjectState.terminated
     projects = jurisdiction.scoped(
-        select(func.count(Project.id), func.coalesce(func.sum(Project.funding), 0))
-        .where(Project.round_id == program_round.id,
-               Project.state.in_(COUNTED_PROJECT_STATES),
-               Project.state != ProjectState.proposed), Project, user)
+        select(func.count(Project.id),
+               func.coalesce(func.sum(case((terminated, 0), else_=Project.funding)), 0))
+        .where(Project.round_id == program_round.id, Project.state.in_(RECONCILED)),
+        Project, user)
     count, funding = db.session.execute(projects).one()
+    reconciled = Project.state.in_(RECONCILED)
     payments = jurisdiction.scoped(
-        select(_sum(PaymentState.planned), _sum(PaymentState.paid), _sum(PaymentState.returned))
+        select(_sum((Payment.state == PaymentState.planned)
+                    & Project.state.in_(FINAL_PROJECT_STATES + (ProjectState.suspended,))),
+               _sum((Payment.state == PaymentState.paid) & reconciled),
+               _sum(Payment.state == PaymentState.returned),
+               _sum((Payment.state == PaymentState.paid) & terminated))
+        .join(Project, Payment.project_id == Project.id)
         .where(Payment.round_id == program_round.id), Payment, user)
-    planned, paid, returned = db.session.execute(payments).one()
-    return Reconciliation(program_round.project_quota, int(count), Decimal(funding),
-                          Decimal(planned), Decimal(paid), Decimal(returned))
+    planned, paid, returned, paid_terminated = db.session.execute(payments).one()
+    # A terminated project's funding is what it was paid (app/domain/funding/progress.py).
+    return Reconciliation(program_round.project_quota, int(count),
+                          Decimal(funding) + Decimal(paid_terminated), Decimal(planned),
+                          Decimal(paid), Decimal(returned))
 
 
 def payments_sheet(program_round, user) -> Sheet:

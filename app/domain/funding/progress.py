@@ -136,9 +136,16 @@ def milestone_reached(milestone, actor):
     milestone.reached_on = dt.date.today()
 
 
+def _of_running_projects(model):
+    """Records of projects still under way (a terminated, revoked or suspended project's
+    milestones are no longer due)."""
+    return model.project_id.in_(select(Project.id).where(Project.state.in_(RUNNING)))
+
+
 def overdue_milestones(today: dt.date | None = None):
-    """A WHERE clause: milestones past their date and not reached."""
-    return and_(Milestone.state == MilestoneState.planned, Milestone.due_on < _today(today))
+    """A WHERE clause: milestones of projects under way, past their date and not reached."""
+    return and_(Milestone.state == MilestoneState.planned, Milestone.due_on < _today(today),
+                _of_running_projects(Milestone))
 
 
 # --- the service log ------------------------------------------------------------------------
@@ -376,7 +383,9 @@ def _paid(project) -> Decimal:
 def check_request_approvable(request):
     """Guard of the approval: the project is still changeable; a lower funding keeps what is
     planned or paid."""
-    project = request.project
+    from app.domain.funding.payments import locked_project
+
+    project = locked_project(request.project_id)
     if project.state not in CHANGEABLE:
         raise ProgressRuleError(_("Project %(number)s is “%(state)s” now.",
                                   number=project.number, state=project.state.title))
@@ -391,12 +400,17 @@ def check_request_approvable(request):
 def apply_request(request, actor):
     """After the approval: the change's funding, or the termination (the project ends with
     the funding it was paid)."""
-    project = request.project
+    from app.domain.funding.payments import locked_project
+
+    project = locked_project(request.project_id)
     before = {"funding": str(project.funding), "state": project.state.value}
     if request.kind == "change":
         if request.new_funding is not None:
             project.funding = request.new_funding
     else:
+        # The funding becomes what was paid (the database wants it above zero: a project
+        # terminated before any payment keeps a fen; the reconciliation counts a terminated
+        # project's funding as what it was paid, so nothing is left to pay).
         project.funding = max(_paid(project), Decimal("0.01"))
         apply_action(project, Action.terminate, actor,
                      _("Termination request %(id)s approved: %(reason)s", id=request.id,
@@ -437,18 +451,22 @@ def send_progress_reminders(today: dt.date | None = None) -> int:
     from app.models import AppUser
 
     today, created = _today(today), 0
-    for days in MILESTONE_REMINDER_DAYS:
-        due = db.session.scalars(select(Milestone).where(
-            Milestone.state == MilestoneState.planned,
-            Milestone.due_on == today + dt.timedelta(days=days))).all()
-        for milestone in due:
-            payload = {"subject_id": milestone.id, "title": milestone.title, "days": days,
-                       "due_on": milestone.due_on.isoformat(), "number": milestone.project.number}
-            for user in owner_users(milestone):
-                created += len(notify(user, "milestones.reminder", payload,
-                                      f"milestone-reminder:{milestone.id}:d{days}"))
+    # Every milestone within the furthest offset, told at the nearest offset not below its
+    # days left: a run missed yesterday still tells today, and once per offset.
+    due = db.session.scalars(select(Milestone).where(
+        Milestone.state == MilestoneState.planned, _of_running_projects(Milestone),
+        Milestone.due_on.between(today, today + dt.timedelta(
+            days=max(MILESTONE_REMINDER_DAYS))))).all()
+    for milestone in due:
+        left = (milestone.due_on - today).days
+        offset = min(days for days in MILESTONE_REMINDER_DAYS if days >= left)
+        payload = {"subject_id": milestone.id, "title": milestone.title, "days": left,
+                   "due_on": milestone.due_on.isoformat(), "number": milestone.project.number}
+        for user in owner_users(milestone):
+            created += len(notify(user, "milestones.reminder", payload,
+                                  f"milestone-reminder:{milestone.id}:d{offset}"))
     waiting = db.session.scalars(select(ServiceLog).where(
-        ServiceLog.state == ServiceLogState.submitted,
+        ServiceLog.state == ServiceLogState.submitted, _of_running_projects(ServiceLog),
         ServiceLog.updated_at <= dt.datetime.combine(
             today - dt.timedelta(days=UNCONFIRMED_DAYS), dt.time.max))).all()
     for log in waiting:

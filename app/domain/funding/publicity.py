@@ -211,17 +211,43 @@ def pending_objections(project) -> int:
 
 
 def check_objection_decidable(objection):
-    """Guard of upholding or dismissing: the project's funding is not decided yet."""
+    """Guard of dismissing: the project's funding is not decided yet."""
     if objection.project.state is not ProjectState.proposed:
         raise PublicityRuleError(_("The project's funding was already decided (“%(state)s”).",
                                    state=objection.project.state.title))
 
 
+def check_objection_upholdable(objection):
+    """Guard of upholding: the project is still proposed, or was withdrawn by another objection
+    upheld against it (the others are upheld with it)."""
+    if objection.project.state not in (ProjectState.proposed, ProjectState.withdrawn):
+        check_objection_decidable(objection)
+
+
+def check_objection_upheld(project):
+    """Guard of a proposed project's ``withdraw``: only an upheld objection withdraws it."""
+    if not db.session.scalar(select(func.count(Objection.id)).where(
+            Objection.project_id == project.id, Objection.state == ObjectionState.upheld)):
+        raise PublicityRuleError(_("A proposed project is withdrawn by upholding an objection "
+                                   "against it."))
+
+
 def withdraw_project(objection, actor):
-    """After upholding: the project's funding is withdrawn, with the objection's reasons."""
-    apply_action(objection.project, Action.withdraw, actor,
+    """After upholding: the project's funding is withdrawn, with the objection's reasons, and
+    the other objections waiting against it are upheld with it (nothing is left undecided)."""
+    project = objection.project
+    if project.state is not ProjectState.proposed:
+        return  # withdrawn already, by the objection whose decision upholds this one
+    apply_action(project, Action.withdraw, actor,
                  _("Objection %(id)s upheld: %(reason)s", id=objection.id,
                    reason=objection.decision_reason))
+    others = db.session.scalars(select(Objection).where(
+        Objection.project_id == project.id, Objection.state == ObjectionState.lodged,
+        Objection.id != objection.id).order_by(Objection.id)).all()
+    for other in others:
+        apply_action(other, Action.uphold, actor,
+                     _("Decided with objection %(id)s: %(reason)s", id=objection.id,
+                       reason=objection.decision_reason))
     _close_if_decided(objection.publicity)
 
 

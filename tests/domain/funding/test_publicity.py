@@ -288,3 +288,21 @@ def test_a_contract_approval_proposes_the_project(make, db_session):
     project = db_session.scalars(select(Project).where(Project.contract_id == contract.id)).one()
     assert project.state is ProjectState.proposed and project.publicity_id is None
     assert db_session.get(Contract, contract.id).state is ContractState.approved
+
+
+def test_upholding_one_objection_decides_the_others_against_the_same_project(
+        client, world, make, db_session):
+    project = world["A"]["project"]
+    first, second = make.objection(project), make.objection(project)
+    login(client, "pub_province")
+    # Withdrawing a proposed project by hand, without an objection upheld, is refused.
+    client.post(f"/projectmodelview/decide/{project.id}",
+                data={"action": "withdraw", "opinion": "撤回"})
+    db_session.refresh(project)
+    assert project.state is ProjectState.proposed
+    _decide(client, first, "uphold", "关联关系属实。")
+    db_session.expire_all()
+    states = [o.state for o in db_session.scalars(select(Objection).order_by(Objection.id))]
+    assert states == [ObjectionState.upheld, ObjectionState.upheld]
+    assert db_session.get(Objection, second.id).decision_reason.startswith("随异议")
+    assert db_session.get(type(project), project.id).state is ProjectState.withdrawn
