@@ -14,44 +14,31 @@ from app.jobs import schedule
 logger = logging.getLogger(__name__)
 
 
-@job
-def send_report_reminders(reschedule: bool = True):
-    """Write the due reminders to the outbox (idempotent), then schedule the next run."""
-    try:
-        count = execution.send_report_reminders()
-        db.session.commit()
-        if count:
-            logger.info("report reminders: %d outbox rows", count)
-        return count
-    finally:
-        if reschedule:
-            schedule.schedule_next(f"{__name__}.send_report_reminders")
+def _periodic(name, rule, what):
+    """Run ``rule`` (it writes and returns a count; idempotent), commit, and schedule the
+    job's next slot, even after a failure."""
+    def run(reschedule: bool = True):
+        try:
+            count = rule()
+            db.session.commit()
+            if count:
+                logger.info("%s: %d", what, count)
+            return count
+        finally:
+            if reschedule:
+                schedule.schedule_next(f"{__name__}.{name}")
+    run.__name__ = run.__qualname__ = name
+    return run
 
 
-@job
-def finalise_publicities(reschedule: bool = True):
-    """Fund the proposed projects whose 公示 is over (idempotent), then schedule the next run."""
-    try:
-        count = publicity.finalise_due()
-        db.session.commit()
-        if count:
-            logger.info("publicity: %d project(s) funded", count)
-        return count
-    finally:
-        if reschedule:
-            schedule.schedule_next(f"{__name__}.finalise_publicities")
-
-
-@job
-def send_progress_reminders(reschedule: bool = True):
-    """Milestones due soon and service entries left unconfirmed (idempotent), then schedule
-    the next run."""
-    try:
-        count = progress.send_progress_reminders()
-        db.session.commit()
-        if count:
-            logger.info("progress reminders: %d outbox rows", count)
-        return count
-    finally:
-        if reschedule:
-            schedule.schedule_next(f"{__name__}.send_progress_reminders")
+send_report_reminders = job(_periodic(
+    "send_report_reminders", lambda: execution.send_report_reminders(),
+    "report reminders, outbox rows"))
+send_report_reminders.__doc__ = "Write the due report reminders to the outbox (idempotent)."
+# Fund the proposed projects whose 公示 is over (idempotent).
+finalise_publicities = job(_periodic(
+    "finalise_publicities", lambda: publicity.finalise_due(), "publicity, projects funded"))
+# Milestones due soon and service entries left unconfirmed (idempotent).
+send_progress_reminders = job(_periodic(
+    "send_progress_reminders", lambda: progress.send_progress_reminders(),
+    "progress reminders, outbox rows"))

@@ -23,6 +23,7 @@ from sqlalchemy import case, func, select
 
 from app.core.access import jurisdiction
 from app.core.workbooks import Sheet, streamed
+from app.domain.funding.projects import locked_project, project_in, refusal
 from app.extensions import db
 from app.models import (
     Enterprise,
@@ -44,26 +45,17 @@ class PaymentRuleError(RuleViolation):
 
 
 def _project_to_pay(user, project_id):
-    project = None
-    if str(project_id or "").isdigit():
-        project = jurisdiction.visible(db.session, Project, int(project_id), user)
-    if project is None:
-        raise PaymentRuleError(_("Open the funded project to plan its payment."))
-    if project.state not in FINAL_PROJECT_STATES:
-        raise PaymentRuleError(_("Project %(number)s is “%(state)s”: only a project whose "
-                                 "funding is final (after its publicity) is paid.",
-                                 number=project.number, state=project.state.title))
-    return project
+    return project_in(
+        user, project_id, FINAL_PROJECT_STATES, PaymentRuleError,
+        _("Open the funded project to plan its payment."),
+        lambda project: _("Project %(number)s is “%(state)s”: only a project whose funding is "
+                          "final (after its publicity) is paid.", number=project.number,
+                          state=project.state.title))
 
 
 def why_no_new_payment(user, project_id) -> str | None:
     """Why ``user`` may not plan a payment of this project now (shown above the form)."""
-    try:
-        with db.session.no_autoflush:
-            _project_to_pay(user, project_id)
-    except PaymentRuleError as refusal:
-        return str(refusal)
-    return None
+    return refusal(_project_to_pay, user, project_id)
 
 
 def held_by_others(payment) -> Decimal:
@@ -73,15 +65,6 @@ def held_by_others(payment) -> Decimal:
     if payment.id is not None:
         stmt = stmt.where(Payment.id != payment.id)
     return Decimal(db.session.scalar(stmt))
-
-
-def locked_project(project_id) -> Project:
-    """The project, locked for the transaction and read afresh: a row loaded before the lock
-    would show the funding and state another clerk changed meanwhile (PostgreSQL row lock;
-    SQLite serialises writers anyway). Every rule on a project's money starts here."""
-    return db.session.scalars(select(Project).where(Project.id == project_id)
-                              .with_for_update()
-                              .execution_options(populate_existing=True)).one()
 
 
 def check_within_funding(payment):

@@ -33,6 +33,7 @@ from sqlalchemy import and_, func, select
 
 from app.core import audit
 from app.core.access import jurisdiction
+from app.domain.funding.projects import locked_project, project_in, refusal
 from app.extensions import db
 from app.models import (
     Action,
@@ -66,16 +67,10 @@ def _today(today):
 
 
 def _project(user, project_id, states):
-    project = None
-    if str(project_id or "").isdigit():
-        project = jurisdiction.visible(db.session, Project, int(project_id), user)
-    if project is None:
-        raise ProgressRuleError(_("Open the funded project first."))
-    if project.state not in states:
-        raise ProgressRuleError(_("Project %(number)s is “%(state)s”: this is recorded while "
-                                  "it is under way.", number=project.number,
-                                  state=project.state.title))
-    return project
+    return project_in(
+        user, project_id, states, ProgressRuleError, _("Open the funded project first."),
+        lambda project: _("Project %(number)s is “%(state)s”: this is recorded while it is "
+                          "under way.", number=project.number, state=project.state.title))
 
 
 def _is_party(user, project) -> bool:
@@ -90,16 +85,15 @@ def _of_project(record, project):
 
 # --- milestones -----------------------------------------------------------------------------
 
+def _check_new_milestone(user, project_id):
+    project = _project(user, project_id, RUNNING)
+    if not _is_party(user, project):
+        raise ProgressRuleError(_("The project's enterprise or researcher sets its "
+                                  "milestones."))
+
+
 def why_no_new_milestone(user, project_id) -> str | None:
-    try:
-        with db.session.no_autoflush:
-            project = _project(user, project_id, RUNNING)
-            if not _is_party(user, project):
-                raise ProgressRuleError(_("The project's enterprise or researcher sets its "
-                                          "milestones."))
-    except ProgressRuleError as refusal:
-        return str(refusal)
-    return None
+    return refusal(_check_new_milestone, user, project_id)
 
 
 def check_milestone(milestone):
@@ -113,9 +107,9 @@ def check_milestone(milestone):
 
 
 def prepare_milestone(milestone, user, project_id):
-    refusal = why_no_new_milestone(user, project_id)
-    if refusal:
-        raise ProgressRuleError(refusal)
+    refused = why_no_new_milestone(user, project_id)
+    if refused:
+        raise ProgressRuleError(refused)
     project = db.session.get(Project, int(project_id))
     with db.session.no_autoflush:
         _of_project(milestone, project)
@@ -150,15 +144,14 @@ def overdue_milestones(today: dt.date | None = None):
 
 # --- the service log ------------------------------------------------------------------------
 
+def _check_new_log(user, project_id):
+    project = _project(user, project_id, RUNNING)
+    if getattr(user, "researcher_id", None) != project.researcher_id:
+        raise ProgressRuleError(_("The project's researcher keeps its service log."))
+
+
 def why_no_new_log(user, project_id) -> str | None:
-    try:
-        with db.session.no_autoflush:
-            project = _project(user, project_id, RUNNING)
-            if getattr(user, "researcher_id", None) != project.researcher_id:
-                raise ProgressRuleError(_("The project's researcher keeps its service log."))
-    except ProgressRuleError as refusal:
-        return str(refusal)
-    return None
+    return refusal(_check_new_log, user, project_id)
 
 
 def check_log(log, today: dt.date | None = None):
@@ -179,9 +172,9 @@ def check_log(log, today: dt.date | None = None):
 
 
 def prepare_log(log, user, project_id):
-    refusal = why_no_new_log(user, project_id)
-    if refusal:
-        raise ProgressRuleError(refusal)
+    refused = why_no_new_log(user, project_id)
+    if refused:
+        raise ProgressRuleError(refused)
     project = db.session.get(Project, int(project_id))
     with db.session.no_autoflush:
         _of_project(log, project)
@@ -204,22 +197,21 @@ def check_log_resubmittable(log):
 
 # --- the mid-term check ---------------------------------------------------------------------
 
+def _check_new_check(user, project_id):
+    _project(user, project_id, CHECKED)
+    if not jurisdiction.role_names(user) & {"Bureau", "Province"}:
+        raise ProgressRuleError(_("The bureau of the project's region or the province "
+                                  "carries out the mid-term check."))
+
+
 def why_no_new_check(user, project_id) -> str | None:
-    try:
-        with db.session.no_autoflush:
-            _project(user, project_id, CHECKED)
-            if not jurisdiction.role_names(user) & {"Bureau", "Province"}:
-                raise ProgressRuleError(_("The bureau of the project's region or the province "
-                                          "carries out the mid-term check."))
-    except ProgressRuleError as refusal:
-        return str(refusal)
-    return None
+    return refusal(_check_new_check, user, project_id)
 
 
 def prepare_check(check, user, project_id, today: dt.date | None = None):
-    refusal = why_no_new_check(user, project_id)
-    if refusal:
-        raise ProgressRuleError(refusal)
+    refused = why_no_new_check(user, project_id)
+    if refused:
+        raise ProgressRuleError(refused)
     project = db.session.get(Project, int(project_id))
     with db.session.no_autoflush:
         _of_project(check, project)
@@ -245,30 +237,29 @@ def side_of(user, project) -> str | None:
     return None
 
 
+def _check_new_rating(user, project_id):
+    project = _project(user, project_id, RATED + RUNNING)
+    side = side_of(user, project)
+    if side is None:
+        raise ProgressRuleError(_("The project's enterprise and researcher rate each "
+                                  "other."))
+    if project.state not in RATED:
+        raise ProgressRuleError(_("Each side rates the other once the project is "
+                                  "self-accepted."))
+    if db.session.scalar(select(SatisfactionRating.id).where(
+            SatisfactionRating.project_id == project.id,
+            SatisfactionRating.by_side == side)):
+        raise ProgressRuleError(_("You have rated this project already."))
+
+
 def why_no_new_rating(user, project_id) -> str | None:
-    try:
-        with db.session.no_autoflush:
-            project = _project(user, project_id, RATED + RUNNING)
-            side = side_of(user, project)
-            if side is None:
-                raise ProgressRuleError(_("The project's enterprise and researcher rate each "
-                                          "other."))
-            if project.state not in RATED:
-                raise ProgressRuleError(_("Each side rates the other once the project is "
-                                          "self-accepted."))
-            if db.session.scalar(select(SatisfactionRating.id).where(
-                    SatisfactionRating.project_id == project.id,
-                    SatisfactionRating.by_side == side)):
-                raise ProgressRuleError(_("You have rated this project already."))
-    except ProgressRuleError as refusal:
-        return str(refusal)
-    return None
+    return refusal(_check_new_rating, user, project_id)
 
 
 def prepare_rating(rating, user, project_id):
-    refusal = why_no_new_rating(user, project_id)
-    if refusal:
-        raise ProgressRuleError(refusal)
+    refused = why_no_new_rating(user, project_id)
+    if refused:
+        raise ProgressRuleError(refused)
     project = db.session.get(Project, int(project_id))
     with db.session.no_autoflush:
         _of_project(rating, project)
@@ -321,21 +312,20 @@ def record_support(project, user, conditions, phd_posts):
 CHANGEABLE = RUNNING + (ProjectState.suspended,)
 
 
+def _check_new_request(user, project_id):
+    project = _project(user, project_id, CHANGEABLE)
+    if getattr(user, "enterprise_id", None) != project.enterprise_id:
+        raise ProgressRuleError(_("The project's enterprise asks for a change or a "
+                                  "termination."))
+    if db.session.scalar(select(ChangeRequest.id).where(
+            ChangeRequest.project_id == project.id,
+            ChangeRequest.state == RequestState.submitted)):
+        raise ProgressRuleError(_("A request of this project waits for the province's "
+                                  "decision."))
+
+
 def why_no_new_request(user, project_id) -> str | None:
-    try:
-        with db.session.no_autoflush:
-            project = _project(user, project_id, CHANGEABLE)
-            if getattr(user, "enterprise_id", None) != project.enterprise_id:
-                raise ProgressRuleError(_("The project's enterprise asks for a change or a "
-                                          "termination."))
-            if db.session.scalar(select(ChangeRequest.id).where(
-                    ChangeRequest.project_id == project.id,
-                    ChangeRequest.state == RequestState.submitted)):
-                raise ProgressRuleError(_("A request of this project waits for the province's "
-                                          "decision."))
-    except ProgressRuleError as refusal:
-        return str(refusal)
-    return None
+    return refusal(_check_new_request, user, project_id)
 
 
 def _check_request(request):
@@ -353,9 +343,9 @@ def _check_request(request):
 
 
 def prepare_request(request, user, project_id):
-    refusal = why_no_new_request(user, project_id)
-    if refusal:
-        raise ProgressRuleError(refusal)
+    refused = why_no_new_request(user, project_id)
+    if refused:
+        raise ProgressRuleError(refused)
     project = db.session.get(Project, int(project_id))
     with db.session.no_autoflush:
         _of_project(request, project)
@@ -383,8 +373,6 @@ def _paid(project) -> Decimal:
 def check_request_approvable(request):
     """Guard of the approval: the project is still changeable; a lower funding keeps what is
     planned or paid."""
-    from app.domain.funding.payments import locked_project
-
     project = locked_project(request.project_id)
     if project.state not in CHANGEABLE:
         raise ProgressRuleError(_("Project %(number)s is “%(state)s” now.",
@@ -400,8 +388,6 @@ def check_request_approvable(request):
 def apply_request(request, actor):
     """After the approval: the change's funding, or the termination (the project ends with
     the funding it was paid)."""
-    from app.domain.funding.payments import locked_project
-
     project = locked_project(request.project_id)
     before = {"funding": str(project.funding), "state": project.state.value}
     if request.kind == "change":

@@ -21,8 +21,9 @@ from sqlalchemy import or_, select
 
 from app.core import audit
 from app.core.access import jurisdiction
+from app.domain.funding.projects import project_in, refusal
 from app.extensions import db
-from app.models import CaseState, CreditRecord, Project, ProjectState, SupervisionCase
+from app.models import CaseState, CreditRecord, ProjectState, SupervisionCase
 from app.workflows.errors import RuleViolation
 
 ACTIVE_CASE_STATES = (CaseState.open, CaseState.investigating, CaseState.violation)
@@ -36,25 +37,15 @@ class SupervisionRuleError(RuleViolation):
 
 
 def _project_of(user, project_id):
-    project = None
-    if str(project_id or "").isdigit():
-        project = jurisdiction.visible(db.session, Project, int(project_id), user)
-    if project is None:
-        raise SupervisionRuleError(_("Open the funded project the case is about."))
-    if project.state not in SUPERVISED_PROJECT_STATES:
-        raise SupervisionRuleError(_("Project %(number)s is “%(state)s”: a case concerns a "
-                                     "funded project.", number=project.number,
-                                     state=project.state.title))
-    return project
+    return project_in(
+        user, project_id, SUPERVISED_PROJECT_STATES, SupervisionRuleError,
+        _("Open the funded project the case is about."),
+        lambda project: _("Project %(number)s is “%(state)s”: a case concerns a funded "
+                          "project.", number=project.number, state=project.state.title))
 
 
 def why_no_new_case(user, project_id) -> str | None:
-    try:
-        with db.session.no_autoflush:
-            _project_of(user, project_id)
-    except SupervisionRuleError as refusal:
-        return str(refusal)
-    return None
+    return refusal(_project_of, user, project_id)
 
 
 def prepare_new_case(case, user, project_id):
