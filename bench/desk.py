@@ -118,7 +118,9 @@ def _contracts_and_projects(db, rnd):
                Proposal.researcher_id, Researcher.institution_id, Proposal.budget)
         .join(Need, Need.id == Proposal.need_id).join(Researcher)
         .where(Proposal.state == "selected").order_by(Proposal.id)).all()
-    seen, chosen = set(), []
+    # Enterprises with a contract of the round already (bench.generate's funded projects)
+    # take no second one: one project per enterprise and round.
+    seen, chosen = set(db.session.scalars(select(Contract.enterprise_id))), []
     for row in rows:
         if row.enterprise_id not in seen:
             seen.add(row.enterprise_id)
@@ -138,7 +140,9 @@ def _contracts_and_projects(db, rnd):
     db.session.commit()
     approved = db.session.execute(select(Contract.id, Contract.round_id, Contract.enterprise_id,
                                          Contract.researcher_id, Contract.amount)
-                                  .where(Contract.state == "approved")).all()
+                                  .where(Contract.state == "approved",
+                                         Contract.proposal_id.is_not(None),
+                                         ~Contract.id.in_(select(Project.contract_id)))).all()
     states = ("funded",) * 5 + ("reported", "reported", "accepted", "evaluated", "evaluated")
     projects = []
     for i, row in enumerate(approved):

@@ -4,7 +4,7 @@
     python -m bench.generate --scale national10x --database postgresql://postgres@127.0.0.1/bench
 
 Scales (enterprises / published needs / researchers / proposals / funded projects):
-    tiny         50 / 20 / 100 / 200 / 10 (the smoke test)
+    tiny         50 / 20 / 100 / 200 / 4 (the smoke test)
     province     50,000 / 20,000 / 100,000 / 200,000 / 300
     national10x  500,000 / 200,000 / 1,000,000 / 2,000,000 / 3,000
 
@@ -30,7 +30,7 @@ import time
 from tqdm import tqdm
 
 SCALES = {
-    "tiny": dict(enterprises=50, needs=20, researchers=100, proposals=200, projects=10),
+    "tiny": dict(enterprises=50, needs=20, researchers=100, proposals=200, projects=4),
     "province": dict(enterprises=50_000, needs=20_000, researchers=100_000, proposals=200_000,
                      projects=300),
     "national10x": dict(enterprises=500_000, needs=200_000, researchers=1_000_000,

@@ -39,10 +39,14 @@ def test_the_generator_loads_every_table_at_the_tiny_scale(tmp_path):
     timings = generate("tiny", url, out=io.StringIO())
     assert [label for label, *_rest in timings] == [
         "institutions", "enterprises", "needs", "researchers", "researcher fields", "proposals",
-        "search index"]
+        "after 立项", "search index"]
     with sqlite3.connect(f"{tmp_path}/gen.db") as conn:
         count = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
                  for table in ("enterprises", "needs", "researchers", "proposals")}
+        # What follows 立项: every table of the second stage has rows to walk.
+        after = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                 for table in ("contracts", "projects", "publicities", "payments", "milestones",
+                               "service_logs")}
         # Search and matching work on what the generator wrote: pinyin, profiles, the index.
         initials = conn.execute("SELECT count(*) FROM needs WHERE name_initials <> ''").fetchone()
         indexed = conn.execute("SELECT count(DISTINCT need_id) FROM need_search_terms").fetchone()
@@ -51,7 +55,11 @@ def test_the_generator_loads_every_table_at_the_tiny_scale(tmp_path):
     tiny = SCALES["tiny"]
     assert count == {"enterprises": tiny["enterprises"], "needs": tiny["needs"],
                      "researchers": tiny["researchers"], "proposals": tiny["proposals"]}
-    assert initials[0] == tiny["needs"] and indexed[0] == tiny["needs"] and active[0] == 0
+    # A need under contract leaves the public list and its search index.
+    assert initials[0] == tiny["needs"] and active[0] == 0
+    assert indexed[0] == tiny["needs"] - tiny["projects"]
+    assert after["contracts"] == after["projects"] == tiny["projects"], after
+    assert min(after.values()) >= 1, after
 
 
 def test_staff_list_benchmark_compares_with_stock_fab(tmp_path):

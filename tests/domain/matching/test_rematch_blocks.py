@@ -92,7 +92,9 @@ def _history():
     needs = db.session.scalars(select(Need.id).order_by(Need.id)).all()
     unpublished = db.session.scalar(select(Need.id).where(Need.state != NeedState.published))
     researchers = sorted({m.researcher_id for m in rows})
-    extra = [(n, r) for n in needs[:3] + [unpublished] for r in researchers[-6:]
+    # The need no longer published may be one of the first three (bench.generate contracts
+    # some): each pair once.
+    extra = [(n, r) for n in dict.fromkeys(needs[:3] + [unpublished]) for r in researchers[-6:]
              if n is not None and (n, r) not in found]
     now = utcnow()
     db.session.execute(insert(Match), [
