@@ -514,8 +514,8 @@ def test_6c_milestones_a_confirmed_service_log_the_mid_term_check_and_the_paymen
     people.desk("enterprise", "enterprise-service-log", waiting=["service_logs_to_confirm"])
     act(enterprise, f"/servicelogmodelview/decide/{log_id}", "confirm_service")
     expect(cell(enterprise, "状态")).to_have_text("企业已确认")
-    enterprise.goto("/milestonemodelview/list/")
     for title, _page, _days in milestones:
+        enterprise.goto("/milestonemodelview/list/")
         milestone_id = id_in(row_link(enterprise, title, "/show/"))
         act(enterprise, f"/milestonemodelview/decide/{milestone_id}", "reach")
         expect(cell(enterprise, "状态")).to_have_text("已达成")
