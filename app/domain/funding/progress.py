@@ -83,6 +83,21 @@ def _of_project(record, project):
     record.enterprise_id, record.researcher_id = project.enterprise_id, project.researcher_id
 
 
+def _add_to_project(record, user, project_id, why_not, complete):
+    """Make ``record`` one of the project ``project_id``'s, if ``why_not`` says nothing against
+    it: the parties from the project, never from the form; ``complete(record, project)`` sets
+    the rest and checks it (raising ProgressRuleError). Adds and flushes."""
+    refused = why_not(user, project_id)
+    if refused:
+        raise ProgressRuleError(refused)
+    project = db.session.get(Project, int(project_id))
+    with db.session.no_autoflush:
+        _of_project(record, project)
+        complete(record, project)
+    db.session.add(record)
+    db.session.flush()
+
+
 # --- milestones -----------------------------------------------------------------------------
 
 def _check_new_milestone(user, project_id):
@@ -107,16 +122,11 @@ def check_milestone(milestone):
 
 
 def prepare_milestone(milestone, user, project_id):
-    refused = why_no_new_milestone(user, project_id)
-    if refused:
-        raise ProgressRuleError(refused)
-    project = db.session.get(Project, int(project_id))
-    with db.session.no_autoflush:
-        _of_project(milestone, project)
+    def complete(milestone, project):
         milestone.state = MilestoneState.planned
         check_milestone(milestone)
-    db.session.add(milestone)
-    db.session.flush()
+
+    _add_to_project(milestone, user, project_id, why_no_new_milestone, complete)
 
 
 def check_milestone_editable(milestone):
@@ -172,16 +182,11 @@ def check_log(log, today: dt.date | None = None):
 
 
 def prepare_log(log, user, project_id):
-    refused = why_no_new_log(user, project_id)
-    if refused:
-        raise ProgressRuleError(refused)
-    project = db.session.get(Project, int(project_id))
-    with db.session.no_autoflush:
-        _of_project(log, project)
+    def complete(log, project):
         log.state = ServiceLogState.submitted
         check_log(log)
-    db.session.add(log)
-    db.session.flush()
+
+    _add_to_project(log, user, project_id, why_no_new_log, complete)
 
 
 def check_log_editable(log):
@@ -209,19 +214,14 @@ def why_no_new_check(user, project_id) -> str | None:
 
 
 def prepare_check(check, user, project_id, today: dt.date | None = None):
-    refused = why_no_new_check(user, project_id)
-    if refused:
-        raise ProgressRuleError(refused)
-    project = db.session.get(Project, int(project_id))
-    with db.session.no_autoflush:
-        _of_project(check, project)
+    def complete(check, project):
         check.checked_by_id = user.id
         if check.checked_on is None or check.checked_on > _today(today):
             raise ProgressRuleError(_("Give the day of the check (not in the future)."))
         if not (check.opinion or "").strip():
             raise ProgressRuleError(_("Give the opinion of the check."))
-    db.session.add(check)
-    db.session.flush()
+
+    _add_to_project(check, user, project_id, why_no_new_check, complete)
 
 
 # --- satisfaction ---------------------------------------------------------------------------
@@ -257,17 +257,12 @@ def why_no_new_rating(user, project_id) -> str | None:
 
 
 def prepare_rating(rating, user, project_id):
-    refused = why_no_new_rating(user, project_id)
-    if refused:
-        raise ProgressRuleError(refused)
-    project = db.session.get(Project, int(project_id))
-    with db.session.no_autoflush:
-        _of_project(rating, project)
+    def complete(rating, project):
         rating.by_side = side_of(user, project)
         if rating.score is None or not 1 <= int(rating.score) <= 5:
             raise ProgressRuleError(_("Give a score from 1 to 5."))
-    db.session.add(rating)
-    db.session.flush()
+
+    _add_to_project(rating, user, project_id, why_no_new_rating, complete)
 
 
 def suggested_satisfaction(project, points: int) -> Decimal | None:
@@ -343,16 +338,11 @@ def _check_request(request):
 
 
 def prepare_request(request, user, project_id):
-    refused = why_no_new_request(user, project_id)
-    if refused:
-        raise ProgressRuleError(refused)
-    project = db.session.get(Project, int(project_id))
-    with db.session.no_autoflush:
-        _of_project(request, project)
+    def complete(request, project):
         request.state = RequestState.submitted
         _check_request(request)
-    db.session.add(request)
-    db.session.flush()
+
+    _add_to_project(request, user, project_id, why_no_new_request, complete)
 
 
 def _held(project) -> Decimal:
