@@ -18,9 +18,9 @@ from helpers import REGION_A, REGION_B, Inbox, free_port
 from sqlalchemy import text
 
 from app import create_app
-from app.extensions import db
 from app.core.security import sync_roles
 from app.domain.reference.loader import seed_reference_data
+from app.extensions import db
 from app.models import EnterpriseState, NeedState
 
 

@@ -37,6 +37,7 @@ from app.models import (
 )
 from app.models.execution import ChangeRequest, Milestone, ServiceLog
 from app.models.mixins import utcnow
+from app.utils import clock
 
 PASSWORD = "pw-Test-123456"
 _seq = itertools.count(1)
@@ -72,7 +73,7 @@ class Factories:
 
     def open_round(self):
         """A round whose filing phase contains today."""
-        today = dt.date.today()
+        today = clock.today()
         code = "T-OPEN"
         found = db.session.scalars(select(ProgramRound).where(ProgramRound.code == code)).first()
         if found:
@@ -152,7 +153,7 @@ class Factories:
     def contract(self, need, researcher, files=("c.pdf", "i.pdf", "t.pdf")):
         contract = Contract(round=need.round, need=need, enterprise=need.enterprise,
                             researcher=researcher, institution=researcher.institution,
-                            amount=Decimal(120000), signed_on=dt.date.today(),
+                            amount=Decimal(120000), signed_on=clock.today(),
                             contract_file=files[0], invoice_file=files[1], transfer_file=files[2])
         db.session.add(contract)
         db.session.commit()
@@ -171,7 +172,7 @@ class Factories:
     def publicity(self, projects, starts_on=None, ends_on=None):
         """A 公示 list of ``projects`` (made proposed), open from ``starts_on`` (default
         today) to ``ends_on`` (default four days later)."""
-        starts_on = starts_on or dt.date.today()
+        starts_on = starts_on or clock.today()
         ends_on = ends_on or starts_on + dt.timedelta(days=4)
         publicity = Publicity(round=projects[0].round, title=f"公示 {next(_seq)}",
                               starts_on=starts_on, ends_on=ends_on, working_days=5)
@@ -183,14 +184,14 @@ class Factories:
 
     def payment(self, project, state=None, amount=Decimal(50000), **values):
         """A payment of ``project``'s subsidy (planned unless ``state`` says otherwise)."""
-        values = {"batch": "2020年第一批", "planned_on": dt.date.today(),
+        values = {"batch": "2020年第一批", "planned_on": clock.today(),
                   "payer": "湖北省科学技术厅", **values}
         payment = Payment(project=project, round_id=project.round_id,
                           enterprise_id=project.enterprise_id, amount=amount, **values)
         if state is not None:
             payment.state = state
             if state is not PaymentState.planned:
-                payment.paid_on = payment.paid_on or dt.date.today()
+                payment.paid_on = payment.paid_on or clock.today()
                 payment.voucher = payment.voucher or "v_sep_拨付凭证.pdf"
             if state is PaymentState.returned:
                 payment.return_reason = "项目终止，资金退回"
@@ -210,15 +211,15 @@ class Factories:
         return record
 
     def milestone(self, project, state=None, **values):
-        values = {"title": "样机试制", "due_on": dt.date.today() + dt.timedelta(days=30),
+        values = {"title": "样机试制", "due_on": clock.today() + dt.timedelta(days=30),
                   **values}
         if state is MilestoneState.reached:
-            values.setdefault("reached_on", dt.date.today())
+            values.setdefault("reached_on", clock.today())
         return self._of_project(Milestone(), project, state, **values)
 
     def service_log(self, project, state=None, **values):
-        values = {"starts_on": dt.date.today() - dt.timedelta(days=2),
-                  "ends_on": dt.date.today() - dt.timedelta(days=1), "hours": Decimal(12),
+        values = {"starts_on": clock.today() - dt.timedelta(days=2),
+                  "ends_on": clock.today() - dt.timedelta(days=1), "hours": Decimal(12),
                   "work_done": "现场调试视觉检测设备，培训操作人员。", **values}
         if state is ServiceLogState.disputed:
             values.setdefault("dispute_reason", "工时与考勤不符")

@@ -59,6 +59,12 @@ def money(amount) -> str:
     return _("%(amount)s yuan", amount=f"{Decimal(amount):,.2f}")
 
 
+def amount(value) -> str:
+    """An amount as a generated list or record page shows it, under a heading that names the
+    unit ("金额（元）"): 150,000.00, without a second 元 in each cell."""
+    return "" if value is None else f"{Decimal(value):,.2f}"
+
+
 def whole_yuan(amount) -> str:
     """An amount in whole yuan with thousands separators (1,500,000)."""
     return "" if amount is None else f"{amount:,.0f}"
@@ -148,9 +154,15 @@ def _formatter_for(column):
         return yes_no
     if isinstance(kind, DateTime):
         return local_time
-    if isinstance(kind, Numeric) and (kind.precision or 0) >= MONEY_PRECISION and kind.scale == 2:
-        return money
+    if is_money(column):
+        return amount
     return None
+
+
+def is_money(column) -> bool:
+    kind = column.type
+    return isinstance(kind, Numeric) and (kind.precision or 0) >= MONEY_PRECISION \
+        and kind.scale == 2
 
 
 @functools.lru_cache(maxsize=None)

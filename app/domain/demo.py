@@ -31,6 +31,7 @@ from app.models import (
     WhitelistStatus,
 )
 from app.models.mixins import utcnow
+from app.utils import clock
 
 ENTERPRISES = [  # name, region code, field code
     ("武汉光谷智能传感科技有限公司", "420100", "0106"),
@@ -68,7 +69,7 @@ def _credit_code(seq: int) -> str:
 
 
 def _demo_round():
-    today = dt.date.today()
+    today = clock.today()
     code = f"HB-DEMO-{today.year}"
     found = db.session.scalars(select(ProgramRound).where(ProgramRound.code == code)).first()
     if found:

@@ -6,11 +6,12 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ProgramRound
+from app.utils import clock
 
 
 def current_round(today: dt.date | None = None):
     """The round whose phases contain ``today``, else the most recent one (or ``None``)."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     stmt = select(ProgramRound).where(
         ProgramRound.needs_filing_start <= today, ProgramRound.evaluation_end >= today
     ).order_by(ProgramRound.needs_filing_start.desc())
@@ -23,7 +24,7 @@ def current_round(today: dt.date | None = None):
 
 def round_for_filing(today: dt.date | None = None):
     """The round open for filing needs today, else ``None``."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     stmt = select(ProgramRound).where(
         ProgramRound.needs_filing_start <= today, ProgramRound.needs_filing_end >= today
     ).order_by(ProgramRound.needs_filing_start.desc())

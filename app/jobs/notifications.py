@@ -2,7 +2,6 @@
 
 The rules (claim, outcome, retry, sweep) live in ``app/core/notifications/delivery.py``; here is only the RQ side.
 """
-import datetime as dt
 import logging
 import re
 import smtplib
@@ -19,6 +18,7 @@ from app.domain.desk import notices
 from app.extensions import db
 from app.jobs import schedule
 from app.models import Channel, NotificationState
+from app.utils import clock
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ def _tell_the_platform_of_a_failure(row):
 def send_work_digests():
     """The daily e-mail of work waiting for staff who chose it, then schedule the next run."""
     try:
-        count = notices.send_work_digests(dt.date.today())
+        count = notices.send_work_digests(clock.today())
         db.session.commit()
         return count
     finally:

@@ -28,6 +28,7 @@ from app.models.mixins import (
     state_column,
 )
 from app.models.program_round import ProgramRound
+from app.utils import clock
 
 # A project still owes its summary report or self-acceptance.
 OPEN_PROJECT_STATES = (ProjectState.funded, ProjectState.reported)
@@ -152,7 +153,7 @@ class Project(TimestampMixin, VersionedMixin, Model):
 
     def days_left(self, today: dt.date | None = None) -> int | None:
         deadline = self.deadline
-        return None if deadline is None else (deadline - (today or dt.date.today())).days
+        return None if deadline is None else (deadline - (today or clock.today())).days
 
     def deadline_passed(self, today: dt.date | None = None) -> bool:
         """The round's execution end lies behind ``today`` (the deadline day itself still
@@ -173,5 +174,5 @@ class Project(TimestampMixin, VersionedMixin, Model):
     def overdue_clause(cls, today: dt.date | None = None):
         """``is_overdue`` as a WHERE clause on Project."""
         from_round = select(ProgramRound.id).where(
-            ProgramRound.execution_end < (today or dt.date.today()))
+            ProgramRound.execution_end < (today or clock.today()))
         return and_(cls.state.in_(OPEN_PROJECT_STATES), cls.round_id.in_(from_round))

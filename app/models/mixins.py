@@ -1,16 +1,12 @@
 """Column helpers shared by the domain models."""
-import datetime as dt
 import enum
 
 from flask_appbuilder.models.mixins import FileColumn
 from flask_babel import get_locale
 from sqlalchemy import Column, DateTime, Enum, Integer, String, inspect
 
+from app.utils.clock import utcnow  # models and rules import it from here
 from app.utils.pinyin import initials_of, pinyin_of
-
-
-def utcnow():
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 class SafeFileColumn(FileColumn):

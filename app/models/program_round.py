@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, CheckConstraint, Column, Date, Integer, Numeric,
 
 from app.models.enums import LabelledEnum
 from app.models.mixins import LabelledMixin, TimestampMixin
+from app.utils import clock
 
 
 class RoundPhase(LabelledEnum):
@@ -107,4 +108,4 @@ class ProgramRound(RoundCalendar, LabelledMixin, TimestampMixin, Model):
 
     @property
     def current_phase(self) -> RoundPhase:
-        return self.phase_on(dt.date.today())
+        return self.phase_on(clock.today())

@@ -1,7 +1,6 @@
 """The round dashboard: the province (and platform) see the whole round, a bureau its own
 region. Thin: the figures are in ``app/domain/dashboard/figures.py``, the charts in ``app/domain/dashboard/charts.py``, the
 workbook in ``app/domain/dashboard/workbook.py``."""
-import datetime as dt
 
 from flask import abort, g, request
 from flask_appbuilder import BaseView, expose, has_access
@@ -17,6 +16,7 @@ from app.domain.dashboard import charts, workbook
 from app.domain.dashboard import figures as dashboard
 from app.extensions import db
 from app.models import ProgramRound
+from app.utils import clock
 
 
 def _chosen_round():
@@ -80,7 +80,7 @@ class DashboardView(BaseView):
                 workbook.sheets(board, dashboard.projects(program_round, g.user)),
                 title=program_round.label)
             round_id = program_round.id
-            name = f"{_('Dashboard')}-{program_round.code}-{dt.date.today().isoformat()}.xlsx"
+            name = f"{_('Dashboard')}-{program_round.code}-{clock.today().isoformat()}.xlsx"
         with workbooks.closed_on_error(output), short_write():
             audit.record("dashboard.export", db.session.get(ProgramRound, round_id),
                          actor=g.user, after={"projects": counts[-1]})

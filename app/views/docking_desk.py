@@ -1,7 +1,6 @@
 """The docking desk (a participant's own docking: recommended needs, proposals, comparison,
 threads) and the staff's docking progress. Thin: the rules are in ``app/domain/docking/proposals.py``,
 ``app/domain/docking/comparison.py`` and ``app/domain/docking/conversation.py``; the queries in ``app/domain/docking/progress.py``."""
-import datetime as dt
 
 from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
@@ -16,6 +15,7 @@ from app.domain.docking import progress as docking
 from app.domain.docking.proposals import SECTIONS
 from app.extensions import db
 from app.models import Action, Need, NeedState, Proposal, ProposalState, Region
+from app.utils import clock
 from app.workflows import WorkflowError, apply_action, available_actions
 
 PER_PAGE = 50
@@ -226,7 +226,7 @@ class DockingProgressView(BaseView):
         # From the desk: the needs still waiting for a proposal after the waiting days.
         waiting = request.args.get("waiting") == "1"
         where = docking.waiting_for_proposals(
-            dt.date.today(), current_app.config["DESK_WAITING_DAYS"]) if waiting else None
+            clock.today(), current_app.config["DESK_WAITING_DAYS"]) if waiting else None
         rows, total = docking.progress(states=states,
                                        region_id=int(region) if region.isdigit() else None,
                                        page=page, per_page=PER_PAGE, where=where)

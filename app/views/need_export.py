@@ -1,5 +1,4 @@
 """Excel export of the need list for Platform and Province (all) and Bureau (its region)."""
-import datetime as dt
 
 from flask import g, request
 from flask_appbuilder import BaseView, expose, has_access
@@ -9,6 +8,7 @@ from app.core import audit, workbooks
 from app.core.long_reads import long_read, short_write
 from app.domain.needs.export import need_list_sheet
 from app.domain.needs.need_list import NeedFilters
+from app.utils import clock
 
 
 class NeedListExportView(BaseView):
@@ -27,4 +27,4 @@ class NeedListExportView(BaseView):
         with workbooks.closed_on_error(output), short_write():
             audit.record("needs.export", None, subject_type="needs", actor=g.user,
                          after={"count": count[0], "filters": dict(request.args)})
-        return workbooks.response(output, f"需求清单-{dt.date.today().isoformat()}.xlsx")
+        return workbooks.response(output, f"需求清单-{clock.today().isoformat()}.xlsx")

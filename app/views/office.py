@@ -13,6 +13,7 @@ from app.core.security import ROLE_TITLES
 from app.domain.desk import kept, panels, todo
 from app.domain.rounds import current_round
 from app.models import RoundDates
+from app.utils import clock
 from app.views import frame
 from app.views.base import PageHistory
 
@@ -38,7 +39,7 @@ class OfficeIndexView(PageHistory, IndexView):
         user = getattr(g, "user", None)
         if not getattr(user, "is_authenticated", False):
             return self.render_template(self.index_template, appbuilder=self.appbuilder)
-        today = dt.date.today()
+        today = clock.today()
         # Every token the desk's parts are kept under: read with the user's snapshot
         # (``visitor.DESK_PAGE``), else here in one statement.
         cache_tokens.prefetch(["reference", *(f"rows:{t}" for t in kept.DESK_TABLES)])

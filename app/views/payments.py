@@ -2,7 +2,6 @@
 page), corrects them, records them paid or returned; everyone of the project's jurisdiction
 reads them; the reconciliation per round and its Excel export. The rules are
 app/domain/funding/payments.py."""
-import datetime as dt
 
 from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import expose, has_access
@@ -18,6 +17,7 @@ from app.domain.funding import payments as rules
 from app.domain.rounds import current_round
 from app.extensions import db
 from app.models import Payment, ProgramRound
+from app.utils import clock
 from app.views.base import interface
 from app.views.uploads import UnicodeFileUploadField
 from app.views.workflow import WorkflowModelView
@@ -114,4 +114,4 @@ class PaymentModelView(WorkflowModelView):
             audit.record("payments.export", None, subject_type="payments", actor=g.user,
                          after={"count": count[0], "round": program_round.code})
         return workbooks.response(output, f"拨付-{program_round.code}-"
-                                          f"{dt.date.today().isoformat()}.xlsx")
+                                          f"{clock.today().isoformat()}.xlsx")

@@ -1,7 +1,6 @@
 """The execution of a funded project in the back office: milestones, the service log and the
 mid-term check, each added from the project's page. The rules are
 app/domain/funding/progress.py."""
-import datetime as dt
 
 from flask import g, request, url_for
 from flask_appbuilder import expose, has_access
@@ -21,6 +20,7 @@ from app.models import (
     ServiceLog,
     ServiceLogState,
 )
+from app.utils import clock
 from app.views.base import ScopedModelView, interface
 from app.views.uploads import UnicodeFileUploadField
 from app.views.workflow import WorkflowModelView
@@ -79,7 +79,7 @@ class MilestoneModelView(WorkflowModelView):
         """Milestones past their date and not reached, of the user's jurisdiction."""
         return self.render_template("office/milestones_overdue.html",
                                     milestones=rules.overdue_milestone_list(g.user),
-                                    today=dt.date.today(), title=_("Overdue milestones"))
+                                    today=clock.today(), title=_("Overdue milestones"))
 
 
 class ServiceLogModelView(WorkflowModelView):

@@ -1,6 +1,5 @@
 """Notifications (each user's inbox, and failed deliveries for the platform), review records
 and the audit log."""
-import datetime as dt
 
 from flask import flash, g, redirect
 from flask_appbuilder import expose, has_access
@@ -16,6 +15,7 @@ from app.core.notifications import delivery
 from app.domain.needs.export import audit_log_sheet
 from app.extensions import db
 from app.models import AuditLog, Notification, NotificationState, ReviewRecord
+from app.utils import clock
 from app.views.base import JURISDICTION, ScopedModelView, interface
 
 LABELS = {
@@ -122,4 +122,4 @@ class AuditLogModelView(ScopedModelView):
         with workbooks.closed_on_error(output), short_write():
             audit.record("audit.export", None, subject_type="audit_log",
                          after={"rows": count[0]}, actor=g.user)
-        return workbooks.response(output, f"audit-log-{dt.date.today().isoformat()}.xlsx")
+        return workbooks.response(output, f"audit-log-{clock.today().isoformat()}.xlsx")

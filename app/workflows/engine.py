@@ -12,6 +12,7 @@ from app.core.notifications.outbox import notify_owners, notify_staff
 from app.extensions import db
 from app.models import Action, ReviewRecord
 from app.models.mixins import utcnow
+from app.utils import clock
 from app.workflows.errors import (
     ConcurrentDecision,
     InvalidTransition,
@@ -103,7 +104,7 @@ def apply_action(obj, action, actor, opinion: str | None = None, today: dt.date 
                                 action=action.title))
     program_round = _round_of(obj)
     if transition.phase is not None and program_round is not None:
-        phase = program_round.phase_on(today or dt.date.today())
+        phase = program_round.phase_on(today or clock.today())
         if phase is not transition.phase:
             raise OutOfPhase(
                 _("“%(action)s” is only possible during “%(phase)s” (until %(deadline)s); "

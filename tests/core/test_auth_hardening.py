@@ -9,11 +9,21 @@ from html.parser import HTMLParser
 
 import pytest
 from factories import PASSWORD
-from helpers import PAYLOAD, api_headers, credit_code, enterprise_form, login, post_form, researcher_form, work
+from helpers import (
+    PAYLOAD,
+    api_headers,
+    credit_code,
+    enterprise_form,
+    login,
+    post_form,
+    researcher_form,
+    work,
+)
 from sqlalchemy import select, update
 
-from app.models import AppUser, Channel, Notification, NotificationState
 from app.core.notifications.outbox import notify
+from app.models import AppUser, Channel, Notification, NotificationState
+from app.utils import clock
 
 ROLES = ("Admin", "Platform", "Province", "Bureau", "Enterprise", "Researcher")
 # Each breaks the rule (10 characters, 3 of 4 classes) in another way.
@@ -187,7 +197,7 @@ def test_five_wrong_passwords_lock_the_account_on_both_paths(client, make, db_se
         client, "nobody-here", "Wrong-Pass-0001")
     # The lock runs out (moved back in the database, not waited for): the password works.
     db_session.execute(update(AppUser).where(AppUser.id == user.id).values(
-        locked_until=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        locked_until=clock.utcnow()
         - dt.timedelta(seconds=1)))
     db_session.commit()
     assert _signed_in(path, attempt(client, user.username, PASSWORD))
@@ -210,7 +220,7 @@ def test_the_lock_is_not_lifted_before_its_time(client, make, db_session):
     for n in range(5):
         _api_login(client, user.username, f"Wrong-Pass-{n:04d}")
     locked_until = _user(db_session, user.id).locked_until
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = clock.utcnow()
     assert dt.timedelta(minutes=29) < locked_until - now <= dt.timedelta(minutes=30)
     # One minute left: still locked.
     db_session.execute(update(AppUser).where(AppUser.id == user.id).values(
@@ -333,7 +343,7 @@ def test_refresh_is_refused_once_the_account_is_locked(client, make, db_session)
     assert response.status_code == 401 and "access_token" not in (response.json or {})
     # The lock runs out: the same refresh token works again (it has not expired).
     db_session.execute(update(AppUser).where(AppUser.id == user.id).values(
-        locked_until=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        locked_until=clock.utcnow()
         - dt.timedelta(seconds=1)))
     db_session.commit()
     assert _refresh(client, refresh).status_code == 200

@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 from stdnum.cn import uscc
 
+from app.utils import clock
 from e2e.people import (
     PASSWORD,
     People,
@@ -85,7 +86,7 @@ def test_0_staff_and_round(people, stack, state):
 
     province = people.sign_in("province", "province", PASSWORD)
     province.goto("/programroundmodelview/add")
-    today = dt.date.today()
+    today = clock.today()
     day = lambda days: (today + dt.timedelta(days=days)).isoformat()
     code = state["round_code"] = f"HB-{today.year}-E2E"
     for field, value in {
@@ -383,7 +384,7 @@ def test_5_proposals_compared_shortlisted_discussed_selected(people, stack, stat
 def test_6_contract_approved_and_on_the_dashboard(people, stack, state):
     need_id, first = state["need_id"], state["proposal_ids"][0]
     institution = RESEARCHERS[0][2]
-    today = dt.date.today().isoformat()
+    today = clock.today().isoformat()
     enterprise = people.page("enterprise")
     enterprise.goto(f"/docking/need/{need_id}")
     enterprise.click(f"a[href*='/contractmodelview/add?proposal={first}']")
@@ -489,7 +490,7 @@ def test_6c_milestones_a_confirmed_service_log_the_mid_term_check_and_the_paymen
     """Execution (notice §四(三)): a milestone set by each party and recorded reached, the
     researcher's service log confirmed by the enterprise, the Wuhan bureau's mid-term check;
     then the province pays the subsidy with its voucher."""
-    project_id, today = state["project_id"], dt.date.today()
+    project_id, today = state["project_id"], clock.today()
     researcher, enterprise = people.page("researcher1"), people.page("enterprise")
     milestones = (("样机试制与现场调试", researcher, 20), ("产线部署与试运行", enterprise, 40))
     for title, page, days in milestones:
@@ -599,7 +600,7 @@ def test_7_report_cosigned_accepted_evaluated(people, stack, state):
 def _round_into_evaluation(province, code):
     """The performance evaluation takes place after the execution phase: the province moves
     the round's dates (in the back office, as a round's dates are moved) so that it is now."""
-    today = dt.date.today()
+    today = clock.today()
     day = lambda days: (today + dt.timedelta(days=days)).isoformat()
     province.goto("/programroundmodelview/list/")
     province.goto(row_link(province, code, "/programroundmodelview/edit/"))

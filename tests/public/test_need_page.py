@@ -5,10 +5,11 @@ from decimal import Decimal
 
 import pytest
 from flask import g, request_finished
-
-from app.models import AppUser, NeedState, ProposalState, ResearcherState
-from app.core.access.visitor import Visitor
 from helpers import login
+
+from app.core.access.visitor import Visitor
+from app.models import AppUser, NeedState, ProposalState, ResearcherState
+from app.utils import clock
 
 PROPOSE = 'class="btn btn-primary propose"'
 
@@ -37,7 +38,7 @@ def test_a_round_that_stops_docking_takes_the_offer_off_the_kept_page(client, db
                                                                       researcher):
     login(client, "page_researcher")
     assert PROPOSE in _page(client, need) and PROPOSE in _page(client, need)  # now kept
-    past = dt.date.today() - dt.timedelta(days=1)
+    past = clock.today() - dt.timedelta(days=1)
     program_round = need.round
     program_round.needs_filing_start = past - dt.timedelta(days=30)
     program_round.needs_filing_end = past - dt.timedelta(days=20)

@@ -12,8 +12,9 @@ import io
 import os
 
 import pytest
-from werkzeug.test import EnvironBuilder
+from helpers import api_headers, enterprise_form, login
 from sqlalchemy import func, select
+from werkzeug.test import EnvironBuilder
 
 from app.models import (
     AppUser,
@@ -26,7 +27,6 @@ from app.models import (
     ProposalState,
     ReviewRecord,
 )
-from helpers import api_headers, enterprise_form, login
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF"
 

@@ -21,6 +21,7 @@ from app.models import (
     WhitelistStatus,
 )
 from app.models.mixins import utcnow
+from app.utils import clock
 
 A, B = "420100", "420500"
 TODO = re.compile(r'href="([^"]+)" data-todo="(\w+)">\s*<span class="badge">(\d+)</span>')
@@ -239,7 +240,7 @@ def test_the_province_sees_the_quota_left_and_the_simulation(client, desks, db_s
 
     login(client, desks[("Province", None)].username)
     page = client.get("/office/").get_data(as_text=True)
-    program_round = current_round(dt.date.today())
+    program_round = current_round(clock.today())
     funded = len(db_session.scalars(select(Project).where(
         Project.round_id == program_round.id)).all())
     assert funded  # the fixture's projects are of the current round
@@ -283,7 +284,7 @@ def test_the_rounds_name_is_in_the_readers_language_whoever_came_first(client, d
     name (the journey's desk said "2026 Researchers Serving Enterprises" in Chinese)."""
     from app.domain.rounds import current_round
 
-    current_round(dt.date.today()).name_en = "Test round"
+    current_round(clock.today()).name_en = "Test round"
     db_session.flush()
     login(client, desks[("Enterprise", "A")].username)
     client.get("/language/en")

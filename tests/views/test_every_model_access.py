@@ -44,6 +44,7 @@ from app.models import (
     SatisfactionRating,
 )
 from app.models.mixins import utcnow
+from app.utils import clock
 from app.views.base import file_columns
 
 PARTIES = {"A": REGION_A, "B": REGION_B}
@@ -103,7 +104,7 @@ def _party(app, make, side):
     milestone = make.milestone(project)
     log = make.service_log(project, attachment=_file(app, f"{side}s_sep_现场照片.pdf"))
     check = make.save(MidtermCheck(project_id=project.id, enterprise_id=enterprise.id,
-                                   researcher_id=researcher.id, checked_on=dt.date.today(),
+                                   researcher_id=researcher.id, checked_on=clock.today(),
                                    opinion=f"{side}进展正常"))
     rating = make.save(SatisfactionRating(project_id=project.id, enterprise_id=enterprise.id,
                                           researcher_id=researcher.id, by_side="enterprise",
@@ -112,8 +113,8 @@ def _party(app, make, side):
     case = make.case(project, CaseState.violation)
     record = make.save(CreditRecord(enterprise_id=enterprise.id, researcher_id=researcher.id,
                                     case_id=case.id, reason=f"{side}虚开发票",
-                                    starts_on=dt.date.today(),
-                                    ends_on=dt.date.today() + dt.timedelta(days=365)))
+                                    starts_on=clock.today(),
+                                    ends_on=clock.today() + dt.timedelta(days=365)))
     rows = [
         (enterprise, {"bureau", "enterprise"}),
         (researcher, {"bureau", "researcher"}),

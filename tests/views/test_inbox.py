@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.core.notifications.outbox import notify
 from app.domain.desk import notices
 from app.models import Channel, EnterpriseState, NeedState, Notification
+from app.utils import clock
 from app.workflows import apply_action
 
 A, B = "420100", "420500"
@@ -199,11 +200,11 @@ def test_work_email_at_once_daily_or_never(make, staff, db_session):
     # The daily digest: one e-mail listing the unread work, for those who chose it.
     notices.choose_work_email(bureau, "daily")
     db_session.commit()
-    assert notices.send_work_digests(dt.date.today() + dt.timedelta(days=1)) >= 1
+    assert notices.send_work_digests(clock.today() + dt.timedelta(days=1)) >= 1
     db_session.commit()
     (digest,) = _rows(db_session, bureau, "work.digest")
     assert digest.channel is Channel.email and digest.payload["count"] == 3
-    notices.send_work_digests(dt.date.today() + dt.timedelta(days=1))
+    notices.send_work_digests(clock.today() + dt.timedelta(days=1))
     db_session.commit()
     assert len(_rows(db_session, bureau, "work.digest")) == 1  # once per day
 

@@ -13,6 +13,7 @@ import re
 
 import pytest
 from flask_appbuilder.fields import QuerySelectField, QuerySelectMultipleField
+from helpers import REGION_A, REGION_B, login
 from sqlalchemy import func, insert, select, update
 from sqlalchemy import text as sqlalchemy_text
 from wtforms.fields.core import UnboundField
@@ -31,7 +32,6 @@ from app.models import (
 )
 from app.models.mixins import utcnow
 from bench.staff_pages import measure, pages
-from helpers import REGION_A, REGION_B, login
 
 ROLES = ("Admin", "Platform", "Province", "Bureau", "Enterprise", "Researcher")
 
@@ -238,8 +238,9 @@ def test_the_dashboard_is_kept_until_a_counted_table_is_written(app, client, mak
 
 def test_an_export_of_many_rows_is_streamed_in_constant_statements(app, client, make, world,
                                                                    people):
-    from openpyxl import load_workbook
     import io
+
+    from openpyxl import load_workbook
 
     login(client, people["Province"].username)
     response = client.get("/needlist/export.xlsx")

@@ -1,5 +1,5 @@
 """Values read as values on every generated list and show page: times in Beijing time to the
-minute, 是/否, amounts in yuan, lists joined, records by name; never a Python repr, a bare
+minute, 是/否, amounts under a heading in yuan, lists joined, records by name; never a Python repr, a bare
 True/False/None cell or a timestamp with fractions of a second. The pages are every model
 view's list and the show page of its first row, walked as the administrator and the platform
 (the views come from the registry: a new one is walked without anyone listing it)."""
@@ -46,6 +46,29 @@ def test_every_view_formats_its_times_booleans_amounts_and_lists(app):
                     relation.key not in view.formatters_columns):
                 missing.append(f"{type(view).__name__}.{relation.key}")
     assert missing == []
+
+
+def test_every_amount_column_names_its_unit_once(app):
+    """An amount's heading names the unit (金额（元）) and its cells are figures: the payments
+    list read "金额（元）" over "150,000.00 元"."""
+    from flask_babel import force_locale
+
+    wrong = []
+    for view in _model_views(app):
+        shown = set(view.list_columns) | set(view.show_columns)
+        for column in view.datamodel.obj.__table__.columns:
+            if not (display.is_money(column) and column.key in shown):
+                continue
+            with app.test_request_context():
+                cell = view.formatters_columns[column.key](150000)
+                with force_locale("zh"):
+                    heading_zh = str(view.label_columns.get(column.key, column.key))
+                with force_locale("en"):
+                    heading_en = str(view.label_columns.get(column.key, column.key))
+            if cell != "150,000.00" or "（元）" not in heading_zh or "(CNY)" not in heading_en:
+                wrong.append(f"{type(view).__name__}.{column.key}: {heading_zh} / "
+                             f"{heading_en}: {cell}")
+    assert wrong == [], "\n".join(wrong)
 
 
 def test_values_read_in_the_readers_language(app):

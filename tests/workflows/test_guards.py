@@ -25,6 +25,7 @@ from app.models import (
     ServiceLogState,
 )
 from app.models.mixins import utcnow
+from app.utils import clock
 from app.workflows import WorkflowError, apply_action
 
 
@@ -47,7 +48,7 @@ def _parties(make):
 def _need_below_the_minimum(make, state):
     enterprise, _researcher, owner, _expert = _parties(make)
     need = make.need(enterprise, state, amount=Decimal(1000))
-    return Case(need, owner, today=need.round.phase_end(need.round.phase_on(dt.date.today())))
+    return Case(need, owner, today=need.round.phase_end(need.round.phase_on(clock.today())))
 
 
 def _need_without_a_selection(make):
@@ -93,7 +94,7 @@ def _returned_contract_of_a_closed_round(make):
     """Corrected after the round's matching phase, when contracts had to be in."""
     enterprise, researcher, owner, _expert = _parties(make)
     contract = make.contract(make.need(enterprise, NeedState.contracted), researcher)
-    today = dt.date.today()
+    today = clock.today()
     contract.round = make.save(ProgramRound(
         code="T-PAST", name="已结束批次", needs_filing_start=today - dt.timedelta(50),
         needs_filing_end=today - dt.timedelta(40), matching_end=today - dt.timedelta(30),
@@ -149,8 +150,8 @@ def _project_evaluated_without_a_score_sheet(make):
 def _project_funded_while_an_objection_waits(make):
     project, _owner, _expert = _project(make, ProjectState.proposed)
     make.objection(project)
-    project.publicity.starts_on = dt.date.today() - dt.timedelta(days=7)
-    project.publicity.ends_on = dt.date.today() - dt.timedelta(days=1)
+    project.publicity.starts_on = clock.today() - dt.timedelta(days=7)
+    project.publicity.ends_on = clock.today() - dt.timedelta(days=1)
     make.save(project)
     return Case(project, None)
 
@@ -165,7 +166,7 @@ def _objection_to_a_project_already_funded(make):
 
 def _payment_recorded_paid_without_its_voucher(make):
     project, _owner, _expert = _project(make, ProjectState.funded)
-    payment = make.payment(project, paid_on=dt.date.today())
+    payment = make.payment(project, paid_on=clock.today())
     return Case(payment, make.user("Province"))
 
 

@@ -27,6 +27,7 @@ from app.models import (
     SupervisionCase,
 )
 from app.models.execution import ChangeRequest, Milestone, ServiceLog
+from app.utils import clock
 from app.workflows import (
     ConcurrentDecision,
     InvalidTransition,
@@ -125,7 +126,7 @@ def _prepare_project(make, project, action):
 def _prepare_payment(make, payment, action):
     """Recorded as paid with its date and voucher (app/domain/funding/payments.py)."""
     if action.value == "pay":
-        payment.paid_on, payment.voucher = dt.date.today(), "v_sep_拨付凭证.pdf"
+        payment.paid_on, payment.voucher = clock.today(), "v_sep_拨付凭证.pdf"
 
 
 PREPARE = {"Project": _prepare_project, "Need": _prepare_need, "Payment": _prepare_payment}
@@ -153,7 +154,7 @@ def test_every_transition_for_every_role(make, db_session, case, role):
         db_session.commit()
     actor = _actor(make, role, enterprise, researcher)
     opinion = "意见：同意" if transition.needs_opinion else None
-    today = dt.date.today()
+    today = clock.today()
     if transition.phase is not None and getattr(obj, "round", None) is not None:
         # The last day of the action's phase (the phase rules are tested on their own).
         today = obj.round.phase_end(transition.phase)

@@ -32,6 +32,7 @@ from wtforms import ValidationError
 
 from app.extensions import db
 from app.models import AppUser
+from app.utils import clock
 
 logger = logging.getLogger(__name__)
 
@@ -109,12 +110,8 @@ def generate_password(length: int = 16) -> str:
 
 # Lockout --------------------------------------------------------------------------------------
 
-def _utcnow():
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-
-
 def is_locked(user, now=None) -> bool:
-    return user.locked_until is not None and user.locked_until > (now or _utcnow())
+    return user.locked_until is not None and user.locked_until > (now or clock.utcnow())
 
 
 def may_attempt_login(user) -> bool:
@@ -139,7 +136,7 @@ def count_failed_login(db_session, user) -> None:
     config = current_app.config
     table = user.__table__
     count = func.coalesce(table.c.fail_login_count, 0) + 1
-    until = _utcnow() + dt.timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
+    until = clock.utcnow() + dt.timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
     db_session.execute(update(table).where(table.c.id == user.id).values(
         fail_login_count=count,
         locked_until=case((count >= config["LOGIN_MAX_FAILURES"], until),

@@ -7,7 +7,6 @@ Every statement goes through ``jurisdiction.scoped`` on the model it counts, so 
 numbers never include another region's rows. Each figure is one GROUP BY statement per counted
 model, never a loop over rows.
 """
-import datetime as dt
 from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
 from decimal import Decimal
@@ -39,6 +38,7 @@ from app.models import (
     TechField,
 )
 from app.models.contract import COUNTED_PROJECT_STATES, FINAL_PROJECT_STATES
+from app.utils import clock
 
 # The funnel, in order. "submitted" counts needs that ever left the draft (a returned or
 # withdrawn need was still submitted once), "published" those that ever reached researchers.
@@ -220,7 +220,7 @@ def channel_rates(program_round, user=None) -> dict | None:
     if not jurisdiction.is_global(user):
         return None
 
-    since = dt.datetime.combine(program_round.needs_filing_start, dt.time())
+    since = clock.start_of(program_round.needs_filing_start)
     return response_rates(db.session, since=since)
 
 

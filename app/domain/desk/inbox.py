@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 from app.core.notifications import delivery, outbox
 from app.extensions import db
 from app.models import Channel, Notification, Proposal
+from app.utils import clock
 
 PER_PAGE = 25
 # Kinds of messages, by the template's first word.
@@ -81,10 +82,6 @@ def unread_count(user) -> int:
         _own(user).where(Notification.read_at.is_(None)).subquery()))
 
 
-def _now():
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-
-
 def mark_read(user, ids) -> int:
     """Mark the user's own messages ``ids`` read; others' ids change nothing. No commit."""
     ids = [int(i) for i in ids if str(i).isdigit()]
@@ -94,7 +91,7 @@ def mark_read(user, ids) -> int:
         update(Notification).where(Notification.id.in_(ids), Notification.user_id == user.id,
                                    Notification.channel == Channel.site,
                                    Notification.read_at.is_(None))
-        .values(read_at=_now())).rowcount
+        .values(read_at=clock.utcnow())).rowcount
 
 
 def mark_all_read(user, kind: str | None = None) -> int:
@@ -102,7 +99,8 @@ def mark_all_read(user, kind: str | None = None) -> int:
     unread = _own(user, kind).where(Notification.read_at.is_(None)).with_only_columns(
         Notification.id)
     return db.session.execute(
-        update(Notification).where(Notification.id.in_(unread)).values(read_at=_now())).rowcount
+        update(Notification).where(Notification.id.in_(unread))
+        .values(read_at=clock.utcnow())).rowcount
 
 
 def open_message(user, pk) -> str | None:
@@ -111,5 +109,5 @@ def open_message(user, pk) -> str | None:
     if row is None:
         return None
     if row.read_at is None:
-        row.read_at = _now()
+        row.read_at = clock.utcnow()
     return delivery.target_path(row)

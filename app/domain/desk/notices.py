@@ -11,6 +11,7 @@ from app.core import audit
 from app.core.notifications import outbox
 from app.extensions import db
 from app.models import AppUser, Channel, Notification
+from app.utils import clock
 
 WORK_EMAIL_CHOICES = ("immediate", "daily", "never")
 DIGEST_LINES = 10
@@ -27,7 +28,7 @@ def send_work_digests(day: dt.date) -> int:
     """One e-mail per user who chose a daily digest and has unread work messages of the day
     before ``day`` or since: how many, and the first of them. Idempotent per user and day.
     Flushes, no commit; returns the number of digests written."""
-    since = dt.datetime.combine(day - dt.timedelta(days=1), dt.time())
+    since = clock.start_of(day - dt.timedelta(days=1))
     unread = (select(Notification.user_id, func.count(Notification.id))
               .where(Notification.channel == Channel.site, Notification.read_at.is_(None),
                      Notification.template.startswith("work."),

@@ -45,6 +45,7 @@ from app.models import (
     WhitelistStatus,
 )
 from app.models.execution import Milestone, ServiceLog
+from app.utils import clock
 
 
 @dataclass(frozen=True)
@@ -243,8 +244,8 @@ ITEMS = (
 
 
 def context_of(user, today: dt.date | None = None) -> Context:
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, second=0, microsecond=0)
-    return Context(user=user, today=today or dt.date.today(), minute=now,
+    now = clock.utcnow().replace(second=0, microsecond=0)
+    return Context(user=user, today=today or clock.today(), minute=now,
                    seen=dict(getattr(user, "seen_at", None) or {}),
                    waiting_days=current_app.config["DESK_WAITING_DAYS"])
 
@@ -301,5 +302,4 @@ def mark_seen(user, key: str) -> None:
     if user is None or getattr(user, "id", None) is None:
         return
     row = db.session.get(AppUser, user.id)
-    row.seen_at = {**(row.seen_at or {}), key: dt.datetime.now(dt.timezone.utc)
-                   .replace(tzinfo=None).isoformat()}
+    row.seen_at = {**(row.seen_at or {}), key: clock.utcnow().isoformat()}

@@ -20,6 +20,7 @@ from app.models import (
     ProposalState,
     Researcher,
 )
+from app.utils import clock
 
 # Needs whose docking staff follow: from publication to the contract and beyond.
 DOCKING_NEED_STATES = (NeedState.published, NeedState.docking, NeedState.contracted,
@@ -59,7 +60,7 @@ def _message_counts(need_ids):
 def waiting_for_proposals(today: dt.date, days: int):
     """Published ``days`` or more before ``today`` and still without a proposal: the needs a
     bureau and the platform should push (the desk counts them, the progress page lists them)."""
-    cutoff = dt.datetime.combine(today - dt.timedelta(days=days), dt.time())
+    cutoff = clock.start_of(today - dt.timedelta(days=days))
     return and_(Need.state == NeedState.published, Need.published_at < cutoff,
                 ~exists().where(Proposal.need_id == Need.id,
                                 Proposal.state != ProposalState.draft))

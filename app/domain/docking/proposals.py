@@ -24,6 +24,7 @@ from app.models import (
     ResearcherState,
     RoundPhase,
 )
+from app.utils import clock
 from app.workflows.engine import apply_action
 from app.workflows.errors import RuleViolation
 
@@ -49,7 +50,7 @@ def check_need_open(need, today: dt.date | None = None):
     if need.state not in PUBLIC_NEED_STATES:
         raise ProposalRuleError(_("The need “%(title)s” is not open for docking: it is “%(state)s”.",
                                   title=need.title, state=need.state.title))
-    phase = need.round.phase_on(today or dt.date.today())
+    phase = need.round.phase_on(today or clock.today())
     if phase in CLOSED_PHASES:
         raise ProposalRuleError(_("Docking of this round ended on %(date)s.",
                                   date=need.round.matching_end))

@@ -1,6 +1,5 @@
 """Rules of the technology development contract (notice §三(五), §四): who submits it for
 which selection, what it must carry, and what its approval creates."""
-import datetime as dt
 import hashlib
 import os.path as op
 
@@ -23,6 +22,7 @@ from app.models import (
     Proposal,
     ProposalState,
 )
+from app.utils import clock
 from app.workflows.engine import apply_action
 from app.workflows.errors import ConcurrentDecision, RuleViolation
 
@@ -60,7 +60,7 @@ def _check_contents(contract):
 
 
 def _check_round_open(program_round, today=None):
-    if program_round.phase_on(today or dt.date.today()) in CLOSED_PHASES:
+    if program_round.phase_on(today or clock.today()) in CLOSED_PHASES:
         raise ContractRuleError(_("Contracts of this round had to be submitted by %(date)s.",
                                   date=program_round.matching_end))
 

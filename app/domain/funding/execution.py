@@ -21,6 +21,7 @@ from app.core.notifications.outbox import notify, owner_users
 from app.extensions import db
 from app.models import Action, EvaluationResult, ProgramRound, Project, ProjectState
 from app.models.contract import OPEN_PROJECT_STATES
+from app.utils import clock
 from app.workflows.engine import apply_action
 from app.workflows.errors import OutOfPhase, RuleViolation
 
@@ -91,7 +92,7 @@ def report_editable(project) -> bool:
 # --- deadline, reminders, overdue ------------------------------------------------------------
 
 def _today(today):
-    return today or dt.date.today()
+    return today or clock.today()
 
 
 def check_before_execution_end(project, action_title, today: dt.date | None = None):
@@ -239,7 +240,7 @@ def evaluation_open(project, today: dt.date | None = None) -> bool:
     """Whether the score sheet may be filled in now: the project self-accepted, inside the
     round's evaluation phase. Outside it the form is shown closed, with the dates it opens."""
     period = evaluation_period(project)
-    today = today or dt.date.today()
+    today = today or clock.today()
     return (project.state is ProjectState.accepted and period is not None
             and period[0] <= today <= period[1])
 

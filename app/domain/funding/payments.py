@@ -34,6 +34,7 @@ from app.models import (
     ProjectState,
 )
 from app.models.contract import FINAL_PROJECT_STATES
+from app.utils import clock
 from app.workflows.errors import RuleViolation
 
 # Payments that hold part of the funding: all but those returned to the fund.
@@ -112,7 +113,7 @@ def check_paid(payment, today: dt.date | None = None):
         raise PaymentRuleError(_("Project %(number)s is “%(state)s”: it is paid nothing now.",
                                  number=project.number,
                                  state=project.state.title))
-    if payment.paid_on > (today or dt.date.today()):
+    if payment.paid_on > (today or clock.today()):
         raise PaymentRuleError(_("The payment date %(date)s lies in the future.",
                                  date=payment.paid_on))
     check_within_funding(payment)

@@ -49,6 +49,7 @@ from app.models.execution import (
     SatisfactionRating,
     ServiceLog,
 )
+from app.utils import clock
 from app.workflows.engine import apply_action
 from app.workflows.errors import RuleViolation
 
@@ -63,7 +64,7 @@ class ProgressRuleError(RuleViolation):
 
 
 def _today(today):
-    return today or dt.date.today()
+    return today or clock.today()
 
 
 def _project(user, project_id, states):
@@ -137,7 +138,7 @@ def check_milestone_editable(milestone):
 
 def milestone_reached(milestone, actor):
     """After ``reach``: the day it was recorded."""
-    milestone.reached_on = dt.date.today()
+    milestone.reached_on = clock.today()
 
 
 def _of_running_projects(model):
@@ -443,8 +444,8 @@ def send_progress_reminders(today: dt.date | None = None) -> int:
                                   f"milestone-reminder:{milestone.id}:d{offset}"))
     waiting = db.session.scalars(select(ServiceLog).where(
         ServiceLog.state == ServiceLogState.submitted, _of_running_projects(ServiceLog),
-        ServiceLog.updated_at <= dt.datetime.combine(
-            today - dt.timedelta(days=UNCONFIRMED_DAYS), dt.time.max))).all()
+        ServiceLog.updated_at < clock.start_of(
+            today - dt.timedelta(days=UNCONFIRMED_DAYS - 1)))).all()
     for log in waiting:
         payload = {"subject_id": log.id, "number": log.project.number,
                    "starts_on": log.starts_on.isoformat(), "days": UNCONFIRMED_DAYS}

@@ -39,6 +39,7 @@ from app.models import (
     Publicity,
 )
 from app.models.mixins import utcnow
+from app.utils import clock
 from app.workflows.engine import apply_action
 from app.workflows.errors import RuleViolation
 
@@ -56,7 +57,7 @@ class PublicityRuleError(RuleViolation):
 
 
 def _today(today):
-    return today or dt.date.today()
+    return today or clock.today()
 
 
 # --- publishing the list --------------------------------------------------------------------

@@ -24,6 +24,7 @@ from app.core.access import jurisdiction
 from app.domain.funding.projects import project_in, refusal
 from app.extensions import db
 from app.models import CaseState, CreditRecord, ProjectState, SupervisionCase
+from app.utils import clock
 from app.workflows.errors import RuleViolation
 
 ACTIVE_CASE_STATES = (CaseState.open, CaseState.investigating, CaseState.violation)
@@ -98,7 +99,7 @@ def check_violation_found(project):
 def active_record(enterprise_id=None, researcher_id=None, today: dt.date | None = None):
     """The credit record barring the enterprise or the researcher on ``today``, if any (the
     one ending last)."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     parties = []
     if enterprise_id is not None:
         parties.append(CreditRecord.enterprise_id == enterprise_id)

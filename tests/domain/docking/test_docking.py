@@ -7,10 +7,10 @@ import re
 from decimal import Decimal
 
 import pytest
+from helpers import api_headers, login, work
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.models.proposal import ACTIVE_STATES
 from app.models import (
     ComparisonCriterion,
     Message,
@@ -21,7 +21,8 @@ from app.models import (
     ProposalState,
     ResearcherState,
 )
-from helpers import api_headers, login, work
+from app.models.proposal import ACTIVE_STATES
+from app.utils import clock
 
 A, B = "420100", "420500"  # 武汉, 宜昌
 COMPLETE = {"approach": "采用机器视觉在线检测并闭环调整工艺参数", "expected_results": "良品率由90%提高到98%",
@@ -179,7 +180,7 @@ def test_who_may_not_write_a_proposal(client, world, db_session, make, case):
         program_round = need.round
         import datetime as dt
 
-        past = dt.date.today() - dt.timedelta(days=1)
+        past = clock.today() - dt.timedelta(days=1)
         program_round.needs_filing_start = past - dt.timedelta(days=30)
         program_round.needs_filing_end = past - dt.timedelta(days=20)
         program_round.matching_end = past

@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from helpers import login
 from sqlalchemy import func, select
 
 from app.models import (
@@ -18,9 +19,9 @@ from app.models import (
     Project,
     ProposalState,
 )
-from helpers import login
+from app.utils import clock
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 @pytest.fixture()

@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from app.models import EvaluationResult, Notification, ProjectState
+from app.utils import clock
 
 A, B = "420100", "420500"  # 武汉, 宜昌
 PDF = b"%PDF-1.4\n% summary report\n"
@@ -189,7 +190,7 @@ def test_result_thresholds():
 
 
 def _deadline_in(db_session, project, days):
-    project.round.execution_end = dt.date.today() + dt.timedelta(days=days)
+    project.round.execution_end = clock.today() + dt.timedelta(days=days)
     project.round.evaluation_end = project.round.execution_end + dt.timedelta(days=30)
     project.round.matching_end = min(project.round.matching_end, project.round.execution_end)
     project.round.needs_filing_end = min(project.round.needs_filing_end,
@@ -221,10 +222,10 @@ def test_reminders_are_sent_once_per_user_and_offset(app, world, db_session):
     # A day later the 1-day reminder is not due yet; the 7-day one is not repeated.
     from app.domain.funding import execution
 
-    assert execution.send_report_reminders(dt.date.today() + dt.timedelta(days=1)) == 0
+    assert execution.send_report_reminders(clock.today() + dt.timedelta(days=1)) == 0
     # On the last day the 1-day reminder goes out, once.
-    assert execution.send_report_reminders(dt.date.today() + dt.timedelta(days=6)) > 0
-    assert execution.send_report_reminders(dt.date.today() + dt.timedelta(days=6)) == 0
+    assert execution.send_report_reminders(clock.today() + dt.timedelta(days=6)) > 0
+    assert execution.send_report_reminders(clock.today() + dt.timedelta(days=6)) == 0
     db_session.commit()
 
     # Accepted projects get no reminder.

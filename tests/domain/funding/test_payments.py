@@ -20,8 +20,9 @@ from app.models import (
     PaymentState,
     ProjectState,
 )
+from app.utils import clock
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 @pytest.fixture()

@@ -18,8 +18,9 @@ from app.models import (
     ServiceLogState,
 )
 from app.models.execution import Milestone, ServiceLog
+from app.utils import clock
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 @pytest.fixture()
@@ -275,7 +276,7 @@ def test_reminders_of_milestones_due_and_entries_left_unconfirmed_are_sent_once(
     make.milestone(project, title="一周后到期", due_on=TODAY + dt.timedelta(days=7))
     make.milestone(project, title="三天后到期", due_on=TODAY + dt.timedelta(days=3))
     old = make.service_log(project)
-    old.updated_at = old.created_at = dt.datetime.now() - dt.timedelta(days=5)
+    old.updated_at = old.created_at = clock.utcnow() - dt.timedelta(days=5)
     make.service_log(project)  # sent today: not yet a reminder
     db_session.commit()
     first = progress.send_progress_reminders()

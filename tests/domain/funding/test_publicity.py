@@ -23,8 +23,9 @@ from app.models import (
     Publicity,
     WorkingDayAdjustment,
 )
+from app.utils import clock
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 @pytest.fixture()
@@ -183,6 +184,23 @@ def test_no_objection_before_or_after_the_window(client, world, make, db_session
     with pytest.raises(publicity.PublicityRuleError):
         publicity.lodge(listed, project.id, "李四", "13812345678", "", "内容足够长的异议理由。")
     assert _count(db_session, Objection) == 0
+
+
+def test_the_window_closes_at_midnight_in_beijing_not_in_utc(client, world, make, db_session,
+                                                            monkeypatch):
+    """On the last day's evening in UTC it is already the next day in Wuhan: no objection."""
+    project = world["A"]["project"]
+    listed = make.publicity([project])
+    last = listed.ends_on
+    monkeypatch.setattr(clock, "now", lambda: dt.datetime.combine(
+        last, dt.time(16, 30), tzinfo=dt.timezone.utc))  # 00:30 the next day in Beijing
+    response = _object(client, listed, project)
+    assert response.status_code == 400 and "不再受理异议" in response.get_data(as_text=True)
+    assert _count(db_session, Objection) == 0
+    monkeypatch.setattr(clock, "now", lambda: dt.datetime.combine(
+        last, dt.time(15, 30), tzinfo=dt.timezone.utc))  # 23:30 on the last day in Beijing
+    assert _object(client, listed, project).status_code in (200, 302)
+    assert _count(db_session, Objection) == 1
 
 
 def test_an_objection_names_a_project_of_its_own_list(client, world, make, db_session):

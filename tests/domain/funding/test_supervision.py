@@ -21,8 +21,9 @@ from app.models import (
     ProposalState,
     SupervisionCase,
 )
+from app.utils import clock
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 @pytest.fixture()

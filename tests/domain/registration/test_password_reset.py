@@ -19,6 +19,7 @@ from app.models import (
     NotificationState,
     PasswordReset,
 )
+from app.utils import clock
 
 NEW = "Hankou-Road-2026"
 OLD = "pw-Test-123456"
@@ -123,7 +124,7 @@ def test_full_reset_by_sms(app, english, make, db_session, phone_user, async_que
 
 def test_lockout_is_lifted_by_a_reset(app, english, make, db_session, phone_user, async_queue):
     phone_user.fail_login_count = 5
-    phone_user.locked_until = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) \
+    phone_user.locked_until = clock.utcnow() \
         + dt.timedelta(minutes=30)
     db_session.commit()
     _ask(english, PHONE)
