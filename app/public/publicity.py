@@ -61,6 +61,9 @@ def publicity_page(publicity_id):
         flash(_("The publicity ended on %(date)s; objections are no longer accepted.",
                 date=publicity.ends_on), "danger")
     failed = request.method == "POST"
+    announced = rules.announcement(publicity, rows)
+    title = (_("Announcement of funded projects: %(title)s", title=publicity.title)
+             if announced else publicity.title)
     return render_template("public/publicity.html", publicity=publicity, rows=rows,
-                           status=status, form=form, title=publicity.title,
+                           status=status, form=form, title=title, announced=announced,
                            ProjectState=ProjectState), (400 if failed else 200)

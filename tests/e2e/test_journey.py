@@ -481,7 +481,8 @@ def test_6b_publicity_an_objection_dismissed_and_the_funding_final(people, stack
     visitor.goto("/publicity")
     visitor.click("table a[href*='/publicity/']")
     visitor.wait_for_load_state()
-    expect(visitor.locator(".alert").first).to_contain_text("最终名单")
+    expect(visitor.locator("h2")).to_contain_text("立项公告")
+    expect(visitor.locator("table").first).to_contain_text(number)
     people.shot("visitor", "publicity-final")
 
 

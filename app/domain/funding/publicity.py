@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from app.core import audit
+from app.core.display import local_date
 from app.core.notifications.outbox import notify, notify_staff, owner_users
 from app.domain.reference import working_days
 from app.extensions import db
@@ -144,6 +145,19 @@ def public_rows(publicity) -> list:
             .order_by(Project.number))
     return [dict(id=r[0], number=r[1], state=r[2], funding=r[3], enterprise=r[4],
                  institution=r[5], need=r[6]) for r in db.session.execute(stmt)]
+
+
+def announcement(publicity, rows) -> dict | None:
+    """The final list as announced once the window is over and every objection decided: the
+    projects funded and their total, those withdrawn on an upheld objection, and the day it
+    became final (Beijing). None while the list is not final."""
+    if publicity.closed_at is None:
+        return None
+    funded = [r for r in rows if r["state"] is not ProjectState.withdrawn]
+    return {"funded": funded,
+            "withdrawn": [r for r in rows if r["state"] is ProjectState.withdrawn],
+            "total": sum((r["funding"] or 0 for r in funded), 0),
+            "day": local_date(publicity.closed_at)}
 
 
 def status_of(publicity, today=None) -> str:
