@@ -26,7 +26,7 @@ from app.domain.words import warm_up
 from app.extensions import db
 from app.jobs import schedule
 from app.models import Project
-from app.models.mixins import utcnow
+from app.utils import clock
 from app.workflows.errors import RuleViolation
 
 
@@ -195,7 +195,7 @@ def matching_rematch(inline, no_wait, blocks):
 def matching_digests(period, blocks, inline):
     """Push the matches nobody has been told about, one digest per person and period, as a
     push round by blocks; a period already pushed sends nothing again."""
-    period = period or utcnow().date().isoformat()
+    period = period or clock.today().isoformat()
     if not inline:
         round_ = start_push_round(period, blocks=blocks)
         db.session.commit()

@@ -2,6 +2,7 @@
 calendar its window is counted in. The rules are app/domain/funding/publicity.py."""
 from flask_appbuilder import Model
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Column,
@@ -26,7 +27,8 @@ from app.models.mixins import (
 class Publicity(TimestampMixin, VersionedMixin, Model):
     """One published list of proposed projects of a round and its objection window: anyone may
     object from ``starts_on`` to ``ends_on`` (Beijing dates, both included). Closed once every
-    project on it is funded or withdrawn; its page then reads as the final list.
+    project on it is funded or withdrawn; its page then reads as the announcement of the final
+    list, kept in ``final_list``.
 
     No jurisdiction keys: the list is public; in the back office only global staff manage it."""
 
@@ -42,6 +44,9 @@ class Publicity(TimestampMixin, VersionedMixin, Model):
     working_days = Column(Integer, nullable=False)
     published_by_id = Column(Integer, ForeignKey("ab_user.id"))
     closed_at = Column(DateTime, index=True)
+    # The list as announced when it closed (publicity.announcement): later changes to a project
+    # (a revocation, a funding change) do not rewrite what was published.
+    final_list = Column(JSON)
     projects = relationship("Project", back_populates="publicity", order_by="Project.number")
 
     def __str__(self):

@@ -62,7 +62,7 @@ def publicity_page(publicity_id):
                 date=publicity.ends_on), "danger")
     failed = request.method == "POST"
     announced = rules.announcement(publicity, rows)
-    title = (_("Announcement of funded projects: %(title)s", title=publicity.title)
+    title = (_("Announcement of funded projects") + " · " + publicity.title
              if announced else publicity.title)
     return render_template("public/publicity.html", publicity=publicity, rows=rows,
                            status=status, form=form, title=title, announced=announced,

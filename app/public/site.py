@@ -39,6 +39,7 @@ bp.add_app_template_filter(display.local_time, "local_time")
 bp.add_app_template_filter(display.local_date, "local_date")
 bp.add_app_template_filter(display.whole_yuan, "yuan")
 bp.add_app_template_filter(display.money, "money")
+bp.add_app_template_filter(display.amount, "amount")
 bp.add_app_template_filter(display.state_badge, "state_badge")
 bp.add_app_template_filter(display.person, "person")
 

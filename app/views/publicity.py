@@ -22,6 +22,7 @@ LABELS = {
     "title": _l("Title"), "round": _l("Program round"), "starts_on": _l("Objections from"),
     "ends_on": _l("Objections until"), "working_days": _l("Working days"),
     "closed_at": _l("Final list since"), "projects": _l("Projects"),
+    "final_list": _l("Final list as announced"),
     "publicity": _l("Publicity"), "project": _l("Project"), "name": _l("Name"),
     "phone": _l("Mobile phone"), "email": _l("E-mail"), "content": _l("Objection"),
     "attachment": _l("Attachment"), "state": _l("State"), "created_at": _l("Lodged at"),

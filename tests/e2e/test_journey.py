@@ -483,7 +483,7 @@ def test_6b_publicity_an_objection_dismissed_and_the_funding_final(people, stack
     visitor.wait_for_load_state()
     expect(visitor.locator("h2")).to_contain_text("立项公告")
     expect(visitor.locator("table").first).to_contain_text(number)
-    people.shot("visitor", "publicity-final")
+    people.shot_both_sizes("visitor", "publicity-final")
 
 
 def test_6c_milestones_a_confirmed_service_log_the_mid_term_check_and_the_payment(

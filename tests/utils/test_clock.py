@@ -45,12 +45,22 @@ _SYSTEM_CLOCK = {("date", "today"), ("datetime", "today"), ("datetime", "now"),
                  ("datetime", "utcnow"), ("time", "localtime"), ("datetime", "combine")}
 
 
+def _name(node) -> str:
+    """``b`` of ``a.b``, ``b`` of ``b``, ``b`` of ``a.b()``."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    return node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
+
+
 def _system_clock_calls(path):
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             owner = node.func.value
-            name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
-            if (name, node.func.attr) in _SYSTEM_CLOCK:
+            if (_name(owner), node.func.attr) in _SYSTEM_CLOCK:
+                yield node.lineno
+            # The day of a UTC moment (utcnow().date()) is yesterday in Wuhan until 08:00.
+            if node.func.attr == "date" and isinstance(owner, ast.Call) \
+                    and _name(owner) in ("utcnow", "now"):
                 yield node.lineno
 
 

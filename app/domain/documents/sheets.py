@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from app.core.access import jurisdiction, masking
-from app.core.display import local_date, local_time, money
+from app.core.display import amount, local_date, local_time, money
 from app.extensions import db
 from app.models import (
     Action,
@@ -235,7 +235,7 @@ def recommendation_sheet(need) -> Sheet:
             (_("Category"), _text(need.category)),
             (_("Technical field"), _text(need.field)),
             (_("Keywords"), need.keywords or ""),
-            (_("Intended amount (CNY)"), money(need.amount)),
+            (_("Intended amount (CNY)"), amount(need.amount)),
             (_("Submitted"), local_time(need.submitted_at)),
         ]),
         Section(_("Enterprise"), rows=_enterprise_rows(enterprise)),

@@ -18,6 +18,7 @@ Plain rules: the caller commits. State changes go through ``app/workflows``.
 """
 import datetime as dt
 import re
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -148,16 +149,28 @@ def public_rows(publicity) -> list:
 
 
 def announcement(publicity, rows) -> dict | None:
-    """The final list as announced once the window is over and every objection decided: the
+    """The final list as announced when the window was over and every objection decided: the
     projects funded and their total, those withdrawn on an upheld objection, and the day it
-    became final (Beijing). None while the list is not final."""
+    became final (Beijing). Read from what was kept at the close (``final_list``); a list
+    closed before it was kept is read from ``rows``. None while the list is not final."""
     if publicity.closed_at is None:
         return None
-    funded = [r for r in rows if r["state"] is not ProjectState.withdrawn]
+    kept = publicity.final_list or _final_list(rows)
+    funded = [{**r, "funding": Decimal(r["funding"])} for r in kept["funded"]]
     return {"funded": funded,
-            "withdrawn": [r for r in rows if r["state"] is ProjectState.withdrawn],
-            "total": sum((r["funding"] or 0 for r in funded), 0),
+            "withdrawn": [{**r, "funding": Decimal(r["funding"])} for r in kept["withdrawn"]],
+            "total": sum((r["funding"] for r in funded), Decimal(0)),
             "day": local_date(publicity.closed_at)}
+
+
+def _final_list(rows) -> dict:
+    """What the announcement lists of each project, as JSON: no ids, no states."""
+    def entry(r):
+        return {"number": r["number"], "enterprise": r["enterprise"],
+                "institution": r["institution"], "need": r["need"],
+                "funding": str(r["funding"] or 0)}
+    return {"funded": [entry(r) for r in rows if r["state"] is not ProjectState.withdrawn],
+            "withdrawn": [entry(r) for r in rows if r["state"] is ProjectState.withdrawn]}
 
 
 def status_of(publicity, today=None) -> str:
@@ -298,6 +311,7 @@ def _close_if_decided(publicity):
         Project.publicity_id == publicity.id, Project.state == ProjectState.proposed))
     if left == 0 and publicity.closed_at is None:
         publicity.closed_at = utcnow()
+        publicity.final_list = _final_list(public_rows(publicity))
         audit.record("publicities.close", publicity, after={"closed": True})
         db.session.flush()
 

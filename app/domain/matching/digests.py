@@ -21,6 +21,7 @@ from app.core.notifications.delivery import enqueue_send
 from app.extensions import SQLITE_BEGIN, db
 from app.models import AppUser, Channel, Match, Need, NeedState, Notification
 from app.models.mixins import utcnow
+from app.utils import clock
 
 BATCH = 2000  # owners per batch: a few thousand rows per statement
 READ_CHUNK = 50_000  # match rows fetched at a time by the researchers' one pass
@@ -46,7 +47,7 @@ def send_digests(period: str, today: dt.date | None = None, commit: bool = False
     stamps matches in the session's transaction; with ``commit`` it commits after each batch
     (a push round of a million people), else it only flushes. Returns the digests created.
     In one process: a push round's blocks do the same by ranges of owners (push_rounds.py)."""
-    today = today or utcnow().date()
+    today = today or clock.today()
     return sum(send_side_digests(side, period, today, commit)[0] for side in SIDES)
 
 

@@ -34,6 +34,7 @@ from app.models import (
     Researcher,
 )
 from app.models.mixins import utcnow
+from app.utils import clock
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def start_push_round(period: str, today: dt.date | None = None, blocks: int | No
     blocks are queued again (a block that is running is harmless to run twice)."""
     round_ = db.session.scalar(select(PushRound).where(PushRound.period == period))
     if round_ is None:
-        round_ = _record(period, today or utcnow().date(), max(1, blocks or _setting(
+        round_ = _record(period, today or clock.today(), max(1, blocks or _setting(
             "PUSH_BLOCKS")))
     if in_background and round_.finished_at is None:
         for block in round_.blocks:

@@ -274,11 +274,17 @@ def test_the_window_ends_the_funding_is_final_unless_an_objection_waits(
     assert second.state is ProjectState.funded and listed.closed_at is not None
     page = client.get(f"/publicity/{listed.id}").get_data(as_text=True)
     # The final list is announced: its day, the funded projects and their total.
-    assert "<h2>立项公告：" in page and "提出异议" not in page
+    assert "<h2>立项公告</h2>" in page and "提出异议" not in page
     assert f"公告日期：{clock.today().isoformat()}" in page
-    assert "以下 2 个项目予以立项资助，资助金额合计 200,000 元" in page
+    assert "以下 2 个项目予以立项资助，资助金额合计 200,000.00 元" in page
     assert "HB-P-A" in page and "HB-P-B" in page and "撤销立项" not in page
     assert "已公告" in client.get("/publicity").get_data(as_text=True)
+    # What was announced stays as announced: a later revocation or change of funding does not
+    # rewrite it.
+    first.state, first.funding = ProjectState.revoked, Decimal("0.01")
+    db_session.commit()
+    page = client.get(f"/publicity/{listed.id}").get_data(as_text=True)
+    assert "资助金额合计 200,000.00 元" in page and "100,000.00" in page
 
 
 def test_the_announcement_sets_apart_what_an_upheld_objection_withdrew(
@@ -295,8 +301,20 @@ def test_the_announcement_sets_apart_what_an_upheld_objection_withdrew(
     assert listed.closed_at is not None
     page = client.get(f"/publicity/{listed.id}").get_data(as_text=True)
     funded, withdrawn = page.split("经异议核实撤销立项的项目")
-    assert "以下 1 个项目予以立项资助，资助金额合计 100,000 元" in funded
+    assert "以下 1 个项目予以立项资助，资助金额合计 100,000.00 元" in funded
     assert "HB-P-A" in funded and "HB-P-B" not in funded and "HB-P-B" in withdrawn
+
+
+def test_a_list_whose_every_project_was_withdrawn_says_so(client, world, make, db_session):
+    project = world["A"]["project"]
+    listed = make.publicity([project])
+    objection = make.objection(project)
+    login(client, "pub_province")
+    _decide(client, objection, "uphold", "经核查，双方存在关联关系，异议成立。")
+    db_session.refresh(listed)
+    assert listed.closed_at is not None
+    page = client.get(f"/publicity/{listed.id}").get_data(as_text=True)
+    assert "均不予立项资助" in page and "予以立项资助，资助金额合计" not in page
 
 
 def test_the_periodic_job_funds_what_is_due(world, make, db_session):
