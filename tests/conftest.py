@@ -53,6 +53,9 @@ def app(tmp_path_factory):
         upgrade()
         seed_reference_data()
         sync_roles(app.appbuilder)
+    # Every test client, not only the ``client`` fixture's: a request sharing the test's
+    # session found the rows the test had loaded and hid the statements a page runs per row.
+    app.test_client_class = IsolatedClient
     yield app
     with app.app_context():
         db.engine.dispose()  # close pooled connections now, not in the garbage collector
@@ -91,7 +94,6 @@ class IsolatedClient(FlaskClient):
 
 @pytest.fixture()
 def client(app, db_session):
-    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

@@ -158,6 +158,9 @@ class ScopedModelView(ReadableView, PageHistory, RemoteChoices, ModelView):
     pinyin_search_columns = ()
     # Many-to-ones searched by their name in that box instead of a dropdown of every record.
     pinyin_search_relations = ()
+    # Many-to-ones a listed property reads (a project's deadline is its round's end), loaded
+    # with the page's rows like the listed relations.
+    list_loads = ()
 
     def _init_titles(self):
         # FAB fills a title left unset with English that no catalog translates ("Show Project"
@@ -175,7 +178,8 @@ class ScopedModelView(ReadableView, PageHistory, RemoteChoices, ModelView):
             for relation in self.pinyin_search_relations:
                 add_related_pinyin_search(self, column, relation)
         self.datamodel.eager = tuple(c for c in self.list_columns
-                                     if self.datamodel.is_relation_many_to_one(c))
+                                     if self.datamodel.is_relation_many_to_one(c)) + tuple(
+            self.list_loads)
         self.datamodel.unlisted_wide = _unlisted_wide(self.datamodel, self.list_columns)
         # FAB displays and offers an Enum by its code; people read its translated title.
         # Phones and identifying numbers are masked for roles that do not need them (last, so

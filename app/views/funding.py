@@ -174,6 +174,7 @@ class ProjectModelView(WorkflowModelView):
     datamodel = interface(Project)
     list_title = _l("Funded projects")
     list_columns = ["number", "enterprise", "researcher", "funding", "deadline", "state", "overdue"]
+    list_loads = ("round",)  # the deadline and the overdue flag
     show_columns = ["number", "round", "contract", "enterprise", "researcher", "funding", "deadline",
                     "state", "publicity", "funded_at", "overdue", "support_conditions",
                     "phd_posts", "summary_report", "summary_submitted_at",

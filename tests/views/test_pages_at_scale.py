@@ -168,6 +168,33 @@ def test_a_relation_is_offered_and_accepted_within_the_jurisdiction_only(app, cl
     assert db.session.get(AppUser, account.id).enterprise_id == mine.id
 
 
+def _grow_projects(make, world, n):
+    """``n`` more funded projects in each region (of as many enterprises), past their round's execution end, each with
+    an overdue milestone, a service entry, a payment and a supervision case: the pages after
+    立项 (the overdue lists, payments, cases) have more rows to show."""
+    import datetime as dt
+
+    from app.models import ProgramRound, ProjectState
+    from app.utils import clock
+
+    today = clock.today()
+    past = make.save(ProgramRound(
+        code="T-PAST", name="往期批次", needs_filing_start=today - dt.timedelta(200),
+        needs_filing_end=today - dt.timedelta(150), matching_end=today - dt.timedelta(120),
+        execution_end=today - dt.timedelta(10), evaluation_end=today - dt.timedelta(5)))
+    for side, region in (("A", REGION_A), ("B", REGION_B)):
+        for i in range(n):  # one project per enterprise and round
+            need = make.need(make.enterprise(region), NeedState.contracted,
+                             title=f"{side}往期需求{i}")
+            project = make.project(make.contract(need, make.researcher(region)),
+                                   state=ProjectState.funded)
+            project.round = past
+            make.milestone(project, due_on=today - dt.timedelta(days=3))
+            make.service_log(project)
+            make.payment(project)
+            make.case(project)
+
+
 def _grow(make, world, n=30):
     """``n`` more needs, proposals, matches and notifications in each region: every list,
     export and count of the walk has more rows to show; and region A's published need more
@@ -181,6 +208,7 @@ def _grow(make, world, n=30):
     for i in range(10):
         make.proposal(world["A"]["published"], make.researcher(REGION_A),
                       state=ProposalState.submitted)
+    _grow_projects(make, world, 5)
     # the needs were ranked as they were published: their matches pushed
     db.session.execute(update(Match).values(pushed_at=utcnow()))
     assert db.session.scalar(select(func.count(Match.id))) >= n

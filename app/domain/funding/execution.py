@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from app.core.access import jurisdiction
 from app.core.notifications.outbox import notify, owner_users
@@ -108,8 +109,13 @@ def check_before_execution_end(project, action_title, today: dt.date | None = No
 def overdue_projects(user=None, today: dt.date | None = None) -> list:
     """Overdue projects the user may see (a bureau: its own region's), oldest deadline first."""
     stmt = (select(Project).join(ProgramRound, Project.round_id == ProgramRound.id)
-            .where(Project.overdue_clause(today)).order_by(ProgramRound.execution_end, Project.number))
-    return db.session.scalars(jurisdiction.scoped(stmt, Project, user)).all()
+            .where(Project.overdue_clause(today))
+            # The page names each project's parties and deadline: loaded with it, not one by one
+            # (359 statements for the province's 300 projects).
+            .options(joinedload(Project.enterprise), joinedload(Project.researcher),
+                     contains_eager(Project.round))
+            .order_by(ProgramRound.execution_end, Project.number))
+    return db.session.scalars(jurisdiction.scoped(stmt, Project, user)).unique().all()
 
 
 def reminder_days() -> tuple:
