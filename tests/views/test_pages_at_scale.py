@@ -312,7 +312,8 @@ def test_every_list_is_ordered_by_a_column_that_leads_an_index(app):
     assert unindexed == []
 
 
-@pytest.mark.parametrize("kind, good", [("Boolean", ("y", "n", "true")), ("Numeric", ("1.5",))])
+@pytest.mark.parametrize("kind, good", [("Boolean", ("y", "n", "true")), ("Numeric", ("1.5",)),
+                                        ("DateTime", ("2026-12-07 09:30", "2026-12-07"))])
 def test_every_typed_filter_takes_its_type_and_refuses_anything_else(app, client, people, kind,
                                                                      good):
     """On every list with a yes/no or decimal search column: FAB passed the address's text to
@@ -382,6 +383,15 @@ def test_the_match_list_filtered_by_push_date_reads_the_told_matches_index(app, 
         assert "ix_matches_pushed_at" in count, count
 
 
+def _as_shown(stored) -> str:
+    """A stored (UTC) time as the lists show it and their filters take it: Beijing time."""
+    import datetime as dt
+
+    from app.utils import clock
+
+    return f"{stored.replace(tzinfo=dt.timezone.utc).astimezone(clock.zone()):%Y-%m-%d %H:%M:%S}"
+
+
 def test_a_list_filtered_down_to_few_rows_is_sorted_after_they_are_found(app, client, make,
                                                                          world, people):
     """SQLite keeps no histograms: filtered on a push date nobody was told on, the match list
@@ -407,7 +417,7 @@ def test_a_list_filtered_down_to_few_rows_is_sorted_after_they_are_found(app, cl
     event.listen(db.engine, "before_cursor_execute", seen)
     try:
         before = day + dt.timedelta(seconds=1)  # a range: SQLite guesses a third of the rows
-        page = client.get(f"/matchmodelview/list/?_flt_2_pushed_at={before:%Y-%m-%d %H:%M:%S}"
+        page = client.get(f"/matchmodelview/list/?_flt_2_pushed_at={_as_shown(before)}"
                           f"&psize_MatchModelView=5")
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
@@ -438,7 +448,7 @@ def test_pages_of_a_list_sorted_after_filtering_are_disjoint_over_tied_values(
     login(client, people["Platform"].username)
     seen = []
     for page in (0, 1):
-        response = client.get(f"/matchmodelview/list/?_flt_0_pushed_at={day:%Y-%m-%d %H:%M:%S}"
+        response = client.get(f"/matchmodelview/list/?_flt_0_pushed_at={_as_shown(day)}"
                               f"&_oc_MatchModelView=pushed_at&_od_MatchModelView=desc"
                               f"&psize_MatchModelView=5&page_MatchModelView={page}")
         assert response.status_code == 200
@@ -446,3 +456,24 @@ def test_pages_of_a_list_sorted_after_filtering_are_disjoint_over_tied_values(
             r'/matchmodelview/show/(\d+)', response.get_data(as_text=True)))))
     assert seen[0] == sorted(seen[0], reverse=True) and len(seen[0]) == 5
     assert sorted(seen[0] + seen[1]) == sorted(m.id for m in told)
+
+
+def test_a_time_filter_is_typed_in_beijing_time(app, client, make, db_session):
+    """The lists show times in Beijing; a time typed in their filter is Beijing time too. FAB
+    compared it with the stored UTC time as it was: eight hours off."""
+    import datetime as dt
+
+    admin = make.user("Admin", "tz_admin")
+    told = make.user("Enterprise", "tz_told", first_name="时区", last_name="测试员")
+    make.save(Notification(user_id=told.id, channel=Channel.site, template="needs.publish",
+                           payload={}, idempotency_key="tz:1",
+                           created_at=dt.datetime(2026, 12, 7, 1, 55)))  # 09:55 in Wuhan
+    login(client, admin.username)
+
+    def listed(after):
+        page = client.get(f"/notificationmodelview/list/?_flt_1_created_at={after}")
+        assert page.status_code == 200
+        return "tz_told" in page.get_data(as_text=True) or "测试员" in page.get_data(as_text=True)
+
+    assert listed("2026-12-07 09:50") and not listed("2026-12-07 10:00")
+    assert listed("2026-12-07")  # a day alone: from its midnight in Wuhan
