@@ -10,6 +10,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
+
 from helpers import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -3,15 +3,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
+from app.models import HighTechZone, NeedCategory, ProgramRound, Region, TechDomain, TechField
 from app.domain.reference.loader import seed_reference_data
-from app.models import (
-    HighTechZone,
-    NeedCategory,
-    ProgramRound,
-    Region,
-    TechDomain,
-    TechField,
-)
 from config import ConfigError
 
 

@@ -8,7 +8,6 @@ import os
 import threading
 
 import pytest
-from helpers import api_headers, login
 from openpyxl import load_workbook
 from sqlalchemy import select, text
 
@@ -18,6 +17,7 @@ from app.extensions import db
 from app.models import AuditLog, EnterpriseState, NeedState
 from app.models.audit import AuditChainHead
 from app.models.mixins import utcnow
+from helpers import api_headers, login
 
 A = "420100"
 

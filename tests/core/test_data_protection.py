@@ -7,16 +7,17 @@ import struct
 import zlib
 
 import pytest
-from flask_appbuilder import Model
-from helpers import api_headers, login
 from openpyxl import load_workbook
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
+from flask_appbuilder import Model
+
 from app.core.access.masking import FULL, mask_code, mask_phone
-from app.core.uploads import UploadRejected, check_upload
 from app.extensions import db
 from app.models import Message, Need, NeedState, ProposalState
+from app.core.uploads import UploadRejected, check_upload
+from helpers import api_headers, login
 
 A = "420100"
 

@@ -21,14 +21,14 @@ import time
 
 import pytest
 from aiosmtpd.controller import Controller
-from helpers import PAYLOAD, enterprise_form, free_port, login, work
 from sqlalchemy import func, select
 
 from app.core.notifications import delivery
-from app.core.notifications.outbox import notify, render
 from app.jobs.matching import requeue_owed_rankings
 from app.jobs.notifications import SENDERS
 from app.models import Channel, Need, NeedState, Notification, NotificationState
+from app.core.notifications.outbox import notify, render
+from helpers import PAYLOAD, enterprise_form, free_port, login, work
 
 
 def _rows(db_session, *users):
@@ -225,10 +225,9 @@ def outage_app(app, tmp_path):
     """A second app on the test database with its own pool (named, so that only its backends
     are terminated) and real commits; the rows it adds are deleted afterwards."""
 
-    from flask_appbuilder import Model
-
     from app import create_app
     from app.extensions import db
+    from flask_appbuilder import Model
 
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     if not url.startswith("postgresql"):

@@ -6,23 +6,19 @@ import email.policy
 
 import pytest
 from aiosmtpd.controller import Controller
-from helpers import PAYLOAD, Inbox, free_port, login, work
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import event, select
 
-from app.core import queue as jobs
 from app.core.notifications import delivery
-from app.core.notifications.outbox import notify
+from app.core import queue as jobs
 from app.extensions import Session
-from app.jobs.notifications import (
-    send_notification,
-    send_notifications,
-    sweep_notifications,
-)
+from app.jobs.notifications import send_notification, send_notifications
 from app.jobs.schedule import schedule_next
+from app.jobs.notifications import sweep_notifications
 from app.models import Channel, Notification, NotificationState
 from app.models.mixins import utcnow
-
+from app.core.notifications.outbox import notify
+from helpers import PAYLOAD, Inbox, free_port, login, work
 
 def _rows(db_session, user):
     db_session.expire_all()

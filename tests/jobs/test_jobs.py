@@ -4,13 +4,13 @@ import socket
 
 import pytest
 from aiosmtpd.controller import Controller
-from helpers import work
 from sqlalchemy import select
 
 from app.core import queue as jobs
 from app.jobs.notifications import send_notification
 from app.models import Channel, NeedState, Notification, NotificationState
 from app.workflows import apply_action
+from helpers import work
 
 
 class Inbox:

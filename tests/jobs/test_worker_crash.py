@@ -8,17 +8,17 @@ import sys
 import threading
 
 from aiosmtpd.controller import Controller
-from helpers import free_port
 from rq import SimpleWorker
 from sqlalchemy import insert, select
 
 from app import create_app
-from app.core import queue as jobs
 from app.core.notifications import delivery
-from app.core.notifications.outbox import notify
+from app.core import queue as jobs
 from app.extensions import db
 from app.models import AppUser, Channel, Notification, NotificationState
 from app.models.mixins import utcnow
+from app.core.notifications.outbox import notify
+from helpers import free_port
 
 
 class StallingServer:

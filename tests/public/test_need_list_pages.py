@@ -5,12 +5,12 @@ import re
 from decimal import Decimal
 
 import pytest
-from helpers import get_with_statements, login
 from sqlalchemy import select
 
-from app.domain.needs.need_list import page_slices
 from app.extensions import db
 from app.models import CacheToken, NeedState
+from app.domain.needs.need_list import page_slices
+from helpers import get_with_statements, login
 
 FIELDS = ("0101", "0106", "0601")  # 电子信息 ×2, then 新能源与节能
 

@@ -2,13 +2,13 @@
 from decimal import Decimal
 
 import pytest
-from helpers import login
 from sqlalchemy import event
 
 from app.core.field_rules import clean_line
 from app.domain.needs.export import safe_cell
 from app.extensions import db
 from app.models import NeedState
+from helpers import login
 
 
 @pytest.fixture()

@@ -2,9 +2,9 @@
 403/404 on list, show, edit, delete, decide, action, bulk action, download and the REST API,
 while the user's own records stay reachable (so every assertion here can fail)."""
 import pytest
-from helpers import REGION_A, REGION_B, api_headers, login
 
 from app.models import EnterpriseState, Need, NeedState
+from helpers import REGION_A, REGION_B, api_headers, login
 
 A, B = REGION_A, REGION_B  # 武汉, 宜昌: the regions of the ``world`` fixture (conftest.py)
 

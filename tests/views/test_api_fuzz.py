@@ -6,11 +6,11 @@ every time and takes seconds. The records of two regions exist, so reads and wri
 rows and the jurisdiction filters, not only empty tables."""
 import pytest
 import schemathesis
-from helpers import api_headers
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from app.models import EnterpriseState, NeedState
+from helpers import api_headers
 
 EXAMPLES = 10
 STATEFUL_EXAMPLES = 30

@@ -12,9 +12,8 @@ import io
 import os
 
 import pytest
-from helpers import api_headers, enterprise_form, login
-from sqlalchemy import func, select
 from werkzeug.test import EnvironBuilder
+from sqlalchemy import func, select
 
 from app.models import (
     AppUser,
@@ -27,6 +26,7 @@ from app.models import (
     ProposalState,
     ReviewRecord,
 )
+from helpers import api_headers, enterprise_form, login
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF"
 

@@ -4,10 +4,10 @@ served inline under its own Content-Security-Policy; another region's file answe
 from urllib.parse import quote
 
 import pytest
-from helpers import PNG, login
 
 from app.core.documents import original_name
 from app.views.base import ScopedModelView, file_columns
+from helpers import PNG, login
 
 REGION_A, REGION_B = "420100", "420500"
 

@@ -4,10 +4,9 @@ next request, each role and language gets its own, and each row's buttons point 
 import json
 import re
 
-from helpers import login
-
 from app.extensions import db
 from app.models import NeedState, TechField
+from helpers import login
 
 A = "420100"
 

@@ -1,10 +1,10 @@
 """An enterprise writes a need in the back office; it lands as its own draft in the open round."""
 import io
 
-from helpers import login
 from sqlalchemy import select
 
 from app.models import Need, NeedState
+from helpers import login
 
 
 def test_enterprise_creates_a_draft_need_with_a_chinese_attachment(client, make, db_session):

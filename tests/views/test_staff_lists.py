@@ -2,11 +2,11 @@
 (stock FAB: one per menu permission and one per row's related column), and a form's related
 choices follow the jurisdiction rule."""
 import pytest
-from helpers import get_with_statements, login
 from sqlalchemy import event
 
 from app.extensions import db
 from app.models import NeedState, ProposalState
+from helpers import get_with_statements, login
 
 LISTS = ["needmodelview", "enterprisemodelview", "researchermodelview", "proposalmodelview",
          "matchmodelview", "contractmodelview", "projectmodelview", "messagemodelview"]

@@ -4,19 +4,12 @@ import time
 
 import pytest
 from click.testing import CliRunner
-from helpers import login, work
 from sqlalchemy import select, text
 
-from app.domain.matching.digests import send_digests
 from app.extensions import db
-from app.models import (
-    Channel,
-    Match,
-    MatchRun,
-    NeedState,
-    Notification,
-    ResearcherState,
-)
+from app.models import Channel, Match, MatchRun, NeedState, Notification, ResearcherState
+from app.domain.matching.digests import send_digests
+from helpers import login, work
 
 BATTERY_TEXT = dict(
     title="储能电池热管理系统优化", keywords="储能电池 热管理",
@@ -369,8 +362,7 @@ def test_the_blocked_full_rematch_ranks_as_the_single_jobs_do(app, make, db_sess
                                                               monkeypatch):
     """rank_everything (blocks, sparse candidates) must agree with ranking each need and each
     researcher alone, ties included (they go to the lower row)."""
-    from app.domain.matching import rematch
-    from app.domain.matching import scoring as matching
+    from app.domain.matching import scoring as matching, rematch
     from app.domain.matching.store import _fields_of
 
     monkeypatch.setitem(app.config, "MATCH_TOP_K", 2)
@@ -462,8 +454,8 @@ def test_response_to_pushed_needs_counts_proposals_and_dismissals(make, db_sessi
 
 
 def test_ranking_a_need_leaves_the_pairs_a_researchers_ranking_found(make, db_session, people):
-    from app.domain.matching.store import rank_for_need
     from app.models import MatchDirection
+    from app.domain.matching.store import rank_for_need
 
     need = make.need(make.enterprise(), NeedState.published, field=people["battery_field"],
                      **BATTERY_TEXT)

@@ -2,13 +2,13 @@
 rankings store, a second re-match keeps what people saw, and on SQLite the store has a large
 page cache only while it runs. Through the platform's own button, as staff start it."""
 import pytest
-from helpers import login
 from sqlalchemy import select, text
 
 from app.domain.matching import store as recommendations
 from app.extensions import db
 from app.models import Match, MatchRun, NeedState, ResearcherState
 from app.models.enums import MatchDirection
+from helpers import login
 
 
 def _stored(session):

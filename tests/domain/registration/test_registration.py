@@ -3,7 +3,6 @@ import io
 import os
 
 import pytest
-from helpers import PDF, credit_code, enterprise_form, login, post_form, researcher_form
 from sqlalchemy import func, select
 
 from app.models import (
@@ -18,7 +17,7 @@ from app.models import (
     ReviewRecord,
     WhitelistStatus,
 )
-
+from helpers import PDF, credit_code, enterprise_form, login, post_form, researcher_form
 
 def _uploads(app):
     return sorted(os.listdir(app.config["UPLOAD_FOLDER"]))

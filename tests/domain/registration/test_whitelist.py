@@ -3,11 +3,11 @@ it produces."""
 import io
 import os
 
-from helpers import login
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from app.models import EnterpriseState, SmeWhitelistEntry, WhitelistStatus
+from helpers import login
 
 
 def _csv(rows, header="入库登记编号,统一社会信用代码,企业名称,年度"):
