@@ -332,3 +332,27 @@ def test_a_page_is_shown_when_its_note_cannot_wait_for_the_write_lock(busy_app):
     assert _unread(busy_app, proposal_id) == 1
     assert client.get(f"/docking/thread/{proposal_id}").status_code == 200
     assert _unread(busy_app, proposal_id) == 0
+
+
+def test_watching_a_push_round_waits_for_no_writer(busy_app):
+    """The watcher of a push round (the CLI, the benchmark) reads its progress while the
+    blocks write: on SQLite it asked for the write lock and failed after the busy timeout."""
+    from app.domain.matching import push_rounds
+
+    with busy_app.app_context():
+        round_id = push_rounds.start_push_round("watched", blocks=2, in_background=False).id
+        db.session.commit()  # the session holds nothing now
+        writer = db.engine.connect()
+        writer.begin()  # on SQLite outside a request: BEGIN IMMEDIATE, a block's write lock
+        if db.engine.dialect.name == "sqlite":
+            writer.exec_driver_sql("DELETE FROM push_round_blocks WHERE 0")
+        else:  # writers wait, readers do not
+            writer.exec_driver_sql("LOCK TABLE push_round_blocks IN EXCLUSIVE MODE")
+        try:
+            started = time.monotonic()
+            state = push_rounds.progress_of(round_id)
+            assert time.monotonic() - started < BUSY_TIMEOUT_MS / 1000
+        finally:
+            writer.rollback()
+            writer.close()
+        assert state["blocks"] >= 2 and state["blocks_done"] == 0 and not state["finished"]

@@ -422,7 +422,7 @@ def test_6_contract_approved_and_on_the_dashboard(people, stack, state):
     province.goto(f"/projectmodelview/show/{state['project_id']}")
     expect(cell(province, "项目编号")).to_have_text(number)
     expect(cell(province, "状态")).to_have_text("拟立项（公示中）")
-    funding = money(cell(province, "资助经费").inner_text())
+    funding = money(cell(province, "资助金额（元）").inner_text())
     assert funding == Decimal(100_000), funding  # min(190,000, the round's cap)
 
     # The cap (100,000.00) is on the dashboard with or without projects: read the figures.

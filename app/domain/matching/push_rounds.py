@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from app.core.queue import enqueue_after_commit
 from app.domain.matching import digests
 from app.domain.matching.runs import begin_write, first_ids
-from app.extensions import db
+from app.extensions import SQLITE_BEGIN, db
 from app.models import (
     Enterprise,
     PushRound,
@@ -173,7 +173,12 @@ def run_push_round(period: str, today: dt.date | None = None, blocks: int | None
 
 
 def progress_of(round_id: int) -> dict:
-    """A round's state for someone watching it: blocks done of all, digests so far."""
+    """A round's state for someone watching it: blocks done of all, digests so far. Read in a
+    reading transaction, as the re-match's progress is: outside a request every transaction
+    began with SQLite's write lock, and the watcher of a 10× round failed with "database is
+    locked" while its blocks wrote."""
+    db.session.rollback()
+    db.session.connection(execution_options={SQLITE_BEGIN: "read"})
     done, total, sent = db.session.execute(select(
         func.coalesce(func.sum(case((PushRoundBlock.state == DONE, 1), else_=0)), 0),
         func.count(PushRoundBlock.id), func.coalesce(func.sum(PushRoundBlock.digests), 0))
